@@ -1,0 +1,59 @@
+//! The one error type of moxl-core, with categories.
+
+use crate::stanza::StanzaError;
+use crate::xml::XmlError;
+
+/// Everything that can go wrong in moxl-core.
+///
+/// Errors are grouped by category; match on the variant to find out whose fault it was (the peer's XML, the
+/// server's stream, a stanza-level error reply, a timeout, the local registry or a store).
+///
+/// ```
+/// use moxl_core::{Error, stanza::StreamCondition, xml::XmlError};
+/// let e = Error::from(XmlError::new(StreamCondition::NotWellFormed, "unexpected end tag"));
+/// assert!(matches!(e, Error::Xml(_)));
+/// assert_eq!(e.to_string(), "xml: not-well-formed: unexpected end tag");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The XML we received broke the rules of an XMPP stream (RFC 6120 §4.9.3, §11).
+    #[error("xml: {0}")]
+    Xml(#[from] XmlError),
+    /// The peer answered a request with a stanza error (RFC 6120 §8.3).
+    #[error("stanza error: {0}")]
+    Stanza(#[from] StanzaError),
+    /// A pending Action got no reply before its deadline.
+    #[error("timeout: no reply to {0} in time")]
+    Timeout(String),
+    /// A handler or Action type is registered wrongly (duplicate keys, unknown type names).
+    #[error("registry: {0}")]
+    Registry(String),
+    /// Action state could not be saved or restored.
+    #[error("store: {0}")]
+    Store(String),
+    /// A JID could not be parsed.
+    #[error("jid: {0}")]
+    Jid(#[from] jid::Error),
+    /// A builder was given something that cannot be written as XML (an invalid name).
+    #[error("invalid xml name {0:?}")]
+    InvalidName(String),
+    /// A handler failed with its own error.
+    #[error("handler: {0}")]
+    Handler(String),
+}
+
+impl Error {
+    /// A handler error with a message: `Err(Error::handler("no such contact"))`.
+    ///
+    /// ```
+    /// let e = moxl_core::Error::handler("no such contact");
+    /// assert_eq!(e.to_string(), "handler: no such contact");
+    /// ```
+    pub fn handler(message: impl Into<String>) -> Self {
+        Error::Handler(message.into())
+    }
+}
+
+/// `Result` with moxl-core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

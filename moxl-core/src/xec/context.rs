@@ -1,0 +1,175 @@
+//! [`Context`]: what a handler can do (send, request, deliver), and the state it shares with the controller.
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use jid::{BareJid, Jid};
+use rand::distr::{Alphanumeric, SampleString};
+use tokio::sync::Notify;
+use tokio::time::{Duration, Instant};
+
+use super::pending::{Entry, Pending};
+use super::{Action, Packet, PacketBus, Registry};
+use crate::xml::{Element, ElementOrBuilder};
+use crate::{Error, Result};
+
+/// Values the application makes available to every handler through [`Context::get`].
+#[derive(Default)]
+pub(crate) struct Extensions {
+    map: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+}
+
+impl Extensions {
+    pub(crate) fn insert<T: Any + Send + Sync>(&mut self, value: T) {
+        self.map.insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    fn get<T: Any>(&self) -> Option<&T> {
+        self.map.get(&TypeId::of::<T>()).and_then(|b| b.downcast_ref())
+    }
+}
+
+/// State shared by the controller and every [`Context`].
+pub(crate) struct Shared {
+    pub(crate) registry: &'static Registry,
+    pub(crate) outbox: Mutex<VecDeque<Element>>,
+    pub(crate) pending: Mutex<Pending>,
+    pub(crate) bus: PacketBus,
+    pub(crate) account: Mutex<Option<BareJid>>,
+    pub(crate) timeout: Duration,
+    pub(crate) extensions: Extensions,
+    /// Signalled when the outbox gets a stanza.
+    pub(crate) outgoing: Notify,
+    /// Signalled when a new deadline may be earlier than the one the timer waits for.
+    pub(crate) timer: Notify,
+}
+
+impl Shared {
+    pub(crate) fn pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn account(&self) -> Option<BareJid> {
+        self.account.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// What a handler (or the application) can do: send stanzas, start Actions, deliver Packets, read shared values.
+///
+/// A `Context` is cheap to clone and `'static`, so a handler can hand it to a spawned task for slow work. Each
+/// handler invocation gets a context whose Packet key is the handler's (`vcard_get_handle`, `saslfailure`).
+///
+/// ```
+/// use moxl_core::xec::Xec;
+/// let xec = Xec::new()?;
+/// let ctx = xec.context();
+/// ctx.send(moxl_core::stanza::presence(None, None))?;
+/// assert_eq!(xec.take_outgoing()[0].to_xml(), "<presence xmlns='jabber:client'/>");
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) shared: Arc<Shared>,
+    key: Cow<'static, str>,
+    prefix: &'static str,
+    from: Option<Arc<str>>,
+}
+
+impl Context {
+    pub(crate) fn new(shared: Arc<Shared>, key: Cow<'static, str>, prefix: &'static str, from: Option<Arc<str>>) -> Self {
+        Context { shared, key, prefix, from }
+    }
+
+    /// The context of one Action method (used by `#[action]`): its Packet key is `<group_type>_<suffix>`.
+    #[doc(hidden)]
+    pub fn __method(&self, suffix: &'static str) -> Context {
+        Context {
+            shared: Arc::clone(&self.shared),
+            key: Cow::Owned(format!("{}_{}", self.prefix, suffix)),
+            prefix: self.prefix,
+            from: self.from.clone(),
+        }
+    }
+
+    /// The Packet key of the running handler (empty for the application's own context).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The sender of the stanza being handled.
+    pub fn from(&self) -> Option<&str> {
+        self.from.as_deref()
+    }
+
+    /// Sends a stanza (an [`Element`] or an [`ElementBuilder`](crate::xml::ElementBuilder)).
+    pub fn send(&self, stanza: impl Into<ElementOrBuilder>) -> Result<()> {
+        let element = stanza.into().into_element()?;
+        self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).push_back(element);
+        self.shared.outgoing.notify_one();
+        Ok(())
+    }
+
+    /// Sends an Action's request with a fresh id and remembers the Action until its reply, or until the default
+    /// timeout (60 s unless configured). Returns the id.
+    pub fn request<A: Action>(&self, action: A) -> Result<String> {
+        self.request_with_timeout(action, self.shared.timeout)
+    }
+
+    /// [`request`](Self::request) with its own timeout.
+    pub fn request_with_timeout<A: Action>(&self, action: A, timeout: Duration) -> Result<String> {
+        let ty = self.shared.registry.action_type(A::TYPE_NAME).ok_or_else(|| {
+            Error::Registry(format!("{} is not a registered Action (is #[action] on its impl?)", A::TYPE_NAME))
+        })?;
+        let id = new_id();
+        let mut request = action.request();
+        request.set_attr("id", id.clone());
+        let stanza = request.build()?;
+        let to = stanza.attr("to").map(|t| Jid::new(&t)).transpose()?;
+        let entry = Entry { action: Box::new(action), to, deadline: Instant::now() + timeout, prefix: &ty.prefix };
+        self.shared.pending().insert(id.clone(), entry);
+        self.shared.timer.notify_one();
+        self.send(stanza)?;
+        Ok(id)
+    }
+
+    /// Prepares a Packet with this content under the handler's key; [`PacketBuilder::deliver`] sends it.
+    pub fn pack<T: Any + Send + Sync>(&self, content: T) -> PacketBuilder<'_> {
+        PacketBuilder { ctx: self, packet: Packet::new(self.key.clone(), self.from.as_deref(), Some(content)) }
+    }
+
+    /// Delivers a Packet with no content under the handler's key.
+    pub fn deliver(&self) {
+        self.shared.bus.deliver(Packet::new::<()>(self.key.clone(), self.from.as_deref(), None));
+    }
+
+    /// A value the application registered with [`XecBuilder::extension`](super::XecBuilder::extension).
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.shared.extensions.get()
+    }
+
+    /// The account's bare JID, once known.
+    pub fn account(&self) -> Option<BareJid> {
+        self.shared.account()
+    }
+}
+
+/// A Packet about to be delivered (see [`Context::pack`]).
+#[must_use = "a packed Packet is only sent by .deliver()"]
+pub struct PacketBuilder<'a> {
+    ctx: &'a Context,
+    packet: Packet,
+}
+
+impl PacketBuilder<'_> {
+    /// Delivers the Packet to the application.
+    pub fn deliver(self) {
+        self.ctx.shared.bus.deliver(self.packet);
+    }
+}
+
+/// A random stanza id: 16 alphanumeric characters.
+pub(crate) fn new_id() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 16)
+}

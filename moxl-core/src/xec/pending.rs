@@ -1,0 +1,157 @@
+//! The pending Actions of a session: by id, by deadline, and recently expired ones.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jid::{BareJid, Jid};
+use tokio::time::{Duration, Instant};
+
+use super::action::AnyAction;
+
+/// How long the id of a timed-out Action is remembered so that its late reply is dropped, not taken for an
+/// unsolicited stanza.
+pub(crate) const TOMBSTONE_TTL: Duration = Duration::from_secs(600);
+/// At most this many expired ids are remembered.
+const MAX_TOMBSTONES: usize = 4096;
+
+pub(crate) struct Entry {
+    pub(crate) action: Box<dyn AnyAction>,
+    /// Where the request went (`None`: to our own account, handled by our server).
+    pub(crate) to: Option<Jid>,
+    pub(crate) deadline: Instant,
+    /// The Packet key prefix, `group_type`.
+    pub(crate) prefix: &'static str,
+}
+
+/// What an incoming stanza with a pending id turned out to be.
+pub(crate) enum Taken {
+    /// The reply: the Action is removed from the pending set.
+    Reply(String, Entry),
+    /// A reply to an Action that already timed out.
+    Late,
+    /// Not a reply (no such id, or a sender other than the addressee).
+    No,
+}
+
+#[derive(Default)]
+pub(crate) struct Pending {
+    by_id: HashMap<String, Entry>,
+    deadlines: BTreeSet<(Instant, String)>,
+    tombstones: HashMap<String, (Option<Jid>, Instant)>,
+}
+
+impl Pending {
+    pub(crate) fn insert(&mut self, id: String, entry: Entry) {
+        self.deadlines.insert((entry.deadline, id.clone()));
+        if let Some(old) = self.by_id.insert(id.clone(), entry) {
+            self.deadlines.remove(&(old.deadline, id));
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(d, _)| *d)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        self.by_id.iter()
+    }
+
+    /// Takes the Action this stanza answers, if `from` is the entity the request went to (RFC 6120 §8.1.2.1,
+    /// §10.3: a request sent without `to`, or to our own bare JID, is answered with no `from` or from our bare
+    /// JID).
+    pub(crate) fn take_reply(&mut self, id: &str, from: Option<&str>, account: Option<&BareJid>) -> Taken {
+        let from = match from.map(Jid::new) {
+            None => None,
+            Some(Ok(j)) => Some(j),
+            Some(Err(_)) => return Taken::No,
+        };
+        if let Some(entry) = self.by_id.get(id) {
+            if !is_reply_sender(entry.to.as_ref(), from.as_ref(), account) {
+                tracing::warn!(id, from = ?from.as_ref().map(Jid::as_str), to = ?entry.to.as_ref().map(Jid::as_str),
+                    "stanza reuses a pending id but does not come from the addressee: not taken as the reply");
+                return Taken::No;
+            }
+            return match self.by_id.remove_entry(id) {
+                Some((id, entry)) => {
+                    self.deadlines.remove(&(entry.deadline, id.clone()));
+                    Taken::Reply(id, entry)
+                }
+                None => Taken::No,
+            };
+        }
+        match self.tombstones.get(id) {
+            Some((to, _)) if is_reply_sender(to.as_ref(), from.as_ref(), account) => {
+                self.tombstones.remove(id);
+                Taken::Late
+            }
+            _ => Taken::No,
+        }
+    }
+
+    /// Removes the Actions whose deadline has passed, remembering their ids for late replies.
+    pub(crate) fn expire(&mut self, now: Instant) -> Vec<(String, Entry)> {
+        self.tombstones.retain(|_, (_, until)| *until > now);
+        let mut out = Vec::new();
+        while let Some((deadline, _)) = self.deadlines.first() {
+            if *deadline > now {
+                break;
+            }
+            let Some((_, id)) = self.deadlines.pop_first() else { break };
+            if let Some(entry) = self.by_id.remove(&id) {
+                if self.tombstones.len() < MAX_TOMBSTONES {
+                    self.tombstones.insert(id.clone(), (entry.to.clone(), now + TOMBSTONE_TTL));
+                }
+                out.push((id, entry));
+            }
+        }
+        out
+    }
+}
+
+/// Is `from` the entity a request sent to `to` may be answered by?
+pub(crate) fn is_reply_sender(to: Option<&Jid>, from: Option<&Jid>, account: Option<&BareJid>) -> bool {
+    let own = |j: &Jid| account.is_some_and(|a| j.is_bare() && j.to_bare() == *a);
+    match (to, from) {
+        // Sent to our server on behalf of the account (no `to`), or to our own bare JID: answered with no
+        // `from` or from the account's bare JID.
+        (None, None) => true,
+        (None, Some(f)) => own(f),
+        (Some(t), None) => own(t),
+        (Some(t), Some(f)) => t == f || (own(t) && own(f)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jid(s: &str) -> Jid {
+        Jid::new(s).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn reply_senders() {
+        let account = BareJid::new("juliet@example.com").ok();
+        let a = account.as_ref();
+        // no `to`: no from, or our bare JID (RFC 6120 §8.1.2.1)
+        assert!(is_reply_sender(None, None, a));
+        assert!(is_reply_sender(None, Some(&jid("juliet@example.com")), a));
+        assert!(!is_reply_sender(None, Some(&jid("juliet@example.com/balcony")), a));
+        assert!(!is_reply_sender(None, Some(&jid("example.com")), a));
+        assert!(!is_reply_sender(None, Some(&jid("romeo@example.net")), a));
+        // to an entity: from exactly that entity (normalized)
+        let to = jid("romeo@example.net/orchard");
+        assert!(is_reply_sender(Some(&to), Some(&jid("Romeo@EXAMPLE.net/orchard")), a));
+        assert!(!is_reply_sender(Some(&to), Some(&jid("romeo@example.net/other")), a));
+        assert!(!is_reply_sender(Some(&to), None, a));
+        // to our own bare JID: from it or no from
+        let me = jid("juliet@example.com");
+        assert!(is_reply_sender(Some(&me), None, a));
+        assert!(is_reply_sender(Some(&me), Some(&jid("juliet@example.com")), a));
+        // before bind, an unaddressed request is only answered without `from`
+        assert!(!is_reply_sender(None, Some(&jid("juliet@example.com")), None));
+    }
+}

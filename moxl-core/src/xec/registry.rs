@@ -1,0 +1,302 @@
+//! The registry: every `#[payload]`, `#[action]` and declared feature of every linked crate, collected at
+//! compile time by `inventory` and built once into the dispatch table.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use super::action::{AnyAction, BoxFuture};
+use super::Context;
+use crate::xml::Element;
+use crate::{Error, Result};
+
+/// The signature of a registered Payload handler.
+#[doc(hidden)]
+pub type PayloadFn = for<'a> fn(&'a Context, &'a Element, &'a Element) -> BoxFuture<'a, Result<()>>;
+
+/// The signature that revives a stored Action from its saved state.
+#[doc(hidden)]
+pub type ReviveFn = fn(&str) -> Result<Box<dyn AnyAction>>;
+
+/// One `#[payload]` (emitted by the macro).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct PayloadRegistration {
+    pub name: &'static str,
+    pub ns: &'static str,
+    pub node: Option<&'static str>,
+    /// `module::path::Type`.
+    pub type_name: &'static str,
+    /// The Packet key (the type name in lowercase unless overridden).
+    pub key: &'static str,
+    pub handler: PayloadFn,
+}
+
+/// One `#[action]` (emitted by the macro).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ActionRegistration {
+    /// `module::path::Type`.
+    pub type_name: &'static str,
+    /// `module_path!()` where the type is declared.
+    pub module_path: &'static str,
+    /// The type's name.
+    pub ident: &'static str,
+    /// `#[action(group = "...")]`, if given.
+    pub group: Option<&'static str>,
+    pub revive: ReviveFn,
+}
+
+/// A service discovery feature a module provides (XEP-0030 §3.1); see [`feature!`](crate::feature).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FeatureRegistration {
+    pub var: &'static str,
+}
+
+inventory::collect!(PayloadRegistration);
+inventory::collect!(ActionRegistration);
+inventory::collect!(FeatureRegistration);
+
+/// Declares disco features (XEP-0030) this crate's module provides; the client's disco#info answer and caps
+/// hash are computed from every declared feature of every linked crate.
+///
+/// ```
+/// moxl_core::feature!("urn:xmpp:ping", "urn:xmpp:time");
+/// assert!(moxl_core::xec::Registry::global().unwrap().features().any(|f| f == "urn:xmpp:ping"));
+/// ```
+#[macro_export]
+macro_rules! feature {
+    ($($var:literal),+ $(,)?) => {
+        $( $crate::__private::inventory::submit! { $crate::__private::FeatureRegistration { var: $var } } )+
+    };
+}
+
+/// Handlers for one (name, namespace): node-specific ones first (by node), then the generic ones.
+#[derive(Debug, Default)]
+struct Slot {
+    generic: Vec<&'static PayloadRegistration>,
+    by_node: Vec<(&'static str, Vec<&'static PayloadRegistration>)>,
+}
+
+/// A registered Action type, with its Packet key prefix (`group_type`).
+#[derive(Debug)]
+pub(crate) struct ActionType {
+    pub(crate) registration: &'static ActionRegistration,
+    pub(crate) prefix: String,
+}
+
+/// The dispatch table and the Action types, built once from the inventory registry.
+///
+/// Building checks that Packet keys are unambiguous: two Payload types with the same key, or two Action types
+/// with the same `group_type` prefix, are an error naming both (set `key`/`group` to tell them apart). Several
+/// Payloads for the same (name, namespace, node) are allowed: all of them fire, ordered by type name.
+#[derive(Debug)]
+pub struct Registry {
+    table: HashMap<(&'static str, &'static str), Slot>,
+    actions: HashMap<&'static str, ActionType>,
+    features: BTreeSet<&'static str>,
+}
+
+static GLOBAL: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
+
+impl Registry {
+    /// The registry of everything linked into this program, built on first use.
+    ///
+    /// ```
+    /// let registry = moxl_core::xec::Registry::global()?;
+    /// # let _ = registry;
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn global() -> Result<&'static Registry> {
+        match GLOBAL.get_or_init(|| {
+            Registry::build(
+                inventory::iter::<PayloadRegistration>(),
+                inventory::iter::<ActionRegistration>(),
+                inventory::iter::<FeatureRegistration>().map(|f| f.var),
+            )
+        }) {
+            Ok(r) => Ok(r),
+            Err(e) => Err(Error::Registry(e.clone())),
+        }
+    }
+
+    /// Builds a registry from explicit registrations (the global one uses everything `inventory` collected).
+    fn build(
+        payloads: impl IntoIterator<Item = &'static PayloadRegistration>,
+        actions: impl IntoIterator<Item = &'static ActionRegistration>,
+        features: impl IntoIterator<Item = &'static str>,
+    ) -> std::result::Result<Registry, String> {
+        let mut payloads: Vec<_> = payloads.into_iter().collect();
+        payloads.sort_by_key(|p| (p.type_name, p.name, p.ns, p.node));
+        let mut keys: HashMap<&str, &str> = HashMap::new();
+        let mut table: HashMap<(&'static str, &'static str), Slot> = HashMap::new();
+        for p in payloads {
+            if let Some(other) = keys.insert(p.key, p.type_name) {
+                if other != p.type_name {
+                    return Err(format!(
+                        "Packet key `{}` is used by both {other} and {}; give one of them #[payload(key = \"...\")]",
+                        p.key, p.type_name
+                    ));
+                }
+            }
+            let slot = table.entry((p.name, p.ns)).or_default();
+            match p.node {
+                None => slot.generic.push(p),
+                Some(node) => match slot.by_node.iter_mut().find(|(n, _)| *n == node) {
+                    Some((_, list)) => list.push(p),
+                    None => slot.by_node.push((node, vec![p])),
+                },
+            }
+        }
+        let mut by_prefix: HashMap<String, &str> = HashMap::new();
+        let mut action_types = HashMap::new();
+        for a in actions {
+            let prefix = action_prefix(a);
+            if let Some(other) = by_prefix.insert(prefix.clone(), a.type_name) {
+                return Err(format!(
+                    "Packet key prefix `{prefix}` is used by both {other} and {}; give one of them #[action(group = \"...\")]",
+                    a.type_name
+                ));
+            }
+            action_types.insert(a.type_name, ActionType { registration: a, prefix });
+        }
+        Ok(Registry { table, actions: action_types, features: features.into_iter().collect() })
+    }
+
+    /// The Payloads registered for an element with this name and namespace (and pubsub node, if it has one), in
+    /// firing order: those for the node first, then those for any node. No allocation.
+    pub(crate) fn payloads<'r>(
+        &'r self,
+        name: &'r str,
+        ns: &'r str,
+        node: impl FnOnce() -> Option<String>,
+    ) -> impl Iterator<Item = &'static PayloadRegistration> + 'r {
+        let table: &HashMap<(&str, &str), Slot> = &self.table;
+        let slot = table.get(&(name, ns));
+        let specific = slot
+            .filter(|s| !s.by_node.is_empty())
+            .and_then(|s| {
+                let node = node()?;
+                s.by_node.iter().find(|(n, _)| *n == node).map(|(_, list)| list.as_slice())
+            })
+            .unwrap_or_default();
+        let generic = slot.map(|s| s.generic.as_slice()).unwrap_or_default();
+        specific.iter().chain(generic).copied()
+    }
+
+    /// Whether any Payload is registered for this name and namespace.
+    pub fn handles(&self, name: &str, ns: &str) -> bool {
+        let table: &HashMap<(&str, &str), Slot> = &self.table;
+        table.contains_key(&(name, ns))
+    }
+
+    pub(crate) fn action_type(&self, type_name: &str) -> Option<&ActionType> {
+        self.actions.get(type_name)
+    }
+
+    /// The Packet key prefix (`group_type`) of a registered Action type.
+    ///
+    /// ```
+    /// # use moxl::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] pub struct Get;
+    /// # #[action(group = "vcard")] impl Get { fn request(&self) -> ElementBuilder { iq_get(None) }
+    /// #   async fn handle(&mut self, _: &Context, _: &Element) {} }
+    /// let registry = moxl::xec::Registry::global()?;
+    /// assert_eq!(registry.action_prefix(<Get as moxl::xec::Action>::TYPE_NAME), Some("vcard_get"));
+    /// # Ok::<(), moxl::Error>(())
+    /// ```
+    pub fn action_prefix(&self, type_name: &str) -> Option<&str> {
+        self.actions.get(type_name).map(|a| a.prefix.as_str())
+    }
+
+    /// The disco features declared by every linked module, sorted and deduplicated.
+    pub fn features(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.features.iter().copied()
+    }
+
+    /// Every (name, namespace, node, Packet key, type name) registered, in a stable order: for documentation,
+    /// debugging and tests.
+    pub fn payload_entries(&self) -> Vec<(&'static str, &'static str, Option<&'static str>, &'static str, &'static str)> {
+        let mut out: Vec<_> = self
+            .table
+            .values()
+            .flat_map(|s| s.generic.iter().chain(s.by_node.iter().flat_map(|(_, l)| l.iter())))
+            .map(|p| (p.name, p.ns, p.node, p.key, p.type_name))
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// `group_type` in lowercase: the group is `#[action(group)]` or the last module of the path without any
+/// `xep_NNNN_` prefix.
+fn action_prefix(a: &ActionRegistration) -> String {
+    let group = a.group.unwrap_or_else(|| module_group(a.module_path));
+    format!("{}_{}", group, a.ident).to_lowercase()
+}
+
+/// The last segment of a module path, with a leading `xep_NNNN_` removed (`moxl_xep::xep_0054_vcard` → `vcard`).
+pub(crate) fn module_group(module_path: &str) -> &str {
+    let last = module_path.rsplit("::").next().unwrap_or(module_path);
+    match last.strip_prefix("xep_") {
+        Some(rest) => {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            match rest.get(digits..).and_then(|r| r.strip_prefix('_')) {
+                Some(short) if digits > 0 && !short.is_empty() => short,
+                _ => last,
+            }
+        }
+        None => last,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_from_module_paths() {
+        assert_eq!(module_group("moxl_xep::xep_0054_vcard"), "vcard");
+        assert_eq!(module_group("moxl_xep::xep_0045_muc::actions"), "actions");
+        assert_eq!(module_group("my_app::roster"), "roster");
+        assert_eq!(module_group("app"), "app");
+        assert_eq!(module_group("x::xep_12"), "xep_12");
+        assert_eq!(module_group("x::xep_0001_"), "xep_0001_");
+    }
+
+    fn noop<'a>(_: &'a Context, _: &'a Element, _: &'a Element) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_naming_both() {
+        static A: PayloadRegistration =
+            PayloadRegistration { name: "x", ns: "u", node: None, type_name: "a::Failure", key: "failure", handler: noop };
+        static B: PayloadRegistration =
+            PayloadRegistration { name: "y", ns: "u", node: None, type_name: "b::Failure", key: "failure", handler: noop };
+        let err = Registry::build([&A, &B], [], []).err().unwrap_or_default();
+        assert!(err.contains("a::Failure") && err.contains("b::Failure"), "{err}");
+    }
+
+    #[test]
+    fn same_element_handlers_fire_in_type_name_order_node_first() {
+        static Z: PayloadRegistration =
+            PayloadRegistration { name: "event", ns: "e", node: None, type_name: "z::Any", key: "any", handler: noop };
+        static A: PayloadRegistration =
+            PayloadRegistration { name: "event", ns: "e", node: None, type_name: "a::Other", key: "other", handler: noop };
+        static N: PayloadRegistration = PayloadRegistration {
+            name: "event",
+            ns: "e",
+            node: Some("n"),
+            type_name: "m::Node",
+            key: "node",
+            handler: noop,
+        };
+        let r = Registry::build([&Z, &N, &A], [], []).unwrap_or_else(|e| unreachable!("{e}"));
+        let order: Vec<_> = r.payloads("event", "e", || Some("n".into())).map(|p| p.type_name).collect();
+        assert_eq!(order, ["m::Node", "a::Other", "z::Any"]);
+        let order: Vec<_> = r.payloads("event", "e", || Some("other".into())).map(|p| p.type_name).collect();
+        assert_eq!(order, ["a::Other", "z::Any"]);
+        assert_eq!(r.payloads("event", "x", || None).count(), 0);
+    }
+}

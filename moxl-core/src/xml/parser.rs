@@ -1,0 +1,689 @@
+//! [`StreamParser`]: incremental XMPP stream parsing on quick-xml.
+//!
+//! Bytes are appended to one buffer; quick-xml tokenizes from the last complete token. A token cut by the end of
+//! the input (a tag, a reference, a CDATA section; quick-xml reports these as "unclosed") is parsed again when
+//! more bytes arrive, so input can be split anywhere, inside a tag or inside a multi-byte UTF-8 character. When a
+//! top-level element closes, its bytes become the source of an [`Element`] (validated as UTF-8 once) and the
+//! buffer is compacted.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use quick_xml::encoding::EncodingError;
+use quick_xml::errors::{Error as QError, IllFormedError, SyntaxError};
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::Reader;
+
+use super::element::{Document, Element, Node, NO_NS};
+use super::{ns, XmlError};
+use crate::stanza::StreamCondition;
+
+/// Size and depth limits; going over one ends the stream with `<policy-violation/>` (RFC 6120 §4.9.3.14).
+///
+/// ```
+/// use moxl_core::xml::{Limits, StreamParser};
+/// let parser = StreamParser::with_limits(Limits { max_stanza_bytes: 64 * 1024, max_depth: 16 });
+/// # drop(parser);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest top-level element, in bytes of XML (default 1 MiB). Also bounds what is buffered while a stanza
+    /// is incomplete.
+    pub max_stanza_bytes: usize,
+    /// Deepest nesting inside a stanza, the stanza itself being depth 1 (default 32).
+    pub max_depth: usize,
+}
+
+impl Limits {
+    /// The default limits: 1 MiB stanzas, depth 32.
+    pub const DEFAULT: Limits = Limits { max_stanza_bytes: 1 << 20, max_depth: 32 };
+
+    /// Limits with the given stanza size and depth.
+    pub const fn new(max_stanza_bytes: usize, max_depth: usize) -> Limits {
+        Limits { max_stanza_bytes, max_depth }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// The attributes of a received `<stream:stream>` header (RFC 6120 §4.7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamHeader {
+    /// The stream id the server chose.
+    pub id: Option<String>,
+    /// The server's domain.
+    pub from: Option<String>,
+    /// Whom the stream is addressed to.
+    pub to: Option<String>,
+    /// `1.0` for XMPP.
+    pub version: Option<String>,
+    /// `xml:lang`, the default language of the stream.
+    pub lang: Option<String>,
+    /// The default namespace (`jabber:client`).
+    pub default_ns: Option<String>,
+}
+
+/// What the [`StreamParser`] yields.
+#[derive(Debug, Clone)]
+pub enum StreamEvent {
+    /// The stream header opened (first, and again after each [`StreamParser::reset`]).
+    Header(StreamHeader),
+    /// A complete top-level element: a stanza, `stream:features`, `stream:error`, a SASL/TLS/SM element.
+    Element(Element),
+    /// `</stream:stream>`: the peer closed the stream.
+    End,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before `<stream:stream>` (only the XML declaration and whitespace may come first).
+    ExpectHeader,
+    /// Inside the stream: top-level elements are stanzas.
+    InStream,
+    /// After `</stream:stream>`.
+    Closed,
+}
+
+/// A namespace binding in scope.
+struct Binding {
+    /// The prefix (empty for the default namespace).
+    prefix: Box<[u8]>,
+    /// The namespace (empty for `xmlns=''`).
+    uri: Arc<str>,
+    /// Index in the current stanza's namespace table, valid when `serial` is the current stanza's.
+    doc_idx: u16,
+    serial: u32,
+}
+
+/// An open element of the stanza being parsed.
+struct Open {
+    node: u32,
+    bindings_mark: usize,
+}
+
+/// Namespace strings are interned per parser: a stream uses a few dozen, so each stanza shares them.
+const MAX_INTERNED: usize = 1024;
+
+/// Incremental parser for an XMPP stream (RFC 6120 §4), or for framed elements (RFC 7395 WebSocket frames,
+/// single documents).
+///
+/// Feed bytes as they arrive with [`feed`](Self::feed), then call [`next_event`](Self::next_event) until it
+/// returns `Ok(None)` (more bytes needed). An error is final: the stream must be closed with the error's
+/// condition, and every later call returns the same error.
+///
+/// ```
+/// use moxl_core::xml::{StreamEvent, StreamParser};
+/// let mut parser = StreamParser::new();
+/// let stream = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+///     xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='example.com' version='1.0'>\
+///     <message from='romeo@example.net/orchard' to='juliet@example.com' type='chat'><body>Neither, fair saint</body></message>\
+///     </stream:stream>";
+/// let mut events = Vec::new();
+/// for chunk in stream.as_bytes().chunks(7) {
+///     parser.feed(chunk);
+///     while let Some(event) = parser.next_event()? {
+///         events.push(event);
+///     }
+/// }
+/// assert!(matches!(&events[0], StreamEvent::Header(h) if h.id.as_deref() == Some("s1")));
+/// assert!(matches!(&events[1], StreamEvent::Element(m) if m.is("message", "jabber:client")));
+/// assert!(matches!(events[2], StreamEvent::End));
+/// # Ok::<(), moxl_core::xml::XmlError>(())
+/// ```
+pub struct StreamParser {
+    buf: Vec<u8>,
+    /// Start of the first byte not yet tokenized.
+    pos: usize,
+    /// Where the stanza being parsed starts in `buf`.
+    stanza_start: Option<usize>,
+    state: State,
+    framed: bool,
+    /// Qualified name of the stream root, to recognise its end tag.
+    root_qname: Vec<u8>,
+    open: Vec<Open>,
+    nodes: Vec<Node>,
+    doc_ns: Vec<Arc<str>>,
+    bindings: Vec<Binding>,
+    serial: u32,
+    interned: HashMap<Box<[u8]>, Arc<str>>,
+    limits: Limits,
+    failed: Option<XmlError>,
+}
+
+impl Default for StreamParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamParser {
+    /// A parser for a stream that starts with `<stream:stream>`, with the default [`Limits`].
+    pub fn new() -> Self {
+        Self::with_limits(Limits::DEFAULT)
+    }
+
+    /// A parser for a stream, with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        StreamParser {
+            buf: Vec::new(),
+            pos: 0,
+            stanza_start: None,
+            state: State::ExpectHeader,
+            framed: false,
+            root_qname: Vec::new(),
+            open: Vec::new(),
+            nodes: Vec::new(),
+            doc_ns: Vec::new(),
+            bindings: Vec::new(),
+            serial: 0,
+            interned: HashMap::new(),
+            limits,
+            failed: None,
+        }
+    }
+
+    /// A parser for a sequence of complete top-level elements with no stream header around them: RFC 7395
+    /// WebSocket frames (`<open/>`, stanzas, `<close/>`) or a single document ([`Element::parse`]).
+    pub fn framed() -> Self {
+        let mut parser = Self::new();
+        parser.framed = true;
+        parser.state = State::InStream;
+        parser
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Appends received bytes. Cheap; parsing happens in [`next_event`](Self::next_event).
+    pub fn feed(&mut self, data: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Starts a new stream on the same connection (after STARTTLS or SASL success, RFC 6120 §5.3.4, §6.4.6):
+    /// everything buffered is discarded (bytes received in the clear before a TLS upgrade must never be read as
+    /// part of the secure stream) and the next thing expected is a new header.
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
+        self.stanza_start = None;
+        self.state = if self.framed { State::InStream } else { State::ExpectHeader };
+        self.open.clear();
+        self.nodes.clear();
+        self.doc_ns.clear();
+        self.bindings.clear();
+        self.failed = None;
+    }
+
+    /// Checks that nothing but whitespace is left unparsed (for single documents).
+    pub fn finish(&mut self) -> Result<(), XmlError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        if self.stanza_start.is_some() || !rest.iter().all(u8::is_ascii_whitespace) {
+            return Err(XmlError::new(StreamCondition::NotWellFormed, "incomplete or trailing data"));
+        }
+        Ok(())
+    }
+
+    /// Bytes received but not yet turned into events (a partial stanza).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.stanza_start.unwrap_or(self.pos).min(self.buf.len())
+    }
+
+    /// Drops consumed bytes; gives memory back when idle.
+    fn compact(&mut self) {
+        let keep_from = self.stanza_start.unwrap_or(self.pos).min(self.buf.len());
+        if keep_from > 0 {
+            self.buf.drain(..keep_from);
+            self.pos -= keep_from;
+            if let Some(s) = &mut self.stanza_start {
+                *s -= keep_from;
+            }
+        }
+        if self.buf.is_empty() && self.buf.capacity() > 64 * 1024 {
+            self.buf = Vec::with_capacity(16 * 1024);
+        }
+    }
+
+    /// The next event, `Ok(None)` when more bytes are needed (or the stream has ended).
+    pub fn next_event(&mut self) -> Result<Option<StreamEvent>, XmlError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let result = self.advance(&buf);
+        self.buf = buf;
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    fn advance(&mut self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
+        if self.state == State::Closed {
+            return Ok(None);
+        }
+        let base = self.pos;
+        let input = buf.get(base..).unwrap_or_default();
+        let mut reader = Reader::from_reader(input);
+        {
+            let config = reader.config_mut();
+            config.trim_text(false);
+            config.expand_empty_elements = false;
+            config.check_end_names = false;
+            config.allow_unmatched_ends = true;
+            config.check_comments = false;
+        }
+        loop {
+            let before = reader.buffer_position() as usize;
+            match reader.read_event() {
+                Ok(Event::Eof) => return self.need_more(buf),
+                Ok(event) => {
+                    let start = base + before;
+                    let end = base + reader.buffer_position() as usize;
+                    self.pos = end;
+                    if let Some(out) = self.on_event(event, buf, start, end)? {
+                        return Ok(Some(out));
+                    }
+                    if self.state == State::Closed {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    let at = reader.error_position() as usize;
+                    return match classify(&e, input, at) {
+                        Cut::Incomplete => self.need_more(buf),
+                        Cut::Restricted(what) => Err(restricted(what)),
+                        Cut::Malformed => Err(XmlError::new(StreamCondition::NotWellFormed, e.to_string())),
+                    };
+                }
+            }
+        }
+    }
+
+    /// More bytes are needed; enforce the size limit on what is buffered meanwhile.
+    fn need_more(&self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
+        let held = buf.len() - self.stanza_start.unwrap_or(self.pos).min(buf.len());
+        if held > self.limits.max_stanza_bytes {
+            return Err(too_big(self.limits));
+        }
+        Ok(None)
+    }
+
+    fn on_event(
+        &mut self,
+        event: Event<'_>,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Result<Option<StreamEvent>, XmlError> {
+        match event {
+            Event::Start(e) => self.on_start(&e, buf, start, end, false),
+            Event::Empty(e) => self.on_start(&e, buf, start, end, true),
+            Event::End(e) => self.on_end(e.name().as_ref().as_bytes(), buf, start, end),
+            Event::Text(t) => {
+                if self.stanza_start.is_none() && !t.bytes().all(|b| b.is_ascii_whitespace()) {
+                    return Err(XmlError::new(StreamCondition::BadFormat, "character data outside of a stanza"));
+                }
+                Ok(None)
+            }
+            Event::CData(_) => match self.stanza_start {
+                Some(_) => Ok(None),
+                None => Err(XmlError::new(StreamCondition::BadFormat, "CDATA outside of a stanza")),
+            },
+            Event::GeneralRef(r) => {
+                if self.stanza_start.is_none() {
+                    return Err(XmlError::new(StreamCondition::BadFormat, "character data outside of a stanza"));
+                }
+                check_reference(&r)?;
+                Ok(None)
+            }
+            Event::Decl(_) if self.state == State::ExpectHeader => Ok(None),
+            Event::Decl(_) | Event::PI(_) => Err(restricted("processing instruction")),
+            Event::Comment(_) => Err(restricted("comment")),
+            Event::DocType(_) => Err(restricted("document type declaration")),
+            Event::Eof => Ok(None),
+        }
+    }
+
+    fn on_start(
+        &mut self,
+        e: &BytesStart<'_>,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        empty: bool,
+    ) -> Result<Option<StreamEvent>, XmlError> {
+        if self.state == State::ExpectHeader {
+            return self.on_header(e, empty).map(Some);
+        }
+        let stanza_start = match self.stanza_start {
+            Some(s) => s,
+            None => {
+                self.stanza_start = Some(start);
+                self.serial = self.serial.wrapping_add(1);
+                start
+            }
+        };
+        if self.open.len() + 1 > self.limits.max_depth {
+            return Err(XmlError::new(
+                StreamCondition::PolicyViolation,
+                format!("element nested deeper than {} levels", self.limits.max_depth),
+            ));
+        }
+        if end - stanza_start > self.limits.max_stanza_bytes {
+            return Err(too_big(self.limits));
+        }
+        let bindings_mark = self.bindings.len();
+        self.bind_namespaces(e)?;
+        let qname = e.name();
+        let ns = self.resolve(qname.as_ref().as_bytes())?;
+        let name_len = u16::try_from(qname.as_ref().len())
+            .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "element name too long"))?;
+        let rel = |offset: usize| u32::try_from(offset - stanza_start).map_err(|_| too_big(self.limits));
+        let node = Node {
+            start: rel(start)?,
+            tag_end: rel(end)?,
+            inner_end: rel(end)?,
+            subtree_end: 0,
+            ns,
+            name_len,
+        };
+        let idx = self.nodes.len() as u32;
+        self.nodes.push(node);
+        if empty {
+            self.bindings.truncate(bindings_mark);
+            self.close_node(idx);
+            if self.open.is_empty() {
+                return self.finish_stanza(buf, end).map(Some);
+            }
+        } else {
+            self.open.push(Open { node: idx, bindings_mark });
+        }
+        Ok(None)
+    }
+
+    fn on_header(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<StreamEvent, XmlError> {
+        self.bindings.clear();
+        self.bind_namespaces(e)?;
+        let qname = e.name();
+        let (prefix, local) = split_qname(qname.as_ref().as_bytes());
+        let uri = self.lookup(prefix).map(|b| Arc::clone(&b.uri));
+        if local != b"stream" || uri.as_deref() != Some(ns::STREAM) {
+            return Err(XmlError::new(StreamCondition::InvalidNamespace, "the stream root must be <stream:stream>"));
+        }
+        if empty {
+            return Err(XmlError::new(StreamCondition::NotWellFormed, "empty stream header"));
+        }
+        let mut header = StreamHeader { default_ns: self.lookup(b"").map(|b| b.uri.to_string()), ..Default::default() };
+        for attr in e.attributes() {
+            let attr = attr.map_err(malformed)?;
+            let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(malformed)?.into_owned();
+            match attr.key.as_ref() {
+                "id" => header.id = Some(value),
+                "from" => header.from = Some(value),
+                "to" => header.to = Some(value),
+                "version" => header.version = Some(value),
+                "xml:lang" => header.lang = Some(value),
+                _ => {}
+            }
+        }
+        self.root_qname = qname.as_ref().as_bytes().to_vec();
+        self.state = State::InStream;
+        Ok(StreamEvent::Header(header))
+    }
+
+    fn on_end(&mut self, name: &[u8], buf: &[u8], start: usize, end: usize) -> Result<Option<StreamEvent>, XmlError> {
+        let Some(open) = self.open.pop() else {
+            if !self.framed && self.stanza_start.is_none() && name == self.root_qname.as_slice() {
+                self.state = State::Closed;
+                return Ok(Some(StreamEvent::End));
+            }
+            return Err(XmlError::new(
+                StreamCondition::NotWellFormed,
+                format!("unexpected end tag </{}>", String::from_utf8_lossy(name)),
+            ));
+        };
+        let stanza_start = self.stanza_start.unwrap_or(0);
+        let expected = self.nodes.get(open.node as usize).and_then(|n| {
+            let s = stanza_start + n.start as usize + 1;
+            buf.get(s..s + usize::from(n.name_len))
+        });
+        if expected != Some(name) {
+            return Err(XmlError::new(
+                StreamCondition::NotWellFormed,
+                format!(
+                    "end tag </{}> does not match <{}>",
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(expected.unwrap_or_default())
+                ),
+            ));
+        }
+        let inner_end = u32::try_from(start - stanza_start).map_err(|_| too_big(self.limits))?;
+        if let Some(n) = self.nodes.get_mut(open.node as usize) {
+            n.inner_end = inner_end;
+        }
+        self.bindings.truncate(open.bindings_mark);
+        self.close_node(open.node);
+        if self.open.is_empty() {
+            return self.finish_stanza(buf, end).map(Some);
+        }
+        Ok(None)
+    }
+
+    fn close_node(&mut self, idx: u32) {
+        let subtree_end = self.nodes.len() as u32;
+        if let Some(n) = self.nodes.get_mut(idx as usize) {
+            n.subtree_end = subtree_end;
+        }
+    }
+
+    /// Turns the completed top-level element into an [`Element`].
+    fn finish_stanza(&mut self, buf: &[u8], end: usize) -> Result<StreamEvent, XmlError> {
+        let start = self.stanza_start.take().unwrap_or(0);
+        if end - start > self.limits.max_stanza_bytes {
+            return Err(too_big(self.limits));
+        }
+        let bytes = buf.get(start..end).unwrap_or_default();
+        let src = std::str::from_utf8(bytes)
+            .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
+        if let Some(b) = bytes.iter().find(|b| **b < 0x20 && !matches!(**b, b'\t' | b'\n' | b'\r')) {
+            return Err(XmlError::new(
+                StreamCondition::NotWellFormed,
+                format!("character U+{b:04X} is not allowed in XML"),
+            ));
+        }
+        let doc = Document { src: src.into(), nodes: self.nodes.as_slice().into(), ns: self.doc_ns.as_slice().into() };
+        self.nodes.clear();
+        self.doc_ns.clear();
+        Ok(StreamEvent::Element(Element::from_document(doc)))
+    }
+
+    /// Pushes the namespace declarations of a start tag and checks its attributes (syntax, duplicates,
+    /// references).
+    fn bind_namespaces(&mut self, e: &BytesStart<'_>) -> Result<(), XmlError> {
+        for attr in e.attributes() {
+            let attr = attr.map_err(malformed)?;
+            let key = attr.key.as_ref().as_bytes();
+            let prefix = if key == b"xmlns" {
+                &b""[..]
+            } else if let Some(p) = key.strip_prefix(b"xmlns:") {
+                p
+            } else {
+                if memchr::memchr(b'&', attr.value.as_bytes()).is_some() {
+                    check_escaped(attr.value.as_bytes())?;
+                }
+                continue;
+            };
+            let uri = self.intern(attr.value.as_bytes())?;
+            // A serial that is not the current stanza's: resolved on first use.
+            let serial = self.serial.wrapping_sub(1);
+            self.bindings.push(Binding { prefix: prefix.into(), uri, doc_idx: NO_NS, serial });
+        }
+        Ok(())
+    }
+
+    fn intern(&mut self, raw: &[u8]) -> Result<Arc<str>, XmlError> {
+        if let Some(uri) = self.interned.get(raw) {
+            return Ok(Arc::clone(uri));
+        }
+        if memchr::memchr(b'&', raw).is_some() {
+            check_escaped(raw)?;
+        }
+        let text = std::str::from_utf8(raw)
+            .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
+        let uri: Arc<str> = Arc::from(super::text::unescape_attr(text).as_ref());
+        if self.interned.len() < MAX_INTERNED {
+            self.interned.insert(raw.into(), Arc::clone(&uri));
+        }
+        Ok(uri)
+    }
+
+    fn lookup(&self, prefix: &[u8]) -> Option<&Binding> {
+        self.bindings.iter().rev().find(|b| &*b.prefix == prefix)
+    }
+
+    /// Resolves an element name to an index in the current stanza's namespace table.
+    fn resolve(&mut self, qname: &[u8]) -> Result<u16, XmlError> {
+        let (prefix, _) = split_qname(qname);
+        let serial = self.serial;
+        let Some(binding) = self.bindings.iter_mut().rev().find(|b| &*b.prefix == prefix) else {
+            if prefix.is_empty() {
+                return Ok(NO_NS);
+            }
+            return Err(XmlError::new(
+                StreamCondition::NotWellFormed,
+                format!("undeclared namespace prefix {}", String::from_utf8_lossy(prefix)),
+            ));
+        };
+        if binding.uri.is_empty() {
+            return Ok(NO_NS);
+        }
+        if binding.serial != serial {
+            let found = self.doc_ns.iter().position(|u| Arc::ptr_eq(u, &binding.uri) || **u == *binding.uri);
+            let idx = match found {
+                Some(i) => i,
+                None => {
+                    self.doc_ns.push(Arc::clone(&binding.uri));
+                    self.doc_ns.len() - 1
+                }
+            };
+            binding.doc_idx = u16::try_from(idx)
+                .ok()
+                .filter(|i| *i != NO_NS)
+                .ok_or_else(|| XmlError::new(StreamCondition::PolicyViolation, "too many namespaces in one stanza"))?;
+            binding.serial = serial;
+        }
+        Ok(binding.doc_idx)
+    }
+}
+
+fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b':', qname) {
+        Some(i) => (qname.get(..i).unwrap_or_default(), qname.get(i + 1..).unwrap_or_default()),
+        None => (&b""[..], qname),
+    }
+}
+
+enum Cut {
+    /// The input ended inside a token: wait for more.
+    Incomplete,
+    /// The token is forbidden whatever follows.
+    Restricted(&'static str),
+    Malformed,
+}
+
+/// Tells a token cut by the end of the input from a real error.
+fn classify(e: &QError, input: &[u8], at: usize) -> Cut {
+    let rest = input.get(at..).unwrap_or_default();
+    match e {
+        QError::Syntax(SyntaxError::UnclosedComment) => Cut::Restricted("comment"),
+        QError::Syntax(SyntaxError::UnclosedDoctype) => Cut::Restricted("document type declaration"),
+        QError::Syntax(SyntaxError::UnclosedPI) => Cut::Restricted("processing instruction"),
+        // `<!` followed by nothing yet; anything else after `<!` is neither comment, CDATA nor DTD.
+        QError::Syntax(SyntaxError::InvalidBangMarkup) if rest.len() <= 2 => Cut::Incomplete,
+        QError::Syntax(SyntaxError::InvalidBangMarkup) => Cut::Malformed,
+        QError::Syntax(_) => Cut::Incomplete,
+        // Text running to the end of the input, cut inside a multi-byte character.
+        QError::Encoding(EncodingError::Utf8(u)) if u.error_len().is_none() && ends_in_partial_char(input) => {
+            Cut::Incomplete
+        }
+        // `&name` with no `;` yet: incomplete unless markup or another reference already follows.
+        QError::IllFormed(IllFormedError::UnclosedReference)
+            if memchr::memchr2(b'<', b'&', rest.get(1..).unwrap_or_default()).is_none() =>
+        {
+            Cut::Incomplete
+        }
+        _ => Cut::Malformed,
+    }
+}
+
+/// Does the input end with the first bytes of a multi-byte UTF-8 character?
+fn ends_in_partial_char(input: &[u8]) -> bool {
+    let tail = &input[input.len().saturating_sub(3)..];
+    match tail.iter().rposition(|b| *b >= 0xC0) {
+        Some(lead) => {
+            let need = match tail.get(lead) {
+                Some(b) if *b >= 0xF0 => 4,
+                Some(b) if *b >= 0xE0 => 3,
+                _ => 2,
+            };
+            tail.len() - lead < need && tail.iter().skip(lead + 1).all(|b| (0x80..0xC0).contains(b))
+        }
+        None => false,
+    }
+}
+
+fn restricted(what: &str) -> XmlError {
+    XmlError::new(StreamCondition::RestrictedXml, format!("{what} not allowed in XMPP (RFC 6120 §11.1)"))
+}
+
+fn malformed(e: impl std::fmt::Display) -> XmlError {
+    XmlError::new(StreamCondition::NotWellFormed, e.to_string())
+}
+
+fn too_big(limits: Limits) -> XmlError {
+    XmlError::new(StreamCondition::PolicyViolation, format!("stanza larger than {} bytes", limits.max_stanza_bytes))
+}
+
+/// Only the five predefined entities and character references are allowed (RFC 6120 §11.1).
+fn check_reference(r: &BytesRef<'_>) -> Result<(), XmlError> {
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(c)) if is_xml_char(c) => Ok(()),
+            _ => Err(XmlError::new(StreamCondition::NotWellFormed, "invalid character reference")),
+        };
+    }
+    match r.as_ref() {
+        "lt" | "gt" | "amp" | "apos" | "quot" => Ok(()),
+        other => Err(restricted(&format!("entity reference &{other};"))),
+    }
+}
+
+/// Checks the references in an attribute value.
+fn check_escaped(raw: &[u8]) -> Result<(), XmlError> {
+    let text = std::str::from_utf8(raw).map_err(malformed)?;
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        let after = rest.get(i + 1..).unwrap_or_default();
+        let end = after.find(';').ok_or_else(|| XmlError::new(StreamCondition::NotWellFormed, "unclosed reference"))?;
+        let name = after.get(..end).unwrap_or_default();
+        check_reference(&BytesRef::new(name))?;
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+    Ok(())
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}

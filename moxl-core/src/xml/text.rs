@@ -1,0 +1,96 @@
+//! Escaping for what we write, unescaping for what we read.
+//!
+//! Both delegate to quick-xml's escape module; the only thing added here is CDATA handling in element content.
+
+use std::borrow::Cow;
+
+const CDATA_OPEN: &str = "<![CDATA[";
+const CDATA_CLOSE: &str = "]]>";
+
+/// Escapes text content (`&`, `<`, `>`).
+///
+/// ```
+/// assert_eq!(moxl_core::xml::escape_text("a < b & c"), "a &lt; b &amp; c");
+/// ```
+pub fn escape_text(raw: &str) -> Cow<'_, str> {
+    quick_xml::escape::partial_escape(raw)
+}
+
+/// Escapes an attribute value (`&`, `<`, `>`, `'`, `"`).
+///
+/// ```
+/// assert_eq!(moxl_core::xml::escape_attr("it's \"x\""), "it&apos;s &quot;x&quot;");
+/// ```
+pub fn escape_attr(raw: &str) -> Cow<'_, str> {
+    quick_xml::escape::escape(raw)
+}
+
+/// Unescapes an attribute value that the parser already validated. Borrowed when there is nothing to unescape.
+pub(crate) fn unescape_attr(raw: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'&', raw.as_bytes()).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    // The parser checked every reference when the stanza arrived, so this cannot fail; keep the raw text if it
+    // somehow does rather than panic.
+    quick_xml::escape::unescape(raw).unwrap_or(Cow::Borrowed(raw))
+}
+
+/// Unescapes raw element content (text, references and CDATA sections, no child elements).
+pub(crate) fn unescape_content(raw: &str) -> Cow<'_, str> {
+    if memchr::memchr2(b'&', b'<', raw.as_bytes()).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    push_unescaped_content(raw, &mut out);
+    Cow::Owned(out)
+}
+
+/// Appends the unescaped form of raw element content to `out`.
+pub(crate) fn push_unescaped_content(mut raw: &str, out: &mut String) {
+    while let Some(start) = raw.find(CDATA_OPEN) {
+        let (text, rest) = raw.split_at(start);
+        out.push_str(&unescape_attr(text));
+        let rest = &rest[CDATA_OPEN.len()..];
+        let end = rest.find(CDATA_CLOSE).unwrap_or(rest.len());
+        let (cdata, rest) = rest.split_at(end);
+        out.push_str(cdata);
+        raw = rest.strip_prefix(CDATA_CLOSE).unwrap_or(rest);
+    }
+    out.push_str(&unescape_attr(raw));
+}
+
+/// Is `name` a valid XML name as far as moxl writes them (no spaces, quotes, markup characters; not empty; no
+/// leading digit, `-` or `.`)?
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => false,
+        Some(c) if c.is_ascii_digit() || c == '-' || c == '.' => false,
+        Some(_) => name.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | '&' | '\'' | '"' | '=' | '/' | '?' | '!')
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_unescapes_references_and_cdata() {
+        assert_eq!(unescape_content("plain"), "plain");
+        assert!(matches!(unescape_content("plain"), Cow::Borrowed(_)));
+        assert_eq!(unescape_content("a &lt;b&gt; &#x263A; &#65;"), "a <b> \u{263A} A");
+        assert_eq!(unescape_content("x<![CDATA[<&>]]>y &amp; z"), "x<&>y & z");
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_valid_name("stream:stream"));
+        assert!(is_valid_name("x"));
+        assert!(!is_valid_name(""));
+        assert!(!is_valid_name("a b"));
+        assert!(!is_valid_name("1a"));
+        assert!(!is_valid_name("a'"));
+    }
+}
