@@ -1,0 +1,14 @@
+use moxl::prelude::*;
+
+#[derive(Serialize, Deserialize)]
+pub struct Get;
+
+#[action(group = "vcard", group = "vcard4")]
+impl Get {
+    fn request(&self) -> ElementBuilder {
+        iq_get(None)
+    }
+    async fn handle(&mut self, _: &Context, _: &Element) {}
+}
+
+fn main() {}

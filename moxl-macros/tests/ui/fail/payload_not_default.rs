@@ -1,0 +1,13 @@
+// `Payload` requires `Default`: the error points at the struct.
+use moxl::prelude::*;
+
+#[payload(name = "failure", ns = "urn:ietf:params:xml:ns:xmpp-sasl")]
+pub struct SaslFailure;
+
+impl Payload for SaslFailure {
+    async fn handle(&mut self, _: &Context, _: &Element, _: &Element) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {}
