@@ -74,12 +74,13 @@ pub struct Context {
     pub(crate) shared: Arc<Shared>,
     key: Cow<'static, str>,
     prefix: &'static str,
-    from: Option<Arc<str>>,
+    /// The stanza being handled (its `from` is read when needed).
+    stanza: Option<Element>,
 }
 
 impl Context {
-    pub(crate) fn new(shared: Arc<Shared>, key: Cow<'static, str>, prefix: &'static str, from: Option<Arc<str>>) -> Self {
-        Context { shared, key, prefix, from }
+    pub(crate) fn new(shared: Arc<Shared>, key: Cow<'static, str>, prefix: &'static str, stanza: Option<Element>) -> Self {
+        Context { shared, key, prefix, stanza }
     }
 
     /// The context of one Action method (used by `#[action]`): its Packet key is `<group_type>_<suffix>`.
@@ -89,7 +90,7 @@ impl Context {
             shared: Arc::clone(&self.shared),
             key: Cow::Owned(format!("{}_{}", self.prefix, suffix)),
             prefix: self.prefix,
-            from: self.from.clone(),
+            stanza: self.stanza.clone(),
         }
     }
 
@@ -99,8 +100,8 @@ impl Context {
     }
 
     /// The sender of the stanza being handled.
-    pub fn from(&self) -> Option<&str> {
-        self.from.as_deref()
+    pub fn from(&self) -> Option<Cow<'_, str>> {
+        self.stanza.as_ref().and_then(|s| s.attr("from"))
     }
 
     /// Sends a stanza (an [`Element`] or an [`ElementBuilder`](crate::xml::ElementBuilder)).
@@ -136,12 +137,12 @@ impl Context {
 
     /// Prepares a Packet with this content under the handler's key; [`PacketBuilder::deliver`] sends it.
     pub fn pack<T: Any + Send + Sync>(&self, content: T) -> PacketBuilder<'_> {
-        PacketBuilder { ctx: self, packet: Packet::new(self.key.clone(), self.from.as_deref(), Some(content)) }
+        PacketBuilder { ctx: self, packet: Packet::new(self.key.clone(), self.from().as_deref(), Some(content)) }
     }
 
     /// Delivers a Packet with no content under the handler's key.
     pub fn deliver(&self) {
-        self.shared.bus.deliver(Packet::new::<()>(self.key.clone(), self.from.as_deref(), None));
+        self.shared.bus.deliver(Packet::new::<()>(self.key.clone(), self.from().as_deref(), None));
     }
 
     /// A value the application registered with [`XecBuilder::extension`](super::XecBuilder::extension).

@@ -273,7 +273,7 @@ impl Xec {
                 Some(Dispatched::LateReply)
             }
             Taken::Reply(id, mut entry) => {
-                let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(""), entry.prefix, from.map(Arc::from));
+                let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(""), entry.prefix, Some(stanza.clone()));
                 let result = if kind == Some("error") {
                     let error = StanzaError::from_stanza(stanza).unwrap_or_else(StanzaError::missing);
                     entry.action.dispatch(&ctx, Outcome::Error(&error, stanza)).await
@@ -303,8 +303,7 @@ impl Xec {
         let registry = self.shared.registry;
         let mut fired = 0;
         for payload in registry.payloads(element.name(), element.ns(), || node_of(element)) {
-            let from = stanza.attr("from").map(Arc::from);
-            let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(payload.key), "", from);
+            let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(payload.key), "", Some(stanza.clone()));
             self.report((payload.handler)(&ctx, element, stanza).await, payload.key);
             fired += 1;
         }

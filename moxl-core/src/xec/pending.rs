@@ -63,6 +63,10 @@ impl Pending {
     /// §10.3: a request sent without `to`, or to our own bare JID, is answered with no `from` or from our bare
     /// JID).
     pub(crate) fn take_reply(&mut self, id: &str, from: Option<&str>, account: Option<&BareJid>) -> Taken {
+        // Most stanzas with an id answer nothing: look the id up before parsing (and normalizing) the sender.
+        if !self.by_id.contains_key(id) && !self.tombstones.contains_key(id) {
+            return Taken::No;
+        }
         let from = match from.map(Jid::new) {
             None => None,
             Some(Ok(j)) => Some(j),

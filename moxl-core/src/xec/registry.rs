@@ -4,6 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
+
 use super::action::{AnyAction, BoxFuture};
 use super::Context;
 use crate::xml::Element;
@@ -92,7 +94,8 @@ pub(crate) struct ActionType {
 /// Payloads for the same (name, namespace, node) are allowed: all of them fire, ordered by type name.
 #[derive(Debug)]
 pub struct Registry {
-    table: HashMap<(&'static str, &'static str), Slot>,
+    /// FxHash: the keys are our own static strings, so a peer cannot choose colliding lookups to any effect.
+    table: FxHashMap<(&'static str, &'static str), Slot>,
     actions: HashMap<&'static str, ActionType>,
     features: BTreeSet<&'static str>,
 }
@@ -129,7 +132,7 @@ impl Registry {
         let mut payloads: Vec<_> = payloads.into_iter().collect();
         payloads.sort_by_key(|p| (p.type_name, p.name, p.ns, p.node));
         let mut keys: HashMap<&str, &str> = HashMap::new();
-        let mut table: HashMap<(&'static str, &'static str), Slot> = HashMap::new();
+        let mut table: FxHashMap<(&'static str, &'static str), Slot> = FxHashMap::default();
         for p in payloads {
             if let Some(other) = keys.insert(p.key, p.type_name) {
                 if other != p.type_name {
@@ -171,7 +174,7 @@ impl Registry {
         ns: &'r str,
         node: impl FnOnce() -> Option<String>,
     ) -> impl Iterator<Item = &'static PayloadRegistration> + 'r {
-        let table: &HashMap<(&str, &str), Slot> = &self.table;
+        let table: &FxHashMap<(&str, &str), Slot> = &self.table;
         let slot = table.get(&(name, ns));
         let specific = slot
             .filter(|s| !s.by_node.is_empty())
@@ -186,7 +189,7 @@ impl Registry {
 
     /// Whether any Payload is registered for this name and namespace.
     pub fn handles(&self, name: &str, ns: &str) -> bool {
-        let table: &HashMap<(&str, &str), Slot> = &self.table;
+        let table: &FxHashMap<(&str, &str), Slot> = &self.table;
         table.contains_key(&(name, ns))
     }
 

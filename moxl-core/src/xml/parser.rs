@@ -6,15 +6,16 @@
 //! top-level element closes, its bytes become the source of an [`Element`] (validated as UTF-8 once) and the
 //! buffer is compacted.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use quick_xml::encoding::EncodingError;
 use quick_xml::errors::{Error as QError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
-use super::element::{Document, Element, Node, NO_NS};
+use super::element::{Document, Element, Node, NsName, NO_NS};
 use super::{ns, XmlError};
 use crate::stanza::StreamCondition;
 
@@ -22,7 +23,7 @@ use crate::stanza::StreamCondition;
 ///
 /// ```
 /// use moxl_core::xml::{Limits, StreamParser};
-/// let parser = StreamParser::with_limits(Limits { max_stanza_bytes: 64 * 1024, max_depth: 16 });
+/// let parser = StreamParser::with_limits(Limits::new(64 * 1024, 16));
 /// # drop(parser);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,22 +93,30 @@ enum State {
 
 /// A namespace binding in scope.
 struct Binding {
-    /// The prefix (empty for the default namespace).
+    /// The prefix (empty in the stack of default namespaces).
     prefix: Box<[u8]>,
     /// The namespace (empty for `xmlns=''`).
-    uri: Arc<str>,
+    uri: NsName,
     /// Index in the current stanza's namespace table, valid when `serial` is the current stanza's.
-    doc_idx: u16,
+    doc_idx: u8,
     serial: u32,
 }
 
 /// An open element of the stanza being parsed.
 struct Open {
     node: u32,
-    bindings_mark: usize,
+    marks: Marks,
 }
 
-/// Namespace strings are interned per parser: a stream uses a few dozen, so each stanza shares them.
+/// Lengths of the two binding stacks before an element's declarations.
+#[derive(Clone, Copy)]
+struct Marks {
+    prefixed: usize,
+    default: usize,
+}
+
+/// Namespace strings are interned per parser: a stream uses a few dozen, so each stanza shares them. Past this
+/// many, new ones are allocated per stanza instead (a peer cannot grow the table without bound).
 const MAX_INTERNED: usize = 1024;
 
 /// Incremental parser for an XMPP stream (RFC 6120 §4), or for framed elements (RFC 7395 WebSocket frames,
@@ -148,10 +157,13 @@ pub struct StreamParser {
     root_qname: Vec<u8>,
     open: Vec<Open>,
     nodes: Vec<Node>,
-    doc_ns: Vec<Arc<str>>,
+    doc_ns: Vec<NsName>,
+    /// `xmlns:p='…'` declarations in scope (rare in XMPP: searched by prefix).
     bindings: Vec<Binding>,
+    /// `xmlns='…'` declarations in scope: the last one applies (no search on the hot path).
+    defaults: Vec<Binding>,
     serial: u32,
-    interned: HashMap<Box<[u8]>, Arc<str>>,
+    interned: FxHashMap<Box<[u8]>, NsName>,
     limits: Limits,
     failed: Option<XmlError>,
 }
@@ -181,8 +193,9 @@ impl StreamParser {
             nodes: Vec::new(),
             doc_ns: Vec::new(),
             bindings: Vec::new(),
+            defaults: Vec::new(),
             serial: 0,
-            interned: HashMap::new(),
+            interned: FxHashMap::default(),
             limits,
             failed: None,
         }
@@ -220,6 +233,7 @@ impl StreamParser {
         self.nodes.clear();
         self.doc_ns.clear();
         self.bindings.clear();
+        self.defaults.clear();
         self.failed = None;
     }
 
@@ -384,42 +398,38 @@ impl StreamParser {
         if end - stanza_start > self.limits.max_stanza_bytes {
             return Err(too_big(self.limits));
         }
-        let bindings_mark = self.bindings.len();
+        let marks = self.marks();
         self.bind_namespaces(e)?;
         let qname = e.name();
         let ns = self.resolve(qname.as_ref().as_bytes())?;
-        let name_len = u16::try_from(qname.as_ref().len())
-            .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "element name too long"))?;
+        let name_len = u8::try_from(qname.as_ref().len())
+            .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "element name longer than 255 bytes"))?;
+        let tag_len = u16::try_from(end - start)
+            .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "start tag longer than 64 KiB"))?;
         let rel = |offset: usize| u32::try_from(offset - stanza_start).map_err(|_| too_big(self.limits));
-        let node = Node {
-            start: rel(start)?,
-            tag_end: rel(end)?,
-            inner_end: rel(end)?,
-            subtree_end: 0,
-            ns,
-            name_len,
-        };
+        let node = Node { start: rel(start)?, inner_end: rel(end)?, subtree_end: 0, tag_len, ns, name_len };
         let idx = self.nodes.len() as u32;
         self.nodes.push(node);
         if empty {
-            self.bindings.truncate(bindings_mark);
+            self.unbind(marks);
             self.close_node(idx);
             if self.open.is_empty() {
                 return self.finish_stanza(buf, end).map(Some);
             }
         } else {
-            self.open.push(Open { node: idx, bindings_mark });
+            self.open.push(Open { node: idx, marks });
         }
         Ok(None)
     }
 
     fn on_header(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<StreamEvent, XmlError> {
         self.bindings.clear();
+        self.defaults.clear();
         self.bind_namespaces(e)?;
         let qname = e.name();
         let (prefix, local) = split_qname(qname.as_ref().as_bytes());
         let uri = self.lookup(prefix).map(|b| Arc::clone(&b.uri));
-        if local != b"stream" || uri.as_deref() != Some(ns::STREAM) {
+        if local != b"stream" || uri.as_deref().map(String::as_str) != Some(ns::STREAM) {
             return Err(XmlError::new(StreamCondition::InvalidNamespace, "the stream root must be <stream:stream>"));
         }
         if empty {
@@ -473,7 +483,7 @@ impl StreamParser {
         if let Some(n) = self.nodes.get_mut(open.node as usize) {
             n.inner_end = inner_end;
         }
-        self.bindings.truncate(open.bindings_mark);
+        self.unbind(open.marks);
         self.close_node(open.node);
         if self.open.is_empty() {
             return self.finish_stanza(buf, end).map(Some);
@@ -528,12 +538,13 @@ impl StreamParser {
             let uri = self.intern(attr.value.as_bytes())?;
             // A serial that is not the current stanza's: resolved on first use.
             let serial = self.serial.wrapping_sub(1);
-            self.bindings.push(Binding { prefix: prefix.into(), uri, doc_idx: NO_NS, serial });
+            let stack = if prefix.is_empty() { &mut self.defaults } else { &mut self.bindings };
+            stack.push(Binding { prefix: prefix.into(), uri, doc_idx: NO_NS, serial });
         }
         Ok(())
     }
 
-    fn intern(&mut self, raw: &[u8]) -> Result<Arc<str>, XmlError> {
+    fn intern(&mut self, raw: &[u8]) -> Result<NsName, XmlError> {
         if let Some(uri) = self.interned.get(raw) {
             return Ok(Arc::clone(uri));
         }
@@ -542,22 +553,39 @@ impl StreamParser {
         }
         let text = std::str::from_utf8(raw)
             .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
-        let uri: Arc<str> = Arc::from(super::text::unescape_attr(text).as_ref());
+        let uri: NsName = Arc::new(super::text::unescape_attr(text).into_owned());
         if self.interned.len() < MAX_INTERNED {
             self.interned.insert(raw.into(), Arc::clone(&uri));
         }
         Ok(uri)
     }
 
+    fn marks(&self) -> Marks {
+        Marks { prefixed: self.bindings.len(), default: self.defaults.len() }
+    }
+
+    fn unbind(&mut self, marks: Marks) {
+        self.bindings.truncate(marks.prefixed);
+        self.defaults.truncate(marks.default);
+    }
+
     fn lookup(&self, prefix: &[u8]) -> Option<&Binding> {
+        if prefix.is_empty() {
+            return self.defaults.last();
+        }
         self.bindings.iter().rev().find(|b| &*b.prefix == prefix)
     }
 
     /// Resolves an element name to an index in the current stanza's namespace table.
-    fn resolve(&mut self, qname: &[u8]) -> Result<u16, XmlError> {
+    fn resolve(&mut self, qname: &[u8]) -> Result<u8, XmlError> {
         let (prefix, _) = split_qname(qname);
         let serial = self.serial;
-        let Some(binding) = self.bindings.iter_mut().rev().find(|b| &*b.prefix == prefix) else {
+        let found = if prefix.is_empty() {
+            self.defaults.last_mut()
+        } else {
+            self.bindings.iter_mut().rev().find(|b| &*b.prefix == prefix)
+        };
+        let Some(binding) = found else {
             if prefix.is_empty() {
                 return Ok(NO_NS);
             }
@@ -578,10 +606,9 @@ impl StreamParser {
                     self.doc_ns.len() - 1
                 }
             };
-            binding.doc_idx = u16::try_from(idx)
-                .ok()
-                .filter(|i| *i != NO_NS)
-                .ok_or_else(|| XmlError::new(StreamCondition::PolicyViolation, "too many namespaces in one stanza"))?;
+            binding.doc_idx = u8::try_from(idx).ok().filter(|i| *i != NO_NS).ok_or_else(|| {
+                XmlError::new(StreamCondition::PolicyViolation, "more than 255 namespaces in one stanza")
+            })?;
             binding.serial = serial;
         }
         Ok(binding.doc_idx)
@@ -609,6 +636,8 @@ fn classify(e: &QError, input: &[u8], at: usize) -> Cut {
     match e {
         QError::Syntax(SyntaxError::UnclosedComment) => Cut::Restricted("comment"),
         QError::Syntax(SyntaxError::UnclosedDoctype) => Cut::Restricted("document type declaration"),
+        // `<?xm` may still become the XML declaration.
+        QError::Syntax(SyntaxError::UnclosedPI) if b"<?xml".starts_with(rest) => Cut::Incomplete,
         QError::Syntax(SyntaxError::UnclosedPI) => Cut::Restricted("processing instruction"),
         // `<!` followed by nothing yet; anything else after `<!` is neither comment, CDATA nor DTD.
         QError::Syntax(SyntaxError::InvalidBangMarkup) if rest.len() <= 2 => Cut::Incomplete,
@@ -686,4 +715,27 @@ fn check_escaped(raw: &[u8]) -> Result<(), XmlError> {
 
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_bindings_do_not_accumulate() {
+        let mut p = StreamParser::new();
+        p.feed(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+        let one = b"<message><active xmlns='http://jabber.org/protocol/chatstates'/><x xmlns='urn:x'><y/></x></message>";
+        let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * 100).collect();
+        let mut n = 0;
+        for chunk in all.chunks(7) {
+            p.feed(chunk);
+            while let Ok(Some(_)) = p.next_event() {
+                n += 1;
+            }
+        }
+        assert_eq!(n, 101);
+        assert_eq!((p.bindings.len(), p.defaults.len()), (1, 1), "only the stream's bindings remain");
+        assert!(p.open.is_empty());
+    }
 }
