@@ -264,8 +264,7 @@ impl Xec {
     async fn dispatch_reply(&self, stanza: &Element, kind: Option<&str>) -> Option<Dispatched> {
         let id = stanza.attr("id")?;
         let from = stanza.attr("from");
-        let account = self.shared.account();
-        let taken = self.shared.pending().take_reply(&id, from.as_deref(), account.as_ref());
+        let taken = self.shared.pending().take_reply(&id, from.as_deref(), || self.shared.account());
         match taken {
             Taken::No => None,
             Taken::Late => {
@@ -287,24 +286,37 @@ impl Xec {
         }
     }
 
-    /// The three-level descent; returns how many Payloads fired.
+    /// The three-level descent, walking node indices (an [`Element`] is made only for a match); returns how many
+    /// Payloads fired.
     async fn descend(&self, stanza: &Element) -> usize {
-        let mut fired = self.fire(stanza, stanza).await;
-        for child in stanza.children() {
-            fired += self.fire(&child, stanza).await;
-            for grandchild in child.children() {
-                fired += self.fire(&grandchild, stanza).await;
+        let root = stanza.index();
+        let mut fired = self.fire(stanza, root).await;
+        let end = stanza.subtree_end_of(root);
+        let mut child = root + 1;
+        while child < end {
+            fired += self.fire(stanza, child).await;
+            let child_end = stanza.subtree_end_of(child);
+            let mut grandchild = child + 1;
+            while grandchild < child_end {
+                fired += self.fire(stanza, grandchild).await;
+                grandchild = stanza.subtree_end_of(grandchild);
             }
+            child = child_end;
         }
         fired
     }
 
-    async fn fire(&self, element: &Element, stanza: &Element) -> usize {
-        let registry = self.shared.registry;
+    async fn fire(&self, stanza: &Element, idx: u32) -> usize {
+        let (name, ns) = stanza.name_ns_at(idx);
+        let mut matches = self.shared.registry.payloads(name, ns, || node_of(&stanza.at(idx))).peekable();
+        if matches.peek().is_none() {
+            return 0;
+        }
+        let element = stanza.at(idx);
         let mut fired = 0;
-        for payload in registry.payloads(element.name(), element.ns(), || node_of(element)) {
+        for payload in matches {
             let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(payload.key), "", Some(stanza.clone()));
-            self.report((payload.handler)(&ctx, element, stanza).await, payload.key);
+            self.report((payload.handler)(&ctx, &element, stanza).await, payload.key);
             fired += 1;
         }
         fired

@@ -1,8 +1,9 @@
 //! The pending Actions of a session: by id, by deadline, and recently expired ones.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use jid::{BareJid, Jid};
+use rustc_hash::FxHashMap;
 use tokio::time::{Duration, Instant};
 
 use super::action::AnyAction;
@@ -32,11 +33,12 @@ pub(crate) enum Taken {
     No,
 }
 
+/// FxHash: the keys are ids we generated (random); a peer only looks them up, it never inserts.
 #[derive(Default)]
 pub(crate) struct Pending {
-    by_id: HashMap<String, Entry>,
+    by_id: FxHashMap<String, Entry>,
     deadlines: BTreeSet<(Instant, String)>,
-    tombstones: HashMap<String, (Option<Jid>, Instant)>,
+    tombstones: FxHashMap<String, (Option<Jid>, Instant)>,
 }
 
 impl Pending {
@@ -62,7 +64,12 @@ impl Pending {
     /// Takes the Action this stanza answers, if `from` is the entity the request went to (RFC 6120 §8.1.2.1,
     /// §10.3: a request sent without `to`, or to our own bare JID, is answered with no `from` or from our bare
     /// JID).
-    pub(crate) fn take_reply(&mut self, id: &str, from: Option<&str>, account: Option<&BareJid>) -> Taken {
+    pub(crate) fn take_reply(
+        &mut self,
+        id: &str,
+        from: Option<&str>,
+        account: impl FnOnce() -> Option<BareJid>,
+    ) -> Taken {
         // Most stanzas with an id answer nothing: look the id up before parsing (and normalizing) the sender.
         if !self.by_id.contains_key(id) && !self.tombstones.contains_key(id) {
             return Taken::No;
@@ -72,6 +79,8 @@ impl Pending {
             Some(Ok(j)) => Some(j),
             Some(Err(_)) => return Taken::No,
         };
+        let account = account();
+        let account = account.as_ref();
         if let Some(entry) = self.by_id.get(id) {
             if !is_reply_sender(entry.to.as_ref(), from.as_ref(), account) {
                 tracing::warn!(id, from = ?from.as_ref().map(Jid::as_str), to = ?entry.to.as_ref().map(Jid::as_str),

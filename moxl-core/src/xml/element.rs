@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use super::attrs::AttrScanner;
 use super::text::{escape_attr, unescape_attr, unescape_content};
 use super::{StreamEvent, StreamParser, XmlError};
 use crate::stanza::StreamCondition;
@@ -115,6 +116,30 @@ impl Element {
         self.doc.src.get(start as usize..end as usize).unwrap_or("")
     }
 
+    /// The element at node `idx` of the same stanza.
+    pub(crate) fn at(&self, idx: u32) -> Element {
+        Element { doc: Arc::clone(&self.doc), idx }
+    }
+
+    /// The index of this element in its stanza.
+    pub(crate) fn index(&self) -> u32 {
+        self.idx
+    }
+
+    /// The index of the first node after the subtree of node `idx`.
+    pub(crate) fn subtree_end_of(&self, idx: u32) -> u32 {
+        self.node_at(idx).subtree_end.max(idx + 1)
+    }
+
+    /// Local name and namespace of node `idx`, without making an `Element` of it.
+    pub(crate) fn name_ns_at(&self, idx: u32) -> (&str, &str) {
+        let n = self.node_at(idx);
+        let q = self.slice(n.start + 1, n.start + 1 + u32::from(n.name_len));
+        let name = q.split_once(':').map_or(q, |(_, local)| local);
+        let ns = if n.ns == NO_NS { "" } else { self.doc.ns.get(usize::from(n.ns)).map_or("", |s| s.as_str()) };
+        (name, ns)
+    }
+
     /// The qualified name as written (`stream:features`, `message`).
     pub fn qname(&self) -> &str {
         let n = self.node();
@@ -123,17 +148,12 @@ impl Element {
 
     /// The local name (without prefix).
     pub fn name(&self) -> &str {
-        let q = self.qname();
-        q.split_once(':').map_or(q, |(_, local)| local)
+        self.name_ns_at(self.idx).0
     }
 
     /// The namespace URI, or `""` when the element is in no namespace.
     pub fn ns(&self) -> &str {
-        let ns = self.node().ns;
-        if ns == NO_NS {
-            return "";
-        }
-        self.doc.ns.get(usize::from(ns)).map_or("", |s| s.as_str())
+        self.name_ns_at(self.idx).1
     }
 
     /// Is this the element `name` in namespace `ns`?
@@ -183,11 +203,11 @@ impl Element {
     /// # Ok::<(), moxl_core::xml::XmlError>(())
     /// ```
     pub fn attrs(&self) -> Attrs<'_> {
-        Attrs { raw: RawAttrs { rest: self.raw_attrs() } }
+        Attrs { raw: self.raw_attr_iter() }
     }
 
-    fn raw_attr_iter(&self) -> RawAttrs<'_> {
-        RawAttrs { rest: self.raw_attrs() }
+    fn raw_attr_iter(&self) -> AttrScanner<'_> {
+        AttrScanner::new(self.raw_attrs())
     }
 
     /// The child elements, in document order.
@@ -366,7 +386,7 @@ impl Iterator for Children {
 
 /// Iterator over the attributes of an [`Element`] (see [`Element::attrs`]): `(qualified name, unescaped value)`.
 pub struct Attrs<'a> {
-    raw: RawAttrs<'a>,
+    raw: AttrScanner<'a>,
 }
 
 impl<'a> Iterator for Attrs<'a> {
@@ -383,33 +403,6 @@ impl<'a> Iterator for Attrs<'a> {
     }
 }
 
-struct RawAttr<'a> {
-    name: &'a str,
-    quote: char,
-    value: &'a str,
-}
-
-/// Scans the attribute text of a start tag the parser (or the builder) already validated.
-struct RawAttrs<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Iterator for RawAttrs<'a> {
-    type Item = RawAttr<'a>;
-
-    fn next(&mut self) -> Option<RawAttr<'a>> {
-        let s = self.rest.trim_start();
-        let eq = s.find('=')?;
-        let name = s.get(..eq)?.trim_end();
-        let after = s.get(eq + 1..)?.trim_start();
-        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-        let body = after.get(1..)?;
-        let close = body.find(quote)?;
-        let value = body.get(..close)?;
-        self.rest = body.get(close + 1..)?;
-        Some(RawAttr { name, quote, value })
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! - [`Element`] is a cheap, immutable, shareable view of one stanza: its source text plus a compact node table.
 //! - [`ElementBuilder`] writes the stanzas we send (see also [`crate::stanza`] for the themed builders).
 
+mod attrs;
 mod builder;
 mod element;
 mod error;

@@ -15,6 +15,7 @@ use quick_xml::errors::{Error as QError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
+use super::attrs::AttrScanner;
 use super::element::{Document, Element, Node, NsName, NO_NS};
 use super::{ns, XmlError};
 use crate::stanza::StreamCondition;
@@ -436,15 +437,14 @@ impl StreamParser {
             return Err(XmlError::new(StreamCondition::NotWellFormed, "empty stream header"));
         }
         let mut header = StreamHeader { default_ns: self.lookup(b"").map(|b| b.uri.to_string()), ..Default::default() };
-        for attr in e.attributes() {
-            let attr = attr.map_err(malformed)?;
-            let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(malformed)?.into_owned();
-            match attr.key.as_ref() {
-                "id" => header.id = Some(value),
-                "from" => header.from = Some(value),
-                "to" => header.to = Some(value),
-                "version" => header.version = Some(value),
-                "xml:lang" => header.lang = Some(value),
+        for attr in AttrScanner::new(e.attributes_raw()) {
+            let value = Some(super::text::unescape_attr(attr.value).into_owned());
+            match attr.name {
+                "id" => header.id = value,
+                "from" => header.from = value,
+                "to" => header.to = value,
+                "version" => header.version = value,
+                "xml:lang" => header.lang = value,
                 _ => {}
             }
         }
@@ -522,9 +522,8 @@ impl StreamParser {
     /// Pushes the namespace declarations of a start tag and checks its attributes (syntax, duplicates,
     /// references).
     fn bind_namespaces(&mut self, e: &BytesStart<'_>) -> Result<(), XmlError> {
-        for attr in e.attributes() {
-            let attr = attr.map_err(malformed)?;
-            let key = attr.key.as_ref().as_bytes();
+        AttrScanner::validate(e.attributes_raw(), |attr| {
+            let key = attr.name.as_bytes();
             let prefix = if key == b"xmlns" {
                 &b""[..]
             } else if let Some(p) = key.strip_prefix(b"xmlns:") {
@@ -533,15 +532,15 @@ impl StreamParser {
                 if memchr::memchr(b'&', attr.value.as_bytes()).is_some() {
                     check_escaped(attr.value.as_bytes())?;
                 }
-                continue;
+                return Ok(());
             };
             let uri = self.intern(attr.value.as_bytes())?;
             // A serial that is not the current stanza's: resolved on first use.
             let serial = self.serial.wrapping_sub(1);
             let stack = if prefix.is_empty() { &mut self.defaults } else { &mut self.bindings };
             stack.push(Binding { prefix: prefix.into(), uri, doc_idx: NO_NS, serial });
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn intern(&mut self, raw: &[u8]) -> Result<NsName, XmlError> {
