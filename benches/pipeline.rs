@@ -8,6 +8,9 @@
 //!
 //! `cargo bench --bench pipeline` (set `MOXL_BENCH_STANZAS` to change the size of the stream).
 
+// Test and bench code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -341,8 +344,16 @@ fn main() -> Result<()> {
     let ratio = base_t.as_secs_f64() / ours_t.as_secs_f64();
     println!("stream: {n} stanzas, {:.2} MB, {events} quick-xml events", size as f64 / 1e6);
     println!("baseline quick-xml NsReader tokenize+resolve: {:8.1} MB/s", mbps(size, base_t));
-    println!("moxl parse + dispatch to handlers:            {:8.1} MB/s  ({stanzas} stanzas, {:.0} ns/stanza)", mbps(size, ours_t), ours_t.as_nanos() as f64 / stanzas as f64);
-    println!("moxl parse only (StreamParser -> Elements):  {:8.1} MB/s  ratio {:.2}x", mbps(size, parse_t), base_t.as_secs_f64() / parse_t.as_secs_f64());
+    println!(
+        "moxl parse + dispatch to handlers:            {:8.1} MB/s  ({stanzas} stanzas, {:.0} ns/stanza)",
+        mbps(size, ours_t),
+        ours_t.as_nanos() as f64 / stanzas as f64
+    );
+    println!(
+        "moxl parse only (StreamParser -> Elements):  {:8.1} MB/s  ratio {:.2}x",
+        mbps(size, parse_t),
+        base_t.as_secs_f64() / parse_t.as_secs_f64()
+    );
     println!("moxl dispatch only (to handlers):            {:8.0} ns/stanza", dispatch_t.as_nanos() as f64 / n as f64);
     println!("ratio moxl/baseline: {ratio:.2}x (target >= 0.75x)");
 

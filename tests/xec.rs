@@ -3,6 +3,9 @@
 //! spoofed replies, timeouts and late replies, the three-level descent and its order, pubsub nodes, the
 //! catch-all, `service-unavailable`, revived Actions, and Packet keys as public API.
 
+// Test and bench code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -132,10 +135,8 @@ impl Get {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<()> {
-        let full_name = stanza
-            .child("vCard", "vcard-temp")
-            .and_then(|v| v.child_text("FN", "vcard-temp"))
-            .unwrap_or_default();
+        let full_name =
+            stanza.child("vCard", "vcard-temp").and_then(|v| v.child_text("FN", "vcard-temp")).unwrap_or_default();
         ctx.pack(format!("{}:{full_name}", self.note)).deliver();
         Ok(())
     }
@@ -313,7 +314,8 @@ async fn spoofed_replies_never_reach_the_action() -> Result<()> {
         assert_eq!(xec.dispatch(spoof).await, Dispatched::Unhandled, "from {from}");
     }
     // and a forged "result" carrying a roster query does not reach the roster-push Payload either
-    let forged = one(&format!("<iq from='mallory@evil.example' type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"));
+    let forged =
+        one(&format!("<iq from='mallory@evil.example' type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"));
     assert_eq!(xec.dispatch(forged).await, Dispatched::Unhandled);
     assert_eq!(keys(&mut packets), vec![Packet::UNHANDLED; 5]);
     assert_eq!(xec.pending(), 1);
@@ -336,7 +338,10 @@ async fn requests_to_our_server_are_answered_without_from_or_from_our_bare_jid()
         assert_eq!(xec.dispatch(spoof).await, Dispatched::Unhandled);
         assert_eq!(xec.dispatch(one(&format!("<iq{from} type='result' id='{id}'/>"))).await, Dispatched::Reply);
     }
-    assert_eq!(keys(&mut packets), [Packet::UNHANDLED, "roster_additem_handle", Packet::UNHANDLED, "roster_additem_handle"]);
+    assert_eq!(
+        keys(&mut packets),
+        [Packet::UNHANDLED, "roster_additem_handle", Packet::UNHANDLED, "roster_additem_handle"]
+    );
     Ok(())
 }
 
@@ -372,13 +377,11 @@ async fn pending_actions_time_out_on_a_timer_and_late_replies_are_dropped() -> R
 async fn descent_fires_every_match_in_document_order() -> Result<()> {
     let xec = xec();
     let mut packets = xec.packets();
-    let msg = one(
-        "<message from='romeo@example.net/orchard' type='chat'><body>hi</body>\
+    let msg = one("<message from='romeo@example.net/orchard' type='chat'><body>hi</body>\
          <active xmlns='http://jabber.org/protocol/chatstates'/>\
          <wrap xmlns='urn:example:other'><custom xmlns='urn:example:moxl-test' n='grandchild'>\
            <deeper><custom xmlns='urn:example:moxl-test' n='too-deep'/></deeper></custom></wrap>\
-         <custom xmlns='urn:example:moxl-test' n='child'/></message>",
-    );
+         <custom xmlns='urn:example:moxl-test' n='child'/></message>");
     assert_eq!(xec.dispatch(msg).await, Dispatched::Payloads(4));
     assert_eq!(logged(&xec), ["message:message", "active:active<message", "custom:grandchild", "custom:child"]);
     let p: Vec<_> = std::iter::from_fn(|| packets.try_recv()).collect();
@@ -401,10 +404,8 @@ async fn pubsub_events_are_matched_by_node() -> Result<()> {
     assert_eq!(xec.dispatch(mb).await, Dispatched::Payloads(3));
     // the node-specific handler first, then the generic one
     assert_eq!(logged(&xec), ["message:message", "microblog", "any-event"]);
-    let other = one(
-        "<message from='pubsub.example.com'><event xmlns='http://jabber.org/protocol/pubsub#event'>\
-         <purge node='princely_musings'/></event></message>",
-    );
+    let other = one("<message from='pubsub.example.com'><event xmlns='http://jabber.org/protocol/pubsub#event'>\
+         <purge node='princely_musings'/></event></message>");
     assert_eq!(xec.dispatch(other).await, Dispatched::Payloads(2));
     assert_eq!(logged(&xec)[3..], ["message:message", "any-event"]);
     Ok(())
@@ -426,7 +427,9 @@ async fn unhandled_requests_get_service_unavailable_and_reach_the_catch_all() ->
     let p = unhandled.try_recv().unwrap_or_else(|| unreachable!());
     assert!(p.content::<Element>().is_some_and(|e| e.attr("id").as_deref() == Some("s2c1")));
     // a roster push is handled and answered by its Payload
-    let push = one("<iq id='a78b4q6ha463' type='set'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com'/></query></iq>");
+    let push = one(
+        "<iq id='a78b4q6ha463' type='set'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com'/></query></iq>",
+    );
     assert_eq!(xec.dispatch(push).await, Dispatched::Payloads(1));
     assert_eq!(xec.take_outgoing()[0].to_xml(), "<iq xmlns='jabber:client' type='result' id='a78b4q6ha463'/>");
     // an error or a result is never answered

@@ -22,7 +22,7 @@ pub enum Error {
     Xml(#[from] XmlError),
     /// The peer answered a request with a stanza error (RFC 6120 §8.3).
     #[error("stanza error: {0}")]
-    Stanza(#[from] StanzaError),
+    Stanza(Box<StanzaError>),
     /// A pending Action got no reply before its deadline.
     #[error("timeout: no reply to {0} in time")]
     Timeout(String),
@@ -52,6 +52,12 @@ impl Error {
     /// ```
     pub fn handler(message: impl Into<String>) -> Self {
         Error::Handler(message.into())
+    }
+}
+
+impl From<StanzaError> for Error {
+    fn from(e: StanzaError) -> Self {
+        Error::Stanza(Box::new(e))
     }
 }
 

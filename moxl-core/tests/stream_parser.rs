@@ -2,6 +2,9 @@
 //! §9.2 stanza exchange; roster from RFC 6121 §2.1.4, caps from XEP-0115 §4), in chunks of every size, and
 //! with every kind of bad input RFC 6120 §4.9.3 and §11 name.
 
+// Test and bench code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use moxl_core::stanza::StreamCondition;
 use moxl_core::xml::{Element, Limits, StreamEvent, StreamParser, XmlError};
 
@@ -83,7 +86,10 @@ fn stanzas_inherit_jabber_client_and_keep_utf8() -> Result<(), XmlError> {
     assert_eq!(els.len(), 6);
     let message = els[3];
     assert!(message.is("message", "jabber:client"));
-    assert_eq!(message.child_text("body", "jabber:client").as_deref(), Some("Art thou not Romeo, and a Montague? — «Ça va» 🌹"));
+    assert_eq!(
+        message.child_text("body", "jabber:client").as_deref(),
+        Some("Art thou not Romeo, and a Montague? — «Ça va» 🌹")
+    );
     assert_eq!(message.attr("xml:lang").as_deref(), Some("en"));
     let roster = els[2].child("query", "jabber:iq:roster").unwrap_or_else(|| unreachable!());
     assert_eq!(roster.attr("ver").as_deref(), Some("ver14"));
@@ -142,7 +148,8 @@ fn restart_after_sasl_success() -> Result<(), XmlError> {
 
 #[test]
 fn whitespace_keepalives_are_ignored() -> Result<(), XmlError> {
-    let stream = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'> \n \t <presence/>  \n";
+    let stream =
+        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'> \n \t <presence/>  \n";
     let events = parse_chunked(stream.as_bytes(), 3)?;
     assert_eq!(events.len(), 2);
     Ok(())
@@ -162,7 +169,10 @@ fn restricted_xml() {
     assert_eq!(condition_of("<?php echo 1; ?>"), StreamCondition::RestrictedXml);
     assert_eq!(condition_of("<message><body>&xxe;</body></message>"), StreamCondition::RestrictedXml);
     assert_eq!(condition_of("<message a='&xxe;'/>"), StreamCondition::RestrictedXml);
-    assert_eq!(parse_err(b"<!DOCTYPE x [<!ENTITY xxe SYSTEM 'file:///etc/passwd'>]>").condition(), StreamCondition::RestrictedXml);
+    assert_eq!(
+        parse_err(b"<!DOCTYPE x [<!ENTITY xxe SYSTEM 'file:///etc/passwd'>]>").condition(),
+        StreamCondition::RestrictedXml
+    );
     // an unfinished comment is refused at once, not buffered
     let mut p = StreamParser::new();
     p.feed(OPEN.as_bytes());
@@ -262,7 +272,10 @@ fn stanza_with_prefixed_and_redeclared_namespaces() -> Result<(), XmlError> {
     let events = parse_chunked(stream.as_bytes(), 4)?;
     let m = elements(&events)[0].clone();
     let event = m.child("event", "http://jabber.org/protocol/pubsub#event").unwrap_or_else(|| unreachable!());
-    assert_eq!(event.first_child().map(|i| i.ns().to_owned()).as_deref(), Some("http://jabber.org/protocol/pubsub#event"));
+    assert_eq!(
+        event.first_child().map(|i| i.ns().to_owned()).as_deref(),
+        Some("http://jabber.org/protocol/pubsub#event")
+    );
     assert!(m.child("body", "jabber:client").is_some());
     Ok(())
 }

@@ -79,7 +79,12 @@ pub struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(shared: Arc<Shared>, key: Cow<'static, str>, prefix: &'static str, stanza: Option<Element>) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        key: Cow<'static, str>,
+        prefix: &'static str,
+        stanza: Option<Element>,
+    ) -> Self {
         Context { shared, key, prefix, stanza }
     }
 

@@ -38,7 +38,11 @@ impl Packet {
     pub const HANDLER_ERROR: &'static str = "moxl.handler_error";
 
     /// A Packet with this key, sender and content.
-    pub fn new<T: Any + Send + Sync>(key: impl Into<Cow<'static, str>>, from: Option<&str>, content: Option<T>) -> Packet {
+    pub fn new<T: Any + Send + Sync>(
+        key: impl Into<Cow<'static, str>>,
+        from: Option<&str>,
+        content: Option<T>,
+    ) -> Packet {
         Packet {
             key: key.into(),
             from: from.map(Arc::from),

@@ -32,5 +32,6 @@ use crate::Result;
 /// ```
 pub trait Payload: Default + Send + 'static {
     /// Handles one match.
-    fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> impl Future<Output = Result<()>> + Send;
+    fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element)
+        -> impl Future<Output = Result<()>> + Send;
 }

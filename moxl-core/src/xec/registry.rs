@@ -219,7 +219,9 @@ impl Registry {
 
     /// Every (name, namespace, node, Packet key, type name) registered, in a stable order: for documentation,
     /// debugging and tests.
-    pub fn payload_entries(&self) -> Vec<(&'static str, &'static str, Option<&'static str>, &'static str, &'static str)> {
+    pub fn payload_entries(
+        &self,
+    ) -> Vec<(&'static str, &'static str, Option<&'static str>, &'static str, &'static str)> {
         let mut out: Vec<_> = self
             .table
             .values()
@@ -273,10 +275,22 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_rejected_naming_both() {
-        static A: PayloadRegistration =
-            PayloadRegistration { name: "x", ns: "u", node: None, type_name: "a::Failure", key: "failure", handler: noop };
-        static B: PayloadRegistration =
-            PayloadRegistration { name: "y", ns: "u", node: None, type_name: "b::Failure", key: "failure", handler: noop };
+        static A: PayloadRegistration = PayloadRegistration {
+            name: "x",
+            ns: "u",
+            node: None,
+            type_name: "a::Failure",
+            key: "failure",
+            handler: noop,
+        };
+        static B: PayloadRegistration = PayloadRegistration {
+            name: "y",
+            ns: "u",
+            node: None,
+            type_name: "b::Failure",
+            key: "failure",
+            handler: noop,
+        };
         let err = Registry::build([&A, &B], [], []).err().unwrap_or_default();
         assert!(err.contains("a::Failure") && err.contains("b::Failure"), "{err}");
     }
@@ -285,8 +299,14 @@ mod tests {
     fn same_element_handlers_fire_in_type_name_order_node_first() {
         static Z: PayloadRegistration =
             PayloadRegistration { name: "event", ns: "e", node: None, type_name: "z::Any", key: "any", handler: noop };
-        static A: PayloadRegistration =
-            PayloadRegistration { name: "event", ns: "e", node: None, type_name: "a::Other", key: "other", handler: noop };
+        static A: PayloadRegistration = PayloadRegistration {
+            name: "event",
+            ns: "e",
+            node: None,
+            type_name: "a::Other",
+            key: "other",
+            handler: noop,
+        };
         static N: PayloadRegistration = PayloadRegistration {
             name: "event",
             ns: "e",

@@ -42,7 +42,8 @@ impl<'a> AttrScanner<'a> {
         }
         let eq = memchr::memchr(b'=', s.as_bytes()).ok_or("attribute without a value")?;
         let name = s[..eq].trim_end_matches(|c: char| c.is_ascii_whitespace());
-        if name.is_empty() || name.bytes().any(|b| is_space(b) || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'&' | b'/')) {
+        if name.is_empty() || name.bytes().any(|b| is_space(b) || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'&' | b'/'))
+        {
             return Err("invalid attribute name");
         }
         let after = s[eq + 1..].trim_start_matches(|c: char| c.is_ascii_whitespace());
@@ -78,10 +79,12 @@ impl<'a> AttrScanner<'a> {
                 Err(e) => return Err(super::XmlError::new(NotWellFormed, e)),
             };
             if count < SMALL {
-                if small[..count].contains(&attr.name) {
+                if small.iter().take(count).any(|n| *n == attr.name) {
                     return Err(super::XmlError::new(NotWellFormed, format!("duplicate attribute {}", attr.name)));
                 }
-                small[count] = attr.name;
+                if let Some(slot) = small.get_mut(count) {
+                    *slot = attr.name;
+                }
             } else {
                 if many.is_empty() {
                     many.extend_from_slice(&small);
@@ -93,8 +96,8 @@ impl<'a> AttrScanner<'a> {
         }
         if !many.is_empty() {
             many.sort_unstable();
-            if let Some(w) = many.windows(2).find(|w| w[0] == w[1]) {
-                return Err(super::XmlError::new(NotWellFormed, format!("duplicate attribute {}", w[0])));
+            if let Some(dup) = many.windows(2).find_map(|w| w.first().filter(|a| w.get(1) == Some(*a))) {
+                return Err(super::XmlError::new(NotWellFormed, format!("duplicate attribute {dup}")));
             }
         }
         Ok(())

@@ -403,7 +403,6 @@ impl<'a> Iterator for Attrs<'a> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ mod text;
 pub use builder::{ElementBuilder, ElementOrBuilder};
 pub use element::{Attrs, Children, Element};
 pub use error::XmlError;
-pub use parser::{Limits, StreamHeader, StreamEvent, StreamParser};
+pub use parser::{Limits, StreamEvent, StreamHeader, StreamParser};
 pub use text::{escape_attr, escape_text};
 
 /// Namespaces the core itself needs.

@@ -658,7 +658,7 @@ fn classify(e: &QError, input: &[u8], at: usize) -> Cut {
 
 /// Does the input end with the first bytes of a multi-byte UTF-8 character?
 fn ends_in_partial_char(input: &[u8]) -> bool {
-    let tail = &input[input.len().saturating_sub(3)..];
+    let tail = input.get(input.len().saturating_sub(3)..).unwrap_or_default();
     match tail.iter().rposition(|b| *b >= 0xC0) {
         Some(lead) => {
             let need = match tail.get(lead) {
@@ -724,7 +724,8 @@ mod tests {
     fn namespace_bindings_do_not_accumulate() {
         let mut p = StreamParser::new();
         p.feed(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-        let one = b"<message><active xmlns='http://jabber.org/protocol/chatstates'/><x xmlns='urn:x'><y/></x></message>";
+        let one =
+            b"<message><active xmlns='http://jabber.org/protocol/chatstates'/><x xmlns='urn:x'><y/></x></message>";
         let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * 100).collect();
         let mut n = 0;
         for chunk in all.chunks(7) {
