@@ -308,13 +308,17 @@ impl Xec {
 
     async fn fire(&self, stanza: &Element, idx: u32) -> usize {
         let (name, ns) = stanza.name_ns_at(idx);
-        let mut matches = self.shared.registry.payloads(name, ns, || node_of(&stanza.at(idx))).peekable();
-        if matches.peek().is_none() {
-            return 0;
-        }
+        let Some(slot) = self.shared.registry.slot(name, ns) else { return 0 };
         let element = stanza.at(idx);
+        // The node: the element's own `node`, else its first child's (read only if a handler needs one).
+        let first_child = if slot.has_nodes() && !element.has_attr("node") { element.first_child() } else { None };
+        let node = if slot.has_nodes() {
+            element.attr("node").or_else(|| first_child.as_ref().and_then(|c| c.attr("node")))
+        } else {
+            None
+        };
         let mut fired = 0;
-        for payload in matches {
+        for payload in slot.matching(node.as_deref()) {
             let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(payload.key), "", Some(stanza.clone()));
             self.report((payload.handler)(&ctx, &element, stanza).await, payload.key);
             fired += 1;
@@ -381,12 +385,4 @@ impl Xec {
         }
         Ok(actions.len())
     }
-}
-
-/// The pubsub node an element is matched by: its own `node`, else its first child's.
-fn node_of(element: &Element) -> Option<String> {
-    if let Some(node) = element.attr("node") {
-        return Some(node.into_owned());
-    }
-    element.first_child().and_then(|c| c.attr("node").map(Cow::into_owned))
 }

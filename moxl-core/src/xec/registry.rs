@@ -75,9 +75,25 @@ macro_rules! feature {
 
 /// Handlers for one (name, namespace): node-specific ones first (by node), then the generic ones.
 #[derive(Debug, Default)]
-struct Slot {
+pub(crate) struct Slot {
     generic: Vec<&'static PayloadRegistration>,
     by_node: Vec<(&'static str, Vec<&'static PayloadRegistration>)>,
+}
+
+impl Slot {
+    /// Whether some handlers here are for a specific pubsub node (only then is the node read).
+    pub(crate) fn has_nodes(&self) -> bool {
+        !self.by_node.is_empty()
+    }
+
+    /// The handlers for an element with this node, in firing order: those for the node, then those for any.
+    pub(crate) fn matching(&self, node: Option<&str>) -> impl Iterator<Item = &'static PayloadRegistration> + '_ {
+        let specific = node
+            .and_then(|node| self.by_node.iter().find(|(n, _)| *n == node))
+            .map(|(_, list)| list.as_slice())
+            .unwrap_or_default();
+        specific.iter().chain(&self.generic).copied()
+    }
 }
 
 /// A registered Action type, with its Packet key prefix (`group_type`).
@@ -166,25 +182,11 @@ impl Registry {
         Ok(Registry { table, actions: action_types, features: features.into_iter().collect() })
     }
 
-    /// The Payloads registered for an element with this name and namespace (and pubsub node, if it has one), in
-    /// firing order: those for the node first, then those for any node. No allocation.
-    pub(crate) fn payloads<'r>(
-        &'r self,
-        name: &'r str,
-        ns: &'r str,
-        node: impl FnOnce() -> Option<String>,
-    ) -> impl Iterator<Item = &'static PayloadRegistration> + 'r {
+    /// The Payloads registered for an element with this name and namespace (see [`Slot::matching`]). One hash
+    /// lookup, no allocation.
+    pub(crate) fn slot<'r>(&'r self, name: &'r str, ns: &'r str) -> Option<&'r Slot> {
         let table: &FxHashMap<(&str, &str), Slot> = &self.table;
-        let slot = table.get(&(name, ns));
-        let specific = slot
-            .filter(|s| !s.by_node.is_empty())
-            .and_then(|s| {
-                let node = node()?;
-                s.by_node.iter().find(|(n, _)| *n == node).map(|(_, list)| list.as_slice())
-            })
-            .unwrap_or_default();
-        let generic = slot.map(|s| s.generic.as_slice()).unwrap_or_default();
-        specific.iter().chain(generic).copied()
+        table.get(&(name, ns))
     }
 
     /// Whether any Payload is registered for this name and namespace.
@@ -316,10 +318,11 @@ mod tests {
             handler: noop,
         };
         let r = Registry::build([&Z, &N, &A], [], []).unwrap_or_else(|e| unreachable!("{e}"));
-        let order: Vec<_> = r.payloads("event", "e", || Some("n".into())).map(|p| p.type_name).collect();
+        let slot = r.slot("event", "e").unwrap_or_else(|| unreachable!());
+        let order: Vec<_> = slot.matching(Some("n")).map(|p| p.type_name).collect();
         assert_eq!(order, ["m::Node", "a::Other", "z::Any"]);
-        let order: Vec<_> = r.payloads("event", "e", || Some("other".into())).map(|p| p.type_name).collect();
+        let order: Vec<_> = slot.matching(Some("other")).map(|p| p.type_name).collect();
         assert_eq!(order, ["a::Other", "z::Any"]);
-        assert_eq!(r.payloads("event", "x", || None).count(), 0);
+        assert!(r.slot("event", "x").is_none());
     }
 }

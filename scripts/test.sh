@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's test command (README, "Run it"); CI runs exactly this through .ci/run.
+# Needs only the Rust toolchain; installs cargo-fuzz on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== fmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== tests (unit, integration, trybuild UI, doctests)"
+cargo test --workspace
+echo "== example"
+cargo run -q --example replay > /dev/null
+echo "== fuzz (bounded)"
+bash scripts/fuzz.sh
