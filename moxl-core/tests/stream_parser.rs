@@ -191,6 +191,10 @@ fn not_well_formed() {
     assert_eq!(condition_of("<message><body>a & b</body></message>"), StreamCondition::NotWellFormed);
     assert_eq!(condition_of("<message><body>\u{1}</body></message>"), StreamCondition::NotWellFormed);
     assert_eq!(condition_of("<message><!x></message>"), StreamCondition::NotWellFormed);
+    // names (found by fuzzing: quick-xml does not check them)
+    assert_eq!(condition_of("<:':'/>"), StreamCondition::NotWellFormed);
+    assert_eq!(condition_of("<a:b:c xmlns:a='u'/>"), StreamCondition::NotWellFormed);
+    assert_eq!(condition_of("<message 1a='x'/>"), StreamCondition::NotWellFormed);
     let mut bad = format!("{OPEN}<message><body>").into_bytes();
     bad.extend_from_slice(&[0xC3, 0x28, 0xFF]);
     bad.extend_from_slice(b"</body></message>");

@@ -42,8 +42,7 @@ impl<'a> AttrScanner<'a> {
         }
         let eq = memchr::memchr(b'=', s.as_bytes()).ok_or("attribute without a value")?;
         let name = s[..eq].trim_end_matches(|c: char| c.is_ascii_whitespace());
-        if name.is_empty() || name.bytes().any(|b| is_space(b) || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'&' | b'/'))
-        {
+        if !super::text::is_valid_name(name) {
             return Err("invalid attribute name");
         }
         let after = s[eq + 1..].trim_start_matches(|c: char| c.is_ascii_whitespace());

@@ -402,6 +402,12 @@ impl StreamParser {
         let marks = self.marks();
         self.bind_namespaces(e)?;
         let qname = e.name();
+        if !super::text::is_valid_name(qname.as_ref()) {
+            return Err(XmlError::new(
+                StreamCondition::NotWellFormed,
+                format!("invalid element name {:?}", qname.as_ref()),
+            ));
+        }
         let ns = self.resolve(qname.as_ref().as_bytes())?;
         let name_len = u8::try_from(qname.as_ref().len())
             .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "element name longer than 255 bytes"))?;

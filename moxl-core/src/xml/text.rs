@@ -59,15 +59,26 @@ pub(crate) fn push_unescaped_content(mut raw: &str, out: &mut String) {
     out.push_str(&unescape_attr(raw));
 }
 
-/// Is `name` a valid XML name as far as moxl writes them (no spaces, quotes, markup characters; not empty; no
-/// leading digit, `-` or `.`)?
+/// Is `name` a qualified name (XML Namespaces §4: `NCName` or `NCName:NCName`) as far as moxl checks: each part
+/// not empty, not starting with a digit, `-` or `.`, and free of white space, control, quote and markup
+/// characters. Used on every name the parser reads and the builder writes.
 pub(crate) fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
+    let (prefix, local) = match name.split_once(':') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, name),
+    };
+    prefix.is_none_or(is_ncname) && is_ncname(local)
+}
+
+fn is_ncname(part: &str) -> bool {
+    let mut chars = part.chars();
     match chars.next() {
         None => false,
         Some(c) if c.is_ascii_digit() || c == '-' || c == '.' => false,
-        Some(_) => name.chars().all(|c| {
-            !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | '&' | '\'' | '"' | '=' | '/' | '?' | '!')
+        Some(_) => part.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && !matches!(c, '<' | '>' | '&' | '\'' | '"' | '=' | '/' | '?' | '!' | ':' | ';' | ',' | '(' | ')')
         }),
     }
 }
@@ -92,5 +103,11 @@ mod tests {
         assert!(!is_valid_name("a b"));
         assert!(!is_valid_name("1a"));
         assert!(!is_valid_name("a'"));
+        assert!(!is_valid_name(":'"));
+        assert!(!is_valid_name(":a"));
+        assert!(!is_valid_name("a:"));
+        assert!(!is_valid_name("a:b:c"));
+        assert!(is_valid_name("xml:lang"));
+        assert!(is_valid_name("é-x.1"));
     }
 }
