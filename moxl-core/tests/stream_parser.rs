@@ -147,6 +147,26 @@ fn restart_after_sasl_success() -> Result<(), XmlError> {
 }
 
 #[test]
+fn byte_order_marks_wherever_a_read_starts() -> Result<(), XmlError> {
+    // Found by fuzzing: quick-xml drops a BOM at the start of each read without counting it, which would shift
+    // every offset after it. Before the header it is skipped; inside a stanza it is text; between stanzas it is
+    // stray character data.
+    let bom = "\u{FEFF}";
+    let stream = format!("{bom}{OPEN}<message><body>{bom}x{bom}</body></message>");
+    for chunk in 1..=stream.len() {
+        let events = parse_chunked(stream.as_bytes(), chunk)?;
+        let els = elements(&events);
+        assert_eq!(els[0].child_text("body", "jabber:client").as_deref(), Some("\u{FEFF}x\u{FEFF}"), "chunk {chunk}");
+    }
+    for chunk in [1, 3, 100] {
+        let stray = format!("{OPEN}<presence/>{bom}<presence/>");
+        let err = parse_chunked(stray.as_bytes(), chunk).err().map(|e| e.condition());
+        assert_eq!(err, Some(StreamCondition::BadFormat), "chunk {chunk}");
+    }
+    Ok(())
+}
+
+#[test]
 fn whitespace_keepalives_are_ignored() -> Result<(), XmlError> {
     let stream =
         "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'> \n \t <presence/>  \n";

@@ -116,6 +116,9 @@ struct Marks {
     default: usize,
 }
 
+/// The UTF-8 byte order mark (U+FEFF).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Namespace strings are interned per parser: a stream uses a few dozen, so each stanza shares them. Past this
 /// many, new ones are allocated per stanza instead (a peer cannot grow the table without bound).
 const MAX_INTERNED: usize = 1024;
@@ -287,6 +290,19 @@ impl StreamParser {
     fn advance(&mut self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
         if self.state == State::Closed {
             return Ok(None);
+        }
+        // quick-xml drops a byte order mark at the start of its input without counting it in its positions, and
+        // each call starts a reader where the last one stopped: deal with a BOM here, where its meaning is known.
+        while buf.get(self.pos..).is_some_and(|rest| rest.starts_with(BOM)) {
+            match (self.state, self.stanza_start) {
+                // Before the stream header: the encoding signature.
+                (State::ExpectHeader, _) => self.pos += BOM.len(),
+                // Inside a stanza: U+FEFF is text like any other character (already in the stanza's source).
+                (_, Some(_)) => self.pos += BOM.len(),
+                (_, None) => {
+                    return Err(XmlError::new(StreamCondition::BadFormat, "character data outside of a stanza"))
+                }
+            }
         }
         let base = self.pos;
         let input = buf.get(base..).unwrap_or_default();
