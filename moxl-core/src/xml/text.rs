@@ -59,27 +59,42 @@ pub(crate) fn push_unescaped_content(mut raw: &str, out: &mut String) {
     out.push_str(&unescape_attr(raw));
 }
 
-/// Is `name` a qualified name (XML Namespaces §4: `NCName` or `NCName:NCName`) as far as moxl checks: each part
-/// not empty, not starting with a digit, `-` or `.`, and free of white space, control, quote and markup
-/// characters. Used on every name the parser reads and the builder writes.
+/// Is `name` a qualified name (XML Namespaces §4: `NCName` or `NCName:NCName`)? Checked on every name the parser
+/// reads and the builder writes. ASCII follows XML 1.0 §2.3 exactly (letters and `_` start a name; digits, `-`
+/// and `.` may follow); non-ASCII characters are accepted without checking their Unicode class.
 pub(crate) fn is_valid_name(name: &str) -> bool {
-    let (prefix, local) = match name.split_once(':') {
-        Some((p, l)) => (Some(p), l),
-        None => (None, name),
-    };
-    prefix.is_none_or(is_ncname) && is_ncname(local)
+    let bytes = name.as_bytes();
+    match memchr::memchr(b':', bytes) {
+        None => is_ncname(bytes),
+        Some(i) => is_ncname(bytes.get(..i).unwrap_or_default()) && is_ncname(bytes.get(i + 1..).unwrap_or_default()),
+    }
 }
 
-fn is_ncname(part: &str) -> bool {
-    let mut chars = part.chars();
-    match chars.next() {
+/// Byte classes for names: bit 1, may start a name; bit 2, may continue one.
+#[allow(clippy::indexing_slicing)] // `b < 256` indexes a 256-entry table
+const NAME_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            3
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            2
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+fn is_ncname(part: &[u8]) -> bool {
+    match part.split_first() {
+        Some((first, rest)) => {
+            NAME_BYTES[usize::from(*first)] & 1 != 0 && rest.iter().all(|b| NAME_BYTES[usize::from(*b)] & 2 != 0)
+        }
         None => false,
-        Some(c) if c.is_ascii_digit() || c == '-' || c == '.' => false,
-        Some(_) => part.chars().all(|c| {
-            !c.is_whitespace()
-                && !c.is_control()
-                && !matches!(c, '<' | '>' | '&' | '\'' | '"' | '=' | '/' | '?' | '!' | ':' | ';' | ',' | '(' | ')')
-        }),
     }
 }
 
@@ -109,5 +124,8 @@ mod tests {
         assert!(!is_valid_name("a:b:c"));
         assert!(is_valid_name("xml:lang"));
         assert!(is_valid_name("é-x.1"));
+        assert!(is_valid_name("_a"));
+        assert!(!is_valid_name("a#b"));
+        assert!(!is_valid_name("a b"));
     }
 }
