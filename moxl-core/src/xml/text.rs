@@ -89,11 +89,13 @@ const NAME_BYTES: [u8; 256] = {
     t
 };
 
+fn name_class(b: u8) -> u8 {
+    NAME_BYTES.get(usize::from(b)).copied().unwrap_or(0)
+}
+
 fn is_ncname(part: &[u8]) -> bool {
     match part.split_first() {
-        Some((first, rest)) => {
-            NAME_BYTES[usize::from(*first)] & 1 != 0 && rest.iter().all(|b| NAME_BYTES[usize::from(*b)] & 2 != 0)
-        }
+        Some((first, rest)) => name_class(*first) & 1 != 0 && rest.iter().all(|b| name_class(*b) & 2 != 0),
         None => false,
     }
 }
