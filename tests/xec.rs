@@ -317,7 +317,13 @@ async fn spoofed_replies_never_reach_the_action() -> Result<()> {
     let forged =
         one(&format!("<iq from='mallory@evil.example' type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"));
     assert_eq!(xec.dispatch(forged).await, Dispatched::Unhandled);
-    assert_eq!(keys(&mut packets), vec![Packet::UNHANDLED; 5]);
+    // a request from the addressee that happens to reuse the id is a request, not the reply
+    let request = one(&format!(
+        "<iq from='romeo@example.net/orchard' type='get' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"
+    ));
+    assert_eq!(xec.dispatch(request).await, Dispatched::Payloads(1));
+    xec.take_outgoing();
+    assert_eq!(keys(&mut packets), [vec![Packet::UNHANDLED; 5], vec!["rosterpush"]].concat());
     assert_eq!(xec.pending(), 1);
     assert!(xec.take_outgoing().is_empty(), "a result is never answered");
     // the real reply (JIDs compare normalized)

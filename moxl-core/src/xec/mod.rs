@@ -1,8 +1,8 @@
 //! XEC, the XMPP event controller: Actions, Payloads, Packets, and the dispatcher that routes each stanza.
 //!
 //! # The route of one stanza ([`Xec::dispatch`])
-//! 1. **Replies.** An `iq`, `message` or `presence` whose `id` is a pending Action's id *and whose sender is the
-//!    entity the request went to* is that Action's reply (a request sent without `to`, or to our own bare JID, may
+//! 1. **Replies.** An `iq` `result`/`error`, or a `message` or `presence` of any type, whose `id` is a pending
+//!    Action's id *and whose sender is the entity the request went to* is that Action's reply (a request sent without `to`, or to our own bare JID, may
 //!    be answered with no `from` or from the account's bare JID: RFC 6120 §8.1.2.1, §10.3). `type='error'` goes to
 //!    the Action's `error_<condition>` method, else its `error` method, else becomes a Packet and a warning; any
 //!    other type goes to `handle`. A stanza reusing a pending id from another sender is not a reply: it goes on to
@@ -232,11 +232,13 @@ impl Xec {
         let is_stanza = matches!(name, "iq" | "message" | "presence") && stanza.ns() == ns::CLIENT;
         let kind = stanza.attr("type");
         let kind = kind.as_deref();
-        if is_stanza {
+        // An iq `get`/`set` is a request even when it reuses a pending id: only `result`/`error` answer one.
+        let may_answer = name != "iq" || matches!(kind, Some("result" | "error"));
+        if is_stanza && may_answer {
             if let Some(result) = self.dispatch_reply(&stanza, kind).await {
                 return result;
             }
-            if name == "iq" && matches!(kind, Some("result" | "error")) {
+            if name == "iq" {
                 tracing::warn!(id = ?stanza.attr("id"), from = ?stanza.attr("from"), "iq {} answers no pending request", kind.unwrap_or_default());
                 return self.unhandled(stanza);
             }
