@@ -23,6 +23,27 @@ pub enum Error {
     /// The peer answered a request with a stanza error (RFC 6120 §8.3).
     #[error("stanza error: {0}")]
     Stanza(Box<StanzaError>),
+    /// The server ended the stream with a stream error (RFC 6120 §4.9).
+    #[error("stream error: {}{}", condition.map_or("unknown condition", |c| c.as_str()), text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    StreamError {
+        /// The defined condition, if the server sent one this library knows.
+        condition: Option<crate::stanza::StreamCondition>,
+        /// The server's explanation.
+        text: Option<String>,
+    },
+    /// Stream negotiation could not go on: a security requirement was not met (no STARTTLS, no acceptable
+    /// mechanism) or the server broke the protocol.
+    #[error("negotiation: {0}")]
+    Negotiation(String),
+    /// The server refused the credentials (RFC 6120 §6.4.5). Final: retrying with the same credentials fails
+    /// the same way.
+    #[error("authentication failed: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    AuthFailed {
+        /// The SASL failure condition (`not-authorized`, `account-disabled`…).
+        condition: String,
+        /// The server's explanation.
+        text: Option<String>,
+    },
     /// A pending Action got no reply before its deadline.
     #[error("timeout: no reply to {0} in time")]
     Timeout(String),

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod stanza;
+pub mod stream;
 pub mod xec;
 pub mod xml;
 

@@ -1,0 +1,10 @@
+//! The stream layer: what the server offers during negotiation ([`StreamFeatures`]).
+//!
+//! Negotiation itself (STARTTLS, SASL, SASL2/Bind2, resource binding, stream management) is a sans-I/O state
+//! machine driven by the client; it is built on these views.
+
+mod features;
+mod negotiation;
+
+pub use features::{feature_ns, Sasl2Offer, StreamFeatures};
+pub use negotiation::{Authenticator, NegotiationConfig, Negotiator, Output, Phase, TlsPolicy};

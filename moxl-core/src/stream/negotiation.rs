@@ -1,0 +1,405 @@
+//! [`Negotiator`]: stream negotiation as a sans-I/O state machine (RFC 6120 §4.3): STARTTLS (§5), SASL (§6),
+//! resource binding (§7), and the legacy session (RFC 3921 §3) where a server still requires it.
+//!
+//! The transport feeds it the parser's events and tells it when TLS is up; it answers with what to write and
+//! when to upgrade or restart. It never touches a socket.
+
+use base64::Engine;
+use jid::FullJid;
+use rand::distr::{Alphanumeric, SampleString};
+
+use super::features::{feature_ns as fns, StreamFeatures};
+use crate::stanza::{self, StanzaError, StreamCondition};
+use crate::xml::{ns, Element, ElementBuilder, StreamEvent};
+use crate::{Error, Result};
+
+/// The SASL side of negotiation: chooses a mechanism and computes the responses. Implemented over the
+/// mechanisms in [`crate::auth`]; anything that speaks SASL can be plugged in.
+pub trait Authenticator: Send {
+    /// Chooses a mechanism among those offered (in any order) and returns its name and initial response.
+    /// `secure` tells whether the stream is encrypted; `channel_binding_types` are those the server advertised
+    /// (XEP-0440), empty when it advertised none.
+    fn start(
+        &mut self,
+        offered: &[String],
+        secure: bool,
+        channel_binding_types: &[String],
+    ) -> Result<(String, Option<Vec<u8>>)>;
+
+    /// Answers a server challenge.
+    fn challenge(&mut self, data: &[u8]) -> Result<Vec<u8>>;
+
+    /// Checks the server's final message (e.g. the SCRAM server signature), if any.
+    fn success(&mut self, data: Option<&[u8]>) -> Result<()>;
+}
+
+/// Whether the stream must be encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TlsPolicy {
+    /// Upgrade with STARTTLS; refuse to go on if the server does not offer it (the default).
+    #[default]
+    Required,
+    /// The connection is already TLS (XEP-0368 direct TLS, or `wss://`).
+    Direct,
+    /// Upgrade when offered, else go on in cleartext. For test servers only: the authenticator still refuses
+    /// mechanisms that reveal the password in cleartext.
+    AllowCleartext,
+}
+
+/// What the negotiator needs to know.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NegotiationConfig {
+    /// The XMPP domain (the stream's `to`).
+    pub domain: String,
+    /// The account's bare JID, if any (the stream's `from` once encrypted; RFC 6120 §4.7.1).
+    pub account: Option<String>,
+    /// The resource to ask for; `None` asks for `moxl` followed by a random suffix. The server may impose
+    /// another: the bound JID is what counts.
+    pub resource: Option<String>,
+    /// Whether TLS is required, already there, or optional.
+    pub tls: TlsPolicy,
+}
+
+impl NegotiationConfig {
+    /// A configuration for this domain with the defaults: TLS required, resource `moxl-<random>`.
+    ///
+    /// ```
+    /// let config = moxl_core::stream::NegotiationConfig::new("example.com");
+    /// assert_eq!(config.domain, "example.com");
+    /// ```
+    pub fn new(domain: impl Into<String>) -> Self {
+        NegotiationConfig { domain: domain.into(), account: None, resource: None, tls: TlsPolicy::Required }
+    }
+}
+
+/// What the transport must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Write this text.
+    Send(String),
+    /// Upgrade the connection to TLS now, then call [`Negotiator::tls_established`].
+    StartTls,
+    /// Reset the parser ([`StreamParser::reset`](crate::xml::StreamParser::reset)): a new stream begins; its
+    /// header is in the next [`Output::Send`].
+    Restart,
+    /// Negotiation is over: the session is bound to this JID.
+    Online {
+        /// The bound full JID (the server may have chosen the resource).
+        jid: FullJid,
+        /// The features of the final stream (stream management, CSI, roster versioning…).
+        features: Box<StreamFeatures>,
+    },
+}
+
+/// Where negotiation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Waiting for the stream header or features.
+    Connecting,
+    /// TLS is being negotiated.
+    Securing,
+    /// SASL is running.
+    Authenticating,
+    /// Binding a resource.
+    Binding,
+    /// Negotiation succeeded.
+    Online,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    AwaitHeader,
+    AwaitFeatures,
+    AwaitProceed,
+    AwaitTls,
+    Sasl,
+    Bind { id: String, retried: bool },
+    Session { id: String, jid: FullJid },
+    Online,
+}
+
+/// Stream negotiation for one connection (see the [module documentation](self)).
+///
+/// ```
+/// use moxl_core::stream::{Negotiator, NegotiationConfig, Output};
+/// # struct NoSasl;
+/// # impl moxl_core::stream::Authenticator for NoSasl {
+/// #   fn start(&mut self, _: &[String], _: bool, _: &[String]) -> moxl_core::Result<(String, Option<Vec<u8>>)> { unreachable!() }
+/// #   fn challenge(&mut self, _: &[u8]) -> moxl_core::Result<Vec<u8>> { unreachable!() }
+/// #   fn success(&mut self, _: Option<&[u8]>) -> moxl_core::Result<()> { unreachable!() } }
+/// let (negotiator, first) = Negotiator::new(NegotiationConfig::new("example.com"), Box::new(NoSasl));
+/// assert!(matches!(&first[0], Output::Send(header) if header.contains("to='example.com'")));
+/// # drop(negotiator);
+/// ```
+pub struct Negotiator {
+    config: NegotiationConfig,
+    auth: Box<dyn Authenticator>,
+    state: State,
+    secure: bool,
+    authenticated: bool,
+    mechanism: Option<String>,
+    /// The features of the stream being bound (reported with [`Output::Online`]).
+    features: StreamFeatures,
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+impl Negotiator {
+    /// Starts negotiation; the outputs open the stream.
+    pub fn new(config: NegotiationConfig, auth: Box<dyn Authenticator>) -> (Negotiator, Vec<Output>) {
+        let secure = config.tls == TlsPolicy::Direct;
+        let n = Negotiator {
+            config,
+            auth,
+            state: State::AwaitHeader,
+            secure,
+            authenticated: false,
+            mechanism: None,
+            features: StreamFeatures::default(),
+        };
+        let open = n.open();
+        (n, vec![open])
+    }
+
+    /// Where negotiation stands.
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            State::AwaitHeader | State::AwaitFeatures if self.authenticated => Phase::Binding,
+            State::AwaitHeader | State::AwaitFeatures => Phase::Connecting,
+            State::AwaitProceed | State::AwaitTls => Phase::Securing,
+            State::Sasl => Phase::Authenticating,
+            State::Bind { .. } | State::Session { .. } => Phase::Binding,
+            State::Online => Phase::Online,
+        }
+    }
+
+    /// Whether the stream is encrypted.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The SASL mechanism used, once chosen.
+    pub fn mechanism(&self) -> Option<&str> {
+        self.mechanism.as_deref()
+    }
+
+    fn open(&self) -> Output {
+        // The account's JID goes in `from` only once the stream is encrypted (RFC 6120 §4.7.1).
+        let from = if self.secure { self.config.account.as_deref() } else { None };
+        Output::Send(stanza::stream_header(&self.config.domain, from))
+    }
+
+    /// The TLS upgrade asked for by [`Output::StartTls`] succeeded: a new stream starts (RFC 6120 §5.4.3.3).
+    pub fn tls_established(&mut self) -> Result<Vec<Output>> {
+        if self.state != State::AwaitTls {
+            return Err(Error::Negotiation("TLS established without STARTTLS".into()));
+        }
+        self.secure = true;
+        self.state = State::AwaitHeader;
+        Ok(vec![Output::Restart, self.open()])
+    }
+
+    /// Handles one event from the parser.
+    pub fn handle(&mut self, event: StreamEvent) -> Result<Vec<Output>> {
+        match event {
+            StreamEvent::Header(h) => {
+                if self.state != State::AwaitHeader {
+                    return Err(Error::Negotiation("unexpected stream header".into()));
+                }
+                if h.version.as_deref() != Some("1.0") {
+                    return Err(Error::Negotiation(format!("unsupported stream version {:?}", h.version)));
+                }
+                self.state = State::AwaitFeatures;
+                Ok(Vec::new())
+            }
+            StreamEvent::End => Err(Error::Negotiation("the server closed the stream".into())),
+            StreamEvent::Element(e) => {
+                if e.is("error", ns::STREAM) {
+                    return Err(stream_error(&e));
+                }
+                self.on_element(&e)
+            }
+        }
+    }
+
+    fn on_element(&mut self, e: &Element) -> Result<Vec<Output>> {
+        match self.state.clone() {
+            State::AwaitFeatures => {
+                let features = StreamFeatures::from_element(e)
+                    .ok_or_else(|| Error::Negotiation(format!("expected stream features, got <{}>", e.name())))?;
+                self.on_features(features)
+            }
+            State::AwaitProceed => {
+                if e.is("proceed", fns::TLS) {
+                    self.state = State::AwaitTls;
+                    Ok(vec![Output::StartTls])
+                } else {
+                    // <failure/>: the server ends the stream (RFC 6120 §5.4.2.2).
+                    Err(Error::Negotiation("the server refused STARTTLS".into()))
+                }
+            }
+            State::Sasl => self.on_sasl(e),
+            State::Bind { id, retried } => self.on_bind(e, &id, retried),
+            State::Session { id, jid } => {
+                if e.attr("id").as_deref() != Some(id.as_str()) {
+                    return Ok(Vec::new());
+                }
+                if e.attr("type").as_deref() != Some("result") {
+                    return Err(Error::Negotiation("session establishment failed".into()));
+                }
+                self.state = State::Online;
+                Ok(vec![Output::Online { jid, features: Box::new(self.features.clone()) }])
+            }
+            State::AwaitHeader | State::AwaitTls | State::Online => {
+                Err(Error::Negotiation(format!("unexpected <{}> during negotiation", e.name())))
+            }
+        }
+    }
+
+    fn on_features(&mut self, features: StreamFeatures) -> Result<Vec<Output>> {
+        if !self.secure {
+            match (features.starttls, self.config.tls) {
+                (Some(_), _) => {
+                    self.state = State::AwaitProceed;
+                    let starttls = ElementBuilder::new("starttls", fns::TLS).build()?;
+                    return Ok(vec![Output::Send(starttls.to_xml())]);
+                }
+                (None, TlsPolicy::AllowCleartext) => {
+                    tracing::warn!(domain = %self.config.domain, "the server offers no STARTTLS: going on in cleartext, as allowed");
+                }
+                (None, _) => return Err(Error::Negotiation(
+                    "the server does not offer STARTTLS (or something stripped it): refusing to continue in cleartext"
+                        .into(),
+                )),
+            }
+        }
+        if !self.authenticated {
+            if features.mechanisms.is_empty() {
+                return Err(Error::Negotiation("the server offers no SASL mechanism".into()));
+            }
+            let (mechanism, initial) =
+                self.auth.start(&features.mechanisms, self.secure, &features.channel_binding_types)?;
+            let payload = match initial {
+                Some(data) if data.is_empty() => "=".to_owned(),
+                Some(data) => B64.encode(data),
+                None => String::new(),
+            };
+            let auth = ElementBuilder::new("auth", fns::SASL).attr("mechanism", mechanism.clone());
+            let auth = if payload.is_empty() { auth } else { auth.text(payload) };
+            self.mechanism = Some(mechanism);
+            self.state = State::Sasl;
+            return Ok(vec![Output::Send(auth.build()?.to_xml())]);
+        }
+        if !features.bind {
+            return Err(Error::Negotiation("the server offers no resource binding".into()));
+        }
+        if features.session_required {
+            tracing::debug!("the server requires a legacy session (RFC 3921)");
+        }
+        self.features = features;
+        self.bind(false)
+    }
+
+    fn bind(&mut self, retried: bool) -> Result<Vec<Output>> {
+        let id = new_id();
+        let resource = match (&self.config.resource, retried) {
+            (Some(r), false) => r.clone(),
+            _ => format!("moxl-{}", Alphanumeric.sample_string(&mut rand::rng(), 8)),
+        };
+        let bind = stanza::iq_set(None).attr("id", id.clone()).append(
+            ElementBuilder::new("bind", fns::BIND).append(ElementBuilder::new("resource", fns::BIND).text(resource)),
+        );
+        self.state = State::Bind { id, retried };
+        Ok(vec![Output::Send(bind.build()?.to_xml())])
+    }
+
+    fn on_sasl(&mut self, e: &Element) -> Result<Vec<Output>> {
+        if e.ns() != fns::SASL {
+            return Err(Error::Negotiation(format!("unexpected <{}> during SASL", e.name())));
+        }
+        match e.name() {
+            "challenge" => {
+                let data = decode(&e.text())?;
+                let response = self.auth.challenge(&data)?;
+                let text = if response.is_empty() { String::new() } else { B64.encode(response) };
+                let r = ElementBuilder::new("response", fns::SASL);
+                let r = if text.is_empty() { r } else { r.text(text) };
+                Ok(vec![Output::Send(r.build()?.to_xml())])
+            }
+            "success" => {
+                let text = e.text();
+                let data = if text.trim().is_empty() { None } else { Some(decode(&text)?) };
+                self.auth.success(data.as_deref())?;
+                self.authenticated = true;
+                self.state = State::AwaitHeader;
+                // RFC 6120 §6.4.6: a new stream, no TLS change.
+                Ok(vec![Output::Restart, self.open()])
+            }
+            "failure" => {
+                let condition = e.children().find(|c| c.name() != "text").map(|c| c.name().to_owned());
+                let text = e.child_text("text", fns::SASL);
+                Err(Error::AuthFailed { condition: condition.unwrap_or_default(), text })
+            }
+            other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL"))),
+        }
+    }
+
+    fn on_bind(&mut self, e: &Element, id: &str, retried: bool) -> Result<Vec<Output>> {
+        if !e.is("iq", ns::CLIENT) || e.attr("id").as_deref() != Some(id) {
+            return Ok(Vec::new());
+        }
+        match e.attr("type").as_deref() {
+            Some("result") => {
+                let jid = e
+                    .child("bind", fns::BIND)
+                    .and_then(|b| b.child_text("jid", fns::BIND))
+                    .ok_or_else(|| Error::Negotiation("resource binding result without a JID".into()))?;
+                let jid = FullJid::new(jid.trim())?;
+                if self.features.session_required {
+                    // RFC 3921 §3: some servers still require the session request.
+                    let id = new_id();
+                    let session = stanza::iq_set(None)
+                        .attr("id", id.clone())
+                        .append(ElementBuilder::new("session", fns::SESSION));
+                    self.state = State::Session { id, jid };
+                    return Ok(vec![Output::Send(session.build()?.to_xml())]);
+                }
+                self.state = State::Online;
+                Ok(vec![Output::Online { jid, features: Box::new(self.features.clone()) }])
+            }
+            _ => {
+                let error = StanzaError::from_stanza(e);
+                let conflict = error.as_ref().and_then(StanzaError::condition) == Some(stanza::Condition::Conflict);
+                if conflict && !retried {
+                    // RFC 6120 §7.7.2.2: the resource is taken; ask for a fresh one once.
+                    return self.bind(true);
+                }
+                Err(error.map(Error::from).unwrap_or_else(|| Error::Negotiation("resource binding failed".into())))
+            }
+        }
+    }
+}
+
+fn decode(text: &str) -> Result<Vec<u8>> {
+    let text = text.trim();
+    if text == "=" {
+        return Ok(Vec::new());
+    }
+    B64.decode(text).map_err(|e| Error::Negotiation(format!("invalid base64 from the server: {e}")))
+}
+
+fn stream_error(e: &Element) -> Error {
+    let condition = e.children().find(|c| c.ns() == ns::STREAMS && c.name() != "text");
+    Error::StreamError {
+        condition: condition.as_ref().and_then(|c| StreamCondition::from_name(c.name())),
+        text: e.child_text("text", ns::STREAMS),
+    }
+}
+
+fn new_id() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 12)
+}
