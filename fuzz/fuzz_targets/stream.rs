@@ -51,7 +51,8 @@ impl Payload for Message {
         let body = element.child_text("body", "jabber:client");
         let thread = element.child("thread", "jabber:client").map(|t| (t.attr("parent").is_some(), t.text().len()));
         let attrs = element.attrs().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-        let children = element.children().map(|c| (c.qname().len(), c.ns().len(), c.has_children())).count();
+        let children =
+            element.children().map(|c| c.qname().len() + c.ns().len() + usize::from(c.has_children())).sum::<usize>();
         let _ = (ctx.from(), stanza.root().name(), thread, attrs, children);
         // XEP-0184: answer a receipt request, so fuzzed ids and JIDs go through the builder.
         if element.child("request", "urn:xmpp:receipts").is_some() {

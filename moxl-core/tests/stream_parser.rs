@@ -215,6 +215,12 @@ fn not_well_formed() {
     assert_eq!(condition_of("<:':'/>"), StreamCondition::NotWellFormed);
     assert_eq!(condition_of("<a:b:c xmlns:a='u'/>"), StreamCondition::NotWellFormed);
     assert_eq!(condition_of("<message 1a='x'/>"), StreamCondition::NotWellFormed);
+    // A truncated character followed by markup is an error now, not "wait for more" (found by fuzzing).
+    let mut p = StreamParser::new();
+    p.feed(OPEN.as_bytes());
+    p.feed(b"<message><body>\xC3<\xC3");
+    assert!(matches!(p.next_event(), Ok(Some(StreamEvent::Header(_)))));
+    assert_eq!(p.next_event().err().map(|e| e.condition()), Some(StreamCondition::NotWellFormed));
     let mut bad = format!("{OPEN}<message><body>").into_bytes();
     bad.extend_from_slice(&[0xC3, 0x28, 0xFF]);
     bad.extend_from_slice(b"</body></message>");

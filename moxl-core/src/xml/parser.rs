@@ -332,7 +332,8 @@ impl StreamParser {
                 }
                 Err(e) => {
                     let at = reader.error_position() as usize;
-                    return match classify(&e, input, at) {
+                    let at_end = reader.buffer_position() as usize >= input.len();
+                    return match classify(&e, input, at, at_end) {
                         Cut::Incomplete => self.need_more(buf),
                         Cut::Restricted(what) => Err(restricted(what)),
                         Cut::Malformed => Err(XmlError::new(StreamCondition::NotWellFormed, e.to_string())),
@@ -651,8 +652,9 @@ enum Cut {
     Malformed,
 }
 
-/// Tells a token cut by the end of the input from a real error.
-fn classify(e: &QError, input: &[u8], at: usize) -> Cut {
+/// Tells a token cut by the end of the input from a real error. `at_end`: the failing token ran to the end of
+/// the input.
+fn classify(e: &QError, input: &[u8], at: usize, at_end: bool) -> Cut {
     let rest = input.get(at..).unwrap_or_default();
     match e {
         QError::Syntax(SyntaxError::UnclosedComment) => Cut::Restricted("comment"),
@@ -665,7 +667,9 @@ fn classify(e: &QError, input: &[u8], at: usize) -> Cut {
         QError::Syntax(SyntaxError::InvalidBangMarkup) => Cut::Malformed,
         QError::Syntax(_) => Cut::Incomplete,
         // Text running to the end of the input, cut inside a multi-byte character.
-        QError::Encoding(EncodingError::Utf8(u)) if u.error_len().is_none() && ends_in_partial_char(input) => {
+        QError::Encoding(EncodingError::Utf8(u))
+            if u.error_len().is_none() && at_end && ends_in_partial_char(input) =>
+        {
             Cut::Incomplete
         }
         // `&name` with no `;` yet: incomplete unless markup or another reference already follows.
