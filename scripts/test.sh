@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The project's test command (README, "Run it"); CI runs exactly this through .ci/run.
-# Needs only the Rust toolchain; installs cargo-fuzz on first use.
+# Needs the Rust toolchain; installs what the tests talk to (Prosody, Cyrus SASL tools) from Debian's packages
+# and cargo-fuzz on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== test dependencies"
+bash scripts/install-test-deps.sh
 
 echo "== fmt"
 cargo fmt --all -- --check

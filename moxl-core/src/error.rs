@@ -44,6 +44,9 @@ pub enum Error {
         /// The server's explanation.
         text: Option<String>,
     },
+    /// The connection failed: no route, refused, TLS handshake or certificate verification failed, closed.
+    #[error("transport: {0}")]
+    Transport(String),
     /// A pending Action got no reply before its deadline.
     #[error("timeout: no reply to {0} in time")]
     Timeout(String),

@@ -8,9 +8,11 @@
 //!
 //! Applications depend on the `moxl` crate, which re-exports this one with the macros and the XEPs.
 
+pub mod client;
 pub mod error;
 pub mod stanza;
 pub mod stream;
+pub mod transport;
 pub mod xec;
 pub mod xml;
 

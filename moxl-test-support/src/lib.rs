@@ -1,0 +1,39 @@
+//! Test support for moxl: a real, throw-away [Prosody](https://prosody.im) XMPP server for integration tests.
+//!
+//! [`Prosody::builder`] writes a configuration, a throw-away CA and a server certificate signed by it into a
+//! new temp dir, picks free loopback ports, starts `prosody -F` as a child process and waits until it
+//! listens (about 0.2–0.5 s). Dropping the [`Prosody`] value stops the server and removes the dir.
+//!
+//! Prosody must be installed (Debian/Ubuntu: `bash scripts/install-test-deps.sh` as root); without it
+//! [`ProsodyBuilder::start`] returns [`TestSupportError::ProsodyNotInstalled`] saying so. Nothing is installed
+//! from here.
+//!
+//! ```
+//! # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+//! let server = moxl_test_support::Prosody::builder()
+//!     .account("juliet", "secret")
+//!     .account("romeo", "secret")
+//!     .start()?;
+//! assert_eq!(server.domain(), "localhost");
+//! assert_eq!(server.anon_domain(), "anon.localhost");
+//! assert!(server.websocket_url().starts_with("ws://127.0.0.1:"));
+//! // Clients trust only this CA and connect to 127.0.0.1 with the name `localhost`.
+//! let _ca: &str = server.ca_pem();
+//! let _starttls_port: u16 = server.c2s_port();
+//! let _direct_tls_port: u16 = server.direct_tls_port();
+//! server.register("mercutio", "secret")?;
+//! # Ok(()) }
+//! ```
+//!
+//! Keep a server in a local variable or a test fixture, not in a `static` (statics are never dropped; a
+//! watchdog then stops the server when the test process exits).
+
+mod certs;
+mod config;
+mod error;
+mod ports;
+mod prosody;
+mod tempdir;
+
+pub use error::TestSupportError;
+pub use prosody::{Prosody, ProsodyBuilder};

@@ -1,0 +1,886 @@
+//! A throw-away Prosody server: builder, process management and accessors.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::{self, ConfigInput};
+use crate::ports::PortSet;
+use crate::tempdir::TempDir;
+use crate::{certs, TestSupportError};
+
+const DOMAIN: &str = "localhost";
+const ANON_DOMAIN: &str = "anon.localhost";
+const MUC_DOMAIN: &str = "conference.localhost";
+const PUBSUB_DOMAIN: &str = "pubsub.localhost";
+const UPLOAD_DOMAIN: &str = "upload.localhost";
+
+/// Modules enabled on every virtual host when the installed Prosody has them. Built into Prosody 0.12:
+/// stream management (`smacks`), carbons, PEP, bookmarks (XEP-0048 ⇄ XEP-0402 sync), etc. Dialback and BOSH
+/// are left out on purpose.
+const BASE_MODULES: &[&str] = &[
+    "roster",
+    "saslauth",
+    "tls",
+    "disco",
+    "carbons",
+    "pep",
+    "private",
+    "blocklist",
+    "vcard4",
+    "vcard_legacy",
+    "version",
+    "uptime",
+    "time",
+    "ping",
+    "register",
+    "csi_simple",
+    "smacks",
+    "bookmarks",
+    "websocket",
+    "admin_adhoc",
+];
+
+const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+const LOG_TAIL_LINES: usize = 40;
+const START_ATTEMPTS: usize = 3;
+
+/// Kills the server and removes its directory if the test process dies without dropping [`Prosody`] (killed,
+/// `std::process::exit`, or a server kept in a `static`): it waits for end-of-file on its stdin, which only
+/// the test process holds open. A normal drop kills this watchdog first.
+const WATCHDOG_SCRIPT: &str = "read -r _ ; kill -TERM \"$1\" 2>/dev/null; i=0; \
+     while [ \"$i\" -lt 250 ]; do s=$(cut -d' ' -f3 \"/proc/$1/stat\" 2>/dev/null); \
+     { [ -z \"$s\" ] || [ \"$s\" = Z ]; } && break; sleep 0.02; i=$((i+1)); done; \
+     [ \"$i\" -ge 250 ] && kill -KILL \"$1\" 2>/dev/null; rm -rf \"$2\"";
+
+/// Configures and starts a [`Prosody`] test server.
+///
+/// Made with [`Prosody::builder`]. Every setting is optional: by default the server has no accounts, no
+/// admins, no message archive (MAM) and no HTTP upload component.
+///
+/// ```no_run
+/// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+/// let server = moxl_test_support::Prosody::builder()
+///     .account("juliet", "secret")
+///     .account("romeo", "secret")
+///     .admin("juliet")
+///     .mam(true)
+///     .start()?;
+/// assert_eq!(server.domain(), "localhost");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct ProsodyBuilder {
+    accounts: Vec<(String, String)>,
+    admins: Vec<String>,
+    mam: bool,
+    http_upload: bool,
+    debug_log: bool,
+    extra_config: Vec<String>,
+    start_timeout: Duration,
+    stop_timeout: Duration,
+}
+
+impl Default for ProsodyBuilder {
+    fn default() -> Self {
+        Self {
+            accounts: Vec::new(),
+            admins: Vec::new(),
+            mam: false,
+            http_upload: false,
+            debug_log: false,
+            extra_config: Vec::new(),
+            start_timeout: DEFAULT_START_TIMEOUT,
+            stop_timeout: DEFAULT_STOP_TIMEOUT,
+        }
+    }
+}
+
+impl ProsodyBuilder {
+    /// Creates the account `user@localhost` with this password (with `prosodyctl register`, while the
+    /// server starts).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::builder().account("juliet", "secret").start()?;
+    /// assert_eq!(server.jid("juliet"), "juliet@localhost");
+    /// # Ok(()) }
+    /// ```
+    pub fn account(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.accounts.push((user.into(), password.into()));
+        self
+    }
+
+    /// Makes `user@localhost` a server admin (ad-hoc admin commands, creating nodes on the pubsub
+    /// component). The account itself is created with [`account`](Self::account).
+    pub fn admin(mut self, user: impl Into<String>) -> Self {
+        self.admins.push(user.into());
+        self
+    }
+
+    /// Enables the message archive (XEP-0313, `mod_mam`, and `mod_muc_mam` on the MUC component). Off by
+    /// default: it slows message throughput about 5x.
+    pub fn mam(mut self, enabled: bool) -> Self {
+        self.mam = enabled;
+        self
+    }
+
+    /// Adds the HTTP upload component `upload.localhost` (XEP-0363, `mod_http_file_share`); its slot URLs
+    /// are `https://127.0.0.1:PORT/file_share/...`, served with the test certificate. Off by default.
+    pub fn http_upload(mut self, enabled: bool) -> Self {
+        self.http_upload = enabled;
+        self
+    }
+
+    /// Logs at debug level (every stanza) instead of info level. Off by default.
+    pub fn debug_log(mut self, enabled: bool) -> Self {
+        self.debug_log = enabled;
+        self
+    }
+
+    /// Appends raw Lua to the global section of `prosody.cfg.lua` (before the virtual hosts), for options
+    /// this builder does not cover. Later assignments override earlier ones.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::builder().extra_config("smacks_hibernation_time = 5").start()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn extra_config(mut self, lua: impl Into<String>) -> Self {
+        self.extra_config.push(lua.into());
+        self
+    }
+
+    /// How long [`start`](Self::start) waits for the server to listen (default 10 s).
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// How long dropping the server waits after SIGTERM before SIGKILL (default 5 s).
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// Writes the certificates and configuration into a new temp dir, starts `prosody -F` and waits until it
+    /// has loaded every host and component, listens on all its ports and the accounts exist. This blocks the
+    /// calling thread for about 0.1–0.2 s (call it from `spawn_blocking` inside an async runtime if that
+    /// matters).
+    ///
+    /// Fails with [`TestSupportError::ProsodyNotInstalled`] when Prosody is not installed (run
+    /// `bash scripts/install-test-deps.sh`), and with [`TestSupportError::Start`], carrying the end of the
+    /// server log, when it exits or does not listen in time.
+    pub fn start(self) -> Result<Prosody, TestSupportError> {
+        for (user, password) in &self.accounts {
+            validate_localpart(user)?;
+            validate_password(password)?;
+        }
+        for admin in &self.admins {
+            validate_localpart(admin)?;
+        }
+        let bins = Binaries::locate()?;
+
+        let mut modules: Vec<&'static str> = BASE_MODULES.iter().copied().filter(|m| bins.has_module(m)).collect();
+        if self.mam {
+            if !bins.has_module("mam") {
+                return Err(TestSupportError::InvalidArgument("mam(true), but this Prosody has no mod_mam".into()));
+            }
+            modules.push("mam");
+        }
+        if self.http_upload && !bins.has_module("http_file_share") {
+            return Err(TestSupportError::InvalidArgument(
+                "http_upload(true), but this Prosody has no mod_http_file_share".into(),
+            ));
+        }
+        let muc = bins.has_module("muc").then_some(MUC_DOMAIN);
+        let muc_mam = self.mam && muc.is_some() && bins.has_module("muc_mam");
+        let pubsub = bins.has_module("pubsub").then_some(PUBSUB_DOMAIN);
+        let upload = self.http_upload.then_some(UPLOAD_DOMAIN);
+        let uses_http = modules.contains(&"websocket") || upload.is_some();
+
+        let started = Instant::now();
+        let dir = TempDir::new("moxl-prosody")?;
+        let root = dir.path().to_path_buf();
+        let paths = Paths::new(&root);
+        create_dir(&paths.data)?;
+        create_dir(&paths.certs)?;
+        create_dir(&paths.plugins)?;
+        write_file(
+            &paths.plugins.join(format!("mod_{}.lua", config::READY_MODULE)),
+            config::ready_module_source().as_bytes(),
+            0o644,
+        )?;
+
+        let mut names: Vec<String> = vec![DOMAIN.into(), format!("*.{DOMAIN}"), ANON_DOMAIN.into()];
+        names.extend([muc, pubsub, upload].into_iter().flatten().map(String::from));
+        names.push(Ipv4Addr::LOCALHOST.to_string());
+        let generated = certs::generate(&names)?;
+        write_file(&paths.ca, generated.ca_pem.as_bytes(), 0o644)?;
+        write_file(&paths.cert, generated.leaf_pem.as_bytes(), 0o644)?;
+        write_file(&paths.key, generated.leaf_key_pem.as_bytes(), 0o600)?;
+
+        let admins: Vec<String> = self.admins.iter().map(|a| format!("{a}@{DOMAIN}")).collect();
+        let mut registrations: Option<Vec<Registration>> = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let ports = PortSet::<4>::reserve()?;
+            let [c2s_port, direct_tls_port, http_port, https_port] = ports.get();
+            let cfg = config::render(&ConfigInput {
+                dir: &root,
+                pidfile: &paths.pid,
+                data_dir: &paths.data,
+                log_file: &paths.log,
+                certs_dir: &paths.certs,
+                plugins_dir: &paths.plugins,
+                cert_file: &paths.cert,
+                key_file: &paths.key,
+                c2s_port,
+                direct_tls_port,
+                http_port,
+                https_port,
+                debug_log: self.debug_log,
+                domain: DOMAIN,
+                anon_domain: ANON_DOMAIN,
+                modules: &modules,
+                admins: &admins,
+                muc,
+                muc_mam,
+                pubsub,
+                upload,
+                extra_config: &self.extra_config,
+            });
+            write_file(&paths.config, cfg.as_bytes(), 0o644)?;
+
+            let log_offset = std::fs::metadata(&paths.log).map(|m| m.len()).unwrap_or(0);
+            let mut process = ServerProcess::spawn(&bins.prosody, &paths, &root, self.stop_timeout)?;
+            // Accounts are written to the data dir by prosodyctl while the server boots (both take ~0.1 s).
+            if registrations.is_none() {
+                let mut spawned = Vec::with_capacity(self.accounts.len());
+                for (user, password) in &self.accounts {
+                    spawned.push(Registration::spawn(&bins.prosodyctl, &paths.config, user, DOMAIN, password)?);
+                }
+                registrations = Some(spawned);
+            }
+
+            let mut services = vec![("c2s", c2s_port), ("c2s_direct_tls", direct_tls_port)];
+            if uses_http {
+                services.extend([("http", http_port), ("https", https_port)]);
+            }
+            match wait_ready(&mut process, &paths.log, log_offset, &services, c2s_port, self.start_timeout) {
+                Ok(()) => {
+                    for registration in registrations.take().unwrap_or_default() {
+                        registration.finish()?;
+                    }
+                    let ca_pem = generated.ca_pem;
+                    let version = read_log_from(&paths.log, 0)
+                        .lines()
+                        .find_map(|line| line.split_once("Prosody version ").map(|(_, v)| v.trim().to_owned()));
+                    return Ok(Prosody {
+                        process,
+                        _ports: ports,
+                        c2s_port,
+                        direct_tls_port,
+                        http_port: uses_http.then_some(http_port),
+                        https_port: uses_http.then_some(https_port),
+                        ca_pem,
+                        paths,
+                        prosodyctl: bins.prosodyctl,
+                        modules,
+                        muc,
+                        pubsub,
+                        upload,
+                        version,
+                        start_duration: started.elapsed(),
+                        dir,
+                    });
+                }
+                Err(StartFailure::PortInUse(_)) if attempt < START_ATTEMPTS => {
+                    // Another process took one of the chosen ports in the meantime: stop, pick new ones.
+                    drop(process);
+                }
+                Err(StartFailure::PortInUse(reason) | StartFailure::Failed(reason)) => {
+                    drop(process);
+                    for registration in registrations.take().unwrap_or_default() {
+                        let _ = registration.finish();
+                    }
+                    return Err(TestSupportError::Start {
+                        reason,
+                        log_tail: tail(&read_log_from(&paths.log, 0), LOG_TAIL_LINES),
+                        log: paths.log.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A running Prosody 0.12 server on loopback, in its own temp dir, with its own throw-away CA.
+///
+/// Virtual hosts: `localhost` (accounts, `internal_plain` authentication: PLAIN, SCRAM-SHA-1, SCRAM-SHA-256)
+/// and `anon.localhost` (ANONYMOUS). Components: `conference.localhost` (MUC), `pubsub.localhost` and, with
+/// [`ProsodyBuilder::http_upload`], `upload.localhost`. TLS is required on c2s (STARTTLS on
+/// [`c2s_port`](Self::c2s_port), XEP-0368 direct TLS on [`direct_tls_port`](Self::direct_tls_port));
+/// WebSocket on [`websocket_url`](Self::websocket_url) and [`websocket_tls_url`](Self::websocket_tls_url).
+/// No server-to-server. In-band registration (XEP-0077) is allowed.
+///
+/// Dropping it stops the server (SIGTERM, then SIGKILL after the stop timeout), waits for it and removes its
+/// directory. Should the test process die without dropping it, a small watchdog process does the same.
+///
+/// ```
+/// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+/// let server = moxl_test_support::Prosody::builder().account("juliet", "secret").start()?;
+/// let stream = std::net::TcpStream::connect(("127.0.0.1", server.c2s_port())).expect("connect");
+/// assert!(server.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+/// # drop(stream);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Prosody {
+    // Fields drop in declaration order: the process stops before its directory is removed.
+    process: ServerProcess,
+    _ports: PortSet<4>,
+    c2s_port: u16,
+    direct_tls_port: u16,
+    http_port: Option<u16>,
+    https_port: Option<u16>,
+    ca_pem: String,
+    paths: Paths,
+    prosodyctl: PathBuf,
+    modules: Vec<&'static str>,
+    muc: Option<&'static str>,
+    pubsub: Option<&'static str>,
+    upload: Option<&'static str>,
+    version: Option<String>,
+    start_duration: Duration,
+    dir: TempDir,
+}
+
+impl Prosody {
+    /// A builder for a server with accounts and options.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::builder().account("romeo", "secret").start()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder() -> ProsodyBuilder {
+        ProsodyBuilder::default()
+    }
+
+    /// Starts a server with the default settings and no accounts (anonymous login and in-band registration
+    /// still work).
+    pub fn start() -> Result<Self, TestSupportError> {
+        ProsodyBuilder::default().start()
+    }
+
+    /// The virtual host with the accounts: `"localhost"`.
+    pub fn domain(&self) -> &str {
+        DOMAIN
+    }
+
+    /// The virtual host with `authentication = "anonymous"` (SASL ANONYMOUS): `"anon.localhost"`.
+    pub fn anon_domain(&self) -> &str {
+        ANON_DOMAIN
+    }
+
+    /// The MUC component, `"conference.localhost"` (None if this Prosody has no MUC module).
+    pub fn muc_domain(&self) -> Option<&str> {
+        self.muc
+    }
+
+    /// The pubsub component, `"pubsub.localhost"`; only [admins](ProsodyBuilder::admin) may create nodes
+    /// there (PEP nodes on an account's own JID are open to it).
+    pub fn pubsub_domain(&self) -> Option<&str> {
+        self.pubsub
+    }
+
+    /// The HTTP upload component, `"upload.localhost"`, if enabled with [`ProsodyBuilder::http_upload`].
+    pub fn upload_domain(&self) -> Option<&str> {
+        self.upload
+    }
+
+    /// The bare JID of an account on [`domain`](Self::domain).
+    ///
+    /// ```no_run
+    /// # let server = moxl_test_support::Prosody::start()?;
+    /// assert_eq!(server.jid("juliet"), "juliet@localhost");
+    /// # Ok::<(), moxl_test_support::TestSupportError>(())
+    /// ```
+    pub fn jid(&self, user: &str) -> String {
+        format!("{user}@{DOMAIN}")
+    }
+
+    /// The client-to-server port on 127.0.0.1 (plain TCP, then STARTTLS; TLS is required before SASL).
+    pub fn c2s_port(&self) -> u16 {
+        self.c2s_port
+    }
+
+    /// The XEP-0368 direct TLS port on 127.0.0.1 (TLS from the first byte; use SNI `localhost`).
+    pub fn direct_tls_port(&self) -> u16 {
+        self.direct_tls_port
+    }
+
+    /// The plain HTTP port on 127.0.0.1 (None if neither WebSocket nor HTTP upload is available).
+    pub fn http_port(&self) -> Option<u16> {
+        self.http_port
+    }
+
+    /// The HTTPS port on 127.0.0.1 (None if neither WebSocket nor HTTP upload is available).
+    pub fn https_port(&self) -> Option<u16> {
+        self.https_port
+    }
+
+    /// The XMPP-over-WebSocket (RFC 7395) endpoint without TLS, `ws://127.0.0.1:PORT/xmpp-websocket`. SASL is
+    /// allowed on it (`consider_websocket_secure`). Empty if this Prosody has no WebSocket module.
+    pub fn websocket_url(&self) -> String {
+        self.http_port.map(|p| format!("ws://127.0.0.1:{p}/xmpp-websocket")).unwrap_or_default()
+    }
+
+    /// The XMPP-over-WebSocket endpoint with TLS, `wss://127.0.0.1:PORT/xmpp-websocket` (the certificate also
+    /// names `localhost`). Empty if this Prosody has no WebSocket module.
+    pub fn websocket_tls_url(&self) -> String {
+        self.https_port.map(|p| format!("wss://127.0.0.1:{p}/xmpp-websocket")).unwrap_or_default()
+    }
+
+    /// The PEM of the throw-away CA that signed the server certificate. Trust this (not the leaf) in clients.
+    /// The leaf names `localhost`, `*.localhost`, the component names and `127.0.0.1`.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The file holding [`ca_pem`](Self::ca_pem).
+    pub fn ca_file(&self) -> &Path {
+        &self.paths.ca
+    }
+
+    /// The temp dir holding configuration, certificates, data and log; removed on drop.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The generated `prosody.cfg.lua`.
+    pub fn config_file(&self) -> &Path {
+        &self.paths.config
+    }
+
+    /// The server log (Prosody's log plus its stdout and stderr).
+    pub fn log_file(&self) -> &Path {
+        &self.paths.log
+    }
+
+    /// The last `lines` lines of the server log, for assertion messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail(&read_log_from(&self.paths.log, 0), lines)
+    }
+
+    /// The modules enabled on the virtual hosts (those of the wanted set this Prosody has).
+    pub fn enabled_modules(&self) -> &[&'static str] {
+        &self.modules
+    }
+
+    /// The Prosody version from the startup line of the log, e.g. `"0.12.3"`.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// How long [`ProsodyBuilder::start`] took, from writing the certificates to the server listening.
+    pub fn start_duration(&self) -> Duration {
+        self.start_duration
+    }
+
+    /// The process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.process.child.id()
+    }
+
+    /// Creates (or resets the password of) the account `user@localhost` with `prosodyctl register`; usable
+    /// at once by new logins.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::start()?;
+    /// server.register("mercutio", "secret")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn register(&self, user: &str, password: &str) -> Result<(), TestSupportError> {
+        validate_localpart(user)?;
+        validate_password(password)?;
+        Registration::spawn(&self.prosodyctl, &self.paths.config, user, DOMAIN, password)?.finish()
+    }
+}
+
+impl Drop for Prosody {
+    fn drop(&mut self) {
+        // The fields then stop the process and remove the directory. A failing test gets the server's side
+        // of the story in its output.
+        if std::thread::panicking() {
+            eprintln!(
+                "moxl-test-support: panicking while Prosody (pid {}) runs; last lines of {}:\n{}",
+                self.pid(),
+                self.paths.log.display(),
+                self.log_tail(LOG_TAIL_LINES)
+            );
+        }
+    }
+}
+
+/// Where the files of one server live.
+#[derive(Debug)]
+struct Paths {
+    config: PathBuf,
+    log: PathBuf,
+    pid: PathBuf,
+    data: PathBuf,
+    certs: PathBuf,
+    plugins: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+}
+
+impl Paths {
+    fn new(root: &Path) -> Self {
+        let certs = root.join("certs");
+        Self {
+            config: root.join("prosody.cfg.lua"),
+            log: root.join("prosody.log"),
+            pid: root.join("prosody.pid"),
+            data: root.join("data"),
+            // Named after the host, so that Prosody's certificate index finds them too.
+            cert: certs.join("localhost.crt"),
+            key: certs.join("localhost.key"),
+            ca: root.join("ca.pem"),
+            plugins: root.join("plugins"),
+            certs,
+        }
+    }
+}
+
+/// The installed binaries and module directory.
+struct Binaries {
+    prosody: PathBuf,
+    prosodyctl: PathBuf,
+    modules_dir: Option<PathBuf>,
+}
+
+impl Binaries {
+    fn locate() -> Result<Self, TestSupportError> {
+        let prosody = find_binary("prosody").ok_or(TestSupportError::ProsodyNotInstalled { binary: "prosody" })?;
+        let prosodyctl =
+            find_binary("prosodyctl").ok_or(TestSupportError::ProsodyNotInstalled { binary: "prosodyctl" })?;
+        let mut candidates = Vec::new();
+        if let Some(prefix) = prosody.parent().and_then(Path::parent) {
+            candidates.push(prefix.join("lib/prosody/modules"));
+        }
+        candidates.push(PathBuf::from("/usr/lib/prosody/modules"));
+        candidates.push(PathBuf::from("/usr/local/lib/prosody/modules"));
+        let modules_dir = candidates.into_iter().find(|d| d.is_dir());
+        Ok(Self { prosody, prosodyctl, modules_dir })
+    }
+
+    /// Whether the module exists; without a known module directory, every module is assumed to.
+    fn has_module(&self, name: &str) -> bool {
+        let Some(dir) = &self.modules_dir else { return true };
+        dir.join(format!("mod_{name}.lua")).is_file()
+            || dir.join(format!("mod_{name}")).join(format!("mod_{name}.lua")).is_file()
+            || dir.join(name).join(format!("mod_{name}.lua")).is_file()
+    }
+}
+
+fn find_binary(name: &str) -> Option<PathBuf> {
+    let path_dirs = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
+    path_dirs
+        .into_iter()
+        .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin"].into_iter().map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The running `prosody -F` process and its watchdog.
+#[derive(Debug)]
+struct ServerProcess {
+    child: Child,
+    watchdog: Option<Child>,
+    stop_timeout: Duration,
+}
+
+impl ServerProcess {
+    fn spawn(prosody: &Path, paths: &Paths, root: &Path, stop_timeout: Duration) -> Result<Self, TestSupportError> {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&paths.log)
+            .map_err(|e| TestSupportError::io(format!("opening {}", paths.log.display()), e))?;
+        let log_err = log.try_clone().map_err(|e| TestSupportError::io("duplicating the log file handle", e))?;
+        let child = Command::new(prosody)
+            .arg("-F")
+            .arg("--config")
+            .arg(&paths.config)
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| TestSupportError::io(format!("starting {}", prosody.display()), e))?;
+        // Best effort: without `sh` there is no watchdog, and a normal drop still cleans up.
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG_SCRIPT)
+            .arg("moxl-prosody-watchdog")
+            .arg(child.id().to_string())
+            .arg(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+        Ok(Self { child, watchdog, stop_timeout })
+    }
+
+    fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        if self.try_wait().is_some() {
+            return;
+        }
+        let pid = rustix::process::Pid::from_child(&self.child);
+        if rustix::process::kill_process(pid, rustix::process::Signal::TERM).is_ok() {
+            let deadline = Instant::now() + self.stop_timeout;
+            while Instant::now() < deadline {
+                match self.child.try_wait() {
+                    Ok(Some(_)) => return,
+                    Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `prosodyctl register` run; killed and reaped if dropped unfinished.
+struct Registration {
+    child: Option<Child>,
+    user: String,
+    host: String,
+}
+
+impl Registration {
+    fn spawn(
+        prosodyctl: &Path,
+        config: &Path,
+        user: &str,
+        host: &str,
+        password: &str,
+    ) -> Result<Self, TestSupportError> {
+        let child = Command::new(prosodyctl)
+            .arg("--config")
+            .arg(config)
+            .args(["register", user, host, password])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| TestSupportError::io(format!("starting {}", prosodyctl.display()), e))?;
+        Ok(Self { child: Some(child), user: user.to_owned(), host: host.to_owned() })
+    }
+
+    fn finish(mut self) -> Result<(), TestSupportError> {
+        let Some(child) = self.child.take() else { return Ok(()) };
+        let output = child
+            .wait_with_output()
+            .map_err(|e| TestSupportError::io(format!("waiting for prosodyctl register {}", self.user), e))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        Err(TestSupportError::Register {
+            user: std::mem::take(&mut self.user),
+            host: std::mem::take(&mut self.host),
+            status: output.status.to_string(),
+            output: text.trim().to_owned(),
+        })
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+enum StartFailure {
+    /// A port was taken by another process between choosing and binding it.
+    PortInUse(String),
+    Failed(String),
+}
+
+fn wait_ready(
+    process: &mut ServerProcess,
+    log: &Path,
+    log_offset: u64,
+    services: &[(&str, u16)],
+    c2s_port: u16,
+    timeout: Duration,
+) -> Result<(), StartFailure> {
+    let deadline = Instant::now() + timeout;
+    let expected: Vec<String> =
+        services.iter().map(|(name, port)| format!("Activated service '{name}' on [127.0.0.1]:{port}")).collect();
+    loop {
+        if let Some(status) = process.try_wait() {
+            return Err(StartFailure::Failed(format!("prosody exited ({status}) before listening")));
+        }
+        let text = read_log_from(log, log_offset);
+        if let Some(failure) = bind_failure(&text) {
+            return Err(failure);
+        }
+        if text.contains(config::READY_LINE) && expected.iter().all(|e| text.contains(e.as_str())) {
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, c2s_port));
+            if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+                return Ok(());
+            }
+        }
+        if Instant::now() >= deadline {
+            let missing: Vec<&str> = services
+                .iter()
+                .zip(&expected)
+                .filter(|(_, e)| !text.contains(e.as_str()))
+                .map(|((name, _), _)| *name)
+                .collect();
+            return Err(StartFailure::Failed(format!(
+                "not ready after {timeout:?} (services not activated: {}; startup complete: {}; c2s port {c2s_port} \
+                 accepting: {})",
+                if missing.is_empty() { "none".to_owned() } else { missing.join(", ") },
+                if text.contains(config::READY_LINE) { "yes" } else { "no" },
+                if TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, c2s_port))).is_ok() {
+                    "yes"
+                } else {
+                    "no"
+                },
+            )));
+        }
+        std::thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// A port Prosody could not bind, from its log. Prosody 0.12 logs it and keeps running without that port, e.g.
+/// `portmanager error Failed to open server port 35222 on 127.0.0.1, this port is in use by another application`.
+fn bind_failure(log: &str) -> Option<StartFailure> {
+    let line = log.lines().find(|l| {
+        l.contains("Failed to open server port")
+            || l.contains("Error binding encrypted port")
+            || l.contains("Failed to activate service")
+    })?;
+    let line = line.trim().to_owned();
+    Some(if line.to_ascii_lowercase().contains("in use") {
+        StartFailure::PortInUse(line)
+    } else {
+        StartFailure::Failed(line)
+    })
+}
+
+/// The log from byte `offset` on, lossily decoded; empty if unreadable.
+fn read_log_from(log: &Path, offset: u64) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(mut file) = File::open(log) {
+        if file.seek(SeekFrom::Start(offset)).is_ok() {
+            let _ = file.read_to_end(&mut bytes);
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    all.get(start..).unwrap_or_default().join("\n")
+}
+
+fn create_dir(path: &Path) -> Result<(), TestSupportError> {
+    std::fs::create_dir_all(path).map_err(|e| TestSupportError::io(format!("creating {}", path.display()), e))
+}
+
+fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), TestSupportError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| TestSupportError::io(format!("creating {}", path.display()), e))?;
+    file.write_all(contents).map_err(|e| TestSupportError::io(format!("writing {}", path.display()), e))
+}
+
+/// Rejects local parts that Prosody's nodeprep would refuse or that would be ambiguous on a command line.
+fn validate_localpart(user: &str) -> Result<(), TestSupportError> {
+    const FORBIDDEN: &[char] = &['"', '&', '\'', '/', ':', '<', '>', '@'];
+    if user.is_empty() || user.len() > 1023 || user.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(TestSupportError::InvalidArgument(format!("invalid account name {user:?}")));
+    }
+    if user.contains(FORBIDDEN) || user.starts_with('-') {
+        return Err(TestSupportError::InvalidArgument(format!("invalid account name {user:?}")));
+    }
+    Ok(())
+}
+
+fn validate_password(password: &str) -> Result<(), TestSupportError> {
+    // prosodyctl reads a password from the terminal when it gets an empty one.
+    if password.is_empty() || password.contains('\0') {
+        return Err(TestSupportError::InvalidArgument("the password must be non-empty and have no NUL".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_taken_by_another_process_is_retried_other_bind_errors_are_not() {
+        let taken = "Nov 24 07:51:10 portmanager\terror\tFailed to open server port 35222 on 127.0.0.1, this port \
+                     is in use by another application\n";
+        assert!(matches!(bind_failure(taken), Some(StartFailure::PortInUse(_))));
+        let denied = "x portmanager\terror\tFailed to open server port 80 on 127.0.0.1, permission denied\n";
+        assert!(matches!(bind_failure(denied), Some(StartFailure::Failed(_))));
+        assert!(bind_failure("x portmanager\tinfo\tActivated service 'c2s' on [127.0.0.1]:5222\n").is_none());
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+        assert_eq!(tail("", 5), "");
+    }
+
+    #[test]
+    fn localparts_are_checked() {
+        assert!(validate_localpart("juliet").is_ok());
+        assert!(validate_localpart("").is_err());
+        assert!(validate_localpart("a b").is_err());
+        assert!(validate_localpart("a@b").is_err());
+        assert!(validate_localpart("--help").is_err());
+        assert!(validate_password("").is_err());
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs the system packages that the integration tests need (Debian 12 / bookworm, as root or via sudo):
+#   prosody                      - the real XMPP server started by moxl-test-support
+#   lua-unbound                  - Prosody's recommended DNS library (without it every start prints a warning)
+#   sasl2-bin libsasl2-modules   - Cyrus SASL reference server for the CRAM-MD5 / DIGEST-MD5 tests
+#
+# Idempotent: installs only what is missing and runs `apt-get update` only when something must be installed.
+# The packaged Prosody service is never left running: the tests start their own servers on free loopback ports.
+set -euo pipefail
+
+PACKAGES=(prosody lua-unbound sasl2-bin libsasl2-modules)
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo > /dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        echo "install-test-deps: must run as root (or with sudo available)" >&2
+        exit 1
+    fi
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null || true)
+    if [ "$status" != "install ok installed" ]; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "install-test-deps: all present (${PACKAGES[*]})"
+    exit 0
+fi
+
+echo "install-test-deps: installing ${missing[*]}"
+
+# Keep apt from starting the packaged services (Prosody would listen on 5222/5269/5280 with /etc/prosody).
+# policy-rc.d exiting 101 tells invoke-rc.d "action forbidden". Create one only if there is none, and remove
+# only the one we created.
+POLICY=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$POLICY" ]; then
+    printf '#!/bin/sh\n# Temporary: written by scripts/install-test-deps.sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" > /dev/null
+    "${SUDO[@]}" chmod 755 "$POLICY"
+    created_policy=1
+fi
+cleanup() {
+    if [ "$created_policy" -eq 1 ]; then
+        "${SUDO[@]}" rm -f "$POLICY"
+    fi
+}
+trap cleanup EXIT
+
+# The packaged service runs as `lua5.4 /usr/bin/prosody ...` without --config (test servers always pass
+# --config). Processes that were running before the install are none of our business.
+packaged_prosody_pids() {
+    local pid cmd
+    for pid in $(pgrep -f '/usr/bin/prosody' 2> /dev/null || true); do
+        cmd=$(tr '\0' ' ' 2> /dev/null < "/proc/$pid/cmdline") || continue
+        case "$cmd" in
+            *--config*) ;;
+            lua*" /usr/bin/prosody"* | /usr/bin/lua*" /usr/bin/prosody"*) echo "$pid" ;;
+        esac
+    done
+}
+before=" $(packaged_prosody_pids | tr '\n' ' ') "
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# If a packaged Prosody got started anyway (e.g. a policy-rc.d that allowed it), stop that one, by its pid.
+for pid in $(packaged_prosody_pids); do
+    case "$before" in
+        *" $pid "*) continue ;;
+    esac
+    echo "install-test-deps: stopping the packaged prosody service (pid $pid)"
+    "${SUDO[@]}" kill -TERM "$pid" 2> /dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2> /dev/null || break
+        sleep 0.1
+    done
+    "${SUDO[@]}" kill -KILL "$pid" 2> /dev/null || true
+done
+
+echo "install-test-deps: done"
