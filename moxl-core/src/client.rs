@@ -1,0 +1,337 @@
+//! [`Client`]: connects, negotiates, then runs the event controller on the received stanzas.
+//!
+//! Each client is two tasks on the caller's tokio runtime (a reader that parses and dispatches, a writer that
+//! sends what handlers queue) plus the Action timer; no thread of its own. Dropping the client (or
+//! [`Client::close`]) ends all of them.
+
+use std::sync::Arc;
+
+use jid::{BareJid, FullJid};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::stream::{Authenticator, NegotiationConfig, Negotiator, Output, StreamFeatures, TlsPolicy};
+use crate::transport::{connect_tcp, Connection, TlsConfig};
+use crate::xec::{Xec, XecBuilder};
+use crate::xml::{StreamEvent, StreamParser};
+use crate::{Error, Result};
+
+/// Where a client's connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Opening the TCP connection and the stream.
+    Connecting,
+    /// Negotiating TLS.
+    Securing,
+    /// Running SASL.
+    Authenticating,
+    /// Bound: stanzas flow.
+    Online(FullJid),
+    /// The connection ended, and why.
+    Disconnected(String),
+}
+
+/// Makes the SASL side of a connection attempt.
+pub type AuthenticatorFactory = Arc<dyn Fn() -> Box<dyn Authenticator> + Send + Sync>;
+
+/// Configures a [`Client`].
+pub struct ClientBuilder {
+    jid: BareJid,
+    authenticator: AuthenticatorFactory,
+    server: Option<(String, u16)>,
+    direct_tls: bool,
+    tls: Option<TlsConfig>,
+    allow_cleartext: bool,
+    resource: Option<String>,
+    xec: XecBuilder,
+}
+
+impl ClientBuilder {
+    /// A client for this account, authenticating with what `authenticator` makes.
+    pub fn new(jid: BareJid, authenticator: AuthenticatorFactory) -> Self {
+        ClientBuilder {
+            jid,
+            authenticator,
+            server: None,
+            direct_tls: false,
+            tls: None,
+            allow_cleartext: false,
+            resource: None,
+            xec: Xec::builder(),
+        }
+    }
+
+    /// Connects to this host and port instead of the account's domain on 5222.
+    pub fn server(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.server = Some((host.into(), port));
+        self
+    }
+
+    /// The port speaks TLS from the first byte (XEP-0368).
+    pub fn direct_tls(mut self, direct: bool) -> Self {
+        self.direct_tls = direct;
+        self
+    }
+
+    /// Which certificate authorities to trust (default: [`TlsConfig::shared`], the web PKI).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Goes on in cleartext when the server offers no STARTTLS. For test servers only; mechanisms that reveal
+    /// the password are still refused in cleartext.
+    pub fn allow_cleartext(mut self, allow: bool) -> Self {
+        self.allow_cleartext = allow;
+        self
+    }
+
+    /// The resource to ask for (default `moxl-` and a random suffix; the server may impose another).
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Configures the session's event controller (timeouts, extensions for handlers).
+    pub fn xec(mut self, xec: XecBuilder) -> Self {
+        self.xec = xec;
+        self
+    }
+
+    /// Connects, negotiates and starts the session.
+    pub async fn connect(self) -> Result<Client> {
+        let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
+        let domain = self.jid.domain().to_string();
+        let (host, port) = self.server.clone().unwrap_or_else(|| (domain.clone(), 5222));
+        let tls = match self.tls {
+            Some(t) => t,
+            None => TlsConfig::shared()?,
+        };
+        let span = tracing::info_span!("xmpp", account = %self.jid);
+        let started = Instant::now();
+        let tcp = connect_tcp(&host, port).await?;
+        let mut conn = if self.direct_tls {
+            state_tx.send_replace(ConnectionState::Securing);
+            Connection::Tls(Box::new(tls.connect(&domain, tcp).await?))
+        } else {
+            Connection::Plain(tcp)
+        };
+        let mut config = NegotiationConfig::new(domain.clone());
+        config.account = Some(self.jid.to_string());
+        config.resource = self.resource.clone();
+        config.tls = match (self.direct_tls, self.allow_cleartext) {
+            (true, _) => TlsPolicy::Direct,
+            (false, true) => TlsPolicy::AllowCleartext,
+            (false, false) => TlsPolicy::Required,
+        };
+        let (mut negotiator, first) = Negotiator::new(config, (self.authenticator)());
+        let mut parser = StreamParser::new();
+        let mut pending = first;
+        let mut buf = vec![0u8; 16 * 1024];
+        let (jid, features) = loop {
+            let mut online = None;
+            for output in std::mem::take(&mut pending) {
+                match output {
+                    Output::Send(text) => write_all(&mut conn, text.as_bytes()).await?,
+                    Output::Restart => parser.reset(),
+                    Output::StartTls => {
+                        state_tx.send_replace(ConnectionState::Securing);
+                        let Connection::Plain(tcp) = conn else {
+                            return Err(Error::Negotiation("STARTTLS on an encrypted connection".into()));
+                        };
+                        conn = Connection::Tls(Box::new(tls.connect(&domain, tcp).await?));
+                        parser.reset();
+                        pending.extend(negotiator.tls_established()?);
+                    }
+                    Output::Online { jid, features } => online = Some((jid, features)),
+                }
+            }
+            if let Some(done) = online {
+                break done;
+            }
+            if !pending.is_empty() {
+                continue;
+            }
+            if negotiator.phase() == crate::stream::Phase::Authenticating {
+                state_tx.send_replace(ConnectionState::Authenticating);
+            }
+            let n = conn.read(&mut buf).await.map_err(|e| Error::Transport(format!("read: {e}")))?;
+            if n == 0 {
+                return Err(Error::Transport("the server closed the connection during negotiation".into()));
+            }
+            parser.feed(buf.get(..n).unwrap_or_default());
+            while let Some(event) = parser.next_event()? {
+                pending.extend(negotiator.handle(event)?);
+                if pending.iter().any(|o| matches!(o, Output::Restart | Output::StartTls | Output::Online { .. })) {
+                    break;
+                }
+            }
+        };
+        let login = started.elapsed();
+        tracing::info!(parent: &span, %jid, mechanism = ?negotiator.mechanism(), ?login, "online");
+        let xec = Arc::new(self.xec.account(jid.to_bare()).build()?);
+        state_tx.send_replace(ConnectionState::Online(jid.clone()));
+        let mechanism = negotiator.mechanism().map(str::to_owned);
+        let tls_version = conn.tls_version();
+        let (read, write) = tokio::io::split(conn);
+        let state_tx = Arc::new(state_tx);
+        let reader = tokio::spawn(read_loop(read, parser, Arc::clone(&xec), Arc::clone(&state_tx), span.clone()));
+        let writer = tokio::spawn(write_loop(write, Arc::clone(&xec), Arc::clone(&state_tx)));
+        let timers = tokio::spawn({
+            let xec = Arc::clone(&xec);
+            async move { xec.run_timers().await }
+        });
+        Ok(Client {
+            jid,
+            xec,
+            state: state_rx,
+            tasks: vec![reader, writer, timers],
+            mechanism,
+            tls_version,
+            features: *features,
+            login,
+        })
+    }
+}
+
+async fn write_all(conn: &mut Connection, bytes: &[u8]) -> Result<()> {
+    conn.write_all(bytes).await.map_err(|e| Error::Transport(format!("write: {e}")))?;
+    conn.flush().await.map_err(|e| Error::Transport(format!("write: {e}")))
+}
+
+async fn read_loop(
+    mut read: ReadHalf<Connection>,
+    mut parser: StreamParser,
+    xec: Arc<Xec>,
+    state: Arc<watch::Sender<ConnectionState>>,
+    span: tracing::Span,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let reason = loop {
+        let n = match read.read(&mut buf).await {
+            Ok(0) => break "the server closed the connection".to_owned(),
+            Ok(n) => n,
+            Err(e) => break format!("read: {e}"),
+        };
+        parser.feed(buf.get(..n).unwrap_or_default());
+        let mut ended = None;
+        loop {
+            match parser.next_event() {
+                Ok(Some(StreamEvent::Element(stanza))) => {
+                    xec.dispatch(stanza).await;
+                }
+                Ok(Some(StreamEvent::End)) => {
+                    ended = Some("the server closed the stream".to_owned());
+                    break;
+                }
+                Ok(Some(StreamEvent::Header(_))) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    // RFC 6120 §4.9: tell the server why, then close.
+                    let error = crate::stanza::stream_error(e.condition(), Some(e.text()));
+                    if let Err(send) = xec.context().send(error) {
+                        tracing::warn!(parent: &span, %send, "cannot send the stream error");
+                    }
+                    ended = Some(format!("stream error sent: {e}"));
+                    break;
+                }
+            }
+        }
+        if let Some(reason) = ended {
+            break reason;
+        }
+    };
+    tracing::info!(parent: &span, %reason, "disconnected");
+    state.send_replace(ConnectionState::Disconnected(reason));
+}
+
+async fn write_loop(mut write: WriteHalf<Connection>, xec: Arc<Xec>, state: Arc<watch::Sender<ConnectionState>>) {
+    loop {
+        for stanza in xec.take_outgoing() {
+            let mut text = String::with_capacity(256);
+            stanza.write_xml(&mut text, Some(crate::xml::ns::CLIENT));
+            if let Err(e) = write.write_all(text.as_bytes()).await {
+                state.send_replace(ConnectionState::Disconnected(format!("write: {e}")));
+                return;
+            }
+        }
+        if let Err(e) = write.flush().await {
+            state.send_replace(ConnectionState::Disconnected(format!("write: {e}")));
+            return;
+        }
+        if matches!(*state.borrow(), ConnectionState::Disconnected(_)) {
+            let _ = write.write_all(b"</stream:stream>").await;
+            let _ = write.shutdown().await;
+            return;
+        }
+        xec.outgoing_ready().await;
+    }
+}
+
+/// A connected session: send stanzas and start Actions through [`Client::xec`], read Packets from it.
+///
+/// Each client costs two tasks and a timer on the caller's runtime; dropping it ends them and the connection.
+pub struct Client {
+    jid: FullJid,
+    xec: Arc<Xec>,
+    state: watch::Receiver<ConnectionState>,
+    tasks: Vec<JoinHandle<()>>,
+    mechanism: Option<String>,
+    tls_version: Option<String>,
+    features: StreamFeatures,
+    login: std::time::Duration,
+}
+
+impl Client {
+    /// The bound full JID (with the resource the server accepted or imposed).
+    pub fn jid(&self) -> &FullJid {
+        &self.jid
+    }
+
+    /// The session's event controller.
+    pub fn xec(&self) -> &Xec {
+        &self.xec
+    }
+
+    /// The SASL mechanism used.
+    pub fn mechanism(&self) -> Option<&str> {
+        self.mechanism.as_deref()
+    }
+
+    /// The TLS version, if encrypted.
+    pub fn tls_version(&self) -> Option<&str> {
+        self.tls_version.as_deref()
+    }
+
+    /// The features of the final stream.
+    pub fn features(&self) -> &StreamFeatures {
+        &self.features
+    }
+
+    /// Time from opening the TCP connection to being bound.
+    pub fn login_time(&self) -> std::time::Duration {
+        self.login
+    }
+
+    /// The connection state, as it changes.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.clone()
+    }
+
+    /// Closes the stream and ends the session's tasks.
+    pub async fn close(self) {
+        // Dropping ends the tasks; the server sees the connection close.
+        drop(self);
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
