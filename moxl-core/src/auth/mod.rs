@@ -1,0 +1,69 @@
+//! SASL authentication (RFC 6120 §6), sans I/O.
+//!
+//! The stream layer picks a mechanism with [`choose_offer`] (or [`choose`]) from what the server offered, runs
+//! one [`SaslSession`] per attempt, and maps a `<failure/>` with [`AuthError::from_failure`]:
+//!
+//! ```
+//! use moxl_core::auth::{choose_offer, SaslConfig, SaslSession, ServerOffer, TlsState};
+//! let config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
+//! let offer = ServerOffer::new(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-1"]);
+//! let mechanism = choose_offer(&offer, &config, TlsState::Tls)?;
+//! let mut session = SaslSession::start_with_offer(mechanism, &config, &offer)?;
+//! let auth_payload = session.initial_response(); // into <auth mechanism='SCRAM-SHA-256'>
+//! // for each <challenge/>: let response = session.step(&challenge)?;
+//! // on <success/>:         session.finish(additional_data.as_deref())?;
+//! # let _ = (auth_payload, &mut session);
+//! # Ok::<(), moxl_core::auth::AuthError>(())
+//! ```
+//!
+//! # Mechanisms
+//!
+//! | mechanism | implementation | server proves it knows the password |
+//! | --- | --- | --- |
+//! | `SCRAM-SHA-256(-PLUS)`, `SCRAM-SHA-1(-PLUS)` | moxl (RFC 5802, RFC 7677) | yes: `v=` is checked |
+//! | `DIGEST-MD5` | moxl (RFC 2831) | yes: `rspauth` is checked |
+//! | `CRAM-MD5` | moxl (RFC 2195) | no |
+//! | `PLAIN`, `ANONYMOUS` | rsasl | no |
+//!
+//! All of them run inside rsasl's session machinery; moxl's own ones through its custom-mechanism API
+//! (feature `unstable_custom_mechanism`, which is why rsasl is pinned to an exact version). SCRAM is moxl's
+//! rather than rsasl's because rsasl 2.3.1's SCRAM client signs a rebuilt server-first-message without its
+//! extension attributes, which breaks against every server implementing XEP-0474 (see `scram.rs`).
+//!
+//! # Policy
+//!
+//! - Preference, strongest first, configurable: `SCRAM-SHA-256-PLUS`, `SCRAM-SHA-1-PLUS`, `SCRAM-SHA-256`,
+//!   `SCRAM-SHA-1`, `DIGEST-MD5`, `CRAM-MD5`, `PLAIN` ([`Mechanism::DEFAULT_PREFERENCE`]). `ANONYMOUS` only
+//!   for [`Credentials::Anonymous`]. The order of the server's `<mechanism/>` elements never matters.
+//! - `-PLUS` only with channel-binding data ([`SaslConfig::channel_binding`]) and, when the server advertised
+//!   XEP-0440 types, only if ours is among them.
+//! - Over cleartext, all three weak mechanisms are refused: `PLAIN` (the password itself), and `CRAM-MD5` and
+//!   `DIGEST-MD5` (an eavesdropper gets an unsalted MD5-based response to run a dictionary against), unless
+//!   [`SaslConfig::allow_plain_in_cleartext`]. SCRAM is allowed: what it shows an eavesdropper is salted and
+//!   stretched.
+//! - SCRAM refuses iteration counts below 4096 (RFC 7677 §4) or above 10 000 000.
+//!
+//! # Downgrade protection (XEP-0474)
+//!
+//! With [`SaslSession::start_with_offer`], SCRAM checks the hash of the offered mechanisms and channel-binding
+//! types that the server puts in its server-first-message (XEP-0474 0.5.0 §6.1–6.2: attribute `h`; servers
+//! implementing 0.3.0, such as ejabberd's and Prosody's `mod_sasl_ssdp`, send attribute `d` with other
+//! delimiters; both are checked). The SCRAM signatures cover the attribute, so a man in the middle can change
+//! neither the offer nor the hash without failing the exchange. A server that sends neither is not checked.
+
+mod authenticator;
+mod config;
+mod cram_md5;
+mod digest_md5;
+mod error;
+mod scram;
+mod session;
+mod ssdp;
+mod util;
+
+pub use authenticator::SaslAuthenticator;
+pub use config::{choose, choose_offer, ChannelBindingType, Credentials, Mechanism, SaslConfig, ServerOffer, TlsState};
+pub use error::AuthError;
+pub use session::SaslSession;
+#[doc(hidden)]
+pub use session::TestHooks;
