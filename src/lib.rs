@@ -27,7 +27,7 @@
 //!
 //! See `moxl_core` for the parts: [`xml`], [`stanza`], [`xec`].
 
-pub use moxl_core::{client, error, jid, stanza, stream, transport, xec, xml, Error, Result};
+pub use moxl_core::{auth, client, error, jid, stanza, stream, transport, xec, xml, Error, Result};
 pub use moxl_macros::{action, payload};
 pub use moxl_xep as xep;
 

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::auth::{SaslAuthenticator, SaslConfig};
 use crate::stream::{Authenticator, NegotiationConfig, Negotiator, Output, StreamFeatures, TlsPolicy};
 use crate::transport::{connect_tcp, Connection, TlsConfig};
 use crate::xec::{Xec, XecBuilder};
@@ -286,6 +287,32 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client for `jid` logging in with a password (SCRAM preferred; see [`SaslConfig`]).
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use moxl_core::client::Client;
+    /// let client = Client::builder("juliet@example.com".parse()?, "secret").connect().await?;
+    /// println!("bound as {}", client.jid());
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(jid: BareJid, password: impl Into<String>) -> ClientBuilder {
+        let node = jid.node().map(|n| n.to_string()).unwrap_or_default();
+        let config = SaslConfig::password(node, password, jid.domain().to_string());
+        Self::with_sasl(jid, config)
+    }
+
+    /// A client logging in anonymously (SASL ANONYMOUS, RFC 4505) on `domain`.
+    pub fn anonymous(domain: &str) -> Result<ClientBuilder> {
+        let jid = BareJid::new(domain)?;
+        Ok(Self::with_sasl(jid, SaslConfig::anonymous(domain)))
+    }
+
+    /// A client with explicit SASL settings (mechanism preference, authorization identity…).
+    pub fn with_sasl(jid: BareJid, config: SaslConfig) -> ClientBuilder {
+        ClientBuilder::new(jid, Arc::new(move || Box::new(SaslAuthenticator::new(config.clone()))))
+    }
+
     /// The bound full JID (with the resource the server accepted or imposed).
     pub fn jid(&self) -> &FullJid {
         &self.jid

@@ -35,15 +35,10 @@ pub enum Error {
     /// mechanism) or the server broke the protocol.
     #[error("negotiation: {0}")]
     Negotiation(String),
-    /// The server refused the credentials (RFC 6120 §6.4.5). Final: retrying with the same credentials fails
-    /// the same way.
-    #[error("authentication failed: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
-    AuthFailed {
-        /// The SASL failure condition (`not-authorized`, `account-disabled`…).
-        condition: String,
-        /// The server's explanation.
-        text: Option<String>,
-    },
+    /// SASL authentication failed. [`AuthError::BadCredentials`](crate::auth::AuthError::BadCredentials) is
+    /// final: retrying with the same credentials fails the same way.
+    #[error("auth: {0}")]
+    Auth(#[from] crate::auth::AuthError),
     /// The connection failed: no route, refused, TLS handshake or certificate verification failed, closed.
     #[error("transport: {0}")]
     Transport(String),

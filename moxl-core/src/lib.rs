@@ -8,6 +8,7 @@
 //!
 //! Applications depend on the `moxl` crate, which re-exports this one with the macros and the XEPs.
 
+pub mod auth;
 pub mod client;
 pub mod error;
 pub mod stanza;

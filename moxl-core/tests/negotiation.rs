@@ -197,10 +197,7 @@ fn wrong_password_is_a_final_auth_failure() {
         .server("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text xml:lang='en'>Wrong password</text></failure>")
         .unwrap_err();
     match err {
-        Error::AuthFailed { condition, text } => {
-            assert_eq!(condition, "not-authorized");
-            assert_eq!(text.as_deref(), Some("Wrong password"));
-        }
+        Error::Auth(moxl_core::auth::AuthError::BadCredentials(m)) => assert_eq!(m, "not-authorized: Wrong password"),
         other => panic!("{other}"),
     }
 }

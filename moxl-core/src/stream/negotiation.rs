@@ -340,9 +340,11 @@ impl Negotiator {
                 Ok(vec![Output::Restart, self.open()])
             }
             "failure" => {
+                // RFC 6120 §6.5: the condition says whether retrying can help.
                 let condition = e.children().find(|c| c.name() != "text").map(|c| c.name().to_owned());
                 let text = e.child_text("text", fns::SASL);
-                Err(Error::AuthFailed { condition: condition.unwrap_or_default(), text })
+                Err(crate::auth::AuthError::from_failure(condition.as_deref().unwrap_or_default(), text.as_deref())
+                    .into())
             }
             other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL"))),
         }

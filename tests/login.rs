@@ -1,0 +1,158 @@
+//! Logging in to a real Prosody started by the test support: STARTTLS and direct TLS with every mechanism it
+//! offers, anonymous login, a wrong password (a final error), the bound resource, two accounts exchanging
+//! messages, and an Action round trip (roster get) through the server.
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use moxl::auth::{AuthError, Mechanism, SaslConfig};
+use moxl::client::{Client, ClientBuilder};
+use moxl::jid::BareJid;
+use moxl::prelude::*;
+use moxl::transport::TlsConfig;
+use moxl_test_support::Prosody;
+
+fn server() -> Prosody {
+    Prosody::builder()
+        .account("juliet", "secret")
+        .account("romeo", "montague")
+        .start()
+        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
+}
+
+fn jid(p: &Prosody, user: &str) -> BareJid {
+    BareJid::new(&p.jid(user)).unwrap()
+}
+
+/// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
+fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
+    Client::builder(jid(p, user), password)
+        .server("127.0.0.1", p.c2s_port())
+        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
+}
+
+async fn packet(stream: &mut moxl::xec::PacketStream) -> moxl::xec::Packet {
+    tokio::time::timeout(Duration::from_secs(5), stream.recv()).await.expect("a packet within 5 s").expect("open")
+}
+
+#[tokio::test]
+async fn starttls_login_with_every_mechanism_prosody_offers() -> Result<()> {
+    let p = server();
+    for mechanism in [Mechanism::ScramSha256, Mechanism::ScramSha1, Mechanism::Plain] {
+        let mut config = SaslConfig::password("juliet", "secret", p.domain());
+        config.preference = vec![mechanism];
+        let client = Client::with_sasl(jid(&p, "juliet"), config)
+            .server("127.0.0.1", p.c2s_port())
+            .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
+            .connect()
+            .await?;
+        assert_eq!(client.mechanism(), Some(mechanism.name()));
+        assert_eq!(client.jid().to_bare(), jid(&p, "juliet"));
+        assert_eq!(client.tls_version(), Some("TLSv1_3"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_default_prefers_scram_and_binds_a_moxl_resource() -> Result<()> {
+    let p = server();
+    let client = builder(&p, "juliet", "secret").connect().await?;
+    assert_eq!(client.mechanism(), Some("SCRAM-SHA-256"));
+    assert!(client.jid().resource().as_str().starts_with("moxl-"), "{}", client.jid());
+    assert!(client.features().sm.contains(&3), "stream management offered after bind");
+    let named = builder(&p, "juliet", "secret").resource("balcony").connect().await?;
+    assert_eq!(named.jid().resource().as_str(), "balcony");
+    Ok(())
+}
+
+#[tokio::test]
+async fn direct_tls_login() -> Result<()> {
+    let p = server();
+    let client = Client::builder(jid(&p, "romeo"), "montague")
+        .server("127.0.0.1", p.direct_tls_port())
+        .direct_tls(true)
+        .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
+        .connect()
+        .await?;
+    assert_eq!(client.jid().to_bare(), jid(&p, "romeo"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn anonymous_login() -> Result<()> {
+    let p = server();
+    let client = Client::anonymous(p.anon_domain())?
+        .server("127.0.0.1", p.c2s_port())
+        .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
+        .connect()
+        .await?;
+    assert_eq!(client.mechanism(), Some("ANONYMOUS"));
+    assert_eq!(client.jid().domain().as_str(), p.anon_domain());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_a_final_error() {
+    let p = server();
+    let result = builder(&p, "juliet", "wrong").connect().await;
+    let Err(err) = result else { panic!("logged in with a wrong password") };
+    assert!(matches!(err, Error::Auth(AuthError::BadCredentials(_))), "{err}");
+}
+
+/// Delivers the body of every chat message.
+#[payload(name = "body", ns = "jabber:client")]
+#[derive(Default)]
+struct Body;
+
+impl Payload for Body {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        ctx.pack(element.text().into_owned()).deliver();
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn two_accounts_exchange_messages() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut bodies = romeo.xec().subscribe("body");
+    let to = romeo.jid().to_string();
+    for text in ["Wherefore art thou Romeo?", "Deny thy father & refuse thy name <3"] {
+        juliet.xec().context().send(message(&to, "chat", Some(text)))?;
+        let p = packet(&mut bodies).await;
+        assert_eq!(p.content::<String>().map(String::as_str), Some(text));
+        assert_eq!(p.from(), Some(juliet.jid().to_string().as_str()));
+    }
+    Ok(())
+}
+
+/// RFC 6121 §2.1.3 roster get, answered by our own server.
+#[derive(Serialize, Deserialize)]
+struct Get;
+
+#[action(group = "roster")]
+impl Get {
+    fn request(&self) -> ElementBuilder {
+        iq_get(None).append(ElementBuilder::new("query", "jabber:iq:roster"))
+    }
+
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+        let items = stanza.child("query", "jabber:iq:roster").map(|q| q.children().count()).unwrap_or(usize::MAX);
+        ctx.pack(items).deliver();
+    }
+}
+
+#[tokio::test]
+async fn an_action_round_trip_through_the_server() -> Result<()> {
+    let p = server();
+    let client = builder(&p, "juliet", "secret").connect().await?;
+    let mut replies = client.xec().subscribe("roster_get_handle");
+    client.xec().context().request(Get)?;
+    let reply = packet(&mut replies).await;
+    assert_eq!(reply.content::<usize>(), Some(&0));
+    assert_eq!(client.xec().pending(), 0);
+    Ok(())
+}
