@@ -1,0 +1,290 @@
+//! A command-line XMPP client to point at any server.
+//!
+//! ```text
+//! cargo run --release --example moxl -- [options] <command>
+//!
+//! options:  --jid J --password P | --anonymous DOMAIN
+//!           --server HOST:PORT      connect here instead of the JID's domain on 5222
+//!           --direct-tls            the port speaks TLS from the first byte (XEP-0368)
+//!           --ca-file PEM           also trust this CA (e.g. a test server's)
+//!           --mechanism NAME        use only this SASL mechanism (SCRAM-SHA-256, PLAIN…)
+//!           --insecure-cleartext    go on without TLS if the server offers none (test servers only)
+//!           --websocket URL         (not available yet: the WebSocket transport is not built)
+//! commands: login | send TO BODY | listen | echo | roster | disco JID
+//! ```
+//!
+//! Output is one JSON line per result or event; errors go to stderr with a non-zero exit status.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use moxl::auth::{Mechanism, SaslConfig};
+use moxl::client::{Client, ClientBuilder};
+use moxl::jid::BareJid;
+use moxl::prelude::*;
+use moxl::transport::TlsConfig;
+use serde_json::json;
+
+/// Every incoming message with a body.
+#[payload(name = "message", ns = "jabber:client")]
+#[derive(Default)]
+struct Message;
+
+impl Payload for Message {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        if let Some(body) = element.child_text("body", "jabber:client") {
+            let kind = element.attr("type").map(|t| t.into_owned()).unwrap_or_else(|| "normal".into());
+            ctx.pack(json!({"event": "message", "from": ctx.from(), "type": kind, "body": body})).deliver();
+        }
+        Ok(())
+    }
+}
+
+/// Every incoming presence.
+#[payload(name = "presence", ns = "jabber:client")]
+#[derive(Default)]
+struct Presence;
+
+impl Payload for Presence {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        let event = json!({
+            "event": "presence",
+            "from": ctx.from(),
+            "type": element.attr("type"),
+            "show": element.child_text("show", "jabber:client"),
+            "status": element.child_text("status", "jabber:client"),
+        });
+        ctx.pack(event).deliver();
+        Ok(())
+    }
+}
+
+/// RFC 6121 §2.1.3: the roster.
+#[derive(Serialize, Deserialize)]
+struct Get;
+
+#[action(group = "roster")]
+impl Get {
+    fn request(&self) -> ElementBuilder {
+        iq_get(None).append(ElementBuilder::new("query", "jabber:iq:roster"))
+    }
+
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+        let items: Vec<_> = stanza
+            .child("query", "jabber:iq:roster")
+            .into_iter()
+            .flat_map(|q| q.children())
+            .map(|i| {
+                json!({
+                    "jid": i.attr("jid"),
+                    "name": i.attr("name"),
+                    "subscription": i.attr("subscription"),
+                    "groups": i.children().map(|g| g.text().into_owned()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        ctx.pack(json!({"roster": items})).deliver();
+    }
+}
+
+/// XEP-0030 §3.1: what an entity is and supports.
+#[derive(Serialize, Deserialize)]
+struct Info {
+    to: String,
+}
+
+#[action(group = "disco")]
+impl Info {
+    fn request(&self) -> ElementBuilder {
+        iq_get(Some(&self.to)).append(ElementBuilder::new("query", "http://jabber.org/protocol/disco#info"))
+    }
+
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+        let ns = "http://jabber.org/protocol/disco#info";
+        let query = stanza.child("query", ns);
+        let children = || query.iter().flat_map(|q| q.children()).collect::<Vec<_>>();
+        let identities: Vec<_> = children()
+            .iter()
+            .filter(|c| c.is("identity", ns))
+            .map(|i| json!({"category": i.attr("category"), "type": i.attr("type"), "name": i.attr("name")}))
+            .collect();
+        let features: Vec<_> = children()
+            .iter()
+            .filter(|c| c.is("feature", ns))
+            .filter_map(|f| f.attr("var").map(|v| v.into_owned()))
+            .collect();
+        ctx.pack(json!({"jid": self.to, "identities": identities, "features": features})).deliver();
+    }
+
+    async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
+        ctx.pack(json!({"jid": self.to, "error": error.to_string()})).deliver();
+    }
+}
+
+struct Options {
+    jid: Option<String>,
+    password: Option<String>,
+    anonymous: Option<String>,
+    server: Option<(String, u16)>,
+    direct_tls: bool,
+    ca_file: Option<String>,
+    mechanism: Option<String>,
+    insecure_cleartext: bool,
+    command: Vec<String>,
+}
+
+const USAGE: &str = "usage: moxl [--jid J --password P | --anonymous DOMAIN] [--server HOST:PORT] [--direct-tls] \
+[--ca-file PEM] [--mechanism NAME] [--insecure-cleartext] <login | send TO BODY | listen | echo | roster | disco JID>";
+
+fn parse_args() -> std::result::Result<Options, String> {
+    let mut o = Options {
+        jid: None,
+        password: None,
+        anonymous: None,
+        server: None,
+        direct_tls: false,
+        ca_file: None,
+        mechanism: None,
+        insecure_cleartext: false,
+        command: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--jid" => o.jid = Some(value("--jid")?),
+            "--password" => o.password = Some(value("--password")?),
+            "--anonymous" => o.anonymous = Some(value("--anonymous")?),
+            "--server" => {
+                let v = value("--server")?;
+                let (host, port) = v.rsplit_once(':').ok_or("--server takes HOST:PORT")?;
+                let port = port.parse().map_err(|_| format!("bad port in {v}"))?;
+                o.server = Some((host.to_owned(), port));
+            }
+            "--direct-tls" => o.direct_tls = true,
+            "--ca-file" => o.ca_file = Some(value("--ca-file")?),
+            "--mechanism" => o.mechanism = Some(value("--mechanism")?),
+            "--insecure-cleartext" => o.insecure_cleartext = true,
+            "--websocket" => return Err("--websocket: the WebSocket transport is not available yet".into()),
+            "-h" | "--help" => return Err(USAGE.into()),
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
+            _ => o.command.push(arg),
+        }
+    }
+    if o.command.is_empty() {
+        return Err(USAGE.into());
+    }
+    Ok(o)
+}
+
+fn client_builder(o: &Options) -> Result<ClientBuilder> {
+    let mut builder = match (&o.jid, &o.password, &o.anonymous) {
+        (_, _, Some(domain)) => Client::anonymous(domain)?,
+        (Some(jid), Some(password), None) => {
+            let jid = BareJid::new(jid)?;
+            let mut config = SaslConfig::password(
+                jid.node().map(|n| n.to_string()).unwrap_or_default(),
+                password.clone(),
+                jid.domain().to_string(),
+            );
+            if let Some(name) = &o.mechanism {
+                let mechanism = Mechanism::from_name(name)
+                    .ok_or_else(|| Error::Negotiation(format!("unknown SASL mechanism {name}")))?;
+                config.preference = vec![mechanism];
+            }
+            Client::with_sasl(jid, config)
+        }
+        _ => return Err(Error::Negotiation("give --jid and --password, or --anonymous DOMAIN".into())),
+    };
+    if let Some((host, port)) = &o.server {
+        builder = builder.server(host.clone(), *port);
+    }
+    if let Some(path) = &o.ca_file {
+        let pem = std::fs::read_to_string(path).map_err(|e| Error::Transport(format!("{path}: {e}")))?;
+        builder = builder.tls(TlsConfig::with_extra_ca_pem(&pem)?);
+    }
+    Ok(builder.direct_tls(o.direct_tls).allow_cleartext(o.insecure_cleartext))
+}
+
+/// The next Packet, or an error after 30 s.
+async fn wait(packets: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet> {
+    tokio::time::timeout(Duration::from_secs(30), packets.recv())
+        .await
+        .map_err(|_| Error::Timeout("no answer in 30 s".into()))?
+        .ok_or_else(|| Error::Transport("the session ended".into()))
+}
+
+async fn run(o: Options) -> Result<()> {
+    let client = client_builder(&o)?.connect().await?;
+    let transport = if o.direct_tls {
+        "direct-tls"
+    } else if client.tls_version().is_some() {
+        "starttls"
+    } else {
+        "tcp"
+    };
+    let ctx = client.xec().context();
+    let mut packets = client.xec().packets();
+    match o.command.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["login"] => {
+            let line = json!({
+                "jid": client.jid().to_string(),
+                "mechanism": client.mechanism(),
+                "transport": transport,
+                "ms": client.login_time().as_secs_f64() * 1000.0,
+            });
+            println!("{line}");
+        }
+        ["send", to, body @ ..] => {
+            ctx.send(message(to, "chat", Some(&body.join(" "))))?;
+            // Give the writer a moment to flush before the client is dropped.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            println!("{}", json!({"sent": {"to": to, "body": body.join(" ")}}));
+        }
+        ["listen"] | ["echo"] => {
+            let echo = o.command.first().is_some_and(|c| c == "echo");
+            ctx.send(presence(None, None))?;
+            loop {
+                let p = wait(&mut packets).await.or_else(|e| match e {
+                    Error::Timeout(_) => Ok(moxl::xec::Packet::new::<()>("idle", None, None)),
+                    other => Err(other),
+                })?;
+                let Some(event) = p.content::<serde_json::Value>() else { continue };
+                println!("{event}");
+                if echo && event["event"] == "message" && event["type"] == "chat" {
+                    if let (Some(from), Some(body)) = (event["from"].as_str(), event["body"].as_str()) {
+                        ctx.send(message(from, "chat", Some(body)))?;
+                    }
+                }
+            }
+        }
+        ["roster"] => {
+            ctx.request(Get)?;
+            println!("{}", wait(&mut packets).await?.content::<serde_json::Value>().cloned().unwrap_or_default());
+        }
+        ["disco", jid] => {
+            ctx.request(Info { to: (*jid).to_owned() })?;
+            println!("{}", wait(&mut packets).await?.content::<serde_json::Value>().cloned().unwrap_or_default());
+        }
+        other => return Err(Error::Negotiation(format!("unknown command {other:?}\n{USAGE}"))),
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("moxl: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
