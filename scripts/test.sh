@@ -14,7 +14,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== tests (unit, integration, trybuild UI, doctests)"
 cargo test --workspace
-echo "== example"
+echo "== examples"
 cargo run -q --example replay > /dev/null
+cargo run -q --example demo
 echo "== fuzz (bounded)"
 bash scripts/fuzz.sh
