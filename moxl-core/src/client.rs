@@ -19,6 +19,9 @@ use crate::xec::{Xec, XecBuilder};
 use crate::xml::{StreamEvent, StreamParser};
 use crate::{Error, Result};
 
+/// Bytes read from the socket at a time.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Where a client's connection stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -131,7 +134,7 @@ impl ClientBuilder {
         let (mut negotiator, first) = Negotiator::new(config, (self.authenticator)());
         let mut parser = StreamParser::new();
         let mut pending = first;
-        let mut buf = vec![0u8; 16 * 1024];
+        let mut buf = vec![0u8; READ_BUFFER];
         let (jid, features) = loop {
             let mut online = None;
             for output in std::mem::take(&mut pending) {
@@ -210,7 +213,9 @@ async fn read_loop(
     state: Arc<watch::Sender<ConnectionState>>,
     span: tracing::Span,
 ) {
-    let mut buf = vec![0u8; 16 * 1024];
+    // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads (the
+    // parser buffers partial stanzas and gives memory back when idle).
+    let mut buf = vec![0u8; READ_BUFFER];
     let reason = loop {
         let n = match read.read(&mut buf).await {
             Ok(0) => break "the server closed the connection".to_owned(),

@@ -1,0 +1,113 @@
+//! Login latency (TCP connect → bound) and idle memory per session, against a local Prosody started by the
+//! test support (loopback, TLS 1.3, Nagle off on both sides).
+//!
+//! - latency: `MOXL_BENCH_LOGINS` logins (default 30) for each of STARTTLS + SCRAM-SHA-256, direct TLS +
+//!   SCRAM-SHA-256, STARTTLS + PLAIN; min / median / p90.
+//! - memory: `MOXL_BENCH_SESSIONS` (default 1000) idle authenticated sessions kept open (anonymous logins), heap
+//!   bytes per session from a counting allocator, against the same number of bare TLS connections to the same
+//!   server measured in the same run (the floor: what rustls alone keeps per connection).
+//!
+//! `cargo bench --bench login`
+
+use std::time::{Duration, Instant};
+
+use moxl::auth::{Mechanism, SaslConfig};
+use moxl::client::Client;
+use moxl::jid::BareJid;
+use moxl::transport::{connect_tcp, TlsConfig};
+use moxl::{Error, Result};
+use moxl_test_support::Prosody;
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn summary(mut ms: Vec<f64>) -> String {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms.get(((ms.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+    format!("min {:6.2} ms   median {:6.2} ms   p90 {:6.2} ms", at(0.0), at(0.5), at(0.9))
+}
+
+fn retained(region: &Region<'_, std::alloc::System>) -> isize {
+    let c = region.change();
+    c.bytes_allocated as isize - c.bytes_deallocated as isize + c.bytes_reallocated
+}
+
+async fn run() -> Result<()> {
+    let logins = env("MOXL_BENCH_LOGINS", 30);
+    let sessions = env("MOXL_BENCH_SESSIONS", 1000);
+    let server = Prosody::builder().account("juliet", "secret").start().map_err(|e| Error::Transport(e.to_string()))?;
+    let tls = TlsConfig::only_ca_pem(server.ca_pem())?;
+    let jid = BareJid::new(&server.jid("juliet"))?;
+
+    println!("login latency, {logins} logins each (TCP connect to bound, release build):");
+    for (label, mechanism, direct) in [
+        ("STARTTLS   + SCRAM-SHA-256", Mechanism::ScramSha256, false),
+        ("direct TLS + SCRAM-SHA-256", Mechanism::ScramSha256, true),
+        ("STARTTLS   + PLAIN        ", Mechanism::Plain, false),
+    ] {
+        let mut ms = Vec::with_capacity(logins);
+        for _ in 0..logins {
+            let mut config = SaslConfig::password("juliet", "secret", server.domain());
+            config.preference = vec![mechanism];
+            let port = if direct { server.direct_tls_port() } else { server.c2s_port() };
+            let client = Client::with_sasl(jid.clone(), config)
+                .server("127.0.0.1", port)
+                .direct_tls(direct)
+                .tls(tls.clone())
+                .connect()
+                .await?;
+            ms.push(client.login_time().as_secs_f64() * 1000.0);
+        }
+        println!("  {label}  {}", summary(ms));
+    }
+
+    // Baseline: bare TLS connections to the same server, kept open.
+    let region = Region::new(GLOBAL);
+    let mut bare = Vec::with_capacity(sessions);
+    for _ in 0..sessions {
+        let tcp = connect_tcp("127.0.0.1", server.direct_tls_port()).await?;
+        bare.push(tls.connect(server.domain(), tcp).await?);
+    }
+    let bare_bytes = retained(&region) as f64 / sessions as f64;
+    drop(bare);
+
+    // Idle authenticated sessions (anonymous, so that no account has to be created for each).
+    let region = Region::new(GLOBAL);
+    let started = Instant::now();
+    let mut clients = Vec::with_capacity(sessions);
+    for _ in 0..sessions {
+        let client = Client::anonymous(server.anon_domain())?
+            .server("127.0.0.1", server.c2s_port())
+            .tls(tls.clone())
+            .connect()
+            .await?;
+        clients.push(client);
+    }
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let session_bytes = retained(&region) as f64 / sessions as f64;
+    println!("idle memory, {sessions} sessions (heap bytes kept per connection, counting allocator):");
+    println!("  bare TLS connection (baseline, same run): {:8.0} bytes", bare_bytes);
+    println!(
+        "  moxl authenticated idle session:          {:8.0} bytes = {:.2}x the bare TLS connection",
+        session_bytes,
+        session_bytes / bare_bytes
+    );
+    println!("  {sessions} sessions logged in one after another in {:.1} s", took.as_secs_f64());
+    drop(clients);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Transport(e.to_string()))?;
+    rt.block_on(run())
+}
