@@ -14,6 +14,7 @@ use moxl::client::Client;
 use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
+use moxl::xep::rfc6121_roster::{Get, RosterItem};
 use moxl_test_support::Prosody;
 
 /// A chat message: delivers "from: body".
@@ -27,27 +28,6 @@ impl Payload for Chat {
             ctx.pack(format!("{}: {body}", ctx.from().unwrap_or_default())).deliver();
         }
         Ok(())
-    }
-}
-
-/// RFC 6121 §2.1.3: the roster (Packet key `roster_get_handle`).
-#[derive(Serialize, Deserialize)]
-struct Get;
-
-#[action(group = "roster")]
-impl Get {
-    fn request(&self) -> ElementBuilder {
-        iq_get(None).append(ElementBuilder::new("query", "jabber:iq:roster"))
-    }
-
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let items: Vec<String> = stanza
-            .child("query", "jabber:iq:roster")
-            .into_iter()
-            .flat_map(|q| q.children())
-            .filter_map(|i| i.attr("jid").map(|j| j.into_owned()))
-            .collect();
-        ctx.pack(items).deliver();
     }
 }
 
@@ -91,11 +71,12 @@ async fn main() -> Result<()> {
         );
     }
 
-    // An Action: request, then its reply comes back to `Get::handle` as a Packet.
+    // An Action (moxl-xep's roster get): request, then its reply comes back to `Get::handle` as a Packet.
     let mut roster = juliet.xec().subscribe("roster_get_handle");
     juliet.xec().context().request(Get)?;
     let items = next(&mut roster).await?;
-    println!("packet   {} {:?}", items.key(), items.content::<Vec<String>>());
+    let jids: Vec<&str> = items.content::<Vec<RosterItem>>().into_iter().flatten().map(|i| i.jid.as_str()).collect();
+    println!("packet   {} {jids:?}", items.key());
 
     // Payloads: each message reaches the other side's `Chat` handler.
     let mut at_romeo = romeo.xec().subscribe("chat");

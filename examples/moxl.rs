@@ -23,6 +23,7 @@ use moxl::client::{Client, ClientBuilder};
 use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
+use moxl::xep::rfc6121_roster::{Get, RosterItem};
 use serde_json::json;
 
 /// Every incoming message with a body.
@@ -56,34 +57,6 @@ impl Payload for Presence {
         });
         ctx.pack(event).deliver();
         Ok(())
-    }
-}
-
-/// RFC 6121 §2.1.3: the roster.
-#[derive(Serialize, Deserialize)]
-struct Get;
-
-#[action(group = "roster")]
-impl Get {
-    fn request(&self) -> ElementBuilder {
-        iq_get(None).append(ElementBuilder::new("query", "jabber:iq:roster"))
-    }
-
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let items: Vec<_> = stanza
-            .child("query", "jabber:iq:roster")
-            .into_iter()
-            .flat_map(|q| q.children())
-            .map(|i| {
-                json!({
-                    "jid": i.attr("jid"),
-                    "name": i.attr("name"),
-                    "subscription": i.attr("subscription"),
-                    "groups": i.children().map(|g| g.text().into_owned()).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        ctx.pack(json!({"roster": items})).deliver();
     }
 }
 
@@ -259,8 +232,10 @@ async fn run(o: Options) -> Result<()> {
             }
         }
         ["roster"] => {
+            let mut replies = client.xec().subscribe("roster_get_handle");
             ctx.request(Get)?;
-            println!("{}", wait(&mut packets).await?.content::<serde_json::Value>().cloned().unwrap_or_default());
+            let items = wait(&mut replies).await?.content::<Vec<RosterItem>>().cloned().unwrap_or_default();
+            println!("{}", json!({ "roster": items }));
         }
         ["disco", jid] => {
             ctx.request(Info { to: (*jid).to_owned() })?;

@@ -12,26 +12,8 @@
 
 use moxl::prelude::*;
 use moxl::xec::Packet;
+use moxl::xep::rfc6121_roster::{Get, RosterItem};
 use moxl::xml::{StreamEvent, StreamParser};
-
-/// RFC 6121 §2.1.3: the roster, requested when the session starts.
-#[derive(Serialize, Deserialize)]
-struct Get;
-
-#[action(group = "roster")]
-impl Get {
-    fn request(&self) -> ElementBuilder {
-        iq_get(None).append(ElementBuilder::new("query", "jabber:iq:roster"))
-    }
-
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let names: Vec<String> = stanza
-            .child("query", "jabber:iq:roster")
-            .map(|q| q.children().filter_map(|i| i.attr("jid").map(|j| j.into_owned())).collect())
-            .unwrap_or_default();
-        ctx.pack(names).deliver();
-    }
-}
 
 /// A chat message with a body.
 #[payload(name = "message", ns = "jabber:client")]
@@ -97,6 +79,8 @@ fn show(p: &Packet) -> String {
         format!("{s:?}")
     } else if let Some(v) = p.content::<Vec<String>>() {
         format!("{v:?}")
+    } else if let Some(items) = p.content::<Vec<RosterItem>>() {
+        format!("{:?}", items.iter().map(|i| i.jid.as_str()).collect::<Vec<_>>())
     } else if let Some(e) = p.content::<Element>() {
         e.to_xml()
     } else {
