@@ -4,7 +4,7 @@
 use moxl::prelude::*;
 use moxl::xec::{Dispatched, Registry, Xec};
 
-mod roster {
+mod contacts {
     use moxl::prelude::*;
 
     #[derive(Serialize, Deserialize)]
@@ -50,30 +50,30 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let registry = Registry::global()?;
-    assert_eq!(registry.action_prefix(<roster::Get as Action>::TYPE_NAME), Some("roster_get"));
+    assert_eq!(registry.action_prefix(<contacts::Get as Action>::TYPE_NAME), Some("contacts_get"));
     assert_eq!(registry.action_prefix(<Ping as Action>::TYPE_NAME), Some("ping_ping"));
 
     let xec = Xec::new()?;
     let mut packets = xec.packets();
 
-    let id = xec.context().request(roster::Get)?;
+    let id = xec.context().request(contacts::Get)?;
     let reply = Element::parse(&format!("<iq xmlns='jabber:client' id='{id}' type='result'/>"))?;
     assert_eq!(block_on(xec.dispatch(reply)), Dispatched::Reply);
-    assert_eq!(packets.try_recv().ok_or("no packet")?.key(), "roster_get_handle");
+    assert_eq!(packets.try_recv().ok_or("no packet")?.key(), "contacts_get_handle");
 
-    let id = xec.context().request(roster::Get)?;
+    let id = xec.context().request(contacts::Get)?;
     let error = Element::parse(&format!(
         "<iq xmlns='jabber:client' id='{id}' type='error'><error type='auth'>\
            <forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
     ))?;
     assert_eq!(block_on(xec.dispatch(error)), Dispatched::Reply);
     let packet = packets.try_recv().ok_or("no packet")?;
-    assert_eq!(packet.key(), "roster_get_errorforbidden");
+    assert_eq!(packet.key(), "contacts_get_errorforbidden");
     assert_eq!(packet.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::Forbidden));
 
-    xec.context().request(roster::Get)?;
+    xec.context().request(contacts::Get)?;
     let deadline = xec.next_deadline().ok_or("nothing pending")?;
     assert_eq!(block_on(xec.expire(deadline + std::time::Duration::from_secs(1))), 1);
-    assert_eq!(packets.try_recv().ok_or("no packet")?.key(), "roster_get_timeout");
+    assert_eq!(packets.try_recv().ok_or("no packet")?.key(), "contacts_get_timeout");
     Ok(())
 }
