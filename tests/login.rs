@@ -141,3 +141,35 @@ async fn an_action_round_trip_through_the_server() -> Result<()> {
     assert_eq!(client.xec().pending(), 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn close_is_graceful() -> Result<()> {
+    let p = server();
+    let client = builder(&p, "juliet", "secret").connect().await?;
+    let mut state = client.state();
+    let started = std::time::Instant::now();
+    client.close().await;
+    assert!(started.elapsed() < Duration::from_secs(2), "closing took {:?}", started.elapsed());
+    let reason = tokio::time::timeout(
+        Duration::from_secs(2),
+        state.wait_for(|s| matches!(s, moxl::client::ConnectionState::Disconnected(_))),
+    )
+    .await
+    .expect("disconnected")
+    .map(|s| s.clone())
+    .expect("state");
+    assert_eq!(reason, moxl::client::ConnectionState::Disconnected("closed by the client".into()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn whitespace_keepalives_keep_an_idle_session_usable() -> Result<()> {
+    let p = server();
+    let client = builder(&p, "juliet", "secret").keepalive(Some(Duration::from_millis(50))).connect().await?;
+    tokio::time::sleep(Duration::from_millis(400)).await; // several keepalives
+    let mut bodies = client.xec().subscribe("body");
+    client.xec().context().send(message(&client.jid().to_string(), "chat", Some("still here")))?;
+    assert_eq!(packet(&mut bodies).await.content::<String>().map(String::as_str), Some("still here"));
+    assert!(matches!(*client.state().borrow(), moxl::client::ConnectionState::Online(_)));
+    Ok(())
+}

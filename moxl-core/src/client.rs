@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
+use tokio::time::{Duration, Instant};
 
 use crate::auth::{SaslAuthenticator, SaslConfig};
 use crate::stream::{Authenticator, NegotiationConfig, Negotiator, Output, StreamFeatures, TlsPolicy};
@@ -50,8 +50,12 @@ pub struct ClientBuilder {
     tls: Option<TlsConfig>,
     allow_cleartext: bool,
     resource: Option<String>,
+    keepalive: Option<Duration>,
     xec: XecBuilder,
 }
+
+/// The default interval of whitespace keepalives on an idle connection.
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(90);
 
 impl ClientBuilder {
     /// A client for this account, authenticating with what `authenticator` makes.
@@ -64,8 +68,16 @@ impl ClientBuilder {
             tls: None,
             allow_cleartext: false,
             resource: None,
+            keepalive: Some(DEFAULT_KEEPALIVE),
             xec: Xec::builder(),
         }
+    }
+
+    /// Sends a whitespace keepalive after this long without sending anything (default
+    /// [`DEFAULT_KEEPALIVE`]); `None` sends none.
+    pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive = interval;
+        self
     }
 
     /// Connects to this host and port instead of the account's domain on 5222.
@@ -183,7 +195,14 @@ impl ClientBuilder {
         let (read, write) = tokio::io::split(conn);
         let state_tx = Arc::new(state_tx);
         let reader = tokio::spawn(read_loop(read, parser, Arc::clone(&xec), Arc::clone(&state_tx), span.clone()));
-        let writer = tokio::spawn(write_loop(write, Arc::clone(&xec), Arc::clone(&state_tx)));
+        let close = Arc::new(Notify::new());
+        let writer = tokio::spawn(write_loop(
+            write,
+            Arc::clone(&xec),
+            Arc::clone(&state_tx),
+            Arc::clone(&close),
+            self.keepalive,
+        ));
         let timers = tokio::spawn({
             let xec = Arc::clone(&xec);
             async move { xec.run_timers().await }
@@ -192,7 +211,9 @@ impl ClientBuilder {
             jid,
             xec,
             state: state_rx,
-            tasks: vec![reader, writer, timers],
+            tasks: vec![reader, timers],
+            writer: Some(writer),
+            close,
             mechanism,
             tls_version,
             features: *features,
@@ -254,7 +275,14 @@ async fn read_loop(
     state.send_replace(ConnectionState::Disconnected(reason));
 }
 
-async fn write_loop(mut write: WriteHalf<Connection>, xec: Arc<Xec>, state: Arc<watch::Sender<ConnectionState>>) {
+async fn write_loop(
+    mut write: WriteHalf<Connection>,
+    xec: Arc<Xec>,
+    state: Arc<watch::Sender<ConnectionState>>,
+    close: Arc<Notify>,
+    keepalive: Option<Duration>,
+) {
+    let mut closing = false;
     loop {
         for stanza in xec.take_outgoing() {
             let mut text = String::with_capacity(256);
@@ -268,12 +296,27 @@ async fn write_loop(mut write: WriteHalf<Connection>, xec: Arc<Xec>, state: Arc<
             state.send_replace(ConnectionState::Disconnected(format!("write: {e}")));
             return;
         }
-        if matches!(*state.borrow(), ConnectionState::Disconnected(_)) {
+        if closing || matches!(*state.borrow(), ConnectionState::Disconnected(_)) {
+            // RFC 6120 §4.4: close our side of the stream, then the connection.
             let _ = write.write_all(b"</stream:stream>").await;
             let _ = write.shutdown().await;
+            if closing {
+                state.send_replace(ConnectionState::Disconnected("closed by the client".into()));
+            }
             return;
         }
-        xec.outgoing_ready().await;
+        let idle = keepalive.unwrap_or(Duration::MAX);
+        tokio::select! {
+            () = xec.outgoing_ready() => {}
+            () = close.notified() => closing = true,
+            () = tokio::time::sleep(idle), if keepalive.is_some() => {
+                // RFC 6120 §4.6.1: a whitespace keepalive on an idle connection; a dead one fails the write.
+                if let Err(e) = write.write_all(b" ").await {
+                    state.send_replace(ConnectionState::Disconnected(format!("keepalive: {e}")));
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -285,6 +328,8 @@ pub struct Client {
     xec: Arc<Xec>,
     state: watch::Receiver<ConnectionState>,
     tasks: Vec<JoinHandle<()>>,
+    writer: Option<JoinHandle<()>>,
+    close: Arc<Notify>,
     mechanism: Option<String>,
     tls_version: Option<String>,
     features: StreamFeatures,
@@ -353,16 +398,21 @@ impl Client {
         self.state.clone()
     }
 
-    /// Closes the stream and ends the session's tasks.
-    pub async fn close(self) {
-        // Dropping ends the tasks; the server sees the connection close.
-        drop(self);
+    /// Closes the stream gracefully: sends what is queued, then `</stream:stream>`, and ends the session's tasks
+    /// (waiting at most two seconds for the writer).
+    pub async fn close(mut self) {
+        self.close.notify_one();
+        if let Some(writer) = self.writer.take() {
+            if tokio::time::timeout(Duration::from_secs(2), writer).await.is_err() {
+                tracing::debug!(jid = %self.jid, "the writer did not finish closing in time");
+            }
+        }
     }
 }
 
 impl Drop for Client {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for task in self.tasks.iter().chain(&self.writer) {
             task.abort();
         }
     }
