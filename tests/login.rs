@@ -173,3 +173,59 @@ async fn whitespace_keepalives_keep_an_idle_session_usable() -> Result<()> {
     assert!(matches!(*client.state().borrow(), moxl::client::ConnectionState::Online(_)));
     Ok(())
 }
+
+/// A loopback proxy that forwards both ways until `silence` is set; then it drops what the server sends while
+/// keeping the connection open (a connection that died without a FIN).
+async fn silencing_proxy(upstream_port: u16, silence: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let server = tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await.unwrap();
+        let (mut cr, mut cw) = client.into_split();
+        let (mut sr, mut sw) = server.into_split();
+        tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = sr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            if !silence.load(std::sync::atomic::Ordering::SeqCst) && cw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        // keep the client side open: the connection looks alive
+        std::future::pending::<()>().await;
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_silently_dead_connection_is_detected_by_ping() -> Result<()> {
+    let p = server();
+    let silence = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let proxy = silencing_proxy(p.c2s_port(), std::sync::Arc::clone(&silence)).await;
+    let client = Client::builder(jid(&p, "juliet"), "secret")
+        .server("127.0.0.1", proxy)
+        .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
+        .keepalive(None)
+        .ping(Some((Duration::from_millis(200), Duration::from_millis(500))))
+        .connect()
+        .await?;
+    let mut state = client.state();
+    // answered pings keep it online
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(matches!(*state.borrow(), moxl::client::ConnectionState::Online(_)), "{:?}", *state.borrow());
+    silence.store(true, std::sync::atomic::Ordering::SeqCst);
+    let reason = tokio::time::timeout(
+        Duration::from_secs(5),
+        state.wait_for(|s| matches!(s, moxl::client::ConnectionState::Disconnected(_))),
+    )
+    .await
+    .expect("detected within 5 s")
+    .map(|s| s.clone())
+    .expect("state");
+    assert!(matches!(&reason, moxl::client::ConnectionState::Disconnected(r) if r.contains("ping")), "{reason:?}");
+    Ok(())
+}

@@ -19,6 +19,39 @@ use crate::xec::{Xec, XecBuilder};
 use crate::xml::{StreamEvent, StreamParser};
 use crate::{Error, Result};
 
+/// XEP-0199 §4.2: a client-to-server ping, sent periodically to find out that a connection died silently (any
+/// answer, even an error, proves the server is there).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct ServerPing {
+    to: String,
+}
+
+#[crate::action(group = "moxl", crate = "crate")]
+impl ServerPing {
+    fn request(&self) -> crate::xml::ElementBuilder {
+        crate::stanza::iq_get(Some(&self.to)).append(crate::xml::ElementBuilder::new("ping", "urn:xmpp:ping"))
+    }
+
+    async fn handle(&mut self, _ctx: &crate::xec::Context, _stanza: &crate::xml::Element) {}
+
+    async fn error(
+        &mut self,
+        _ctx: &crate::xec::Context,
+        _error: &crate::stanza::StanzaError,
+        _stanza: &crate::xml::Element,
+    ) {
+    }
+
+    async fn timeout(&mut self, ctx: &crate::xec::Context) {
+        if let Some(dead) = ctx.get::<DeadConnection>() {
+            dead.0.notify_one();
+        }
+    }
+}
+
+/// Signalled when a ping went unanswered.
+struct DeadConnection(Arc<Notify>);
+
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 4 * 1024;
 
@@ -51,8 +84,12 @@ pub struct ClientBuilder {
     allow_cleartext: bool,
     resource: Option<String>,
     keepalive: Option<Duration>,
+    ping: Option<(Duration, Duration)>,
     xec: XecBuilder,
 }
+
+/// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
+pub const DEFAULT_PING: (Duration, Duration) = (Duration::from_secs(300), Duration::from_secs(30));
 
 /// The default interval of whitespace keepalives on an idle connection.
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(90);
@@ -69,8 +106,16 @@ impl ClientBuilder {
             allow_cleartext: false,
             resource: None,
             keepalive: Some(DEFAULT_KEEPALIVE),
+            ping: Some(DEFAULT_PING),
             xec: Xec::builder(),
         }
+    }
+
+    /// Pings the server (XEP-0199) every `interval`; no answer within `timeout` ends the session as a dead
+    /// connection (default [`DEFAULT_PING`]). `None` sends no pings.
+    pub fn ping(mut self, ping: Option<(Duration, Duration)>) -> Self {
+        self.ping = ping;
+        self
     }
 
     /// Sends a whitespace keepalive after this long without sending anything (default
@@ -188,14 +233,23 @@ impl ClientBuilder {
         };
         let login = started.elapsed();
         tracing::info!(parent: &span, %jid, mechanism = ?negotiator.mechanism(), ?login, "online");
-        let xec = Arc::new(self.xec.account(jid.to_bare()).build()?);
+        let dead = Arc::new(Notify::new());
+        let xec = Arc::new(self.xec.account(jid.to_bare()).extension(DeadConnection(Arc::clone(&dead))).build()?);
         state_tx.send_replace(ConnectionState::Online(jid.clone()));
         let mechanism = negotiator.mechanism().map(str::to_owned);
         let tls_version = conn.tls_version();
         let (read, write) = tokio::io::split(conn);
         let state_tx = Arc::new(state_tx);
-        let reader = tokio::spawn(read_loop(read, parser, Arc::clone(&xec), Arc::clone(&state_tx), span.clone()));
         let close = Arc::new(Notify::new());
+        let reader = tokio::spawn(read_loop(
+            read,
+            parser,
+            Arc::clone(&xec),
+            Arc::clone(&state_tx),
+            span.clone(),
+            Arc::clone(&dead),
+            Arc::clone(&close),
+        ));
         let writer = tokio::spawn(write_loop(
             write,
             Arc::clone(&xec),
@@ -207,11 +261,23 @@ impl ClientBuilder {
             let xec = Arc::clone(&xec);
             async move { xec.run_timers().await }
         });
+        let mut tasks = vec![reader, timers];
+        if let Some((interval, timeout)) = self.ping {
+            let xec = Arc::clone(&xec);
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(interval).await;
+                    if let Err(e) = xec.context().request_with_timeout(ServerPing { to: domain.clone() }, timeout) {
+                        tracing::warn!(%e, "cannot send a ping");
+                    }
+                }
+            }));
+        }
         Ok(Client {
             jid,
             xec,
             state: state_rx,
-            tasks: vec![reader, timers],
+            tasks,
             writer: Some(writer),
             close,
             mechanism,
@@ -233,15 +299,20 @@ async fn read_loop(
     xec: Arc<Xec>,
     state: Arc<watch::Sender<ConnectionState>>,
     span: tracing::Span,
+    dead: Arc<Notify>,
+    close: Arc<Notify>,
 ) {
     // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads (the
     // parser buffers partial stanzas and gives memory back when idle).
     let mut buf = vec![0u8; READ_BUFFER];
     let reason = loop {
-        let n = match read.read(&mut buf).await {
-            Ok(0) => break "the server closed the connection".to_owned(),
-            Ok(n) => n,
-            Err(e) => break format!("read: {e}"),
+        let n = tokio::select! {
+            read = read.read(&mut buf) => match read {
+                Ok(0) => break "the server closed the connection".to_owned(),
+                Ok(n) => n,
+                Err(e) => break format!("read: {e}"),
+            },
+            () = dead.notified() => break "dead connection: the server did not answer a ping in time".to_owned(),
         };
         parser.feed(buf.get(..n).unwrap_or_default());
         let mut ended = None;
@@ -273,6 +344,8 @@ async fn read_loop(
     };
     tracing::info!(parent: &span, %reason, "disconnected");
     state.send_replace(ConnectionState::Disconnected(reason));
+    // The writer closes our side too.
+    close.notify_one();
 }
 
 async fn write_loop(
@@ -300,7 +373,7 @@ async fn write_loop(
             // RFC 6120 §4.4: close our side of the stream, then the connection.
             let _ = write.write_all(b"</stream:stream>").await;
             let _ = write.shutdown().await;
-            if closing {
+            if !matches!(*state.borrow(), ConnectionState::Disconnected(_)) {
                 state.send_replace(ConnectionState::Disconnected("closed by the client".into()));
             }
             return;
