@@ -356,13 +356,21 @@ async fn write_loop(
     keepalive: Option<Duration>,
 ) {
     let mut closing = false;
+    // One buffer for the life of the session: everything queued goes out in one write.
+    let mut text = String::new();
     loop {
+        text.clear();
         for stanza in xec.take_outgoing() {
-            let mut text = String::with_capacity(256);
             stanza.write_xml(&mut text, Some(crate::xml::ns::CLIENT));
+        }
+        if !text.is_empty() {
             if let Err(e) = write.write_all(text.as_bytes()).await {
                 state.send_replace(ConnectionState::Disconnected(format!("write: {e}")));
                 return;
+            }
+            if text.capacity() > 64 * 1024 {
+                // A large stanza went out: give the memory back rather than keep it for every idle session.
+                text = String::new();
             }
         }
         if let Err(e) = write.flush().await {

@@ -41,17 +41,17 @@ impl Mechanism {
         Mechanism::Plain,
     ];
 
-    /// Every mechanism moxl implements.
-    pub const ALL: [Mechanism; 8] = [
-        Mechanism::ScramSha256Plus,
-        Mechanism::ScramSha1Plus,
-        Mechanism::ScramSha256,
-        Mechanism::ScramSha1,
-        Mechanism::DigestMd5,
-        Mechanism::CramMd5,
-        Mechanism::Plain,
-        Mechanism::Anonymous,
-    ];
+    /// Every mechanism moxl implements: the default preference, then `ANONYMOUS`.
+    #[allow(clippy::indexing_slicing)] // `i < 7` indexes both arrays in bounds
+    pub const ALL: [Mechanism; 8] = {
+        let mut all = [Mechanism::Anonymous; 8];
+        let mut i = 0;
+        while i < Self::DEFAULT_PREFERENCE.len() {
+            all[i] = Self::DEFAULT_PREFERENCE[i];
+            i += 1;
+        }
+        all
+    };
 
     /// The IANA name, as in `<mechanism>` and `<auth mechanism='…'>`.
     pub const fn name(self) -> &'static str {
