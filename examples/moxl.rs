@@ -9,7 +9,7 @@
 //!           --ca-file PEM           also trust this CA (e.g. a test server's)
 //!           --mechanism NAME        use only this SASL mechanism (SCRAM-SHA-256, PLAIN…)
 //!           --insecure-cleartext    go on without TLS if the server offers none (test servers only)
-//!           --websocket URL         (not available yet: the WebSocket transport is not built)
+//!           --websocket URL         connect over WebSocket (RFC 7395): wss://… (ws:// needs --insecure-cleartext)
 //! commands: login | send TO BODY | listen | echo | roster | disco JID
 //! ```
 //!
@@ -103,11 +103,12 @@ struct Options {
     ca_file: Option<String>,
     mechanism: Option<String>,
     insecure_cleartext: bool,
+    websocket: Option<String>,
     command: Vec<String>,
 }
 
 const USAGE: &str = "usage: moxl [--jid J --password P | --anonymous DOMAIN] [--server HOST:PORT] [--direct-tls] \
-[--ca-file PEM] [--mechanism NAME] [--insecure-cleartext] <login | send TO BODY | listen | echo | roster | disco JID>";
+[--ca-file PEM] [--mechanism NAME] [--websocket URL] [--insecure-cleartext] <login | send TO BODY | listen | echo | roster | disco JID>";
 
 fn parse_args() -> std::result::Result<Options, String> {
     let mut o = Options {
@@ -119,6 +120,7 @@ fn parse_args() -> std::result::Result<Options, String> {
         ca_file: None,
         mechanism: None,
         insecure_cleartext: false,
+        websocket: None,
         command: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -138,7 +140,7 @@ fn parse_args() -> std::result::Result<Options, String> {
             "--ca-file" => o.ca_file = Some(value("--ca-file")?),
             "--mechanism" => o.mechanism = Some(value("--mechanism")?),
             "--insecure-cleartext" => o.insecure_cleartext = true,
-            "--websocket" => return Err("--websocket: the WebSocket transport is not available yet".into()),
+            "--websocket" => o.websocket = Some(value("--websocket")?),
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}")),
             _ => o.command.push(arg),
@@ -172,6 +174,9 @@ fn client_builder(o: &Options) -> Result<ClientBuilder> {
     if let Some((host, port)) = &o.server {
         builder = builder.server(host.clone(), *port);
     }
+    if let Some(url) = &o.websocket {
+        builder = builder.websocket(url.clone());
+    }
     if let Some(path) = &o.ca_file {
         let pem = std::fs::read_to_string(path).map_err(|e| Error::Transport(format!("{path}: {e}")))?;
         builder = builder.tls(TlsConfig::with_extra_ca_pem(&pem)?);
@@ -189,13 +194,7 @@ async fn wait(packets: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet
 
 async fn run(o: Options) -> Result<()> {
     let client = client_builder(&o)?.connect().await?;
-    let transport = if o.direct_tls {
-        "direct-tls"
-    } else if client.tls_version().is_some() {
-        "starttls"
-    } else {
-        "tcp"
-    };
+    let transport = client.transport();
     let ctx = client.xec().context();
     let mut packets = client.xec().packets();
     match o.command.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::{Duration, Instant};
 
 use crate::auth::{SaslAuthenticator, SaslConfig};
 use crate::stream::{Authenticator, NegotiationConfig, Negotiator, Output, StreamFeatures, TlsPolicy};
-use crate::transport::{connect_tcp, Connection, TlsConfig};
+use crate::transport::wire::{Wire, WireReader, WireWriter};
+use crate::transport::{connect_tcp, connect_websocket, Connection, TlsConfig, WebSocketUrl};
 use crate::xec::{Xec, XecBuilder};
 use crate::xml::{StreamEvent, StreamParser};
 use crate::{Error, Result};
@@ -80,6 +80,7 @@ pub struct ClientBuilder {
     authenticator: AuthenticatorFactory,
     server: Option<(String, u16)>,
     direct_tls: bool,
+    websocket: Option<String>,
     tls: Option<TlsConfig>,
     allow_cleartext: bool,
     resource: Option<String>,
@@ -102,6 +103,7 @@ impl ClientBuilder {
             authenticator,
             server: None,
             direct_tls: false,
+            websocket: None,
             tls: None,
             allow_cleartext: false,
             resource: None,
@@ -134,6 +136,13 @@ impl ClientBuilder {
     /// The port speaks TLS from the first byte (XEP-0368).
     pub fn direct_tls(mut self, direct: bool) -> Self {
         self.direct_tls = direct;
+        self
+    }
+
+    /// Connects over WebSocket (RFC 7395) to this `wss://` (or, with [`allow_cleartext`](Self::allow_cleartext),
+    /// `ws://`) URL instead of TCP. The certificate is checked against the URL's host.
+    pub fn websocket(mut self, url: impl Into<String>) -> Self {
+        self.websocket = Some(url.into());
         self
     }
 
@@ -173,38 +182,57 @@ impl ClientBuilder {
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let started = Instant::now();
-        let tcp = connect_tcp(&host, port).await?;
-        let mut conn = if self.direct_tls {
-            state_tx.send_replace(ConnectionState::Securing);
-            Connection::Tls(Box::new(tls.connect(&domain, tcp).await?))
-        } else {
-            Connection::Plain(tcp)
-        };
+        let limits = crate::xml::Limits::DEFAULT;
         let mut config = NegotiationConfig::new(domain.clone());
         config.account = Some(self.jid.to_string());
         config.resource = self.resource.clone();
-        config.tls = match (self.direct_tls, self.allow_cleartext) {
-            (true, _) => TlsPolicy::Direct,
-            (false, true) => TlsPolicy::AllowCleartext,
-            (false, false) => TlsPolicy::Required,
+        let (mut wire, mut parser) = match &self.websocket {
+            Some(url) => {
+                let url = WebSocketUrl::parse(url)?;
+                if !url.tls && !self.allow_cleartext {
+                    return Err(Error::Transport(format!(
+                        "{} is cleartext WebSocket: use wss://, or allow cleartext for a test server",
+                        url.url
+                    )));
+                }
+                state_tx.send_replace(ConnectionState::Securing);
+                let ws = connect_websocket(&url, &tls, limits.max_stanza_bytes).await?;
+                config.framing = true;
+                config.tls = if url.tls { TlsPolicy::Direct } else { TlsPolicy::AllowCleartext };
+                (Wire::WebSocket(Box::new(ws)), StreamParser::framed())
+            }
+            None => {
+                let tcp = connect_tcp(&host, port).await?;
+                let conn = if self.direct_tls {
+                    state_tx.send_replace(ConnectionState::Securing);
+                    Connection::Tls(Box::new(tls.connect(&domain, tcp).await?))
+                } else {
+                    Connection::Plain(tcp)
+                };
+                config.tls = match (self.direct_tls, self.allow_cleartext) {
+                    (true, _) => TlsPolicy::Direct,
+                    (false, true) => TlsPolicy::AllowCleartext,
+                    (false, false) => TlsPolicy::Required,
+                };
+                (Wire::Stream(conn), StreamParser::with_limits(limits))
+            }
         };
+        let framed = wire.is_framed();
         let (mut negotiator, first) = Negotiator::new(config, (self.authenticator)());
-        let mut parser = StreamParser::new();
+        negotiator.set_channel_binding(wire.channel_binding());
         let mut pending = first;
         let mut buf = vec![0u8; READ_BUFFER];
         let (jid, features) = loop {
             let mut online = None;
             for output in std::mem::take(&mut pending) {
                 match output {
-                    Output::Send(text) => write_all(&mut conn, text.as_bytes()).await?,
+                    Output::Send(text) => wire.send(text).await?,
                     Output::Restart => parser.reset(),
                     Output::StartTls => {
                         state_tx.send_replace(ConnectionState::Securing);
-                        let Connection::Plain(tcp) = conn else {
-                            return Err(Error::Negotiation("STARTTLS on an encrypted connection".into()));
-                        };
-                        conn = Connection::Tls(Box::new(tls.connect(&domain, tcp).await?));
+                        wire = wire.starttls(&tls, &domain).await?;
                         parser.reset();
+                        negotiator.set_channel_binding(wire.channel_binding());
                         pending.extend(negotiator.tls_established()?);
                     }
                     Output::Online { jid, features } => online = Some((jid, features)),
@@ -219,11 +247,9 @@ impl ClientBuilder {
             if negotiator.phase() == crate::stream::Phase::Authenticating {
                 state_tx.send_replace(ConnectionState::Authenticating);
             }
-            let n = conn.read(&mut buf).await.map_err(|e| Error::Transport(format!("read: {e}")))?;
-            if n == 0 {
+            if !wire.recv(&mut buf, &mut parser).await? {
                 return Err(Error::Transport("the server closed the connection during negotiation".into()));
             }
-            parser.feed(buf.get(..n).unwrap_or_default());
             while let Some(event) = parser.next_event()? {
                 pending.extend(negotiator.handle(event)?);
                 if pending.iter().any(|o| matches!(o, Output::Restart | Output::StartTls | Output::Online { .. })) {
@@ -237,13 +263,21 @@ impl ClientBuilder {
         let xec = Arc::new(self.xec.account(jid.to_bare()).extension(DeadConnection(Arc::clone(&dead))).build()?);
         state_tx.send_replace(ConnectionState::Online(jid.clone()));
         let mechanism = negotiator.mechanism().map(str::to_owned);
-        let tls_version = conn.tls_version();
-        let (read, write) = tokio::io::split(conn);
+        let tls_version = wire.tls_version();
+        let transport = match (&self.websocket, self.direct_tls, wire.is_tls()) {
+            (Some(_), _, true) => "wss",
+            (Some(_), _, false) => "ws",
+            (None, true, _) => "direct-tls",
+            (None, false, true) => "starttls",
+            (None, false, false) => "tcp",
+        };
+        let (read, write) = wire.split();
         let state_tx = Arc::new(state_tx);
         let close = Arc::new(Notify::new());
         let reader = tokio::spawn(read_loop(
             read,
             parser,
+            framed,
             Arc::clone(&xec),
             Arc::clone(&state_tx),
             span.clone(),
@@ -282,20 +316,18 @@ impl ClientBuilder {
             close,
             mechanism,
             tls_version,
+            transport,
             features: *features,
             login,
         })
     }
 }
 
-async fn write_all(conn: &mut Connection, bytes: &[u8]) -> Result<()> {
-    conn.write_all(bytes).await.map_err(|e| Error::Transport(format!("write: {e}")))?;
-    conn.flush().await.map_err(|e| Error::Transport(format!("write: {e}")))
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn read_loop(
-    mut read: ReadHalf<Connection>,
+    mut read: WireReader,
     mut parser: StreamParser,
+    framed: bool,
     xec: Arc<Xec>,
     state: Arc<watch::Sender<ConnectionState>>,
     span: tracing::Span,
@@ -306,18 +338,26 @@ async fn read_loop(
     // parser buffers partial stanzas and gives memory back when idle).
     let mut buf = vec![0u8; READ_BUFFER];
     let reason = loop {
-        let n = tokio::select! {
-            read = read.read(&mut buf) => match read {
-                Ok(0) => break "the server closed the connection".to_owned(),
-                Ok(n) => n,
-                Err(e) => break format!("read: {e}"),
-            },
+        let received = tokio::select! {
+            received = read.recv(&mut buf, &mut parser) => received,
             () = dead.notified() => break "dead connection: the server did not answer a ping in time".to_owned(),
         };
-        parser.feed(buf.get(..n).unwrap_or_default());
+        match received {
+            Ok(true) => {}
+            Ok(false) => break "the server closed the connection".to_owned(),
+            Err(Error::Xml(e)) => {
+                send_stream_error(&xec, &span, &e);
+                break format!("stream error sent: {e}");
+            }
+            Err(e) => break e.to_string(),
+        }
         let mut ended = None;
         loop {
             match parser.next_event() {
+                Ok(Some(StreamEvent::Element(e))) if framed && e.is("close", crate::xml::ns::FRAMING) => {
+                    ended = Some("the server closed the stream".to_owned());
+                    break;
+                }
                 Ok(Some(StreamEvent::Element(stanza))) => {
                     xec.dispatch(stanza).await;
                 }
@@ -328,11 +368,7 @@ async fn read_loop(
                 Ok(Some(StreamEvent::Header(_))) => {}
                 Ok(None) => break,
                 Err(e) => {
-                    // RFC 6120 §4.9: tell the server why, then close.
-                    let error = crate::stanza::stream_error(e.condition(), Some(e.text()));
-                    if let Err(send) = xec.context().send(error) {
-                        tracing::warn!(parent: &span, %send, "cannot send the stream error");
-                    }
+                    send_stream_error(&xec, &span, &e);
                     ended = Some(format!("stream error sent: {e}"));
                     break;
                 }
@@ -348,8 +384,16 @@ async fn read_loop(
     close.notify_one();
 }
 
+/// RFC 6120 §4.9: tell the server why, then close.
+fn send_stream_error(xec: &Xec, span: &tracing::Span, e: &crate::xml::XmlError) {
+    let error = crate::stanza::stream_error(e.condition(), Some(e.text()));
+    if let Err(send) = xec.context().send(error) {
+        tracing::warn!(parent: span, %send, "cannot send the stream error");
+    }
+}
+
 async fn write_loop(
-    mut write: WriteHalf<Connection>,
+    mut write: WireWriter,
     xec: Arc<Xec>,
     state: Arc<watch::Sender<ConnectionState>>,
     close: Arc<Notify>,
@@ -359,28 +403,16 @@ async fn write_loop(
     // One buffer for the life of the session: everything queued goes out in one write.
     let mut text = String::new();
     loop {
-        text.clear();
-        for stanza in xec.take_outgoing() {
-            stanza.write_xml(&mut text, Some(crate::xml::ns::CLIENT));
-        }
-        if !text.is_empty() {
-            if let Err(e) = write.write_all(text.as_bytes()).await {
-                state.send_replace(ConnectionState::Disconnected(format!("write: {e}")));
-                return;
-            }
-            if text.capacity() > 64 * 1024 {
-                // A large stanza went out: give the memory back rather than keep it for every idle session.
-                text = String::new();
-            }
-        }
-        if let Err(e) = write.flush().await {
-            state.send_replace(ConnectionState::Disconnected(format!("write: {e}")));
+        if let Err(e) = write.send_stanzas(xec.take_outgoing(), &mut text).await {
+            state.send_replace(ConnectionState::Disconnected(e.to_string()));
             return;
         }
+        if text.capacity() > 64 * 1024 {
+            // A large stanza went out: give the memory back rather than keep it for every idle session.
+            text = String::new();
+        }
         if closing || matches!(*state.borrow(), ConnectionState::Disconnected(_)) {
-            // RFC 6120 §4.4: close our side of the stream, then the connection.
-            let _ = write.write_all(b"</stream:stream>").await;
-            let _ = write.shutdown().await;
+            write.close().await;
             if !matches!(*state.borrow(), ConnectionState::Disconnected(_)) {
                 state.send_replace(ConnectionState::Disconnected("closed by the client".into()));
             }
@@ -391,8 +423,8 @@ async fn write_loop(
             () = xec.outgoing_ready() => {}
             () = close.notified() => closing = true,
             () = tokio::time::sleep(idle), if keepalive.is_some() => {
-                // RFC 6120 §4.6.1: a whitespace keepalive on an idle connection; a dead one fails the write.
-                if let Err(e) = write.write_all(b" ").await {
+                // A dead connection fails the write.
+                if let Err(e) = write.keepalive().await {
                     state.send_replace(ConnectionState::Disconnected(format!("keepalive: {e}")));
                     return;
                 }
@@ -413,6 +445,7 @@ pub struct Client {
     close: Arc<Notify>,
     mechanism: Option<String>,
     tls_version: Option<String>,
+    transport: &'static str,
     features: StreamFeatures,
     login: std::time::Duration,
 }
@@ -462,6 +495,12 @@ impl Client {
     /// The TLS version, if encrypted.
     pub fn tls_version(&self) -> Option<&str> {
         self.tls_version.as_deref()
+    }
+
+    /// How the session is carried: `"starttls"`, `"direct-tls"`, `"wss"`, or in cleartext (test servers only)
+    /// `"tcp"` or `"ws"`.
+    pub fn transport(&self) -> &'static str {
+        self.transport
     }
 
     /// The features of the final stream.

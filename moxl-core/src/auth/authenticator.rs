@@ -63,4 +63,8 @@ impl crate::stream::Authenticator for SaslAuthenticator {
     fn success(&mut self, data: Option<&[u8]>) -> Result<()> {
         Ok(self.session()?.finish(data)?)
     }
+
+    fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {
+        self.config.channel_binding = binding;
+    }
 }

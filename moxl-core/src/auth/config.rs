@@ -279,10 +279,16 @@ impl ServerOffer {
         self.mechanisms.iter().any(|m| m.trim().to_ascii_uppercase().ends_with("-PLUS"))
     }
 
-    /// Whether the server accepts this channel-binding type: it advertised it, or it advertised no list
-    /// (then we can only try).
+    /// Whether the server accepts this channel-binding type: it advertised it (XEP-0440), or it advertised no
+    /// list and the type is the default of the TLS version it comes from. That default is `tls-exporter` for
+    /// TLS 1.3 (RFC 9266 §3) and `tls-unique` before (RFC 5802 §6.1), which rustls cannot produce: without
+    /// XEP-0440, `tls-server-end-point` is never assumed (Prosody 0.12 offers `-PLUS` on TLS 1.2 but checks only
+    /// `tls-unique`).
     fn accepts(&self, cb: ChannelBindingType) -> bool {
-        self.channel_bindings.as_ref().is_none_or(|types| types.iter().any(|t| t.trim() == cb.name()))
+        match &self.channel_bindings {
+            Some(types) => types.iter().any(|t| t.trim() == cb.name()),
+            None => cb == ChannelBindingType::TlsExporter,
+        }
     }
 }
 

@@ -113,6 +113,18 @@ pub fn stream_header(to: &str, from: Option<&str>) -> String {
     )
 }
 
+/// The `<open/>` that starts a stream over WebSocket (RFC 7395 §3.3.1), the framed counterpart of
+/// [`stream_header`].
+///
+/// ```
+/// let open = moxl_core::stanza::framing_open("example.com", None);
+/// assert_eq!(open, "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0' xml:lang='en'/>");
+/// ```
+pub fn framing_open(to: &str, from: Option<&str>) -> String {
+    let from = from.map(|f| format!(" from='{}'", crate::xml::escape_attr(f))).unwrap_or_default();
+    format!("<open xmlns='{}' to='{}'{from} version='1.0' xml:lang='en'/>", ns::FRAMING, crate::xml::escape_attr(to))
+}
+
 /// A `<stream:error/>` with the given condition (RFC 6120 §4.9), to be followed by `</stream:stream>`.
 ///
 /// ```

@@ -31,6 +31,12 @@ pub trait Authenticator: Send {
 
     /// Checks the server's final message (e.g. the SCRAM server signature), if any.
     fn success(&mut self, data: Option<&[u8]>) -> Result<()>;
+
+    /// The channel-binding data of the TLS connection (RFC 5056), given once TLS is up and before
+    /// [`start`](Self::start). Mechanisms without channel binding ignore it (the default).
+    fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {
+        let _ = binding;
+    }
 }
 
 /// Whether the stream must be encrypted.
@@ -60,6 +66,9 @@ pub struct NegotiationConfig {
     pub resource: Option<String>,
     /// Whether TLS is required, already there, or optional.
     pub tls: TlsPolicy,
+    /// Whether the stream is framed (XMPP over WebSocket, RFC 7395): `<open/>` and `<close/>` instead of
+    /// `<stream:stream>`.
+    pub framing: bool,
 }
 
 impl NegotiationConfig {
@@ -70,7 +79,13 @@ impl NegotiationConfig {
     /// assert_eq!(config.domain, "example.com");
     /// ```
     pub fn new(domain: impl Into<String>) -> Self {
-        NegotiationConfig { domain: domain.into(), account: None, resource: None, tls: TlsPolicy::Required }
+        NegotiationConfig {
+            domain: domain.into(),
+            account: None,
+            resource: None,
+            tls: TlsPolicy::Required,
+            framing: false,
+        }
     }
 }
 
@@ -190,7 +205,17 @@ impl Negotiator {
     fn open(&self) -> Output {
         // The account's JID goes in `from` only once the stream is encrypted (RFC 6120 §4.7.1).
         let from = if self.secure { self.config.account.as_deref() } else { None };
-        Output::Send(stanza::stream_header(&self.config.domain, from))
+        if self.config.framing {
+            Output::Send(stanza::framing_open(&self.config.domain, from))
+        } else {
+            Output::Send(stanza::stream_header(&self.config.domain, from))
+        }
+    }
+
+    /// The channel-binding data of the TLS connection, for `-PLUS` mechanisms; call it once TLS is up (after
+    /// [`tls_established`](Self::tls_established), or at once for direct TLS).
+    pub fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {
+        self.auth.set_channel_binding(binding);
     }
 
     /// The TLS upgrade asked for by [`Output::StartTls`] succeeded: a new stream starts (RFC 6120 §5.4.3.3).
@@ -206,17 +231,18 @@ impl Negotiator {
     /// Handles one event from the parser.
     pub fn handle(&mut self, event: StreamEvent) -> Result<Vec<Output>> {
         match event {
-            StreamEvent::Header(h) => {
-                if self.state != State::AwaitHeader {
-                    return Err(Error::Negotiation("unexpected stream header".into()));
-                }
-                if h.version.as_deref() != Some("1.0") {
-                    return Err(Error::Negotiation(format!("unsupported stream version {:?}", h.version)));
-                }
-                self.state = State::AwaitFeatures;
-                Ok(Vec::new())
-            }
+            StreamEvent::Header(h) => self.on_header(h.version.as_deref()),
             StreamEvent::End => Err(Error::Negotiation("the server closed the stream".into())),
+            // RFC 7395 §3.3.2 and §3.6: the framed stream header and its end.
+            StreamEvent::Element(e) if self.config.framing && e.is("open", ns::FRAMING) => {
+                self.on_header(e.attr("version").as_deref())
+            }
+            StreamEvent::Element(e) if self.config.framing && e.is("close", ns::FRAMING) => {
+                Err(match e.attr("see-other-uri") {
+                    Some(uri) => Error::Negotiation(format!("the server redirects to {uri} (RFC 7395 §3.6.1)")),
+                    None => Error::Negotiation("the server closed the stream".into()),
+                })
+            }
             StreamEvent::Element(e) => {
                 if e.is("error", ns::STREAM) {
                     return Err(stream_error(&e));
@@ -224,6 +250,17 @@ impl Negotiator {
                 self.on_element(&e)
             }
         }
+    }
+
+    fn on_header(&mut self, version: Option<&str>) -> Result<Vec<Output>> {
+        if self.state != State::AwaitHeader {
+            return Err(Error::Negotiation("unexpected stream header".into()));
+        }
+        if version != Some("1.0") {
+            return Err(Error::Negotiation(format!("unsupported stream version {version:?}")));
+        }
+        self.state = State::AwaitFeatures;
+        Ok(Vec::new())
     }
 
     fn on_element(&mut self, e: &Element) -> Result<Vec<Output>> {

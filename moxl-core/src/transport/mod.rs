@@ -1,5 +1,6 @@
-//! Transports: the only code that touches sockets. TCP with STARTTLS (RFC 6120 §5) and direct TLS (XEP-0368),
-//! through rustls with certificate verification against the XMPP domain.
+//! Transports: the only code that touches sockets. TCP with STARTTLS (RFC 6120 §5), direct TLS (XEP-0368) and
+//! WebSocket (RFC 7395), through rustls with certificate verification against the XMPP domain (or, for
+//! WebSocket, the URL's host).
 //!
 //! One [`TlsConfig`] (an `Arc` around a rustls `ClientConfig` and its root store) is meant to be shared by every
 //! connection of a process: the default one is built once.
@@ -16,6 +17,14 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::{Error, Result};
+
+mod channel_binding;
+mod websocket;
+pub(crate) mod wire;
+
+pub use channel_binding::{server_end_point, ChannelBinding};
+pub(crate) use websocket::connect as connect_websocket;
+pub use websocket::{WebSocketUrl, SUBPROTOCOL};
 
 /// TLS settings shared by connections: which certificate authorities are trusted.
 ///
@@ -139,6 +148,15 @@ impl Connection {
     pub fn tls_version(&self) -> Option<String> {
         match self {
             Connection::Tls(t) => t.get_ref().1.protocol_version().map(|v| format!("{v:?}")),
+            Connection::Plain(_) => None,
+        }
+    }
+
+    /// The channel-binding data of this TLS connection (RFC 5056): `tls-exporter` on TLS 1.3 (RFC 9266),
+    /// `tls-server-end-point` otherwise (RFC 5929 §4). `None` in cleartext.
+    pub fn channel_binding(&self) -> Option<ChannelBinding> {
+        match self {
+            Connection::Tls(t) => channel_binding::of(t.get_ref().1),
             Connection::Plain(_) => None,
         }
     }
