@@ -25,9 +25,10 @@
 //! }
 //! ```
 //!
-//! See `moxl_core` for the parts: [`xml`], [`stanza`], [`xec`].
+//! See `moxl_core` for the parts: [`xml`], [`stanza`], [`xec`], and [`session`] for what survives a restart (the
+//! session store: SQLite by default, PostgreSQL with the `postgres` feature).
 
-pub use moxl_core::{auth, client, error, jid, stanza, stream, transport, xec, xml, Error, Result};
+pub use moxl_core::{auth, client, error, jid, session, stanza, stream, transport, xec, xml, Error, Result};
 pub use moxl_macros::{action, payload};
 pub use moxl_xep as xep;
 

@@ -48,9 +48,14 @@ pub enum Error {
     /// A handler or Action type is registered wrongly (duplicate keys, unknown type names).
     #[error("registry: {0}")]
     Registry(String),
-    /// Action state could not be saved or restored.
+    /// Session or Action state could not be saved or restored: the database failed, or stored data is corrupt
+    /// (the message names the session and the column).
     #[error("store: {0}")]
     Store(String),
+    /// A session is driven by another process, or this process lost its lease on it (see
+    /// [`session`](crate::session)).
+    #[error("lease: {0}")]
+    Lease(#[from] crate::session::LeaseError),
     /// A JID could not be parsed.
     #[error("jid: {0}")]
     Jid(#[from] jid::Error),

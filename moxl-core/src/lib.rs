@@ -5,12 +5,15 @@
 //! - [`stanza`]: core stanza builders (iq, message, presence, errors) and conditions.
 //! - [`xec`]: the event controller — Actions (requests and their replies), Payloads (unsolicited elements),
 //!   Packets (events for the application) and the dispatcher.
+//! - [`session`]: what survives a restart (bound JID, stream-management state, pending Actions, caches) and the
+//!   session store that keeps it in SQLite or PostgreSQL, with a lease so that one process drives a session.
 //!
 //! Applications depend on the `moxl` crate, which re-exports this one with the macros and the XEPs.
 
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod session;
 pub mod stanza;
 pub mod stream;
 pub mod transport;
