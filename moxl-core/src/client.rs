@@ -84,6 +84,8 @@ pub struct ClientBuilder {
     tls: Option<TlsConfig>,
     allow_cleartext: bool,
     resource: Option<String>,
+    sasl2: bool,
+    user_agent_id: String,
     keepalive: Option<Duration>,
     ping: Option<(Duration, Duration)>,
     xec: XecBuilder,
@@ -107,6 +109,8 @@ impl ClientBuilder {
             tls: None,
             allow_cleartext: false,
             resource: None,
+            sasl2: true,
+            user_agent_id: uuid::Uuid::new_v4().to_string(),
             keepalive: Some(DEFAULT_KEEPALIVE),
             ping: Some(DEFAULT_PING),
             xec: Xec::builder(),
@@ -165,6 +169,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Uses SASL2 (XEP-0388), with Bind2 (XEP-0386), when the server offers it (default `true`); `false` keeps to
+    /// the RFC 6120 SASL profile and resource binding.
+    pub fn sasl2(mut self, enabled: bool) -> Self {
+        self.sasl2 = enabled;
+        self
+    }
+
+    /// The stable identifier of this client installation, sent in SASL2's `<user-agent/>` (XEP-0388 §2.3: a
+    /// UUIDv4). Servers derive the Bind2 resource from it, so keeping it across runs keeps the resource. The
+    /// default is random per builder.
+    pub fn user_agent_id(mut self, id: impl Into<String>) -> Self {
+        self.user_agent_id = id.into();
+        self
+    }
+
     /// Configures the session's event controller (timeouts, extensions for handlers).
     pub fn xec(mut self, xec: XecBuilder) -> Self {
         self.xec = xec;
@@ -186,6 +205,8 @@ impl ClientBuilder {
         let mut config = NegotiationConfig::new(domain.clone());
         config.account = Some(self.jid.to_string());
         config.resource = self.resource.clone();
+        config.sasl2 = self.sasl2;
+        config.user_agent_id = Some(self.user_agent_id.clone());
         let (mut wire, mut parser) = match &self.websocket {
             Some(url) => {
                 let url = WebSocketUrl::parse(url)?;
@@ -263,6 +284,7 @@ impl ClientBuilder {
         let xec = Arc::new(self.xec.account(jid.to_bare()).extension(DeadConnection(Arc::clone(&dead))).build()?);
         state_tx.send_replace(ConnectionState::Online(jid.clone()));
         let mechanism = negotiator.mechanism().map(str::to_owned);
+        let (sasl2, bind2) = (negotiator.used_sasl2(), negotiator.used_bind2());
         let tls_version = wire.tls_version();
         let transport = match (&self.websocket, self.direct_tls, wire.is_tls()) {
             (Some(_), _, true) => "wss",
@@ -317,6 +339,8 @@ impl ClientBuilder {
             mechanism,
             tls_version,
             transport,
+            sasl2,
+            bind2,
             features: *features,
             login,
         })
@@ -446,6 +470,8 @@ pub struct Client {
     mechanism: Option<String>,
     tls_version: Option<String>,
     transport: &'static str,
+    sasl2: bool,
+    bind2: bool,
     features: StreamFeatures,
     login: std::time::Duration,
 }
@@ -501,6 +527,16 @@ impl Client {
     /// `"tcp"` or `"ws"`.
     pub fn transport(&self) -> &'static str {
         self.transport
+    }
+
+    /// Whether authentication used SASL2 (XEP-0388).
+    pub fn sasl2(&self) -> bool {
+        self.sasl2
+    }
+
+    /// Whether the resource was bound inline with Bind2 (XEP-0386).
+    pub fn bind2(&self) -> bool {
+        self.bind2
     }
 
     /// The features of the final stream.

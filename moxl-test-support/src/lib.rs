@@ -33,6 +33,7 @@ mod config;
 mod error;
 mod ports;
 mod prosody;
+mod sasl2;
 mod tempdir;
 
 pub use error::TestSupportError;

@@ -82,6 +82,7 @@ pub struct ProsodyBuilder {
     admins: Vec<String>,
     mam: bool,
     http_upload: bool,
+    sasl2: bool,
     debug_log: bool,
     extra_config: Vec<String>,
     start_timeout: Duration,
@@ -95,6 +96,7 @@ impl Default for ProsodyBuilder {
             admins: Vec::new(),
             mam: false,
             http_upload: false,
+            sasl2: false,
             debug_log: false,
             extra_config: Vec::new(),
             start_timeout: DEFAULT_START_TIMEOUT,
@@ -136,6 +138,14 @@ impl ProsodyBuilder {
     /// are `https://127.0.0.1:PORT/file_share/...`, served with the test certificate. Off by default.
     pub fn http_upload(mut self, enabled: bool) -> Self {
         self.http_upload = enabled;
+        self
+    }
+
+    /// Offers SASL2 (XEP-0388) with Bind2 (XEP-0386) and inline stream management, from Debian's
+    /// `prosody-modules` patched for Prosody 0.12 (see `sasl2.rs`); with it, `-PLUS` mechanisms with
+    /// `tls-exporter` on TLS 1.3. The legacy SASL profile stays offered too. Off by default.
+    pub fn sasl2(mut self, enabled: bool) -> Self {
+        self.sasl2 = enabled;
         self
     }
 
@@ -205,6 +215,16 @@ impl ProsodyBuilder {
         let pubsub = bins.has_module("pubsub").then_some(PUBSUB_DOMAIN);
         let upload = self.http_upload.then_some(UPLOAD_DOMAIN);
         let uses_http = modules.contains(&"websocket") || upload.is_some();
+        let sasl2_sources = match (&self.sasl2, &bins.modules_dir) {
+            (true, Some(dir)) => crate::sasl2::patched_sources(dir)?,
+            (true, None) => {
+                return Err(TestSupportError::InvalidArgument(
+                    "sasl2(true), but Prosody's module directory was not found".into(),
+                ))
+            }
+            (false, _) => Vec::new(),
+        };
+        modules.extend(sasl2_sources.iter().map(|(name, _)| *name));
 
         let started = Instant::now();
         let dir = TempDir::new("moxl-prosody")?;
@@ -218,6 +238,9 @@ impl ProsodyBuilder {
             config::ready_module_source().as_bytes(),
             0o644,
         )?;
+        for (name, source) in &sasl2_sources {
+            write_file(&paths.plugins.join(format!("mod_{name}.lua")), source.as_bytes(), 0o644)?;
+        }
 
         let mut names: Vec<String> = vec![DOMAIN.into(), format!("*.{DOMAIN}"), ANON_DOMAIN.into()];
         names.extend([muc, pubsub, upload].into_iter().flatten().map(String::from));

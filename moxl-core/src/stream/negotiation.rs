@@ -1,6 +1,10 @@
 //! [`Negotiator`]: stream negotiation as a sans-I/O state machine (RFC 6120 §4.3): STARTTLS (§5), SASL (§6),
 //! resource binding (§7), and the legacy session (RFC 3921 §3) where a server still requires it.
 //!
+//! Where the server offers SASL2 (XEP-0388), authentication uses it instead: no stream restart after success
+//! (§2.6.1), and with Bind2 (XEP-0386) the resource is bound in the same round trip. Without Bind2, or when an
+//! explicit resource was asked for (Bind2 lets the server choose it), the legacy bind follows.
+//!
 //! The transport feeds it the parser's events and tells it when TLS is up; it answers with what to write and
 //! when to upgrade or restart. It never touches a socket.
 
@@ -69,6 +73,11 @@ pub struct NegotiationConfig {
     /// Whether the stream is framed (XMPP over WebSocket, RFC 7395): `<open/>` and `<close/>` instead of
     /// `<stream:stream>`.
     pub framing: bool,
+    /// Use SASL2 (XEP-0388) when the server offers it (the default), else only the RFC 6120 profile.
+    pub sasl2: bool,
+    /// The stable identifier of this client installation for SASL2's `<user-agent id='…'/>` (XEP-0388 §2.3:
+    /// a UUIDv4; servers derive the Bind2 resource from it). `None` sends a fresh random one.
+    pub user_agent_id: Option<String>,
 }
 
 impl NegotiationConfig {
@@ -85,6 +94,8 @@ impl NegotiationConfig {
             resource: None,
             tls: TlsPolicy::Required,
             framing: false,
+            sasl2: true,
+            user_agent_id: None,
         }
     }
 }
@@ -132,8 +143,18 @@ enum State {
     AwaitProceed,
     AwaitTls,
     Sasl,
-    Bind { id: String, retried: bool },
-    Session { id: String, jid: FullJid },
+    /// SASL2 is running; `bind2` tells whether a Bind2 request went with it.
+    Sasl2 {
+        bind2: bool,
+    },
+    Bind {
+        id: String,
+        retried: bool,
+    },
+    Session {
+        id: String,
+        jid: FullJid,
+    },
     Online,
 }
 
@@ -159,6 +180,10 @@ pub struct Negotiator {
     mechanism: Option<String>,
     /// The features of the stream being bound (reported with [`Output::Online`]).
     features: StreamFeatures,
+    /// The JID bound inline by Bind2, reported once the features that follow SASL2 success arrive.
+    bound: Option<FullJid>,
+    used_sasl2: bool,
+    used_bind2: bool,
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -175,6 +200,9 @@ impl Negotiator {
             authenticated: false,
             mechanism: None,
             features: StreamFeatures::default(),
+            bound: None,
+            used_sasl2: false,
+            used_bind2: false,
         };
         let open = n.open();
         (n, vec![open])
@@ -186,7 +214,7 @@ impl Negotiator {
             State::AwaitHeader | State::AwaitFeatures if self.authenticated => Phase::Binding,
             State::AwaitHeader | State::AwaitFeatures => Phase::Connecting,
             State::AwaitProceed | State::AwaitTls => Phase::Securing,
-            State::Sasl => Phase::Authenticating,
+            State::Sasl | State::Sasl2 { .. } => Phase::Authenticating,
             State::Bind { .. } | State::Session { .. } => Phase::Binding,
             State::Online => Phase::Online,
         }
@@ -200,6 +228,16 @@ impl Negotiator {
     /// The SASL mechanism used, once chosen.
     pub fn mechanism(&self) -> Option<&str> {
         self.mechanism.as_deref()
+    }
+
+    /// Whether authentication used SASL2 (XEP-0388).
+    pub fn used_sasl2(&self) -> bool {
+        self.used_sasl2
+    }
+
+    /// Whether the resource was bound inline by Bind2 (XEP-0386).
+    pub fn used_bind2(&self) -> bool {
+        self.used_bind2
     }
 
     fn open(&self) -> Output {
@@ -280,6 +318,7 @@ impl Negotiator {
                 }
             }
             State::Sasl => self.on_sasl(e),
+            State::Sasl2 { bind2 } => self.on_sasl2(e, bind2),
             State::Bind { id, retried } => self.on_bind(e, &id, retried),
             State::Session { id, jid } => {
                 if e.attr("id").as_deref() != Some(id.as_str()) {
@@ -315,6 +354,9 @@ impl Negotiator {
             }
         }
         if !self.authenticated {
+            if let Some(sasl2) = features.sasl2.as_ref().filter(|s| self.config.sasl2 && !s.mechanisms.is_empty()) {
+                return self.start_sasl2(sasl2, &features.channel_binding_types);
+            }
             if features.mechanisms.is_empty() {
                 return Err(Error::Negotiation("the server offers no SASL mechanism".into()));
             }
@@ -330,6 +372,11 @@ impl Negotiator {
             self.mechanism = Some(mechanism);
             self.state = State::Sasl;
             return Ok(vec![Output::Send(auth.build()?.to_xml())]);
+        }
+        if let Some(jid) = self.bound.take() {
+            // XEP-0388 §2.6.1: these are the features of the authenticated stream; Bind2 already bound it.
+            self.state = State::Online;
+            return Ok(vec![Output::Online { jid, features: Box::new(features) }]);
         }
         if !features.bind {
             return Err(Error::Negotiation("the server offers no resource binding".into()));
@@ -387,6 +434,84 @@ impl Negotiator {
         }
     }
 
+    /// XEP-0388 §2.3: `<authenticate/>` with the initial response, the user agent, and (XEP-0386 §3) a Bind2
+    /// request unless a specific resource was asked for.
+    fn start_sasl2(&mut self, offer: &super::features::Sasl2Offer, cb_types: &[String]) -> Result<Vec<Output>> {
+        let (mechanism, initial) = self.auth.start(&offer.mechanisms, self.secure, cb_types)?;
+        let mut auth = ElementBuilder::new("authenticate", fns::SASL2).attr("mechanism", mechanism.clone());
+        if let Some(data) = initial {
+            auth = auth.append(ElementBuilder::new("initial-response", fns::SASL2).text(encode(&data)));
+        }
+        let id = self.config.user_agent_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        auth = auth.append(
+            ElementBuilder::new("user-agent", fns::SASL2)
+                .attr("id", id)
+                .append(ElementBuilder::new("software", fns::SASL2).text("moxl")),
+        );
+        let bind2 = offer.bind2 && self.config.resource.is_none();
+        if bind2 {
+            // XEP-0386 §3: the tag names the client; the server makes the resource from it.
+            auth = auth.append(
+                ElementBuilder::new("bind", fns::BIND2).append(ElementBuilder::new("tag", fns::BIND2).text("moxl")),
+            );
+        }
+        self.mechanism = Some(mechanism);
+        self.used_sasl2 = true;
+        self.state = State::Sasl2 { bind2 };
+        Ok(vec![Output::Send(auth.build()?.to_xml())])
+    }
+
+    fn on_sasl2(&mut self, e: &Element, bind2: bool) -> Result<Vec<Output>> {
+        if e.ns() != fns::SASL2 {
+            return Err(Error::Negotiation(format!("unexpected <{}> during SASL2", e.name())));
+        }
+        match e.name() {
+            // XEP-0388 §2.4
+            "challenge" => {
+                let response = self.auth.challenge(&decode(&e.text())?)?;
+                let r = ElementBuilder::new("response", fns::SASL2).text(encode(&response));
+                Ok(vec![Output::Send(r.build()?.to_xml())])
+            }
+            // XEP-0388 §2.6.1: the final SASL data, the identity, and the results of inline requests; then new
+            // features on the same stream.
+            "success" => {
+                let data = e.child_text("additional-data", fns::SASL2).map(|t| decode(&t)).transpose()?;
+                self.auth.success(data.as_deref())?;
+                self.authenticated = true;
+                if bind2 {
+                    if e.child("bound", fns::BIND2).is_some() {
+                        self.used_bind2 = true;
+                        let id = e.child_text("authorization-identifier", fns::SASL2).unwrap_or_default();
+                        self.bound = Some(FullJid::new(id.trim()).map_err(|err| {
+                            Error::Negotiation(format!("Bind2 bound, but the identity {id:?} is not a full JID: {err}"))
+                        })?);
+                    } else {
+                        let why = e.child("failed", fns::BIND2).map(|f| f.to_xml()).unwrap_or_default();
+                        tracing::warn!(%why, "Bind2 did not bind: falling back to resource binding");
+                    }
+                }
+                self.state = State::AwaitFeatures;
+                Ok(Vec::new())
+            }
+            // XEP-0388 §2.6.2: an RFC 6120 §6.5 condition, as in the legacy profile.
+            "failure" => {
+                let condition = e.children().find(|c| c.ns() == fns::SASL).map(|c| c.name().to_owned());
+                let text = e.child_text("text", fns::SASL2);
+                Err(crate::auth::AuthError::from_failure(condition.as_deref().unwrap_or_default(), text.as_deref())
+                    .into())
+            }
+            // XEP-0388 §2.6.3: tasks (2FA, password change, upgrades) are not supported.
+            "continue" => {
+                let tasks: Vec<String> = e
+                    .child("tasks", fns::SASL2)
+                    .map(|t| t.children().map(|c| c.text().into_owned()).collect())
+                    .unwrap_or_default();
+                Err(Error::Negotiation(format!("the server requires SASL2 tasks moxl does not perform: {tasks:?}")))
+            }
+            other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL2"))),
+        }
+    }
+
     fn on_bind(&mut self, e: &Element, id: &str, retried: bool) -> Result<Vec<Output>> {
         if !e.is("iq", ns::CLIENT) || e.attr("id").as_deref() != Some(id) {
             return Ok(Vec::new());
@@ -429,6 +554,11 @@ fn decode(text: &str) -> Result<Vec<u8>> {
         return Ok(Vec::new());
     }
     B64.decode(text).map_err(|e| Error::Negotiation(format!("invalid base64 from the server: {e}")))
+}
+
+/// SASL2 data (XEP-0388 §2.2): plain base64, empty for no data.
+fn encode(data: &[u8]) -> String {
+    B64.encode(data)
 }
 
 fn stream_error(e: &Element) -> Error {

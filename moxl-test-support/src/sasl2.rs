@@ -1,0 +1,85 @@
+//! SASL2 (XEP-0388) with Bind2 (XEP-0386) and inline stream management for Prosody 0.12, from Debian's
+//! `prosody-modules`.
+//!
+//! The packaged snapshot of `mod_sasl2` calls connection methods that exist only in Prosody trunk
+//! (`conn:ssl_info()`, `conn:ssl_peerfinished()`, `conn:ssl_exportkeyingmaterial()`) and breaks the stream on 0.12.
+//! [`patched_sources`] rewrites them to 0.12's equivalents on the LuaSec socket (`conn:socket():info()`, …); the
+//! copies go into the test server's own plugin directory, which Prosody searches first. With the exporter call
+//! working, and with [`CB_EXPORTER_MODULE`] registering SCRAM `-PLUS` for `tls-exporter` as Prosody 13 does (0.12
+//! registers it for `tls-unique` only), SASL2 offers `-PLUS` mechanisms with `tls-exporter` channel binding on
+//! TLS 1.3 (RFC 9266).
+
+use std::path::Path;
+
+use crate::error::TestSupportError;
+
+/// The modules, in the order they must be enabled.
+pub(crate) const MODULES: [&str; 3] = ["sasl2", "sasl2_bind2", "sasl2_sm"];
+
+/// A global module that registers the SCRAM `-PLUS` mechanisms again with `tls-exporter` among their channel
+/// bindings, as Prosody 13's `util.sasl.scram` does; the mechanism code is 0.12's own.
+pub(crate) const CB_EXPORTER_MODULE: (&str, &str) = (
+    "moxl_test_cb_exporter",
+    "-- Written by moxl-test-support: SCRAM -PLUS with tls-exporter (RFC 9266), as in Prosody 13.\n\
+     module:set_global();\n\
+     local sasl = require \"util.sasl\";\n\
+     require \"util.sasl.scram\".init(function (name, _, f, cb)\n\
+     \tif cb then sasl.registerMechanism(name, {}, f, { \"tls-unique\", \"tls-exporter\" }); end\n\
+     end);\n",
+);
+
+/// Trunk-only calls of the packaged `mod_sasl2.lua` and their Prosody 0.12 replacements.
+const SASL2_PATCHES: [(&str, &str); 6] = [
+    // mod_saslauth's stream-features hook runs after this one and replaces `session.sasl_handler` with its own,
+    // which has no `tls-exporter` binding: keep SASL2's handler apart and use it at <authenticate/>.
+    ("\torigin.sasl_handler = sasl_handler;\n", "\torigin.sasl2_handler = sasl_handler;\n"),
+    (
+        "\tlocal sasl_handler = session.sasl_handler;\n\tif not sasl_handler then\n\t\tsasl_handler = usermanager_get_sasl_handler(host, session);\n\t\tsession.sasl_handler = sasl_handler;\n\tend\n\tlocal mechanism",
+        "\tlocal sasl_handler = session.sasl2_handler or usermanager_get_sasl_handler(host, session);\n\tsession.sasl2_handler = nil;\n\tsession.sasl_handler = sasl_handler;\n\tlocal mechanism",
+    ),
+    ("local info = origin.conn:ssl_info();", "local info = origin.conn:socket():info();"),
+    (
+        "if not conn.ssl_exportkeyingmaterial then return end\n\treturn conn:ssl_exportkeyingmaterial(",
+        "local sock = conn:socket();\n\tif not sock.exportkeyingmaterial then return end\n\treturn sock:exportkeyingmaterial(",
+    ),
+    (
+        "elseif origin.conn.ssl_peerfinished and origin.conn:ssl_peerfinished() then",
+        "elseif origin.conn:socket().getpeerfinished and origin.conn:socket():getpeerfinished() then",
+    ),
+    (
+        "return self.userdata[\"tls-unique\"]:ssl_peerfinished();",
+        "return self.userdata[\"tls-unique\"]:socket():getpeerfinished();",
+    ),
+];
+
+fn read_module(modules_dir: &Path, name: &str) -> Result<String, TestSupportError> {
+    let path = modules_dir.join(format!("mod_{name}")).join(format!("mod_{name}.lua"));
+    std::fs::read_to_string(&path).map_err(|e| {
+        TestSupportError::InvalidArgument(format!(
+            "sasl2(true) needs Debian's prosody-modules (bash scripts/install-test-deps.sh): {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The three modules' sources and [`CB_EXPORTER_MODULE`], `mod_sasl2` patched for Prosody 0.12. Fails if a trunk-only call is not where it
+/// was expected (another snapshot of `prosody-modules`), rather than start a server that breaks streams.
+pub(crate) fn patched_sources(modules_dir: &Path) -> Result<Vec<(&'static str, String)>, TestSupportError> {
+    let mut out = Vec::with_capacity(MODULES.len());
+    for name in MODULES {
+        let mut source = read_module(modules_dir, name)?;
+        if name == "sasl2" {
+            for (from, to) in SASL2_PATCHES {
+                if !source.contains(from) {
+                    return Err(TestSupportError::InvalidArgument(format!(
+                        "mod_sasl2.lua does not contain {from:?}: this prosody-modules snapshot needs another patch"
+                    )));
+                }
+                source = source.replace(from, to);
+            }
+        }
+        out.push((name, source));
+    }
+    out.push((CB_EXPORTER_MODULE.0, CB_EXPORTER_MODULE.1.to_owned()));
+    Ok(out)
+}
