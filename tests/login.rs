@@ -1,6 +1,6 @@
 //! Logging in to a real Prosody started by the test support: STARTTLS and direct TLS with every mechanism it
-//! offers, anonymous login, a wrong password (a final error), the bound resource, two accounts exchanging
-//! messages, and an Action round trip (roster get) through the server.
+//! offers, anonymous login, a wrong password (a final error), the bound resource, in-band registration, two
+//! accounts exchanging messages, and an Action round trip (roster get) through the server.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -100,6 +100,24 @@ async fn a_wrong_password_is_a_final_error() {
     let result = builder(&p, "juliet", "wrong").connect().await;
     let Err(err) = result else { panic!("logged in with a wrong password") };
     assert!(matches!(err, Error::Auth(AuthError::BadCredentials(_))), "{err}");
+}
+
+#[tokio::test]
+async fn in_band_registration_creates_the_account_then_logs_in() -> Result<()> {
+    let p = server();
+    let client = builder(&p, "mercutio", "queen-mab").register(true).connect().await?;
+    assert_eq!(client.jid().to_bare(), jid(&p, "mercutio"));
+    client.close().await;
+    // The account exists: an ordinary login works, and registering the name again is refused.
+    let again = builder(&p, "mercutio", "queen-mab").connect().await?;
+    assert_eq!(again.jid().to_bare(), jid(&p, "mercutio"));
+    let taken = builder(&p, "juliet", "another").register(true).connect().await;
+    let Err(Error::Negotiation(message)) = taken else { panic!("registered a taken name: {:?}", taken.is_ok()) };
+    assert!(message.contains("conflict"), "{message}");
+    // Anonymous logins have nothing to register.
+    let anonymous = Client::anonymous(p.anon_domain())?.register(true).connect().await;
+    assert!(matches!(anonymous, Err(Error::Negotiation(_))), "{:?}", anonymous.err());
+    Ok(())
 }
 
 /// Delivers the body of every chat message.

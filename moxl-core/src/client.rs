@@ -86,6 +86,10 @@ pub struct ClientBuilder {
     resource: Option<String>,
     sasl2: bool,
     user_agent_id: String,
+    /// Whether to register the account first (XEP-0077).
+    register: bool,
+    /// The password of [`Client::builder`]/[`Client::with_sasl`], for [`ClientBuilder::register`].
+    password: Option<(String, String)>,
     keepalive: Option<Duration>,
     ping: Option<(Duration, Duration)>,
     xec: XecBuilder,
@@ -111,6 +115,8 @@ impl ClientBuilder {
             resource: None,
             sasl2: true,
             user_agent_id: uuid::Uuid::new_v4().to_string(),
+            register: false,
+            password: None,
             keepalive: Some(DEFAULT_KEEPALIVE),
             ping: Some(DEFAULT_PING),
             xec: Xec::builder(),
@@ -184,6 +190,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Creates the account by in-band registration (XEP-0077 §3.1) with the builder's username and password
+    /// before logging in, on the same connection (after TLS). Fails clearly if the name is taken, if the server
+    /// offers no registration, or if it asks for more than a username and password. Needs a password login
+    /// ([`Client::builder`] or [`Client::with_sasl`] with a password).
+    pub fn register(mut self, register: bool) -> Self {
+        self.register = register;
+        self
+    }
+
     /// Configures the session's event controller (timeouts, extensions for handlers).
     pub fn xec(mut self, xec: XecBuilder) -> Self {
         self.xec = xec;
@@ -206,6 +221,12 @@ impl ClientBuilder {
         config.account = Some(self.jid.to_string());
         config.resource = self.resource.clone();
         config.sasl2 = self.sasl2;
+        if self.register {
+            let credentials = self.password.clone();
+            config.register = Some(credentials.ok_or_else(|| {
+                Error::Negotiation("in-band registration needs a login with a username and a password".into())
+            })?);
+        }
         config.user_agent_id = Some(self.user_agent_id.clone());
         let (mut wire, mut parser) = match &self.websocket {
             Some(url) => {
@@ -500,7 +521,13 @@ impl Client {
 
     /// A client with explicit SASL settings (mechanism preference, authorization identity…).
     pub fn with_sasl(jid: BareJid, config: SaslConfig) -> ClientBuilder {
-        ClientBuilder::new(jid, Arc::new(move || Box::new(SaslAuthenticator::new(config.clone()))))
+        let password = match &config.credentials {
+            crate::auth::Credentials::Password { authcid, password } => Some((authcid.clone(), password.clone())),
+            _ => None,
+        };
+        let mut builder = ClientBuilder::new(jid, Arc::new(move || Box::new(SaslAuthenticator::new(config.clone()))));
+        builder.password = password;
+        builder
     }
 
     /// The bound full JID (with the resource the server accepted or imposed).

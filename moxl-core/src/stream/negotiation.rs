@@ -75,6 +75,9 @@ pub struct NegotiationConfig {
     pub framing: bool,
     /// Use SASL2 (XEP-0388) when the server offers it (the default), else only the RFC 6120 profile.
     pub sasl2: bool,
+    /// Register the account by in-band registration (XEP-0077 §3.1) before authenticating: the username and
+    /// password to register. `None` (the default) never registers.
+    pub register: Option<(String, String)>,
     /// The stable identifier of this client installation for SASL2's `<user-agent id='…'/>` (XEP-0388 §2.3:
     /// a UUIDv4; servers derive the Bind2 resource from it). `None` sends a fresh random one.
     pub user_agent_id: Option<String>,
@@ -95,6 +98,7 @@ impl NegotiationConfig {
             tls: TlsPolicy::Required,
             framing: false,
             sasl2: true,
+            register: None,
             user_agent_id: None,
         }
     }
@@ -142,6 +146,11 @@ enum State {
     AwaitFeatures,
     AwaitProceed,
     AwaitTls,
+    /// In-band registration (XEP-0077): waiting for the fields (`fields`) or for the result of the submission.
+    Register {
+        id: String,
+        fields: bool,
+    },
     Sasl,
     /// SASL2 is running; `bind2` tells whether a Bind2 request went with it.
     Sasl2 {
@@ -182,9 +191,13 @@ pub struct Negotiator {
     features: StreamFeatures,
     /// The JID bound inline by Bind2, reported once the features that follow SASL2 success arrive.
     bound: Option<FullJid>,
+    registered: bool,
     used_sasl2: bool,
     used_bind2: bool,
 }
+
+/// In-band registration (XEP-0077 §3).
+const REGISTER: &str = "jabber:iq:register";
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -201,6 +214,7 @@ impl Negotiator {
             mechanism: None,
             features: StreamFeatures::default(),
             bound: None,
+            registered: false,
             used_sasl2: false,
             used_bind2: false,
         };
@@ -214,7 +228,7 @@ impl Negotiator {
             State::AwaitHeader | State::AwaitFeatures if self.authenticated => Phase::Binding,
             State::AwaitHeader | State::AwaitFeatures => Phase::Connecting,
             State::AwaitProceed | State::AwaitTls => Phase::Securing,
-            State::Sasl | State::Sasl2 { .. } => Phase::Authenticating,
+            State::Register { .. } | State::Sasl | State::Sasl2 { .. } => Phase::Authenticating,
             State::Bind { .. } | State::Session { .. } => Phase::Binding,
             State::Online => Phase::Online,
         }
@@ -317,6 +331,7 @@ impl Negotiator {
                     Err(Error::Negotiation("the server refused STARTTLS".into()))
                 }
             }
+            State::Register { id, fields } => self.on_register(e, &id, fields),
             State::Sasl => self.on_sasl(e),
             State::Sasl2 { bind2 } => self.on_sasl2(e, bind2),
             State::Bind { id, retried } => self.on_bind(e, &id, retried),
@@ -352,6 +367,17 @@ impl Negotiator {
                         .into(),
                 )),
             }
+        }
+        if !self.authenticated && self.config.register.is_some() && !self.registered {
+            if !features.register {
+                return Err(Error::Negotiation("the server does not offer in-band registration (XEP-0077)".into()));
+            }
+            // XEP-0077 §3.1: ask for the fields first.
+            let id = new_id();
+            let get = stanza::iq_get(None).attr("id", id.clone()).append(ElementBuilder::new("query", REGISTER));
+            self.features = features;
+            self.state = State::Register { id, fields: true };
+            return Ok(vec![Output::Send(get.build()?.to_xml())]);
         }
         if !self.authenticated {
             if let Some(sasl2) = features.sasl2.as_ref().filter(|s| self.config.sasl2 && !s.mechanisms.is_empty()) {
@@ -432,6 +458,57 @@ impl Negotiator {
             }
             other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL"))),
         }
+    }
+
+    fn on_register(&mut self, e: &Element, id: &str, fields: bool) -> Result<Vec<Output>> {
+        if !e.is("iq", ns::CLIENT) || e.attr("id").as_deref() != Some(id) {
+            return Ok(Vec::new());
+        }
+        if e.attr("type").as_deref() != Some("result") {
+            // XEP-0077 §3.1: 409 conflict (the name is taken), 406 not-acceptable (a field is missing)…
+            let error = StanzaError::from_stanza(e);
+            let detail = error.as_ref().map(ToString::to_string).unwrap_or_else(|| "an invalid reply".into());
+            return Err(Error::Negotiation(format!("in-band registration failed: {detail}")));
+        }
+        let (username, password) = self.config.register.clone().unwrap_or_default();
+        if fields {
+            let query = e.child("query", REGISTER);
+            if query.as_ref().and_then(|q| q.child("registered", REGISTER)).is_some() {
+                return Err(Error::Negotiation("in-band registration: already registered".into()));
+            }
+            // Only the basic fields are filled in here (XEP-0077 §3.1); a server that asks only through a data form
+            // (§6) needs the application. One that requires more (an email…) answers not-acceptable.
+            let has = |name: &str| query.as_ref().and_then(|q| q.child(name, REGISTER)).is_some();
+            if !has("username") || !has("password") {
+                let asked: Vec<String> =
+                    query
+                        .iter()
+                        .flat_map(|q| q.children())
+                        .map(|f| {
+                            if f.ns() == REGISTER {
+                                f.name().to_owned()
+                            } else {
+                                format!("{{{}}}{}", f.ns(), f.name())
+                            }
+                        })
+                        .collect();
+                return Err(Error::Negotiation(format!(
+                    "in-band registration does not ask for a username and password but for {asked:?}"
+                )));
+            }
+            let id = new_id();
+            let set = stanza::iq_set(None).attr("id", id.clone()).append(
+                ElementBuilder::new("query", REGISTER)
+                    .append(ElementBuilder::new("username", REGISTER).text(username))
+                    .append(ElementBuilder::new("password", REGISTER).text(password)),
+            );
+            self.state = State::Register { id, fields: false };
+            return Ok(vec![Output::Send(set.build()?.to_xml())]);
+        }
+        // Registered: authenticate on the same stream, with the features it offered.
+        self.registered = true;
+        let features = std::mem::take(&mut self.features);
+        self.on_features(features)
     }
 
     /// XEP-0388 §2.3: `<authenticate/>` with the initial response, the user agent, and (XEP-0386 §3) a Bind2
