@@ -199,6 +199,18 @@ impl SessionStore {
 
     #[cfg(feature = "postgres")]
     async fn open_postgres(connect: PgConnectOptions, options: &StoreOptions) -> Result<Self> {
+        // One direct connection first: a pool retries a refused connection until its timeout and then reports only
+        // the timeout; this reports why (refused, authentication, no such database).
+        let probe = tokio::time::timeout(
+            options.busy_timeout,
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&connect),
+        )
+        .await
+        .map_err(|_| {
+            Error::Store(format!("opening the PostgreSQL session store: no answer within {:?}", options.busy_timeout))
+        })?
+        .map_err(store_err("opening the PostgreSQL session store"))?;
+        sqlx::Connection::close(probe).await.map_err(store_err("opening the PostgreSQL session store"))?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.busy_timeout)
