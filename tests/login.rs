@@ -229,6 +229,8 @@ async fn a_silently_dead_connection_is_detected_by_ping() -> Result<()> {
         .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
         .keepalive(None)
         .ping(Some((Duration::from_millis(200), Duration::from_millis(500))))
+        // This test is about detection: no reconnection (tests/resume.rs covers that).
+        .reconnect(None)
         .connect()
         .await?;
     let mut state = client.state();

@@ -6,7 +6,9 @@
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use moxl_core::stanza::StreamCondition;
-use moxl_core::stream::{Authenticator, NegotiationConfig, Negotiator, Output, Phase, TlsPolicy};
+use moxl_core::stream::{
+    Authenticator, NegotiationConfig, Negotiator, Output, Phase, ResumeFrom, Resumption, TlsPolicy,
+};
 use moxl_core::xml::StreamParser;
 use moxl_core::{Error, Result};
 
@@ -131,14 +133,97 @@ fn starttls_sasl_bind_as_in_rfc6120_section_9_1() -> Result<()> {
     run.server(&format!(
         "<iq id='{id}' type='result'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>juliet@im.example.com/4db06f06-1ea4</jid></bind></iq>"
     ))?;
+    // XEP-0198 §3, Examples 3–4: stream management is enabled once bound
+    assert_eq!(sent(&run.take()), ["<enable xmlns='urn:xmpp:sm:3' resume='true'/>"]);
+    assert_eq!(run.negotiator.phase(), Phase::Binding);
+    run.server("<enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>")?;
     match run.take().as_slice() {
-        [Output::Online { jid, features }] => {
+        [Output::Online { jid, features, sm, resumption }] => {
             assert_eq!(jid.to_string(), "juliet@im.example.com/4db06f06-1ea4");
             assert_eq!(features.sm, [3]);
+            assert_eq!(sm.as_ref().and_then(|s| s.id.as_deref()), Some("some-long-sm-id"));
+            assert_eq!(*resumption, Resumption::NotTried);
         }
         other => panic!("not online: {other:?}"),
     }
     assert_eq!(run.negotiator.phase(), Phase::Online);
+    Ok(())
+}
+
+/// Runs a SASL PLAIN login with `config` up to the post-authentication features.
+fn authenticated(config: NegotiationConfig) -> Result<Run> {
+    let mut run = Run::new(config, scripted());
+    run.server(HEADER)?;
+    run.server("<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>")?;
+    run.server("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")?;
+    run.negotiator.tls_established()?;
+    run.parser.reset();
+    run.take();
+    run.server(HEADER)?;
+    run.server(
+        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism>\
+         </mechanisms></stream:features>",
+    )?;
+    run.server("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>cj1vTXNUQUF3</challenge>")?;
+    run.server("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>dj1zaWduYXR1cmU=</success>")?;
+    run.take();
+    run.parser.reset();
+    run.server(HEADER)?;
+    Ok(run)
+}
+
+const BIND_AND_SM: &str =
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>";
+
+#[test]
+fn a_session_is_resumed_instead_of_bound() -> Result<()> {
+    let mut config = NegotiationConfig::new("im.example.com");
+    config.resume = Some(ResumeFrom::new("some-long-sm-id", 7, "juliet@im.example.com/balcony".parse()?));
+    let mut run = authenticated(config)?;
+    run.server(BIND_AND_SM)?;
+    // XEP-0198 §5, Examples 9–10
+    assert_eq!(sent(&run.take()), ["<resume xmlns='urn:xmpp:sm:3' previd='some-long-sm-id' h='7'/>"]);
+    run.server("<resumed xmlns='urn:xmpp:sm:3' h='3' previd='some-long-sm-id'/>")?;
+    match run.take().as_slice() {
+        [Output::Online { jid, resumption, sm, .. }] => {
+            assert_eq!(jid.to_string(), "juliet@im.example.com/balcony");
+            assert_eq!(*resumption, Resumption::Resumed { h: 3 });
+            assert!(sm.is_some());
+        }
+        other => panic!("not resumed: {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn a_failed_resumption_binds_a_fresh_session() -> Result<()> {
+    let mut config = NegotiationConfig::new("im.example.com");
+    config.resume = Some(ResumeFrom::new("gone", 7, "juliet@im.example.com/balcony".parse()?));
+    let mut run = authenticated(config)?;
+    run.server(BIND_AND_SM)?;
+    run.take();
+    // XEP-0198 §5, Example 11
+    run.server(
+        "<failed xmlns='urn:xmpp:sm:3' h='2'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>",
+    )?;
+    let bind = sent(&run.take())[0].to_owned();
+    assert!(bind.contains("urn:ietf:params:xml:ns:xmpp-bind"), "{bind}");
+    let id = bind.split("id='").nth(1).and_then(|s| s.split('\'').next()).unwrap_or_default().to_owned();
+    run.server(&format!(
+        "<iq id='{id}' type='result'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>juliet@im.example.com/new</jid></bind></iq>"
+    ))?;
+    assert_eq!(sent(&run.take()), ["<enable xmlns='urn:xmpp:sm:3' resume='true'/>"]);
+    run.server(
+        "<failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>",
+    )?;
+    match run.take().as_slice() {
+        [Output::Online { jid, resumption, sm, .. }] => {
+            assert_eq!(jid.to_string(), "juliet@im.example.com/new");
+            assert_eq!(*resumption, Resumption::Failed { h: Some(2) });
+            assert!(sm.is_none(), "enable refused: no stream management");
+        }
+        other => panic!("not online: {other:?}"),
+    }
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 
 mod features;
 mod negotiation;
+mod sm;
 
 pub use features::{feature_ns, Sasl2Offer, StreamFeatures};
-pub use negotiation::{Authenticator, NegotiationConfig, Negotiator, Output, Phase, TlsPolicy};
+pub use negotiation::{Authenticator, NegotiationConfig, Negotiator, Output, Phase, ResumeFrom, Resumption, TlsPolicy};
+pub use sm::{h_of, is_counted, AckError, SmEnabled, StreamManagement, SM3};

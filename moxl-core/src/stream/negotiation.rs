@@ -13,6 +13,7 @@ use jid::FullJid;
 use rand::distr::{Alphanumeric, SampleString};
 
 use super::features::{feature_ns as fns, StreamFeatures};
+use super::sm::{h_of, SmEnabled, SM3};
 use crate::stanza::{self, StanzaError, StreamCondition};
 use crate::xml::{ns, Element, ElementBuilder, StreamEvent};
 use crate::{Error, Result};
@@ -75,6 +76,10 @@ pub struct NegotiationConfig {
     pub framing: bool,
     /// Use SASL2 (XEP-0388) when the server offers it (the default), else only the RFC 6120 profile.
     pub sasl2: bool,
+    /// Enable stream management (XEP-0198) when offered (default `true`).
+    pub sm: bool,
+    /// Resume this earlier session instead of binding a new one, when the server offers stream management.
+    pub resume: Option<ResumeFrom>,
     /// Register the account by in-band registration (XEP-0077 §3.1) before authenticating: the username and
     /// password to register. `None` (the default) never registers.
     pub register: Option<(String, String)>,
@@ -98,6 +103,8 @@ impl NegotiationConfig {
             tls: TlsPolicy::Required,
             framing: false,
             sasl2: true,
+            sm: true,
+            resume: None,
             register: None,
             user_agent_id: None,
         }
@@ -117,11 +124,54 @@ pub enum Output {
     Restart,
     /// Negotiation is over: the session is bound to this JID.
     Online {
-        /// The bound full JID (the server may have chosen the resource).
+        /// The bound full JID (the server may have chosen the resource), or the resumed session's.
         jid: FullJid,
         /// The features of the final stream (stream management, CSI, roster versioning…).
         features: Box<StreamFeatures>,
+        /// Stream management (XEP-0198), if enabled or resumed.
+        sm: Option<SmEnabled>,
+        /// Whether an earlier session was resumed.
+        resumption: Resumption,
     },
+}
+
+/// What became of the earlier session named in [`NegotiationConfig::resume`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resumption {
+    /// No resumption was asked for, or the server offers no stream management.
+    NotTried,
+    /// The session was resumed (XEP-0198 §5): `h` is how many of our stanzas the server had handled; send the
+    /// rest again.
+    Resumed {
+        /// The server's count of our stanzas.
+        h: u32,
+    },
+    /// The server could not resume it: this is a fresh session. `h`, if the server said, tells which of our
+    /// stanzas of the old session it had handled.
+    Failed {
+        /// The server's count of our stanzas in the old session, if given.
+        h: Option<u32>,
+    },
+}
+
+/// An earlier stream-management session to resume (XEP-0198 §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResumeFrom {
+    /// The id from `<enabled/>`.
+    pub id: String,
+    /// How many stanzas we handled (our `h`).
+    pub h: u32,
+    /// The full JID of that session.
+    pub jid: FullJid,
+}
+
+impl ResumeFrom {
+    /// A session to resume.
+    pub fn new(id: impl Into<String>, h: u32, jid: FullJid) -> Self {
+        ResumeFrom { id: id.into(), h, jid }
+    }
 }
 
 /// Where negotiation stands.
@@ -164,6 +214,12 @@ enum State {
         id: String,
         jid: FullJid,
     },
+    /// `<resume/>` sent (XEP-0198 §5).
+    Resume,
+    /// `<enable/>` sent for the bound `jid` (XEP-0198 §3).
+    Enable {
+        jid: FullJid,
+    },
     Online,
 }
 
@@ -192,6 +248,7 @@ pub struct Negotiator {
     /// The JID bound inline by Bind2, reported once the features that follow SASL2 success arrive.
     bound: Option<FullJid>,
     registered: bool,
+    resumption: Resumption,
     used_sasl2: bool,
     used_bind2: bool,
 }
@@ -215,6 +272,7 @@ impl Negotiator {
             features: StreamFeatures::default(),
             bound: None,
             registered: false,
+            resumption: Resumption::NotTried,
             used_sasl2: false,
             used_bind2: false,
         };
@@ -229,7 +287,7 @@ impl Negotiator {
             State::AwaitHeader | State::AwaitFeatures => Phase::Connecting,
             State::AwaitProceed | State::AwaitTls => Phase::Securing,
             State::Register { .. } | State::Sasl | State::Sasl2 { .. } => Phase::Authenticating,
-            State::Bind { .. } | State::Session { .. } => Phase::Binding,
+            State::Bind { .. } | State::Session { .. } | State::Resume | State::Enable { .. } => Phase::Binding,
             State::Online => Phase::Online,
         }
     }
@@ -342,9 +400,10 @@ impl Negotiator {
                 if e.attr("type").as_deref() != Some("result") {
                     return Err(Error::Negotiation("session establishment failed".into()));
                 }
-                self.state = State::Online;
-                Ok(vec![Output::Online { jid, features: Box::new(self.features.clone()) }])
+                self.bound_to(jid)
             }
+            State::Resume => self.on_resume(e),
+            State::Enable { jid } => self.on_enable(e, jid),
             State::AwaitHeader | State::AwaitTls | State::Online => {
                 Err(Error::Negotiation(format!("unexpected <{}> during negotiation", e.name())))
             }
@@ -401,8 +460,20 @@ impl Negotiator {
         }
         if let Some(jid) = self.bound.take() {
             // XEP-0388 §2.6.1: these are the features of the authenticated stream; Bind2 already bound it.
-            self.state = State::Online;
-            return Ok(vec![Output::Online { jid, features: Box::new(features) }]);
+            self.features = features;
+            return self.bound_to(jid);
+        }
+        if self.config.resume.is_some() && features.sm.contains(&3) && self.resumption == Resumption::NotTried {
+            if let Some(resume) = &self.config.resume {
+                // XEP-0198 §5: resume instead of binding.
+                let element = ElementBuilder::new("resume", SM3)
+                    .attr("previd", resume.id.clone())
+                    .attr("h", resume.h.to_string())
+                    .build()?;
+                self.features = features;
+                self.state = State::Resume;
+                return Ok(vec![Output::Send(element.to_xml())]);
+            }
         }
         if !features.bind {
             return Err(Error::Negotiation("the server offers no resource binding".into()));
@@ -458,6 +529,52 @@ impl Negotiator {
             }
             other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL"))),
         }
+    }
+
+    /// Bound to `jid`: enable stream management if offered (XEP-0198 §3), else online.
+    fn bound_to(&mut self, jid: FullJid) -> Result<Vec<Output>> {
+        if self.config.sm && self.features.sm.contains(&3) {
+            let enable = ElementBuilder::new("enable", SM3).attr("resume", "true").build()?;
+            self.state = State::Enable { jid };
+            return Ok(vec![Output::Send(enable.to_xml())]);
+        }
+        Ok(self.online(jid, None))
+    }
+
+    fn online(&mut self, jid: FullJid, sm: Option<SmEnabled>) -> Vec<Output> {
+        self.state = State::Online;
+        vec![Output::Online { jid, features: Box::new(self.features.clone()), sm, resumption: self.resumption }]
+    }
+
+    fn on_enable(&mut self, e: &Element, jid: FullJid) -> Result<Vec<Output>> {
+        if let Some(enabled) = SmEnabled::from_element(e) {
+            return Ok(self.online(jid, Some(enabled)));
+        }
+        if e.is("failed", SM3) {
+            tracing::warn!("the server refused to enable stream management");
+            return Ok(self.online(jid, None));
+        }
+        Err(Error::Negotiation(format!("unexpected <{}> while enabling stream management", e.name())))
+    }
+
+    fn on_resume(&mut self, e: &Element) -> Result<Vec<Output>> {
+        let resume = self.config.resume.clone().ok_or_else(|| Error::Negotiation("nothing to resume".into()))?;
+        if e.is("resumed", SM3) {
+            let h = h_of(e).ok_or_else(|| Error::Negotiation("<resumed/> without a valid h".into()))?;
+            self.resumption = Resumption::Resumed { h };
+            let sm = SmEnabled { id: Some(resume.id), location: None, max: None };
+            return Ok(self.online(resume.jid, Some(sm)));
+        }
+        if e.is("failed", SM3) {
+            // XEP-0198 §5: the session is gone; start a fresh one on this stream.
+            self.resumption = Resumption::Failed { h: h_of(e) };
+            tracing::info!(h = ?h_of(e), "the server could not resume the session: binding a new one");
+            if !self.features.bind {
+                return Err(Error::Negotiation("the server offers no resource binding".into()));
+            }
+            return self.bind(false);
+        }
+        Err(Error::Negotiation(format!("unexpected <{}> while resuming", e.name())))
     }
 
     fn on_register(&mut self, e: &Element, id: &str, fields: bool) -> Result<Vec<Output>> {
@@ -525,7 +642,8 @@ impl Negotiator {
                 .attr("id", id)
                 .append(ElementBuilder::new("software", fns::SASL2).text("moxl")),
         );
-        let bind2 = offer.bind2 && self.config.resource.is_none();
+        // A session to resume is resumed after authentication, instead of binding (XEP-0198 §5).
+        let bind2 = offer.bind2 && self.config.resource.is_none() && self.config.resume.is_none();
         if bind2 {
             // XEP-0386 §3: the tag names the client; the server makes the resource from it.
             auth = auth.append(
@@ -609,8 +727,7 @@ impl Negotiator {
                     self.state = State::Session { id, jid };
                     return Ok(vec![Output::Send(session.build()?.to_xml())]);
                 }
-                self.state = State::Online;
-                Ok(vec![Output::Online { jid, features: Box::new(self.features.clone()) }])
+                self.bound_to(jid)
             }
             _ => {
                 let error = StanzaError::from_stanza(e);

@@ -181,6 +181,17 @@ impl WireWriter {
         }
     }
 
+    /// Sends a top-level element that is not a stanza (stream management's `<r/>` and `<a/>`, a stream error).
+    pub(crate) async fn send_raw(&mut self, xml: &str) -> Result<()> {
+        match self {
+            WireWriter::Stream(w) => {
+                w.write_all(xml.as_bytes()).await.map_err(write_error)?;
+                w.flush().await.map_err(write_error)
+            }
+            WireWriter::WebSocket(w) => w.send(Message::text(xml)).await.map_err(write_error),
+        }
+    }
+
     /// An idle-connection keepalive: whitespace on a stream (RFC 6120 §4.6.1), a ping frame on a WebSocket
     /// (RFC 7395 §3.8, where whitespace is not allowed between frames).
     pub(crate) async fn keepalive(&mut self) -> Result<()> {

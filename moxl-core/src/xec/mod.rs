@@ -179,6 +179,11 @@ impl Xec {
         self.shared.bus.subscribe(Some(key.to_owned()))
     }
 
+    /// Delivers a Packet of the client's own (connection events) to the application.
+    pub(crate) fn deliver(&self, packet: Packet) {
+        self.shared.bus.deliver(packet);
+    }
+
     /// Takes the stanzas queued for sending, oldest first.
     pub fn take_outgoing(&self) -> Vec<Element> {
         self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect()

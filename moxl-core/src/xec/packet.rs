@@ -36,6 +36,16 @@ impl Packet {
     pub const UNHANDLED: &'static str = "moxl.unhandled";
     /// Key of the Packet reporting a handler that returned an error (content: [`HandlerFailure`]).
     pub const HANDLER_ERROR: &'static str = "moxl.handler_error";
+    /// Key of the Packet telling that the connection was lost and the client reconnects (content: the reason,
+    /// a `String`).
+    pub const DISCONNECTED: &'static str = "moxl.disconnected";
+    /// Key of the Packet telling that the session was resumed after a reconnection (XEP-0198 §5): nothing was
+    /// lost (content: the full JID, a `String`).
+    pub const RESUMED: &'static str = "moxl.resumed";
+    /// Key of the Packet telling that a new session replaced the lost one (resumption failed or was not
+    /// possible): presence and rooms were sent again, but stanzas sent to us meanwhile may be lost (content: the
+    /// new full JID, a `String`).
+    pub const REESTABLISHED: &'static str = "moxl.reestablished";
 
     /// A Packet with this key, sender and content.
     pub fn new<T: Any + Send + Sync>(

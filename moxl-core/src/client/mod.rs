@@ -1,0 +1,450 @@
+//! [`Client`]: connects, negotiates, then runs the event controller on the received stanzas, and keeps the
+//! session alive.
+//!
+//! Each client is a few tasks on the caller's tokio runtime, no thread of its own: a supervisor that connects
+//! and reconnects, and per connection a reader (parses, counts for XEP-0198, dispatches), a writer (sends what
+//! handlers queue, keeps it until the server acknowledges it) and a pinger; plus the Action timer. Dropping the
+//! client (or [`Client::close`]) ends all of them.
+//!
+//! # Losing the connection
+//! With stream management (XEP-0198, enabled whenever the server offers it) every stanza we send is kept until
+//! the server acknowledges it, and both sides count what they handled. When the connection is lost (a read or
+//! write fails, the server closes it, or a ping goes unanswered), the client reconnects with exponential
+//! backoff and full jitter ([`Reconnect`]) and resumes the session: the server redelivers what we missed, we
+//! send again what it had not acknowledged, and [`ConnectionState::Resumed`] (and a [`Packet::RESUMED`] Packet)
+//! tells the application that nothing was lost. If the session cannot be resumed (the server forgot it, or
+//! offers no stream management), a fresh one is bound: our last broadcast presence and the room joins still in
+//! effect are sent again, as are our stanzas the old session did not acknowledge (except presences), and
+//! [`ConnectionState::Reestablished`] (with [`Packet::REESTABLISHED`]) says so. Authentication failures, a stream
+//! `conflict` (another client took the resource) and [`Client::close`] end the session for good:
+//! [`ConnectionState::Disconnected`].
+//!
+//! [`Packet::RESUMED`]: crate::xec::Packet::RESUMED
+//! [`Packet::REESTABLISHED`]: crate::xec::Packet::REESTABLISHED
+
+mod connect;
+mod presence;
+pub(crate) mod reconnect;
+mod run;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jid::{BareJid, FullJid};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Duration;
+
+pub use connect::SessionInfo;
+pub use reconnect::Reconnect;
+
+use crate::auth::{SaslAuthenticator, SaslConfig};
+use crate::stream::{Authenticator, StreamFeatures};
+use crate::transport::TlsConfig;
+use crate::xec::{Xec, XecBuilder};
+use crate::Result;
+use connect::{connect_once, Settings};
+use run::{Shared, Timing};
+
+/// XEP-0199 §4.2: a client-to-server ping, sent periodically to find out that a connection died silently (any
+/// answer, even an error, proves the server is there).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct ServerPing {
+    to: String,
+}
+
+#[crate::action(group = "moxl", crate = "crate")]
+impl ServerPing {
+    fn request(&self) -> crate::xml::ElementBuilder {
+        crate::stanza::iq_get(Some(&self.to)).append(crate::xml::ElementBuilder::new("ping", "urn:xmpp:ping"))
+    }
+
+    async fn handle(&mut self, _ctx: &crate::xec::Context, _stanza: &crate::xml::Element) {}
+
+    async fn error(
+        &mut self,
+        _ctx: &crate::xec::Context,
+        _error: &crate::stanza::StanzaError,
+        _stanza: &crate::xml::Element,
+    ) {
+    }
+
+    async fn timeout(&mut self, ctx: &crate::xec::Context) {
+        if let Some(dead) = ctx.get::<DeadConnection>() {
+            dead.0.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+}
+
+/// Bumped when a ping went unanswered: the current connection's reader ends.
+struct DeadConnection(Arc<watch::Sender<u64>>);
+
+/// Bytes read from the socket at a time.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Where a client's connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Opening the TCP connection and the stream.
+    Connecting,
+    /// Negotiating TLS.
+    Securing,
+    /// Running SASL.
+    Authenticating,
+    /// Bound: stanzas flow.
+    Online(FullJid),
+    /// The connection was lost; the client reconnects (attempt number, and why the connection was lost).
+    Reconnecting {
+        /// 1 for the first attempt after the loss.
+        attempt: u32,
+        /// Why the connection was lost (or why the previous attempt failed).
+        reason: String,
+    },
+    /// Reconnected and resumed (XEP-0198 §5): nothing was lost.
+    Resumed(FullJid),
+    /// Reconnected with a fresh session (resumption failed or was impossible); presence and rooms were sent
+    /// again.
+    Reestablished(FullJid),
+    /// The session ended for good, and why.
+    Disconnected(String),
+}
+
+/// Makes the SASL side of a connection attempt.
+pub type AuthenticatorFactory = Arc<dyn Fn() -> Box<dyn Authenticator> + Send + Sync>;
+
+/// Configures a [`Client`].
+pub struct ClientBuilder {
+    jid: BareJid,
+    authenticator: AuthenticatorFactory,
+    server: Option<(String, u16)>,
+    direct_tls: bool,
+    websocket: Option<String>,
+    tls: Option<TlsConfig>,
+    allow_cleartext: bool,
+    resource: Option<String>,
+    sasl2: bool,
+    sm: bool,
+    user_agent_id: String,
+    /// Whether to register the account first (XEP-0077).
+    register: bool,
+    /// The password of [`Client::builder`]/[`Client::with_sasl`], for [`ClientBuilder::register`].
+    password: Option<(String, String)>,
+    keepalive: Option<Duration>,
+    ping: Option<(Duration, Duration)>,
+    reconnect: Option<Reconnect>,
+    xec: XecBuilder,
+}
+
+/// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
+pub const DEFAULT_PING: (Duration, Duration) = (Duration::from_secs(300), Duration::from_secs(30));
+
+/// The default interval of whitespace keepalives on an idle connection.
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(90);
+
+impl ClientBuilder {
+    /// A client for this account, authenticating with what `authenticator` makes.
+    pub fn new(jid: BareJid, authenticator: AuthenticatorFactory) -> Self {
+        ClientBuilder {
+            jid,
+            authenticator,
+            server: None,
+            direct_tls: false,
+            websocket: None,
+            tls: None,
+            allow_cleartext: false,
+            resource: None,
+            sasl2: true,
+            sm: true,
+            user_agent_id: uuid::Uuid::new_v4().to_string(),
+            register: false,
+            password: None,
+            keepalive: Some(DEFAULT_KEEPALIVE),
+            ping: Some(DEFAULT_PING),
+            reconnect: Some(Reconnect::default()),
+            xec: Xec::builder(),
+        }
+    }
+
+    /// Pings the server (XEP-0199) every `interval`; no answer within `timeout` ends the session as a dead
+    /// connection (default [`DEFAULT_PING`]). `None` sends no pings.
+    pub fn ping(mut self, ping: Option<(Duration, Duration)>) -> Self {
+        self.ping = ping;
+        self
+    }
+
+    /// Sends a whitespace keepalive after this long without sending anything (default
+    /// [`DEFAULT_KEEPALIVE`]); `None` sends none.
+    pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive = interval;
+        self
+    }
+
+    /// Connects to this host and port instead of the account's domain on 5222.
+    pub fn server(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.server = Some((host.into(), port));
+        self
+    }
+
+    /// The port speaks TLS from the first byte (XEP-0368).
+    pub fn direct_tls(mut self, direct: bool) -> Self {
+        self.direct_tls = direct;
+        self
+    }
+
+    /// Connects over WebSocket (RFC 7395) to this `wss://` (or, with [`allow_cleartext`](Self::allow_cleartext),
+    /// `ws://`) URL instead of TCP. The certificate is checked against the URL's host.
+    pub fn websocket(mut self, url: impl Into<String>) -> Self {
+        self.websocket = Some(url.into());
+        self
+    }
+
+    /// Which certificate authorities to trust (default: [`TlsConfig::shared`], the web PKI).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Goes on in cleartext when the server offers no STARTTLS. For test servers only; mechanisms that reveal
+    /// the password are still refused in cleartext.
+    pub fn allow_cleartext(mut self, allow: bool) -> Self {
+        self.allow_cleartext = allow;
+        self
+    }
+
+    /// The resource to ask for (default `moxl-` and a random suffix; the server may impose another).
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Uses SASL2 (XEP-0388), with Bind2 (XEP-0386), when the server offers it (default `true`); `false` keeps to
+    /// the RFC 6120 SASL profile and resource binding.
+    pub fn sasl2(mut self, enabled: bool) -> Self {
+        self.sasl2 = enabled;
+        self
+    }
+
+    /// The stable identifier of this client installation, sent in SASL2's `<user-agent/>` (XEP-0388 §2.3: a
+    /// UUIDv4). Servers derive the Bind2 resource from it, so keeping it across runs keeps the resource. The
+    /// default is random per builder.
+    pub fn user_agent_id(mut self, id: impl Into<String>) -> Self {
+        self.user_agent_id = id.into();
+        self
+    }
+
+    /// Creates the account by in-band registration (XEP-0077 §3.1) with the builder's username and password
+    /// before logging in, on the same connection (after TLS). Fails clearly if the name is taken, if the server
+    /// offers no registration, or if it asks for more than a username and password. Needs a password login
+    /// ([`Client::builder`] or [`Client::with_sasl`] with a password).
+    pub fn register(mut self, register: bool) -> Self {
+        self.register = register;
+        self
+    }
+
+    /// Enables stream management (XEP-0198) when the server offers it (default `true`): acknowledgements, and
+    /// resumption after a lost connection.
+    pub fn stream_management(mut self, enabled: bool) -> Self {
+        self.sm = enabled;
+        self
+    }
+
+    /// How to reconnect after losing the connection (default [`Reconnect::default`]); `None` ends the session
+    /// at the first loss.
+    pub fn reconnect(mut self, reconnect: Option<Reconnect>) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
+    /// Configures the session's event controller (timeouts, extensions for handlers).
+    pub fn xec(mut self, xec: XecBuilder) -> Self {
+        self.xec = xec;
+        self
+    }
+
+    /// Connects, negotiates and starts the session. Errors of this first connection are returned (a wrong
+    /// password, an untrusted certificate, no route); later losses are handled by reconnecting (see the
+    /// [module documentation](self)).
+    pub async fn connect(self) -> Result<Client> {
+        let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
+        let tls = match self.tls {
+            Some(t) => t,
+            None => TlsConfig::shared()?,
+        };
+        let settings = Settings {
+            jid: self.jid.clone(),
+            authenticator: self.authenticator,
+            server: self.server,
+            direct_tls: self.direct_tls,
+            websocket: self.websocket,
+            tls,
+            allow_cleartext: self.allow_cleartext,
+            resource: self.resource,
+            sasl2: self.sasl2,
+            sm: self.sm,
+            user_agent_id: self.user_agent_id,
+            register: self.password,
+        };
+        let span = tracing::info_span!("xmpp", account = %self.jid);
+        let connected = connect_once(&settings, None, self.register, &state_tx).await?;
+        tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
+            login = ?connected.info.login, "online");
+        let dead = Arc::new(watch::Sender::new(0u64));
+        let xec = Arc::new(self.xec.account(self.jid.to_bare()).extension(DeadConnection(Arc::clone(&dead))).build()?);
+        let (closing, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            xec: Arc::clone(&xec),
+            sm: Mutex::new(None),
+            presence: Mutex::default(),
+            dead,
+            closing,
+            span,
+        });
+        let info = connected.info.clone();
+        let jid = Arc::new(Mutex::new(connected.jid.clone()));
+        let state_tx = Arc::new(state_tx);
+        let timers = tokio::spawn({
+            let xec = Arc::clone(&xec);
+            async move { xec.run_timers().await }
+        });
+        let supervisor = tokio::spawn(reconnect::supervise(reconnect::Supervisor {
+            shared: Arc::clone(&shared),
+            settings,
+            state: Arc::clone(&state_tx),
+            jid: Arc::clone(&jid),
+            timing: Timing { keepalive: self.keepalive, ping: self.ping },
+            reconnect: self.reconnect,
+            first: connected,
+        }));
+        Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info })
+    }
+}
+
+/// A connected session: send stanzas and start Actions through [`Client::xec`], read Packets from it.
+///
+/// Each client costs a few tasks and a timer on the caller's runtime; dropping it ends them and the connection.
+pub struct Client {
+    jid: Arc<Mutex<FullJid>>,
+    xec: Arc<Xec>,
+    shared: Arc<Shared>,
+    state: watch::Receiver<ConnectionState>,
+    timers: JoinHandle<()>,
+    supervisor: Option<JoinHandle<()>>,
+    info: SessionInfo,
+}
+
+impl Client {
+    /// A client for `jid` logging in with a password (SCRAM preferred; see [`SaslConfig`]).
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use moxl_core::client::Client;
+    /// let client = Client::builder("juliet@example.com".parse()?, "secret").connect().await?;
+    /// println!("bound as {}", client.jid());
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(jid: BareJid, password: impl Into<String>) -> ClientBuilder {
+        let node = jid.node().map(|n| n.to_string()).unwrap_or_default();
+        let config = SaslConfig::password(node, password, jid.domain().to_string());
+        Self::with_sasl(jid, config)
+    }
+
+    /// A client logging in anonymously (SASL ANONYMOUS, RFC 4505) on `domain`.
+    pub fn anonymous(domain: &str) -> Result<ClientBuilder> {
+        let jid = BareJid::new(domain)?;
+        Ok(Self::with_sasl(jid, SaslConfig::anonymous(domain)))
+    }
+
+    /// A client with explicit SASL settings (mechanism preference, authorization identity…).
+    pub fn with_sasl(jid: BareJid, config: SaslConfig) -> ClientBuilder {
+        let password = match &config.credentials {
+            crate::auth::Credentials::Password { authcid, password } => Some((authcid.clone(), password.clone())),
+            _ => None,
+        };
+        let mut builder = ClientBuilder::new(jid, Arc::new(move || Box::new(SaslAuthenticator::new(config.clone()))));
+        builder.password = password;
+        builder
+    }
+
+    /// The bound full JID (with the resource the server accepted or imposed). After a fresh session replaced a
+    /// lost one it is the new session's.
+    pub fn jid(&self) -> FullJid {
+        self.jid.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The session's event controller.
+    pub fn xec(&self) -> &Xec {
+        &self.xec
+    }
+
+    /// How the first connection was made (mechanism, TLS, transport, SASL2, Bind2, features, login time).
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    /// The SASL mechanism used.
+    pub fn mechanism(&self) -> Option<&str> {
+        self.info.mechanism.as_deref()
+    }
+
+    /// The TLS version, if encrypted.
+    pub fn tls_version(&self) -> Option<&str> {
+        self.info.tls_version.as_deref()
+    }
+
+    /// How the session is carried: `"starttls"`, `"direct-tls"`, `"wss"`, or in cleartext (test servers only)
+    /// `"tcp"` or `"ws"`.
+    pub fn transport(&self) -> &'static str {
+        self.info.transport
+    }
+
+    /// Whether authentication used SASL2 (XEP-0388).
+    pub fn sasl2(&self) -> bool {
+        self.info.sasl2
+    }
+
+    /// Whether the resource was bound inline with Bind2 (XEP-0386).
+    pub fn bind2(&self) -> bool {
+        self.info.bind2
+    }
+
+    /// The features of the stream.
+    pub fn features(&self) -> &StreamFeatures {
+        &self.info.features
+    }
+
+    /// Time from opening the connection to being bound.
+    pub fn login_time(&self) -> Duration {
+        self.info.login
+    }
+
+    /// Whether stream management (XEP-0198) is on, and the id that resumption would use.
+    pub fn stream_management(&self) -> Option<Option<String>> {
+        self.shared.sm().as_ref().map(|sm| sm.id.clone())
+    }
+
+    /// The connection state, as it changes.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.clone()
+    }
+
+    /// Closes the session gracefully: sends what is queued, then closes the stream (`</stream:stream>`, or
+    /// `<close/>` on WebSocket), which also ends stream management's session on the server; no reconnection
+    /// follows. Waits at most two seconds.
+    pub async fn close(mut self) {
+        self.shared.closing.send_replace(true);
+        if let Some(supervisor) = self.supervisor.take() {
+            if tokio::time::timeout(Duration::from_secs(2), supervisor).await.is_err() {
+                tracing::debug!(jid = %self.jid(), "the session did not finish closing in time");
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.timers.abort();
+        if let Some(supervisor) = &self.supervisor {
+            supervisor.abort();
+        }
+    }
+}

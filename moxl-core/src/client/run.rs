@@ -1,0 +1,303 @@
+//! One connection at work: a reader task that parses, counts (XEP-0198) and dispatches, a writer task that sends
+//! what handlers queue (keeping each stanza until the server acknowledges it), and the pinger.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Duration;
+
+use super::presence::PresenceMemory;
+use super::{ServerPing, READ_BUFFER};
+use crate::stanza::StreamCondition;
+use crate::stream::{h_of, is_counted, StreamManagement, SM3};
+use crate::transport::wire::{Wire, WireReader, WireWriter};
+use crate::xec::Xec;
+use crate::xml::{ns, Element, StreamEvent, StreamParser, XmlError};
+use crate::Error;
+
+/// Stream management on the session: the counters, the queue, and what resuming needs.
+pub(super) struct SmSession {
+    pub(super) state: StreamManagement,
+    /// The id to resume with (`None`: the server does not allow resumption).
+    pub(super) id: Option<String>,
+}
+
+/// What every connection of a client shares.
+pub(super) struct Shared {
+    pub(super) xec: Arc<Xec>,
+    pub(super) sm: Mutex<Option<SmSession>>,
+    pub(super) presence: Mutex<PresenceMemory>,
+    /// Bumped when a ping goes unanswered: the connection is dead.
+    pub(super) dead: Arc<watch::Sender<u64>>,
+    /// Set by [`Client::close`](super::Client::close).
+    pub(super) closing: watch::Sender<bool>,
+    pub(super) span: tracing::Span,
+}
+
+impl Shared {
+    pub(super) fn sm(&self) -> std::sync::MutexGuard<'_, Option<SmSession>> {
+        self.sm.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn presence(&self) -> std::sync::MutexGuard<'_, PresenceMemory> {
+        self.presence.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+pub(super) enum Ended {
+    /// The application closed the client.
+    Closed,
+    /// The connection was lost: reconnect.
+    Lost(String),
+    /// The server ended the session for a reason that reconnecting would not cure (another client took over the
+    /// resource, the account is no longer authorized).
+    Fatal(String),
+}
+
+/// What the reader asks the writer to send.
+enum Control {
+    /// A nonza (`<a/>`).
+    Raw(String),
+    /// A stream error; the writer sends it and closes.
+    Fatal(String),
+}
+
+/// Aborts the task when dropped, so that ending the client (or the supervisor) ends everything it started.
+pub(super) struct Task<T>(pub(super) JoinHandle<T>);
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Keepalive and ping settings.
+#[derive(Clone, Copy)]
+pub(super) struct Timing {
+    pub(super) keepalive: Option<Duration>,
+    pub(super) ping: Option<(Duration, Duration)>,
+}
+
+/// Runs a negotiated connection until it ends; `resend` goes out first (stanzas the server did not acknowledge
+/// before a resumption, or presences for a fresh session).
+pub(super) async fn run(
+    shared: &Arc<Shared>,
+    wire: Wire,
+    parser: StreamParser,
+    resend: Vec<Element>,
+    timing: Timing,
+    domain: String,
+) -> Ended {
+    let framed = wire.is_framed();
+    let (read, write) = wire.split();
+    let (control_tx, control_rx) = mpsc::unbounded_channel();
+    let reader = Task(tokio::spawn(read_loop(read, parser, framed, Arc::clone(shared), control_tx)));
+    let writer = Task(tokio::spawn(write_loop(write, Arc::clone(shared), control_rx, resend, timing.keepalive)));
+    let _pinger = timing.ping.map(|(interval, timeout)| {
+        let xec = Arc::clone(&shared.xec);
+        Task(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if let Err(e) = xec.context().request_with_timeout(ServerPing { to: domain.clone() }, timeout) {
+                    tracing::warn!(%e, "cannot send a ping");
+                }
+            }
+        }))
+    });
+    let (mut reader, mut writer) = (reader, writer);
+    let joined = |r: Result<Ended, tokio::task::JoinError>| r.unwrap_or_else(|e| Ended::Lost(format!("task: {e}")));
+    let ended = tokio::select! {
+        r = &mut reader.0 => {
+            let ended = joined(r);
+            // Let the writer send a stream error or close, briefly; then it goes.
+            let _ = tokio::time::timeout(Duration::from_millis(500), &mut writer.0).await;
+            ended
+        }
+        r = &mut writer.0 => {
+            let ended = joined(r);
+            if matches!(ended, Ended::Closed) {
+                // We sent our closing tag: wait briefly for the server's (RFC 6120 §4.4).
+                let _ = tokio::time::timeout(Duration::from_secs(1), &mut reader.0).await;
+            }
+            ended
+        }
+    };
+    ended
+}
+
+/// Why the server ended the stream, and whether reconnecting can help (RFC 6120 §4.9.3).
+fn stream_error(e: &Element) -> Ended {
+    let condition = e.children().find(|c| c.ns() == ns::STREAMS && c.name() != "text");
+    let name = condition.as_ref().map_or("undefined-condition", |c| c.name()).to_owned();
+    let text = e.child_text("text", ns::STREAMS).map(|t| format!(": {t}")).unwrap_or_default();
+    let reason = format!("the server sent a stream error, {name}{text}");
+    match StreamCondition::from_name(&name) {
+        // Another session took our resource, or we lost our rights: reconnecting would fight or fail.
+        Some(StreamCondition::Conflict | StreamCondition::NotAuthorized) => Ended::Fatal(reason),
+        _ => Ended::Lost(reason),
+    }
+}
+
+async fn read_loop(
+    mut read: WireReader,
+    mut parser: StreamParser,
+    framed: bool,
+    shared: Arc<Shared>,
+    control: mpsc::UnboundedSender<Control>,
+) -> Ended {
+    let mut dead = shared.dead.subscribe();
+    let fatal = |e: &XmlError| {
+        // RFC 6120 §4.9: tell the server why, then close.
+        let error = crate::stanza::stream_error(e.condition(), Some(e.text()));
+        if let Ok(error) = error.build() {
+            let _ = control.send(Control::Fatal(error.to_xml()));
+        }
+        Ended::Lost(format!("stream error sent: {e}"))
+    };
+    // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads.
+    let mut buf = vec![0u8; READ_BUFFER];
+    loop {
+        // What is buffered first: negotiation may have left stanzas behind (a resumed session's backlog).
+        loop {
+            match parser.next_event() {
+                Ok(Some(StreamEvent::Element(e))) => {
+                    if framed && e.is("close", ns::FRAMING) {
+                        return Ended::Lost("the server closed the stream".into());
+                    }
+                    if e.is("error", ns::STREAM) {
+                        return stream_error(&e);
+                    }
+                    if e.ns() == SM3 {
+                        if let Some(ended) = on_sm(&shared, &control, &e) {
+                            return ended;
+                        }
+                        continue;
+                    }
+                    if is_counted(&e) {
+                        if let Some(sm) = shared.sm().as_mut() {
+                            sm.state.received();
+                        }
+                    }
+                    shared.xec.dispatch(e).await;
+                }
+                Ok(Some(StreamEvent::End)) => return Ended::Lost("the server closed the stream".into()),
+                Ok(Some(StreamEvent::Header(_))) => {}
+                Ok(None) => break,
+                Err(e) => return fatal(&e),
+            }
+        }
+        let received = tokio::select! {
+            received = read.recv(&mut buf, &mut parser) => received,
+            _ = dead.changed() => {
+                return Ended::Lost("dead connection: the server did not answer a ping in time".into())
+            }
+        };
+        match received {
+            Ok(true) => {}
+            Ok(false) => return Ended::Lost("the server closed the connection".into()),
+            Err(Error::Xml(e)) => return fatal(&e),
+            Err(e) => return Ended::Lost(e.to_string()),
+        }
+    }
+}
+
+/// XEP-0198 §4: answer `<r/>`, apply `<a/>`.
+fn on_sm(shared: &Shared, control: &mpsc::UnboundedSender<Control>, e: &Element) -> Option<Ended> {
+    let mut guard = shared.sm();
+    let sm = guard.as_mut()?;
+    match e.name() {
+        "r" => {
+            let _ = control.send(Control::Raw(sm.state.answer()));
+        }
+        "a" => {
+            let h = h_of(e)?;
+            if let Err(error) = sm.state.acked(h) {
+                // The counts disagree: the session cannot be trusted for resumption.
+                guard.take();
+                let text = error.to_string();
+                let xml = crate::stanza::stream_error(StreamCondition::UndefinedCondition, Some(&text))
+                    .build()
+                    .map(|b| b.to_xml())
+                    .unwrap_or_default();
+                let _ = control.send(Control::Fatal(xml));
+                return Some(Ended::Lost(format!("stream management: {text}")));
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+async fn write_loop(
+    mut write: WireWriter,
+    shared: Arc<Shared>,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    resend: Vec<Element>,
+    keepalive: Option<Duration>,
+) -> Ended {
+    let mut closing = shared.closing.subscribe();
+    let mut first = resend;
+    // One buffer for the life of the connection: everything queued goes out in one write.
+    let mut text = String::new();
+    loop {
+        let mut stanzas = std::mem::take(&mut first);
+        stanzas.extend(shared.xec.take_outgoing());
+        if !stanzas.is_empty() {
+            let request = {
+                let mut presence = shared.presence();
+                let mut sm = shared.sm();
+                for stanza in &stanzas {
+                    presence.observe(stanza);
+                    if let Some(sm) = sm.as_mut().filter(|_| is_counted(stanza)) {
+                        sm.state.sent(stanza.clone());
+                    }
+                }
+                sm.as_mut().and_then(|sm| sm.state.request())
+            };
+            if let Err(e) = write.send_stanzas(stanzas, &mut text).await {
+                return Ended::Lost(e.to_string());
+            }
+            if let Some(r) = request {
+                if let Err(e) = write.send_raw(r).await {
+                    return Ended::Lost(e.to_string());
+                }
+            }
+            if text.capacity() > 64 * 1024 {
+                // A large stanza went out: give the memory back rather than keep it for every idle session.
+                text = String::new();
+            }
+        }
+        if *closing.borrow_and_update() {
+            write.close().await;
+            return Ended::Closed;
+        }
+        let idle = keepalive.unwrap_or(Duration::MAX);
+        tokio::select! {
+            () = shared.xec.outgoing_ready() => {}
+            message = control.recv() => match message {
+                Some(Control::Raw(xml)) => {
+                    if let Err(e) = write.send_raw(&xml).await {
+                        return Ended::Lost(e.to_string());
+                    }
+                }
+                Some(Control::Fatal(xml)) => {
+                    let _ = write.send_raw(&xml).await;
+                    write.close().await;
+                    return Ended::Lost("stream error sent".into());
+                }
+                // The reader ended: so does this connection.
+                None => return Ended::Lost("the reader ended".into()),
+            },
+            _ = closing.changed() => {}
+            () = tokio::time::sleep(idle), if keepalive.is_some() => {
+                // A dead connection fails the write.
+                if let Err(e) = write.keepalive().await {
+                    return Ended::Lost(format!("keepalive: {e}"));
+                }
+            }
+        }
+    }
+}
