@@ -4,12 +4,13 @@
 #   lua-unbound                  - Prosody's recommended DNS library (without it every start prints a warning)
 #   sasl2-bin libsasl2-modules   - Cyrus SASL reference server for the CRAM-MD5 / DIGEST-MD5 tests
 #   prosody-modules              - community modules: SASL2 (XEP-0388), Bind2 (XEP-0386) for the SASL2 tests
+#   dnsmasq-base                 - a real DNS server (the binary only, no service) for the SRV resolution tests
 #
 # Idempotent: installs only what is missing and runs `apt-get update` only when something must be installed.
 # The packaged Prosody service is never left running: the tests start their own servers on free loopback ports.
 set -euo pipefail
 
-PACKAGES=(prosody prosody-modules lua-unbound sasl2-bin libsasl2-modules)
+PACKAGES=(prosody prosody-modules lua-unbound sasl2-bin libsasl2-modules dnsmasq-base)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then

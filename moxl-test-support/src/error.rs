@@ -62,6 +62,27 @@ pub enum TestSupportError {
         /// The last lines of that log.
         log_tail: String,
     },
+    /// Another test server's binary (e.g. `dnsmasq`) was not found.
+    #[error(
+        "`{binary}` was not found in PATH, /usr/sbin, /usr/bin or /usr/local/sbin: install the test dependencies \
+         with `bash scripts/install-test-deps.sh` (Debian/Ubuntu, as root; package `{package}`)"
+    )]
+    NotInstalled {
+        /// The binary that is missing.
+        binary: &'static str,
+        /// The Debian package that has it.
+        package: &'static str,
+    },
+    /// A test server other than Prosody (e.g. `dnsmasq`) exited or did not listen in time.
+    #[error("{server} did not start: {reason}\n--- its output and log ---\n{log_tail}")]
+    ServerStart {
+        /// Which server.
+        server: &'static str,
+        /// What went wrong.
+        reason: String,
+        /// The last lines of its output and log.
+        log_tail: String,
+    },
 }
 
 impl TestSupportError {

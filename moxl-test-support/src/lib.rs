@@ -27,14 +27,19 @@
 //!
 //! Keep a server in a local variable or a test fixture, not in a `static` (statics are never dropped; a
 //! watchdog then stops the server when the test process exits).
+//!
+//! [`Dnsmasq::builder`] likewise starts a throw-away DNS server (dnsmasq, also installed by that script) with
+//! given SRV and address records on a free loopback port, for DNS resolution tests.
 
 mod certs;
 mod config;
+mod dnsmasq;
 mod error;
 mod ports;
 mod prosody;
 mod sasl2;
 mod tempdir;
 
+pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use error::TestSupportError;
 pub use prosody::{Prosody, ProsodyBuilder};
