@@ -19,10 +19,12 @@ use tokio_rustls::TlsConnector;
 use crate::{Error, Result};
 
 mod channel_binding;
+mod resolve;
 mod websocket;
 pub(crate) mod wire;
 
 pub use channel_binding::{server_end_point, ChannelBinding};
+pub use resolve::{Endpoint, Resolver};
 pub(crate) use websocket::connect as connect_websocket;
 pub use websocket::{WebSocketUrl, SUBPROTOCOL};
 
