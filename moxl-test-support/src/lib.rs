@@ -37,9 +37,11 @@ mod dnsmasq;
 mod error;
 mod ports;
 mod prosody;
+mod proxy;
 mod sasl2;
 mod tempdir;
 
 pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use error::TestSupportError;
 pub use prosody::{Prosody, ProsodyBuilder};
+pub use proxy::CutProxy;

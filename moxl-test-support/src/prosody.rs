@@ -309,6 +309,12 @@ impl ProsodyBuilder {
                         .find_map(|line| line.split_once("Prosody version ").map(|(_, v)| v.trim().to_owned()));
                     return Ok(Prosody {
                         process,
+                        relaunch: Relaunch {
+                            prosody: bins.prosody.clone(),
+                            services: services.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect(),
+                            stop_timeout: self.stop_timeout,
+                            start_timeout: self.start_timeout,
+                        },
                         _ports: ports,
                         c2s_port,
                         direct_tls_port,
@@ -370,6 +376,8 @@ impl ProsodyBuilder {
 pub struct Prosody {
     // Fields drop in declaration order: the process stops before its directory is removed.
     process: ServerProcess,
+    /// How to start the same server again ([`Prosody::restart`]).
+    relaunch: Relaunch,
     _ports: PortSet<4>,
     c2s_port: u16,
     direct_tls_port: u16,
@@ -541,6 +549,47 @@ impl Prosody {
     }
 }
 
+impl Prosody {
+    /// Stops the server (SIGTERM: it closes every stream with `system-shutdown`; its sessions, including
+    /// stream-management sessions waiting for resumption, are gone) and starts it again on the same ports with
+    /// the same data (accounts, rosters, archives). Blocks until it is ready again.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let mut server = moxl_test_support::Prosody::builder().account("juliet", "secret").start()?;
+    /// let port = server.c2s_port();
+    /// server.restart()?;
+    /// assert_eq!(server.c2s_port(), port);
+    /// # Ok(()) }
+    /// ```
+    pub fn restart(&mut self) -> Result<(), TestSupportError> {
+        let log_offset = std::fs::metadata(&self.paths.log).map(|m| m.len()).unwrap_or(0);
+        let root = self.dir.path().to_path_buf();
+        // Stops the old process first (its drop), then starts the new one.
+        self.process.stop();
+        let mut process = ServerProcess::spawn(&self.relaunch.prosody, &self.paths, &root, self.relaunch.stop_timeout)?;
+        let services: Vec<(&str, u16)> = self.relaunch.services.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+        match wait_ready(
+            &mut process,
+            &self.paths.log,
+            log_offset,
+            &services,
+            self.c2s_port,
+            self.relaunch.start_timeout,
+        ) {
+            Ok(()) => {
+                self.process = process;
+                Ok(())
+            }
+            Err(StartFailure::PortInUse(reason) | StartFailure::Failed(reason)) => Err(TestSupportError::Start {
+                reason: format!("restarting: {reason}"),
+                log_tail: self.log_tail(LOG_TAIL_LINES),
+                log: self.paths.log.clone(),
+            }),
+        }
+    }
+}
+
 impl Drop for Prosody {
     fn drop(&mut self) {
         // The fields then stop the process and remove the directory. A failing test gets the server's side
@@ -628,6 +677,15 @@ fn find_binary(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// What [`Prosody::restart`] needs to start the server again.
+#[derive(Debug)]
+struct Relaunch {
+    prosody: PathBuf,
+    services: Vec<(String, u16)>,
+    stop_timeout: Duration,
+    start_timeout: Duration,
+}
+
 /// The running `prosody -F` process and its watchdog.
 #[derive(Debug)]
 struct ServerProcess {
@@ -676,6 +734,13 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl ServerProcess {
+    /// SIGTERM, then SIGKILL after the stop timeout; waits for the process. Idempotent.
+    fn stop(&mut self) {
         if let Some(mut watchdog) = self.watchdog.take() {
             let _ = watchdog.kill();
             let _ = watchdog.wait();

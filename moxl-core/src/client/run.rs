@@ -110,6 +110,7 @@ pub(super) async fn run(
     let (mut reader, mut writer) = (reader, writer);
     let joined = |r: Result<Ended, tokio::task::JoinError>| r.unwrap_or_else(|e| Ended::Lost(format!("task: {e}")));
     let ended = tokio::select! {
+        biased;
         r = &mut reader.0 => {
             let ended = joined(r);
             // Let the writer send a stream error or close, briefly; then it goes.
@@ -118,11 +119,13 @@ pub(super) async fn run(
         }
         r = &mut writer.0 => {
             let ended = joined(r);
-            if matches!(ended, Ended::Closed) {
-                // We sent our closing tag: wait briefly for the server's (RFC 6120 §4.4).
-                let _ = tokio::time::timeout(Duration::from_secs(1), &mut reader.0).await;
+            // After our closing tag, wait briefly for the server's (RFC 6120 §4.4); after a failed write, the
+            // reader usually knows better why the connection went (it ended first, or ends now).
+            let wait = if matches!(ended, Ended::Closed) { Duration::from_secs(1) } else { Duration::from_millis(200) };
+            match tokio::time::timeout(wait, &mut reader.0).await {
+                Ok(r) if !matches!(ended, Ended::Closed) => joined(r),
+                _ => ended,
             }
-            ended
         }
     };
     ended

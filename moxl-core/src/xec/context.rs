@@ -109,9 +109,10 @@ impl Context {
         self.stanza.as_ref().and_then(|s| s.attr("from"))
     }
 
-    /// Sends a stanza (an [`Element`] or an [`ElementBuilder`](crate::xml::ElementBuilder)).
+    /// Sends a stanza (an [`Element`] or an [`ElementBuilder`](crate::xml::ElementBuilder)). An `<iq/>` builder
+    /// without an id is given a fresh one (RFC 6120 §8.2.3); to handle its reply, use an Action instead.
     pub fn send(&self, stanza: impl Into<ElementOrBuilder>) -> Result<()> {
-        let element = stanza.into().into_element()?;
+        let element = stanza.into().into_stanza(new_id)?;
         self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).push_back(element);
         self.shared.outgoing.notify_one();
         Ok(())

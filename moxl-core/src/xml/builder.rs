@@ -194,6 +194,20 @@ impl ElementOrBuilder {
             Either::Element(e) => Ok(e),
         }
     }
+
+    /// The element, built if it was a builder; an `<iq/>` builder without an id gets `id` (RFC 6120 §8.2.3:
+    /// every iq carries one).
+    pub(crate) fn into_stanza(self, id: impl FnOnce() -> String) -> Result<Element, Error> {
+        match self.0 {
+            Either::Builder(mut b) => {
+                if b.name() == "iq" && b.ns() == super::ns::CLIENT && b.get_attr("id").is_none() {
+                    b.set_attr("id", id());
+                }
+                b.build()
+            }
+            Either::Element(e) => Ok(e),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -1,0 +1,188 @@
+//! Sessions that survive a lost connection (XEP-0198), against the real Prosody of the test support: the
+//! connection is cut under an active session by a loopback proxy the test controls, or the server restarts.
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use moxl::client::{Client, ClientBuilder, ConnectionState, Reconnect};
+use moxl::jid::BareJid;
+use moxl::prelude::*;
+use moxl::transport::TlsConfig;
+use moxl::xec::{Packet, PacketStream};
+use moxl_test_support::{CutProxy, Prosody};
+
+fn server() -> Prosody {
+    Prosody::builder()
+        .account("juliet", "secret")
+        .account("romeo", "montague")
+        .start()
+        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
+}
+
+fn jid(p: &Prosody, user: &str) -> BareJid {
+    BareJid::new(&p.jid(user)).unwrap()
+}
+
+fn builder(p: &Prosody, user: &str, password: &str, port: u16) -> ClientBuilder {
+    Client::builder(jid(p, user), password)
+        .server("127.0.0.1", port)
+        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
+        .reconnect(Some(Reconnect::new(Duration::from_millis(50), Duration::from_millis(300))))
+}
+
+/// Delivers the body of every chat message.
+#[payload(name = "body", ns = "jabber:client")]
+#[derive(Default)]
+struct Body;
+
+impl Payload for Body {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        ctx.pack(element.text().into_owned()).deliver();
+        Ok(())
+    }
+}
+
+async fn wait_state(client: &Client, what: &str, f: impl Fn(&ConnectionState) -> bool) -> ConnectionState {
+    let mut state = client.state();
+    let result = tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| f(s))).await;
+    match result {
+        Ok(Ok(s)) => s.clone(),
+        _ => panic!("no {what} within 10 s; state {:?}", *client.state().borrow()),
+    }
+}
+
+/// Counts the bodies that arrive within `quiet` of each other.
+async fn bodies(stream: &mut PacketStream, expected: usize, quiet: Duration) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    let mut total = 0;
+    loop {
+        let wait = if total < expected { Duration::from_secs(10) } else { quiet };
+        match tokio::time::timeout(wait, stream.recv()).await {
+            Ok(Some(p)) => {
+                *seen.entry(p.content::<String>().cloned().unwrap_or_default()).or_default() += 1;
+                total += 1;
+            }
+            _ => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cut_connection_is_resumed_and_every_message_arrives_exactly_once() -> Result<()> {
+    let p = server();
+    let proxy = CutProxy::start(p.c2s_port()).unwrap();
+    let juliet = builder(&p, "juliet", "secret", proxy.port()).connect().await?;
+    let romeo = builder(&p, "romeo", "montague", p.c2s_port()).connect().await?;
+    assert!(juliet.stream_management().flatten().is_some(), "resumable stream management is on");
+    let mut at_juliet = juliet.xec().subscribe("body");
+    let mut at_romeo = romeo.xec().subscribe("body");
+    let mut resumed = juliet.xec().subscribe(Packet::RESUMED);
+    let (juliet_jid, romeo_jid) = (juliet.jid().to_string(), romeo.jid().to_string());
+
+    // In flight when the network goes: sent, perhaps not acknowledged.
+    juliet.xec().context().send(message(&romeo_jid, "chat", Some("before the cut")))?;
+    proxy.set_refusing(true);
+    assert_eq!(proxy.cut(), 1);
+    wait_state(&juliet, "reconnecting", |s| matches!(s, ConnectionState::Reconnecting { .. })).await;
+
+    // During the outage, both ways.
+    for n in 0..5 {
+        romeo.xec().context().send(message(&juliet_jid, "chat", Some(&format!("to juliet {n}"))))?;
+        juliet.xec().context().send(message(&romeo_jid, "chat", Some(&format!("to romeo {n}"))))?;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await; // a few refused attempts
+    proxy.set_refusing(false);
+
+    let state = wait_state(&juliet, "resumption", |s| matches!(s, ConnectionState::Resumed(_))).await;
+    assert_eq!(state, ConnectionState::Resumed(juliet.jid()));
+    assert_eq!(juliet.jid().to_string(), juliet_jid, "same session, same resource");
+    let event = tokio::time::timeout(Duration::from_secs(2), resumed.recv()).await.expect("resumed Packet");
+    assert_eq!(event.and_then(|p| p.content::<String>().cloned()), Some(juliet_jid.clone()));
+
+    let got = bodies(&mut at_juliet, 5, Duration::from_millis(700)).await;
+    let want: BTreeMap<String, usize> = (0..5).map(|n| (format!("to juliet {n}"), 1)).collect();
+    assert_eq!(got, want, "what romeo sent during the outage, once each");
+
+    let got = bodies(&mut at_romeo, 6, Duration::from_millis(700)).await;
+    let mut want: BTreeMap<String, usize> = (0..5).map(|n| (format!("to romeo {n}"), 1)).collect();
+    want.insert("before the cut".into(), 1);
+    assert_eq!(got, want, "what juliet sent before and during the outage, once each");
+    assert!(proxy.connections() >= 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_server_restart_gives_a_fresh_session_that_is_reported() -> Result<()> {
+    let mut p = server();
+    let juliet = builder(&p, "juliet", "secret", p.c2s_port()).connect().await?;
+    let mut reestablished = juliet.xec().subscribe(Packet::REESTABLISHED);
+    let mut disconnected = juliet.xec().subscribe(Packet::DISCONNECTED);
+    // Our presence is part of the session: it must be sent again on a fresh one.
+    juliet.xec().context().send(presence(None, None))?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let p = tokio::task::spawn_blocking(move || {
+        p.restart().unwrap();
+        p
+    })
+    .await
+    .unwrap();
+
+    let reason = tokio::time::timeout(Duration::from_secs(5), disconnected.recv()).await.expect("disconnected Packet");
+    let reason = reason.and_then(|r| r.content::<String>().cloned()).unwrap_or_default();
+    assert!(reason.contains("system-shutdown") || reason.contains("closed"), "{reason}");
+    let state = wait_state(&juliet, "a new session", |s| matches!(s, ConnectionState::Reestablished(_))).await;
+    assert!(matches!(state, ConnectionState::Reestablished(_)));
+    assert!(tokio::time::timeout(Duration::from_secs(2), reestablished.recv()).await.is_ok());
+
+    // The new session works, and our presence was sent again: a contact-less account sees its own.
+    let romeo = builder(&p, "romeo", "montague", p.c2s_port()).connect().await?;
+    let mut at_juliet = juliet.xec().subscribe("body");
+    romeo.xec().context().send(message(&juliet.jid().to_string(), "chat", Some("after the restart")))?;
+    let got = bodies(&mut at_juliet, 1, Duration::from_millis(300)).await;
+    assert_eq!(got.get("after the restart"), Some(&1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_reconnection_a_lost_connection_ends_the_session() -> Result<()> {
+    let p = server();
+    let proxy = CutProxy::start(p.c2s_port()).unwrap();
+    let juliet = builder(&p, "juliet", "secret", proxy.port()).reconnect(None).connect().await?;
+    proxy.cut();
+    let state = wait_state(&juliet, "disconnection", |s| matches!(s, ConnectionState::Disconnected(_))).await;
+    assert!(matches!(state, ConnectionState::Disconnected(r) if r.contains("closed")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_password_on_reconnection_stops_reconnecting() -> Result<()> {
+    let p = server();
+    let proxy = CutProxy::start(p.c2s_port()).unwrap();
+    let juliet = builder(&p, "juliet", "secret", proxy.port()).connect().await?;
+    // The password is changed from another device (XEP-0077 §3.3) while this connection is lost.
+    let other = builder(&p, "juliet", "secret", p.c2s_port()).resource("phone").connect().await?;
+    let change = iq_set(None).append(
+        ElementBuilder::new("query", "jabber:iq:register")
+            .append(ElementBuilder::new("username", "jabber:iq:register").text("juliet"))
+            .append(ElementBuilder::new("password", "jabber:iq:register").text("changed")),
+    );
+    let mut replies = other.xec().subscribe(Packet::UNHANDLED);
+    other.xec().context().send(change)?;
+    let reply = tokio::time::timeout(Duration::from_secs(5), replies.recv()).await.expect("an answer").expect("open");
+    assert_eq!(
+        reply.content::<Element>().and_then(|e| e.attr("type").map(|t| t.into_owned())).as_deref(),
+        Some("result")
+    );
+    proxy.cut();
+    let state = wait_state(&juliet, "the end", |s| matches!(s, ConnectionState::Disconnected(_))).await;
+    // Either the server ends the session at once (not-authorized) or our next login is refused: no retry loop.
+    assert!(
+        matches!(&state, ConnectionState::Disconnected(r) if r.contains("authentication failed") || r.contains("not-authorized")),
+        "{state:?}"
+    );
+    Ok(())
+}
