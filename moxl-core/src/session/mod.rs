@@ -29,7 +29,11 @@
 //!   survives a crash of the process but may undo the last transactions committed before the machine went down
 //!   (never corrupting the file). With [`StoreOptions::sqlite_sync_full`] every commit is flushed to disk first:
 //!   then nothing acknowledged is lost, at the price of one `fsync` per write.
-//! - **PostgreSQL:** as durable as the server is configured (`synchronous_commit`, replication).
+//! - **PostgreSQL:** as durable as the server is configured (`synchronous_commit`, replication). With
+//!   [`StoreOptions::postgres_async_commit`] a crash of the moxl process still loses nothing acknowledged, but a
+//!   crash of the database server may undo its last moments of writes (at most 3 × `wal_writer_delay`).
+//!
+//! Costs per write (fsync-bound, so they depend on the disk) are printed by `cargo bench --bench store`.
 //!
 //! # Databases
 //! [`SessionStore::open`] takes `sqlite::memory:` (tests), `sqlite:PATH` (a file, created if missing, mode 0600 on

@@ -24,7 +24,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let mut options = StoreOptions::default();
 /// options.max_connections = 2;
-/// options.sqlite_sync_full = true;
+/// options.sqlite_sync_full = true; // SQLite: fsync every commit
+/// options.postgres_async_commit = false; // PostgreSQL only
 /// let store = SessionStore::open_with("sqlite::memory:", &options).await?;
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
@@ -39,11 +40,22 @@ pub struct StoreOptions {
     /// mode: safe against a crash of the process, but an OS crash or power loss may undo the last commits). See
     /// the [module documentation](super) for what a crash can lose.
     pub sqlite_sync_full: bool,
+    /// PostgreSQL only: `synchronous_commit = off` on the store's connections, so that a commit returns before its
+    /// WAL record is flushed (several times cheaper per write). A crash of the moxl process still loses nothing
+    /// acknowledged; a crash of the PostgreSQL server or its machine may undo the writes of its last moments (at
+    /// most three times its `wal_writer_delay`, 600 ms by default), never leaving them half done. Default `false`:
+    /// the server's own setting applies.
+    pub postgres_async_commit: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 4, busy_timeout: Duration::from_secs(5), sqlite_sync_full: false }
+        StoreOptions {
+            max_connections: 4,
+            busy_timeout: Duration::from_secs(5),
+            sqlite_sync_full: false,
+            postgres_async_commit: false,
+        }
     }
 }
 
@@ -198,7 +210,10 @@ impl SessionStore {
     }
 
     #[cfg(feature = "postgres")]
-    async fn open_postgres(connect: PgConnectOptions, options: &StoreOptions) -> Result<Self> {
+    async fn open_postgres(mut connect: PgConnectOptions, options: &StoreOptions) -> Result<Self> {
+        if options.postgres_async_commit {
+            connect = connect.options([("synchronous_commit", "off")]);
+        }
         // One direct connection first: a pool retries a refused connection until its timeout and then reports only
         // the timeout; this reports why (refused, authentication, no such database).
         let probe = tokio::time::timeout(
