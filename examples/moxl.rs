@@ -4,7 +4,7 @@
 //! cargo run --release --example moxl -- [options] <command>
 //!
 //! options:  --jid J --password P | --anonymous DOMAIN
-//!           --server HOST:PORT      connect here instead of the JID's domain on 5222
+//!           --server HOST:PORT      connect here instead of resolving the domain (SRV, then the domain on 5222)
 //!           --direct-tls            the port speaks TLS from the first byte (XEP-0368)
 //!           --ca-file PEM           also trust this CA (e.g. a test server's)
 //!           --mechanism NAME        use only this SASL mechanism (SCRAM-SHA-256, PLAIN…)

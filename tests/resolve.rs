@@ -218,3 +218,32 @@ async fn the_endpoints_reach_a_real_prosody() -> Result<()> {
     }
     Ok(())
 }
+
+/// The client itself: no server given, it resolves the domain's records, tries the best endpoint (a dead one
+/// here), moves on to the next (direct TLS), verifies the certificate for the XMPP domain, and logs in.
+#[tokio::test]
+async fn a_client_finds_its_server_by_srv_and_skips_a_dead_endpoint() -> Result<()> {
+    let prosody =
+        Prosody::builder().vhost("chat.test").start().expect("Prosody starts (bash scripts/install-test-deps.sh)");
+    // A loopback port nobody listens on: bind one, then close it.
+    let dead = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+    let (_dns, resolver) = start(
+        Dnsmasq::builder()
+            .local_domain("test")
+            .srv("_xmpp-client._tcp.chat.test", "down.chat.test", dead, 1, 0)
+            .srv("_xmpps-client._tcp.chat.test", "xmpp.chat.test", prosody.direct_tls_port(), 5, 0)
+            .srv("_xmpp-client._tcp.chat.test", "xmpp.chat.test", prosody.c2s_port(), 10, 0)
+            .host("down.chat.test", LOOPBACK)
+            .host("xmpp.chat.test", LOOPBACK),
+    );
+    let client = moxl::client::Client::builder("mercutio@chat.test".parse()?, "queen-mab")
+        .resolver(resolver)
+        .tls(TlsConfig::only_ca_pem(prosody.ca_pem())?)
+        .register(true)
+        .connect()
+        .await?;
+    assert_eq!(client.jid().to_bare().to_string(), "mercutio@chat.test");
+    assert_eq!(client.transport(), "direct-tls");
+    assert_eq!(client.info().endpoint, Some(Endpoint::new("127.0.0.1", prosody.direct_tls_port(), true)));
+    Ok(())
+}

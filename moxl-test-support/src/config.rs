@@ -84,6 +84,7 @@ pub(crate) struct ConfigInput<'a> {
     pub(crate) muc_mam: bool,
     pub(crate) pubsub: Option<&'a str>,
     pub(crate) upload: Option<&'a str>,
+    pub(crate) vhosts: &'a [String],
     pub(crate) extra_config: &'a [String],
 }
 
@@ -140,6 +141,10 @@ pub(crate) fn render(c: &ConfigInput<'_>) -> String {
     s.push('\n');
     let _ = writeln!(s, "VirtualHost {}", lua_str(c.anon_domain));
     s.push_str("    authentication = \"anonymous\"\n");
+    for vhost in c.vhosts {
+        s.push('\n');
+        let _ = writeln!(s, "VirtualHost {}", lua_str(vhost));
+    }
     if let Some(muc) = c.muc {
         s.push('\n');
         let _ = writeln!(s, "Component {} \"muc\"", lua_str(muc));

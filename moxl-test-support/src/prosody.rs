@@ -83,6 +83,7 @@ pub struct ProsodyBuilder {
     mam: bool,
     http_upload: bool,
     sasl2: bool,
+    vhosts: Vec<String>,
     debug_log: bool,
     extra_config: Vec<String>,
     start_timeout: Duration,
@@ -97,6 +98,7 @@ impl Default for ProsodyBuilder {
             mam: false,
             http_upload: false,
             sasl2: false,
+            vhosts: Vec::new(),
             debug_log: false,
             extra_config: Vec::new(),
             start_timeout: DEFAULT_START_TIMEOUT,
@@ -146,6 +148,14 @@ impl ProsodyBuilder {
     /// `tls-exporter` on TLS 1.3. The legacy SASL profile stays offered too. Off by default.
     pub fn sasl2(mut self, enabled: bool) -> Self {
         self.sasl2 = enabled;
+        self
+    }
+
+    /// Adds a virtual host like `localhost` (accounts, in-band registration), named in the certificate too.
+    /// For names a resolver will look up: resolvers never query `*.localhost` (RFC 6761), so SRV tests need a
+    /// domain of their own. Create its accounts by in-band registration.
+    pub fn vhost(mut self, domain: impl Into<String>) -> Self {
+        self.vhosts.push(domain.into());
         self
     }
 
@@ -244,6 +254,7 @@ impl ProsodyBuilder {
 
         let mut names: Vec<String> = vec![DOMAIN.into(), format!("*.{DOMAIN}"), ANON_DOMAIN.into()];
         names.extend([muc, pubsub, upload].into_iter().flatten().map(String::from));
+        names.extend(self.vhosts.iter().cloned());
         names.push(Ipv4Addr::LOCALHOST.to_string());
         let generated = certs::generate(&names)?;
         write_file(&paths.ca, generated.ca_pem.as_bytes(), 0o644)?;
@@ -279,6 +290,7 @@ impl ProsodyBuilder {
                 muc_mam,
                 pubsub,
                 upload,
+                vhosts: &self.vhosts,
                 extra_config: &self.extra_config,
             });
             write_file(&paths.config, cfg.as_bytes(), 0o644)?;

@@ -10,7 +10,7 @@ use crate::stream::{
     NegotiationConfig, Negotiator, Output, Phase, ResumeFrom, Resumption, SmEnabled, StreamFeatures, TlsPolicy,
 };
 use crate::transport::wire::Wire;
-use crate::transport::{connect_tcp, connect_websocket, Connection, TlsConfig, WebSocketUrl};
+use crate::transport::{connect_tcp, connect_websocket, Connection, Endpoint, Resolver, TlsConfig, WebSocketUrl};
 use crate::xml::{Limits, StreamParser};
 use crate::{Error, Result};
 
@@ -20,6 +20,8 @@ pub(super) struct Settings {
     pub(super) jid: BareJid,
     pub(super) authenticator: AuthenticatorFactory,
     pub(super) server: Option<(String, u16)>,
+    /// Resolves SRV records when no server is given (default: the system's resolver).
+    pub(super) resolver: Option<Resolver>,
     pub(super) direct_tls: bool,
     pub(super) websocket: Option<String>,
     pub(super) tls: TlsConfig,
@@ -58,6 +60,9 @@ pub struct SessionInfo {
     pub sasl2: bool,
     /// Whether the resource was bound inline with Bind2 (XEP-0386).
     pub bind2: bool,
+    /// The host and port connected to (an SRV target, the `server` override, or the domain on 5222; for
+    /// WebSocket, the URL's).
+    pub endpoint: Option<Endpoint>,
     /// The features of the final stream.
     pub features: StreamFeatures,
     /// Time from opening the connection to being bound (or resumed).
@@ -86,9 +91,12 @@ pub(super) async fn connect_once(
             Error::Negotiation("in-band registration needs a login with a username and a password".into())
         })?);
     }
+    let mut direct_tls = false;
+    let endpoint;
     let (mut wire, mut parser) = match &s.websocket {
         Some(url) => {
             let url = WebSocketUrl::parse(url)?;
+            endpoint = Some(Endpoint::new(url.host.clone(), url.port, url.tls));
             if !url.tls && !s.allow_cleartext {
                 return Err(Error::Transport(format!(
                     "{} is cleartext WebSocket: use wss://, or allow cleartext for a test server",
@@ -102,15 +110,10 @@ pub(super) async fn connect_once(
             (Wire::WebSocket(Box::new(ws)), StreamParser::framed())
         }
         None => {
-            let (host, port) = s.server.clone().unwrap_or_else(|| (domain.clone(), 5222));
-            let tcp = connect_tcp(&host, port).await?;
-            let conn = if s.direct_tls {
-                state.send_replace(ConnectionState::Securing);
-                Connection::Tls(Box::new(s.tls.connect(&domain, tcp).await?))
-            } else {
-                Connection::Plain(tcp)
-            };
-            config.tls = match (s.direct_tls, s.allow_cleartext) {
+            let (conn, used) = open_tcp(s, &domain, state).await?;
+            direct_tls = used.direct_tls;
+            endpoint = Some(used);
+            config.tls = match (direct_tls, s.allow_cleartext) {
                 (true, _) => TlsPolicy::Direct,
                 (false, true) => TlsPolicy::AllowCleartext,
                 (false, false) => TlsPolicy::Required,
@@ -157,7 +160,7 @@ pub(super) async fn connect_once(
             }
         }
     };
-    let transport = match (&s.websocket, s.direct_tls, wire.is_tls()) {
+    let transport = match (&s.websocket, direct_tls, wire.is_tls()) {
         (Some(_), _, true) => "wss",
         (Some(_), _, false) => "ws",
         (None, true, _) => "direct-tls",
@@ -170,8 +173,62 @@ pub(super) async fn connect_once(
         transport,
         sasl2: negotiator.used_sasl2(),
         bind2: negotiator.used_bind2(),
+        endpoint,
         features: *features,
         login: started.elapsed(),
     };
     Ok(Connected { wire, parser, jid, info, sm, resumption })
+}
+
+/// Opens the TCP connection (and TLS, for direct TLS): to the `server` override, else to the SRV endpoints of the
+/// domain in their order (RFC 6120 §3.2.1: on failure, the next one), else to the domain on 5222. Certificates
+/// are checked against the XMPP domain, whatever the host (XEP-0368 §3).
+async fn open_tcp(
+    s: &Settings,
+    domain: &str,
+    state: &watch::Sender<ConnectionState>,
+) -> Result<(Connection, Endpoint)> {
+    let candidates = match &s.server {
+        Some((host, port)) => vec![Endpoint::new(host.clone(), *port, s.direct_tls)],
+        None => {
+            let resolver = match &s.resolver {
+                Some(r) => r.clone(),
+                None => Resolver::system()?,
+            };
+            let found = resolver.endpoints(domain).await?;
+            let mut out = Vec::with_capacity(found.len());
+            for endpoint in found {
+                // The resolver's own addresses, so that a custom name server also resolves the targets.
+                match resolver.socket_addrs(&endpoint).await {
+                    Ok(addrs) => out.extend(addrs.into_iter().map(|a| {
+                        let mut e = endpoint.clone();
+                        e.host = a.ip().to_string();
+                        e.port = a.port();
+                        e
+                    })),
+                    Err(e) => tracing::debug!(host = %endpoint.host, error = %e, "SRV target does not resolve"),
+                }
+            }
+            out
+        }
+    };
+    let mut last = Error::Transport(format!("no endpoint for {domain}"));
+    for endpoint in candidates {
+        let tcp = match connect_tcp(&endpoint.host, endpoint.port).await {
+            Ok(tcp) => tcp,
+            Err(e) => {
+                tracing::debug!(host = %endpoint.host, port = endpoint.port, error = %e, "trying the next endpoint");
+                last = e;
+                continue;
+            }
+        };
+        if !endpoint.direct_tls {
+            return Ok((Connection::Plain(tcp), endpoint));
+        }
+        state.send_replace(ConnectionState::Securing);
+        // A certificate error is final: another endpoint of the same domain would not make it trustworthy.
+        let tls = s.tls.connect(domain, tcp).await?;
+        return Ok((Connection::Tls(Box::new(tls)), endpoint));
+    }
+    Err(last)
 }

@@ -39,7 +39,7 @@ pub use reconnect::Reconnect;
 
 use crate::auth::{SaslAuthenticator, SaslConfig};
 use crate::stream::{Authenticator, StreamFeatures};
-use crate::transport::TlsConfig;
+use crate::transport::{Resolver, TlsConfig};
 use crate::xec::{Xec, XecBuilder};
 use crate::Result;
 use connect::{connect_once, Settings};
@@ -117,6 +117,7 @@ pub struct ClientBuilder {
     jid: BareJid,
     authenticator: AuthenticatorFactory,
     server: Option<(String, u16)>,
+    resolver: Option<Resolver>,
     direct_tls: bool,
     websocket: Option<String>,
     tls: Option<TlsConfig>,
@@ -148,6 +149,7 @@ impl ClientBuilder {
             jid,
             authenticator,
             server: None,
+            resolver: None,
             direct_tls: false,
             websocket: None,
             tls: None,
@@ -179,13 +181,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Connects to this host and port instead of the account's domain on 5222.
+    /// Resolves the domain's SRV records (`_xmpps-client._tcp`, `_xmpp-client._tcp`) with this resolver instead
+    /// of the system's. Without [`server`](Self::server), the client tries the endpoints in RFC 2782 order,
+    /// then the domain on 5222.
+    pub fn resolver(mut self, resolver: Resolver) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// Connects to this host and port instead of resolving the domain's SRV records.
     pub fn server(mut self, host: impl Into<String>, port: u16) -> Self {
         self.server = Some((host.into(), port));
         self
     }
 
-    /// The port speaks TLS from the first byte (XEP-0368).
+    /// The [`server`](Self::server) port speaks TLS from the first byte (XEP-0368). With SRV resolution, the
+    /// records say which endpoints do.
     pub fn direct_tls(mut self, direct: bool) -> Self {
         self.direct_tls = direct;
         self
@@ -274,6 +285,7 @@ impl ClientBuilder {
             jid: self.jid.clone(),
             authenticator: self.authenticator,
             server: self.server,
+            resolver: self.resolver,
             direct_tls: self.direct_tls,
             websocket: self.websocket,
             tls,
