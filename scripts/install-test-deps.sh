@@ -5,6 +5,8 @@
 #   sasl2-bin libsasl2-modules   - Cyrus SASL reference server for the CRAM-MD5 / DIGEST-MD5 tests
 #   prosody-modules              - community modules: SASL2 (XEP-0388), Bind2 (XEP-0386) for the SASL2 tests
 #   dnsmasq-base                 - a real DNS server (the binary only, no service) for the SRV resolution tests
+#   postgresql                   - a PostgreSQL server on 127.0.0.1:5432 for the session-store tests (only when none
+#                                  answers there; see ensure_postgres below)
 #
 # Idempotent: installs only what is missing and runs `apt-get update` only when something must be installed.
 # The packaged Prosody service is never left running: the tests start their own servers on free loopback ports.
@@ -21,6 +23,50 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 1
     fi
 fi
+
+# PostgreSQL for the session-store tests and benchmark (tests/session_store.rs, benches/store.rs): a server on
+# 127.0.0.1:5432 that trusts TCP connections from 127.0.0.1 for the user postgres, with a database `test`. A server
+# that already answers there is left as it is. Otherwise Debian's `postgresql` is installed if missing, the line
+# `host all postgres 127.0.0.1/32 trust` put first in the cluster's pg_hba.conf, and the cluster started (without
+# systemd).
+ensure_postgres() {
+    if command -v pg_isready > /dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then
+        echo "install-test-deps: PostgreSQL answers on 127.0.0.1:5432"
+        return 0
+    fi
+    if [ "$(dpkg-query -W -f='${Status}' postgresql 2> /dev/null || true)" != "install ok installed" ]; then
+        echo "install-test-deps: installing postgresql"
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
+    fi
+    local version hba trust='host all postgres 127.0.0.1/32 trust'
+    version=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
+    hba=/etc/postgresql/$version/main/pg_hba.conf
+    if ! "${SUDO[@]}" grep -qxF "$trust" "$hba"; then
+        # The first matching line of pg_hba.conf wins: ours goes first.
+        { echo "$trust"; "${SUDO[@]}" cat "$hba"; } | "${SUDO[@]}" tee "$hba.moxl-new" > /dev/null
+        "${SUDO[@]}" chown --reference="$hba" "$hba.moxl-new"
+        "${SUDO[@]}" chmod --reference="$hba" "$hba.moxl-new"
+        "${SUDO[@]}" mv "$hba.moxl-new" "$hba"
+    fi
+    # Start the cluster; if apt already started it, reload it so that it reads the new pg_hba.conf.
+    if ! "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" main start 2> /dev/null; then
+        "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+    fi
+    for _ in $(seq 1 50); do
+        pg_isready -q -h 127.0.0.1 -p 5432 && break
+        sleep 0.2
+    done
+    if ! pg_isready -h 127.0.0.1 -p 5432; then
+        echo "install-test-deps: PostgreSQL $version did not come up on 127.0.0.1:5432" >&2
+        exit 1
+    fi
+    if [ "$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'")" != 1 ]; then
+        psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
+    fi
+    echo "install-test-deps: PostgreSQL $version running on 127.0.0.1:5432"
+}
+ensure_postgres
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
