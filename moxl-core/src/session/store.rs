@@ -396,18 +396,21 @@ impl SessionStore {
                     ttl_ms,
                 });
             }
-            // Held by someone else: say by whom (if it was released meanwhile, try again).
+            // Held by someone else: say by whom.
             let holder: Option<(String, i64)> = on_pool!(&self.pool, |p, sql| sqlx::query_as(sql::HOLDER)
                 .bind(&key)
                 .fetch_optional(p)
                 .await
                 .map_err(store_err(&what))?);
+            // (If it expired in the meantime, or was released, try again.)
             if let Some((holder, remaining_ms)) = holder {
-                let remaining = Duration::from_millis(u64::try_from(remaining_ms).unwrap_or(0));
-                return Err(LeaseError::Held { account: key, owner: holder, remaining }.into());
+                if let Ok(remaining_ms @ 1..) = u64::try_from(remaining_ms) {
+                    let remaining = Duration::from_millis(remaining_ms);
+                    return Err(LeaseError::Held { account: key, owner: holder, remaining }.into());
+                }
             }
         }
-        Err(Error::Store(format!("{what}: the lease changed hands three times in a row; try again")))
+        Err(Error::Store(format!("{what}: the lease changed hands three times during the call; try again")))
     }
 }
 
