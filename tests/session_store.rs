@@ -10,9 +10,7 @@
 // Test and bench code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,7 +21,7 @@ use moxl::session::{
     UnackedStanza,
 };
 use moxl::xec::{ActionStore, Dispatched, StoredAction};
-use sqlx::Connection;
+use moxl_test_support::{PostgresDb, TempDir};
 
 // ---- an Action, to be revived by a later run ------------------------------------------------------------------
 
@@ -50,29 +48,6 @@ impl Fetch {
 
 // ---- databases --------------------------------------------------------------------------------------------
 
-fn unique(prefix: &str) -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos());
-    format!("{prefix}_{}_{:012x}", std::process::id(), hasher.finish() & 0xffff_ffff_ffff)
-}
-
-/// A temp dir removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let path = std::env::temp_dir().join(unique("moxl-session-store"));
-        std::fs::create_dir(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A database that two "processes" (two stores, two pools) can open.
 trait TestDb {
     /// The URL to open it with.
@@ -88,8 +63,8 @@ struct SqliteDb {
 }
 
 fn sqlite_db() -> SqliteDb {
-    let dir = TempDir::new();
-    let path = dir.0.join("sessions.db");
+    let dir = TempDir::new("moxl-session-store").unwrap();
+    let path = dir.path().join("sessions.db");
     SqliteDb { _dir: dir, path }
 }
 
@@ -105,63 +80,23 @@ impl TestDb for SqliteDb {
     }
 }
 
-/// A fresh PostgreSQL database, dropped (with its connections) when this is dropped, even after a failure.
-struct PgDb {
-    admin: String,
-    name: String,
+/// A fresh PostgreSQL database of the test support (dropped with its connections, even after a failure).
+fn pg_db() -> PostgresDb {
+    PostgresDb::create().expect(
+        "PostgreSQL on 127.0.0.1:5432: the session-store tests need it (bash scripts/install-test-deps.sh, or \
+         MOXL_TEST_POSTGRES_URL)",
+    )
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("MOXL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-async fn pg_db() -> PgDb {
-    let admin = pg_admin_url();
-    let mut conn = match tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(&admin)).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => panic!(
-            "PostgreSQL at {admin} is unreachable ({e}). The session-store tests need it: run \
-             scripts/install-test-deps.sh, or point MOXL_TEST_POSTGRES_URL at a server where this user may create \
-             databases."
-        ),
-        Err(_) => panic!("PostgreSQL at {admin} did not answer within 10 s (the session-store tests need it)"),
-    };
-    let name = unique("moxl_test");
-    // An identifier cannot be a bound parameter; the name is ours (letters, digits, underscores).
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    PgDb { admin, name }
-}
-
-impl TestDb for PgDb {
+impl TestDb for PostgresDb {
     fn url(&self) -> String {
-        let (base, _) = self.admin.rsplit_once('/').unwrap();
-        format!("{base}/{}", self.name)
+        PostgresDb::url(self)
     }
 
     async fn exec(&self, sql: &'static str, value: &str) {
         let pool = sqlx::PgPool::connect(&self.url()).await.unwrap();
         sqlx::query(sql).bind(value).execute(&pool).await.unwrap();
         pool.close().await;
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        // Drop runs inside the test's runtime: do the async work on a thread of its own.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&admin).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await?;
-                conn.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop the test database {}: {dropped:?}", self.name);
-        }
     }
 }
 
@@ -634,40 +569,40 @@ async fn sqlite_file_is_private_and_in_wal_mode() {
 
 #[tokio::test]
 async fn postgres_every_field_round_trips() {
-    every_field_round_trips(&pg_db().await).await;
+    every_field_round_trips(&pg_db()).await;
 }
 
 #[tokio::test]
 async fn postgres_sm_counters_and_unacked_queue() {
-    sm_counters_and_unacked_queue(&pg_db().await).await;
+    sm_counters_and_unacked_queue(&pg_db()).await;
 }
 
 #[tokio::test]
 async fn postgres_actions_are_saved_and_revived() {
-    actions_are_saved_and_revived(&pg_db().await).await;
+    actions_are_saved_and_revived(&pg_db()).await;
 }
 
 #[tokio::test]
 async fn postgres_leases_are_exclusive() {
-    leases_are_exclusive(&pg_db().await).await;
+    leases_are_exclusive(&pg_db()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_one_winner_in_a_race() {
-    one_winner_in_a_race(&pg_db().await).await;
+    one_winner_in_a_race(&pg_db()).await;
 }
 
 #[tokio::test]
 async fn postgres_corrupt_rows_are_clear_errors() {
-    corrupt_rows_are_clear_errors(&pg_db().await).await;
+    corrupt_rows_are_clear_errors(&pg_db()).await;
 }
 
 #[tokio::test]
 async fn postgres_migrations_are_idempotent() {
-    let db = pg_db().await;
+    let db = pg_db();
     migrations_are_idempotent(&db).await;
     // Two processes opening a fresh database at once both succeed (sqlx's advisory lock).
-    let fresh = pg_db().await;
+    let fresh = pg_db();
     let url = fresh.url();
     let (x, y) = tokio::join!(SessionStore::open(&url), SessionStore::open(&url));
     x.unwrap();

@@ -36,6 +36,7 @@ mod config;
 mod dnsmasq;
 mod error;
 mod ports;
+mod postgres;
 mod prosody;
 mod proxy;
 mod sasl2;
@@ -43,5 +44,7 @@ mod tempdir;
 
 pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use error::TestSupportError;
+pub use postgres::PostgresDb;
 pub use prosody::{Prosody, ProsodyBuilder};
 pub use proxy::CutProxy;
+pub use tempdir::TempDir;

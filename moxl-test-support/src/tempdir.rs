@@ -10,13 +10,19 @@ use crate::TestSupportError;
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh directory under the system temp dir (`TMPDIR`), removed with its contents on drop.
+///
+/// ```
+/// let dir = moxl_test_support::TempDir::new("moxl-doc").unwrap();
+/// assert!(dir.path().is_dir());
+/// ```
 #[derive(Debug)]
-pub(crate) struct TempDir {
+pub struct TempDir {
     path: PathBuf,
 }
 
 impl TempDir {
-    pub(crate) fn new(prefix: &str) -> Result<Self, TestSupportError> {
+    /// Creates `TMPDIR/<prefix>-<pid>-<unique>`.
+    pub fn new(prefix: &str) -> Result<Self, TestSupportError> {
         let base = std::env::temp_dir();
         let mut last_err = None;
         for _ in 0..16 {
@@ -39,7 +45,8 @@ impl TempDir {
         ))
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 }

@@ -23,9 +23,11 @@
 //! [`Packet::REESTABLISHED`]: crate::xec::Packet::REESTABLISHED
 
 mod connect;
+mod persist;
 mod presence;
 pub(crate) mod reconnect;
 mod run;
+mod stored;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -133,6 +135,7 @@ pub struct ClientBuilder {
     keepalive: Option<Duration>,
     ping: Option<(Duration, Duration)>,
     reconnect: Option<Reconnect>,
+    store: stored::StoreConfig,
     xec: XecBuilder,
 }
 
@@ -163,6 +166,7 @@ impl ClientBuilder {
             keepalive: Some(DEFAULT_KEEPALIVE),
             ping: Some(DEFAULT_PING),
             reconnect: Some(Reconnect::default()),
+            store: stored::StoreConfig::default(),
             xec: Xec::builder(),
         }
     }
@@ -266,6 +270,28 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the session in `store` (see [`crate::session`]): the bound JID, stream management's id, counters
+    /// and unacknowledged stanzas, and the pending Actions, written through as they change. `connect` takes the
+    /// session's lease as `owner` (failing with [`Error::Lease`](crate::Error::Lease) while another owner
+    /// holds it; the same owner, e.g. a restarted process, takes it back at once), revives the stored Actions,
+    /// and resumes the stored stream-management session if the server still has it: a reply to a request made
+    /// by an earlier run reaches that Action's `handle`, with its fields restored. [`Client::close`] ends the
+    /// stored session and gives the lease back; dropping the client (or the process dying) keeps it for the
+    /// next run.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub fn session_store(mut self, store: crate::session::SessionStore, owner: impl Into<String>) -> Self {
+        self.store.store = Some((store, owner.into()));
+        self
+    }
+
+    /// How long the session's lease lives without renewal (default 30 s; renewed every third of it). After a
+    /// crash, another owner can take the session over once it expires.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.store.ttl = ttl;
+        self
+    }
+
     /// Configures the session's event controller (timeouts, extensions for handlers).
     pub fn xec(mut self, xec: XecBuilder) -> Self {
         self.xec = xec;
@@ -297,22 +323,28 @@ impl ClientBuilder {
             register: self.password,
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
-        let connected = connect_once(&settings, None, self.register, &state_tx).await?;
-        tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
-            login = ?connected.info.login, "online");
         let dead = Arc::new(watch::Sender::new(0u64));
         let xec = Arc::new(self.xec.account(self.jid.to_bare()).extension(DeadConnection(Arc::clone(&dead))).build()?);
+        // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
+        // its stream-management session.
+        let stored = stored::open(self.store, &self.jid, &xec).await?;
+        let connected = connect_once(&settings, stored.resume.clone(), self.register, &state_tx).await?;
+        tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
+            login = ?connected.info.login, resumption = ?connected.resumption, "online");
         let (closing, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             xec: Arc::clone(&xec),
-            sm: Mutex::new(None),
+            sm: Mutex::new(stored.sm),
             presence: Mutex::default(),
             dead,
             closing,
             span,
+            persist: stored.persist,
         });
         let info = connected.info.clone();
         let jid = Arc::new(Mutex::new(connected.jid.clone()));
+        let first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, true);
+        reconnect::record_start(&shared, &settings, &connected).await?;
         let state_tx = Arc::new(state_tx);
         let timers = tokio::spawn({
             let xec = Arc::clone(&xec);
@@ -326,6 +358,8 @@ impl ClientBuilder {
             timing: Timing { keepalive: self.keepalive, ping: self.ping },
             reconnect: self.reconnect,
             first: connected,
+            first_resend,
+            lease_ttl: stored.lease_ttl,
         }));
         Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info })
     }

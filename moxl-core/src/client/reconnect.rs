@@ -9,7 +9,8 @@ use tokio::sync::watch;
 use tokio::time::Duration;
 
 use super::connect::{connect_once, Connected, Settings};
-use super::run::{self, Ended, Shared, SmSession, Timing};
+use super::persist::Started;
+use super::run::{self, Ended, Shared, SmSession, Task, Timing};
 use super::ConnectionState;
 use crate::stream::{is_counted, ResumeFrom, Resumption, StreamManagement};
 use crate::xec::Packet;
@@ -66,20 +67,29 @@ pub(super) struct Supervisor {
     pub(super) timing: Timing,
     pub(super) reconnect: Option<Reconnect>,
     pub(super) first: Connected,
+    /// What to send first on it ([`start_session`] was run by `connect`).
+    pub(super) first_resend: Vec<Element>,
+    /// How long the session's lease lives unless renewed (when it is stored).
+    pub(super) lease_ttl: Duration,
 }
 
 /// Runs connections until the session ends for good.
 pub(super) async fn supervise(s: Supervisor) {
-    let Supervisor { shared, settings, state, jid, timing, reconnect, first } = s;
+    let Supervisor { shared, settings, state, jid, timing, reconnect, first, first_resend, lease_ttl } = s;
     let domain = settings.jid.domain().to_string();
+    let mut renewal = shared.persist.renewal(lease_ttl).map(Task);
     let mut connected = first;
-    let mut initial = true;
+    let mut resend = first_resend;
     loop {
-        let resend = start_session(&shared, &connected, &state, &jid, initial);
-        initial = false;
-        let ended = run::run(&shared, connected.wire, connected.parser, resend, timing, domain.clone()).await;
+        let ended = tokio::select! {
+            ended = run::run(&shared, connected.wire, connected.parser, std::mem::take(&mut resend), timing, domain.clone()) => ended,
+            lost = lease_lost(&mut renewal) => Ended::Fatal(lost),
+        };
         let reason = match ended {
             Ended::Closed => {
+                // Stop renewing first, so that the lease can be given back.
+                drop(renewal.take());
+                shared.persist.closed().await;
                 state.send_replace(ConnectionState::Disconnected("closed by the client".into()));
                 return;
             }
@@ -96,11 +106,56 @@ pub(super) async fn supervise(s: Supervisor) {
             return;
         };
         shared.xec.deliver(Packet::new(Packet::DISCONNECTED, None, Some(reason.clone())));
-        connected = match reconnect_loop(&shared, &settings, &state, &jid, policy, reason).await {
+        let reconnected = tokio::select! {
+            c = reconnect_loop(&shared, &settings, &state, &jid, policy, reason) => c,
+            lost = lease_lost(&mut renewal) => {
+                state.send_replace(ConnectionState::Disconnected(lost));
+                None
+            }
+        };
+        connected = match reconnected {
             Some(c) => c,
             None => return,
         };
+        resend = start_session(&shared, &connected, &state, &jid, false);
+        if let Err(e) = record_start(&shared, &settings, &connected).await {
+            state.send_replace(ConnectionState::Disconnected(e.to_string()));
+            return;
+        }
     }
+}
+
+/// Waits until the renewal task says the lease is lost (forever without a store).
+async fn lease_lost(renewal: &mut Option<Task<String>>) -> String {
+    match renewal.as_mut() {
+        Some(task) => match (&mut task.0).await {
+            Ok(reason) => format!("the session lease was lost: {reason}"),
+            Err(e) => format!("the session lease task failed: {e}"),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes what the new connection changed to the store: the bound JID, the endpoint, a new stream-management
+/// session (the old one's queue is gone) or, after a resumption, what the server acknowledged.
+pub(super) async fn record_start(shared: &Shared, settings: &Settings, connected: &Connected) -> crate::Result<()> {
+    if let Resumption::Resumed { h } = connected.resumption {
+        shared.persist.acked(h).await?;
+    }
+    let new_sm = match connected.resumption {
+        Resumption::Resumed { .. } => None,
+        _ => Some(connected.sm.as_ref().and_then(|e| Some((e.id.clone()?, e.location.clone())))),
+    };
+    shared
+        .persist
+        .started(Started {
+            jid: &connected.jid,
+            endpoint: connected.info.endpoint.as_ref(),
+            transport: connected.info.transport,
+            websocket: settings.websocket.as_deref(),
+            new_sm,
+        })
+        .await
 }
 
 /// Tries until connected, closed, or refused for good.
@@ -151,7 +206,7 @@ async fn reconnect_loop(
 
 /// Takes a negotiated connection into use: updates stream management, the state and the JID, and returns what
 /// to send first.
-fn start_session(
+pub(super) fn start_session(
     shared: &Shared,
     connected: &Connected,
     state: &watch::Sender<ConnectionState>,
@@ -184,14 +239,14 @@ fn start_session(
             if let (Some(old), Resumption::Failed { h: Some(h) }) = (old.as_mut(), connected.resumption) {
                 let _ = old.state.acked(h);
             }
-            let mut resend: Vec<Element> = Vec::new();
+            let mut resend: Vec<Element> = shared.presence.lock().unwrap_or_else(PoisonError::into_inner).replay();
+            if let Some(mut old) = old {
+                // Also what an earlier run of the process had not seen acknowledged (from the store).
+                resend.extend(
+                    old.state.take_unacked().into_iter().filter(|s| is_counted(s) && !s.is("presence", ns::CLIENT)),
+                );
+            }
             if !initial {
-                resend.extend(shared.presence.lock().unwrap_or_else(PoisonError::into_inner).replay());
-                if let Some(mut old) = old {
-                    resend.extend(
-                        old.state.take_unacked().into_iter().filter(|s| is_counted(s) && !s.is("presence", ns::CLIENT)),
-                    );
-                }
                 tracing::info!(parent: &shared.span, jid = %new_jid, "a new session replaces the lost one");
             }
             let event = (!initial).then(|| (ConnectionState::Reestablished(new_jid.clone()), Packet::REESTABLISHED));

@@ -7,6 +7,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Duration;
 
+use super::persist::Persist;
 use super::presence::PresenceMemory;
 use super::{ServerPing, READ_BUFFER};
 use crate::stanza::StreamCondition;
@@ -33,6 +34,8 @@ pub(super) struct Shared {
     /// Set by [`Client::close`](super::Client::close).
     pub(super) closing: watch::Sender<bool>,
     pub(super) span: tracing::Span,
+    /// The session store, if any.
+    pub(super) persist: Persist,
 }
 
 impl Shared {
@@ -61,6 +64,10 @@ pub(super) enum Ended {
 enum Control {
     /// A nonza (`<a/>`).
     Raw(String),
+    /// Stanzas were handled: write the counters and the Action changes to the store.
+    Flush,
+    /// The server acknowledged up to `h`: forget those in the store.
+    Acked(u32),
     /// A stream error; the writer sends it and closes.
     Fatal(String),
 }
@@ -162,8 +169,10 @@ async fn read_loop(
     };
     // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads.
     let mut buf = vec![0u8; READ_BUFFER];
+    let stored = shared.persist.is_on();
     loop {
         // What is buffered first: negotiation may have left stanzas behind (a resumed session's backlog).
+        let mut handled = false;
         loop {
             match parser.next_event() {
                 Ok(Some(StreamEvent::Element(e))) => {
@@ -185,12 +194,16 @@ async fn read_loop(
                         }
                     }
                     shared.xec.dispatch(e).await;
+                    handled = true;
                 }
                 Ok(Some(StreamEvent::End)) => return Ended::Lost("the server closed the stream".into()),
                 Ok(Some(StreamEvent::Header(_))) => {}
                 Ok(None) => break,
                 Err(e) => return fatal(&e),
             }
+        }
+        if stored && handled {
+            let _ = control.send(Control::Flush);
         }
         let received = tokio::select! {
             received = read.recv(&mut buf, &mut parser) => received,
@@ -217,7 +230,11 @@ fn on_sm(shared: &Shared, control: &mpsc::UnboundedSender<Control>, e: &Element)
         }
         "a" => {
             let h = h_of(e)?;
-            if let Err(error) = sm.state.acked(h) {
+            let acked = sm.state.acked(h);
+            if acked.is_ok() && shared.persist.is_on() {
+                let _ = control.send(Control::Acked(h));
+            }
+            if let Err(error) = acked {
                 // The counts disagree: the session cannot be trusted for resumption.
                 guard.take();
                 let text = error.to_string();
@@ -249,17 +266,26 @@ async fn write_loop(
         let mut stanzas = std::mem::take(&mut first);
         stanzas.extend(shared.xec.take_outgoing());
         if !stanzas.is_empty() {
+            let stored = shared.persist.is_on();
+            let mut queued = Vec::new();
             let request = {
                 let mut presence = shared.presence();
                 let mut sm = shared.sm();
                 for stanza in &stanzas {
                     presence.observe(stanza);
                     if let Some(sm) = sm.as_mut().filter(|_| is_counted(stanza)) {
-                        sm.state.sent(stanza.clone());
+                        let seq = sm.state.sent(stanza.clone());
+                        if stored {
+                            queued.push((seq, stanza.to_xml()));
+                        }
                     }
                 }
                 sm.as_mut().and_then(|sm| sm.state.request())
             };
+            // Stored before written: an Action before its request, a stanza before it can be lost.
+            if let Err(e) = store_before_send(&shared, &queued).await {
+                return Ended::Fatal(e.to_string());
+            }
             if let Err(e) = write.send_stanzas(stanzas, &mut text).await {
                 return Ended::Lost(e.to_string());
             }
@@ -286,6 +312,16 @@ async fn write_loop(
                         return Ended::Lost(e.to_string());
                     }
                 }
+                Some(Control::Flush) => {
+                    if let Err(e) = store_counters(&shared).await {
+                        return Ended::Fatal(e.to_string());
+                    }
+                }
+                Some(Control::Acked(h)) => {
+                    if let Err(e) = shared.persist.acked(h).await {
+                        return Ended::Fatal(e.to_string());
+                    }
+                }
                 Some(Control::Fatal(xml)) => {
                     let _ = write.send_raw(&xml).await;
                     write.close().await;
@@ -302,5 +338,19 @@ async fn write_loop(
                 }
             }
         }
+    }
+}
+
+async fn store_before_send(shared: &Shared, queued: &[(u32, String)]) -> crate::Result<()> {
+    shared.persist.actions(&shared.xec).await?;
+    shared.persist.unacked(queued).await
+}
+
+async fn store_counters(shared: &Shared) -> crate::Result<()> {
+    shared.persist.actions(&shared.xec).await?;
+    let counters = shared.sm().as_ref().map(|sm| (sm.state.inbound(), sm.state.sent_count()));
+    match counters {
+        Some((inbound, sent)) => shared.persist.counters(inbound, sent).await,
+        None => Ok(()),
     }
 }

@@ -99,12 +99,12 @@ impl StreamManagement {
         Self::default()
     }
 
-    /// Restores the state of an earlier run: `inbound` stanzas handled, and the stanzas sent but not known to be
-    /// acknowledged, with their sequence numbers (the `h` that acknowledges each), oldest first.
-    pub fn restore(inbound: u32, unacked: impl IntoIterator<Item = (u32, Element)>) -> Self {
+    /// Restores the state of an earlier run: `inbound` stanzas handled, `sent` stanzas sent, and those not known
+    /// to be acknowledged with their sequence numbers (the `h` that acknowledges each), oldest first.
+    pub fn restore(inbound: u32, sent: u32, unacked: impl IntoIterator<Item = (u32, Element)>) -> Self {
         let unacked: VecDeque<_> = unacked.into_iter().collect();
-        let sent = unacked.back().map(|(seq, _)| *seq).unwrap_or(0);
-        let acked = unacked.front().map(|(seq, _)| seq.wrapping_sub(1)).unwrap_or(sent);
+        let sent = unacked.back().map_or(sent, |(seq, _)| *seq);
+        let acked = unacked.front().map_or(sent, |(seq, _)| seq.wrapping_sub(1));
         StreamManagement { inbound, sent, acked, unacked, requested: false }
     }
 
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn counters_wrap_at_two_to_the_32() {
         // XEP-0198 §4: h wraps around.
-        let mut sm = StreamManagement::restore(u32::MAX, [(u32::MAX - 1, msg(1)), (u32::MAX, msg(2))]);
+        let mut sm = StreamManagement::restore(u32::MAX, u32::MAX, [(u32::MAX - 1, msg(1)), (u32::MAX, msg(2))]);
         sm.received();
         assert_eq!(sm.inbound(), 0);
         assert_eq!(sm.sent(msg(3)), 0);
@@ -225,6 +225,13 @@ mod tests {
             sm.sent(m);
         }
         assert_eq!(sm.unacked().map(|(s, _)| *s).collect::<Vec<_>>(), [2, 3, 4]);
+    }
+
+    #[test]
+    fn a_restored_session_with_nothing_unacked_keeps_its_count() {
+        let mut sm = StreamManagement::restore(3, 57, []);
+        assert_eq!(sm.acked(57), Ok(0));
+        assert_eq!(sm.sent(msg(1)), 58);
     }
 
     #[test]

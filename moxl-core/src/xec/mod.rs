@@ -38,6 +38,7 @@ pub use payload::Payload;
 pub use registry::Registry;
 #[doc(hidden)]
 pub use registry::{ActionRegistration, FeatureRegistration, PayloadFn, PayloadRegistration, ReviveFn};
+pub(crate) use store::ActionChange;
 pub use store::{ActionStore, MemoryActionStore, StoredAction};
 
 use std::any::Any;
@@ -371,9 +372,43 @@ impl Xec {
         let to = stored.to.as_deref().map(Jid::new).transpose()?;
         let left = stored.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
         let entry = Entry { action, to, deadline: Instant::now() + left, prefix: &ty.prefix };
-        self.shared.pending().insert(stored.id.clone(), entry);
+        self.shared.pending().insert_restored(stored.id.clone(), entry);
         self.shared.timer.notify_one();
         Ok(())
+    }
+
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    /// Journals Action changes from now on, for [`take_action_changes`](Self::take_action_changes).
+    pub(crate) fn journal_actions(&self) {
+        self.shared.pending().start_journal();
+    }
+
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    /// The Actions started, answered or timed out since the last call, as store operations, oldest first. An
+    /// Action started and finished in between gives only its removal.
+    pub(crate) fn take_action_changes(&self) -> Result<Vec<ActionChange>> {
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let mut pending = self.shared.pending();
+        let changes = pending.take_changes();
+        let mut out = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                pending::Change::Saved(id) => {
+                    if let Some(entry) = pending.get(&id) {
+                        out.push(ActionChange::Save(StoredAction {
+                            type_name: entry.action.type_name().to_owned(),
+                            state: entry.action.state()?,
+                            to: entry.to.as_ref().map(|j| j.to_string()),
+                            deadline: wall + entry.deadline.saturating_duration_since(now),
+                            id,
+                        }));
+                    }
+                }
+                pending::Change::Removed(id) => out.push(ActionChange::Remove(id)),
+            }
+        }
+        Ok(out)
     }
 
     /// Saves every pending Action to a store.

@@ -33,20 +33,57 @@ pub(crate) enum Taken {
     No,
 }
 
+/// A change to the pending set, for a store that is written through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// An Action was started: save it.
+    Saved(String),
+    /// An Action got its reply or timed out: forget it.
+    Removed(String),
+}
+
 /// FxHash: the keys are ids we generated (random); a peer only looks them up, it never inserts.
 #[derive(Default)]
 pub(crate) struct Pending {
     by_id: FxHashMap<String, Entry>,
     deadlines: BTreeSet<(Instant, String)>,
     tombstones: FxHashMap<String, (Option<Jid>, Instant)>,
+    /// The changes not yet written to the store; `None` when nothing is stored.
+    journal: Option<Vec<Change>>,
 }
 
 impl Pending {
+    /// Records changes from now on (see [`take_changes`](Self::take_changes)).
+    pub(crate) fn start_journal(&mut self) {
+        self.journal.get_or_insert_with(Vec::new);
+    }
+
+    /// The changes since the last call, oldest first.
+    pub(crate) fn take_changes(&mut self) -> Vec<Change> {
+        self.journal.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn note(&mut self, change: Change) {
+        if let Some(journal) = self.journal.as_mut() {
+            journal.push(change);
+        }
+    }
+
     pub(crate) fn insert(&mut self, id: String, entry: Entry) {
+        self.note(Change::Saved(id.clone()));
+        self.insert_restored(id, entry);
+    }
+
+    /// Inserts an Action revived from the store (nothing to journal).
+    pub(crate) fn insert_restored(&mut self, id: String, entry: Entry) {
         self.deadlines.insert((entry.deadline, id.clone()));
         if let Some(old) = self.by_id.insert(id.clone(), entry) {
             self.deadlines.remove(&(old.deadline, id));
         }
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -90,6 +127,7 @@ impl Pending {
             return match self.by_id.remove_entry(id) {
                 Some((id, entry)) => {
                     self.deadlines.remove(&(entry.deadline, id.clone()));
+                    self.note(Change::Removed(id.clone()));
                     Taken::Reply(id, entry)
                 }
                 None => Taken::No,
@@ -114,6 +152,7 @@ impl Pending {
             }
             let Some((_, id)) = self.deadlines.pop_first() else { break };
             if let Some(entry) = self.by_id.remove(&id) {
+                self.note(Change::Removed(id.clone()));
                 if self.tombstones.len() < MAX_TOMBSTONES {
                     self.tombstones.insert(id.clone(), (entry.to.clone(), now + TOMBSTONE_TTL));
                 }

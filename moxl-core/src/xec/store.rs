@@ -32,6 +32,15 @@ pub struct StoredAction {
     pub deadline: SystemTime,
 }
 
+/// A store operation for one Action (see `Xec::take_action_changes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ActionChange {
+    /// Save (or replace) it.
+    Save(StoredAction),
+    /// Forget it.
+    Remove(String),
+}
+
 /// Where pending Actions are kept between runs. The in-memory [`MemoryActionStore`] is for tests and for
 /// applications that do not need to survive a restart; database stores implement the same trait.
 pub trait ActionStore: Send + Sync {

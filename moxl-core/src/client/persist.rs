@@ -1,0 +1,181 @@
+//! Writing the session through to its store, when the client has one ([`ClientBuilder::session_store`]).
+//!
+//! Every write happens on the connection's writer task, in the order that keeps promises: an Action is saved and
+//! a stanza is queued as unacknowledged *before* it is written to the socket; an acknowledgement from the server
+//! removes what it covers; the inbound count is written after the stanzas it counts were handled (so a crash in
+//! between redelivers them: at least once, never lost).
+//!
+//! [`ClientBuilder::session_store`]: super::ClientBuilder::session_store
+
+use jid::FullJid;
+
+use crate::transport::Endpoint;
+use crate::xec::Xec;
+use crate::Result;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod imp {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::session::{Lease, ServerEndpoint, SmState, TransportKind};
+    use crate::xec::{ActionChange, ActionStore};
+    use crate::Error;
+
+    /// The lease of the session, if it is stored (taken out when the session is closed).
+    #[derive(Default)]
+    pub(in crate::client) struct Persist(std::sync::Mutex<Option<Arc<Lease>>>);
+
+    /// Lease lost: fatal. Anything else: a warning (the session goes on in memory).
+    fn check(result: Result<()>) -> Result<()> {
+        match result {
+            Err(e @ Error::Lease(_)) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "the session store failed; going on in memory");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    impl Persist {
+        pub(in crate::client) fn new(lease: Option<Lease>) -> Self {
+            Persist(std::sync::Mutex::new(lease.map(Arc::new)))
+        }
+
+        fn lease(&self) -> Option<Arc<Lease>> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        }
+
+        pub(in crate::client) fn is_on(&self) -> bool {
+            self.lease().is_some()
+        }
+
+        /// Saves and forgets Actions as they started and finished.
+        pub(in crate::client) async fn actions(&self, xec: &Xec) -> Result<()> {
+            let Some(lease) = self.lease() else { return Ok(()) };
+            for change in xec.take_action_changes()? {
+                check(match change {
+                    ActionChange::Save(action) => lease.save(&action).await,
+                    ActionChange::Remove(id) => lease.remove(&id).await,
+                })?;
+            }
+            Ok(())
+        }
+
+        pub(in crate::client) async fn unacked(&self, stanzas: &[(u32, String)]) -> Result<()> {
+            let Some(lease) = self.lease() else { return Ok(()) };
+            for (seq, xml) in stanzas {
+                check(lease.push_unacked(u64::from(*seq), xml).await)?;
+            }
+            Ok(())
+        }
+
+        pub(in crate::client) async fn acked(&self, h: u32) -> Result<()> {
+            let Some(lease) = self.lease() else { return Ok(()) };
+            check(lease.ack(u64::from(h)).await.map(|_| ()))
+        }
+
+        pub(in crate::client) async fn counters(&self, inbound: u32, sent: u32) -> Result<()> {
+            let Some(lease) = self.lease() else { return Ok(()) };
+            check(lease.update_sm(u64::from(inbound), u64::from(sent)).await)
+        }
+
+        /// A connection is in use: its JID and endpoint, and for a new stream-management session its id (the
+        /// old session's queue and counters are gone).
+        pub(in crate::client) async fn started(&self, start: Started<'_>) -> Result<()> {
+            let Some(lease) = self.lease() else { return Ok(()) };
+            check(lease.set_bound(Some(start.jid)).await)?;
+            if let Some(e) = start.endpoint {
+                let kind = match (start.websocket, start.transport) {
+                    (Some(url), _) => TransportKind::WebSocket { url: url.to_owned() },
+                    (None, "direct-tls") => TransportKind::DirectTls,
+                    (None, _) => TransportKind::StartTls,
+                };
+                check(lease.set_server(Some(&ServerEndpoint::new(e.host.clone(), e.port, kind))).await)?;
+            }
+            if let Some(sm) = start.new_sm {
+                let state = sm.map(|(id, location)| SmState::new(id, location));
+                check(lease.set_sm(state.as_ref()).await)?;
+                check(lease.clear_unacked().await.map(|_| ()))?;
+            }
+            Ok(())
+        }
+
+        /// Renews the lease every third of its time to live; ends (with the reason) when it is lost.
+        pub(in crate::client) fn renewal(&self, ttl: std::time::Duration) -> Option<tokio::task::JoinHandle<String>> {
+            let lease = self.lease()?;
+            Some(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(ttl / 3).await;
+                    match lease.renew().await {
+                        Ok(()) => {}
+                        Err(Error::Lease(e)) => return format!("{e}"),
+                        Err(e) => tracing::warn!(error = %e, "cannot renew the session lease"),
+                    }
+                }
+            }))
+        }
+
+        /// The session was closed on purpose: nothing is left to resume; the lease is given back (if nothing
+        /// else holds it; else it expires).
+        pub(in crate::client) async fn closed(&self) {
+            let taken = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            let Some(lease) = taken else { return };
+            let _ = check(lease.set_sm(None).await);
+            let _ = check(lease.clear_unacked().await.map(|_| ()));
+            if let Ok(lease) = Arc::try_unwrap(lease) {
+                if let Err(e) = lease.release().await {
+                    tracing::debug!(error = %e, "cannot release the session lease");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+mod imp {
+    use super::*;
+
+    /// Without a store backend compiled in, nothing is written.
+    #[derive(Default)]
+    pub(in crate::client) struct Persist;
+
+    impl Persist {
+        pub(in crate::client) fn is_on(&self) -> bool {
+            false
+        }
+        pub(in crate::client) async fn actions(&self, _xec: &Xec) -> Result<()> {
+            Ok(())
+        }
+        pub(in crate::client) async fn unacked(&self, _stanzas: &[(u32, String)]) -> Result<()> {
+            Ok(())
+        }
+        pub(in crate::client) async fn acked(&self, _h: u32) -> Result<()> {
+            Ok(())
+        }
+        pub(in crate::client) async fn counters(&self, _inbound: u32, _sent: u32) -> Result<()> {
+            Ok(())
+        }
+        pub(in crate::client) async fn started(&self, _start: Started<'_>) -> Result<()> {
+            Ok(())
+        }
+        pub(in crate::client) fn renewal(&self, _ttl: std::time::Duration) -> Option<tokio::task::JoinHandle<String>> {
+            None
+        }
+        pub(in crate::client) async fn closed(&self) {}
+    }
+}
+
+pub(super) use imp::Persist;
+
+/// What [`Persist::started`] records.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(super) struct Started<'a> {
+    pub(super) jid: &'a FullJid,
+    pub(super) endpoint: Option<&'a Endpoint>,
+    pub(super) transport: &'a str,
+    pub(super) websocket: Option<&'a str>,
+    /// `Some` for a new stream-management session (`Some(None)`: none at all), with its id and location.
+    pub(super) new_sm: Option<Option<(String, Option<String>)>>,
+}

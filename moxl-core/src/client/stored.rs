@@ -1,0 +1,77 @@
+//! Opening a stored session at connect: the lease, the Actions, and what resuming needs.
+
+use std::sync::Arc;
+
+use jid::BareJid;
+use tokio::time::Duration;
+
+use super::persist::Persist;
+use super::run::SmSession;
+use crate::stream::ResumeFrom;
+use crate::xec::Xec;
+use crate::Result;
+
+/// The default time to live of a session lease.
+const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+
+/// Where the session is stored, if anywhere.
+pub(super) struct StoreConfig {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(super) store: Option<(crate::session::SessionStore, String)>,
+    pub(super) ttl: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            store: None,
+            ttl: DEFAULT_LEASE_TTL,
+        }
+    }
+}
+
+/// What a stored session gives the new run.
+pub(super) struct Opened {
+    pub(super) persist: Persist,
+    pub(super) resume: Option<ResumeFrom>,
+    pub(super) sm: Option<SmSession>,
+    pub(super) lease_ttl: Duration,
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>) -> Result<Opened> {
+    use crate::stream::StreamManagement;
+    use crate::xml::Element;
+
+    let Some((store, owner)) = config.store else {
+        return Ok(Opened { persist: Persist::default(), resume: None, sm: None, lease_ttl: config.ttl });
+    };
+    let lease = store.acquire(account, &owner, config.ttl).await?;
+    let record = lease.load().await?;
+    let revived = xec.restore_from(&lease).await?;
+    xec.journal_actions();
+    let mut resume = None;
+    let mut sm = None;
+    if let (Some(state), Some(bound)) = (record.sm, record.bound) {
+        let counter = |n: u64| u32::try_from(n % (1 << 32)).unwrap_or_default();
+        let mut unacked = Vec::with_capacity(record.unacked.len());
+        for u in &record.unacked {
+            // A stored stanza that does not parse is reported, not silently dropped.
+            let stanza = Element::parse(&u.stanza).map_err(|e| {
+                crate::Error::Store(format!("session {account}: unacknowledged stanza {} does not parse: {e}", u.seq))
+            })?;
+            unacked.push((counter(u.seq), stanza));
+        }
+        let restored = StreamManagement::restore(counter(state.inbound), counter(state.outbound), unacked);
+        resume = Some(ResumeFrom::new(state.id.clone(), restored.inbound(), bound));
+        sm = Some(SmSession { state: restored, id: Some(state.id) });
+    }
+    tracing::info!(%account, revived, resumable = resume.is_some(), "session loaded from the store");
+    Ok(Opened { persist: Persist::new(Some(lease)), resume, sm, lease_ttl: config.ttl })
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec>) -> Result<Opened> {
+    Ok(Opened { persist: Persist::default(), resume: None, sm: None, lease_ttl: config.ttl })
+}

@@ -1,0 +1,176 @@
+//! Sessions that survive the process: the client keeps its session in a real store (an SQLite file; the
+//! PostgreSQL server on 127.0.0.1:5432), and a new client on the same store resumes it against the real Prosody
+//! of the test support.
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use moxl::client::{Client, ClientBuilder, ConnectionState};
+use moxl::jid::BareJid;
+use moxl::prelude::*;
+use moxl::session::{LeaseError, SessionStore, StoreOptions};
+use moxl::transport::TlsConfig;
+use moxl_test_support::{PostgresDb, Prosody, TempDir};
+
+fn server() -> Prosody {
+    Prosody::builder()
+        .account("juliet", "secret")
+        .account("romeo", "montague")
+        .start()
+        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
+}
+
+fn jid(p: &Prosody, user: &str) -> BareJid {
+    BareJid::new(&p.jid(user)).unwrap()
+}
+
+/// What the handlers of one run saw, in order.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, line: String) {
+        self.0.lock().unwrap().push(line);
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+fn builder(p: &Prosody, user: &str, password: &str, log: &Log) -> ClientBuilder {
+    Client::builder(jid(p, user), password)
+        .server("127.0.0.1", p.c2s_port())
+        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
+        .xec(moxl::xec::Xec::builder().extension(log.clone()))
+}
+
+/// A question to another client, answered whenever that client decides. Its fields are its state: they must
+/// come back in a later run.
+#[derive(Serialize, Deserialize)]
+struct Ask {
+    to: String,
+    note: String,
+}
+
+#[action(group = "persisttest")]
+impl Ask {
+    fn request(&self) -> ElementBuilder {
+        iq_get(Some(&self.to)).append(ElementBuilder::new("query", "urn:moxl:test:ask"))
+    }
+
+    async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> Result<()> {
+        if let Some(log) = ctx.get::<Log>() {
+            log.push(format!("answer for: {}", self.note));
+        }
+        Ok(())
+    }
+}
+
+/// The question arriving at the other client: kept for the test to answer later.
+#[payload(name = "query", ns = "urn:moxl:test:ask")]
+#[derive(Default)]
+struct Question;
+
+impl Payload for Question {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.pack(stanza.clone()).deliver(); // "question"
+        Ok(())
+    }
+}
+
+/// Every chat body, into the run's log.
+#[payload(name = "body", ns = "jabber:client")]
+#[derive(Default)]
+struct Body;
+
+impl Payload for Body {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        if let Some(log) = ctx.get::<Log>() {
+            log.push(format!("body: {}", element.text()));
+        }
+        Ok(())
+    }
+}
+
+async fn eventually(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within 5 s");
+}
+
+#[tokio::test]
+async fn a_reply_after_a_process_restart_reaches_the_revived_action() -> Result<()> {
+    let p = server();
+    let dir = TempDir::new("moxl-persist").unwrap();
+    let path = dir.path().join("sessions.db");
+    let romeo = builder(&p, "romeo", "montague", &Log::default()).connect().await?;
+    let mut questions = romeo.xec().subscribe("question");
+
+    // The first run asks, then dies (no goodbye: the server keeps the session for resumption).
+    let first_log = Log::default();
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let first = builder(&p, "juliet", "secret", &first_log).session_store(store, "host-1").connect().await?;
+    let juliet = first.jid();
+    first.xec().context().request(Ask { to: romeo.jid().to_string(), note: "the balcony, at nine".into() })?;
+    let question = tokio::time::timeout(Duration::from_secs(5), questions.recv()).await.expect("asked").expect("open");
+    let question = question.content::<Element>().unwrap().clone();
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Meanwhile, the answer and a message arrive at the server.
+    romeo.xec().context().send(iq_result(&question))?;
+    romeo.xec().context().send(message(&juliet.to_string(), "chat", Some("while you were away")))?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The second run: a new store handle on the same file, the same owner.
+    let second_log = Log::default();
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let second = builder(&p, "juliet", "secret", &second_log).session_store(store, "host-1").connect().await?;
+    assert_eq!(*second.state().borrow(), ConnectionState::Resumed(juliet.clone()));
+    assert_eq!(second.jid(), juliet, "the same session");
+    eventually("the answer and the message", || second_log.lines().len() >= 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // nothing more comes
+    let mut lines = second_log.lines();
+    lines.sort();
+    assert_eq!(lines, ["answer for: the balcony, at nine", "body: while you were away"]);
+    assert!(first_log.lines().is_empty());
+    assert_eq!(second.xec().pending(), 0, "the revived Action got its reply");
+
+    // Closing ends the stored session: a third run starts afresh (nothing to resume, nothing pending).
+    second.close().await;
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let record = store.load(&jid(&p, "juliet")).await?.expect("the record stays");
+    assert!(record.sm.is_none() && record.unacked.is_empty() && record.actions.is_empty(), "{record:?}");
+    let third = builder(&p, "juliet", "secret", &Log::default()).session_store(store, "host-1").connect().await?;
+    assert!(matches!(*third.state().borrow(), ConnectionState::Online(_)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_processes_on_one_postgresql_store_never_drive_the_same_session() -> Result<()> {
+    let p = server();
+    let db = PostgresDb::create().expect("PostgreSQL on 127.0.0.1:5432 (bash scripts/install-test-deps.sh)");
+    // Two processes: two stores, two connection pools.
+    let store_a = SessionStore::open(&db.url()).await?;
+    let store_b = SessionStore::open(&db.url()).await?;
+    let a = builder(&p, "juliet", "secret", &Log::default()).session_store(store_a, "process-a").connect().await?;
+    let refused =
+        builder(&p, "juliet", "secret", &Log::default()).session_store(store_b.clone(), "process-b").connect().await;
+    match refused {
+        Err(Error::Lease(LeaseError::Held { owner, .. })) => assert_eq!(owner, "process-a"),
+        other => panic!("a second process got the session: {:?}", other.map(|c| c.jid())),
+    }
+    // Once the first one closes, the second may take over.
+    a.close().await;
+    let b = builder(&p, "juliet", "secret", &Log::default()).session_store(store_b, "process-b").connect().await?;
+    assert!(matches!(*b.state().borrow(), ConnectionState::Online(_)));
+    Ok(())
+}
