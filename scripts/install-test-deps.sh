@@ -3,8 +3,9 @@
 #   prosody                      - the real XMPP server started by moxl-test-support
 #   lua-unbound                  - Prosody's recommended DNS library (without it every start prints a warning)
 #   sasl2-bin libsasl2-modules   - Cyrus SASL reference server for the CRAM-MD5 / DIGEST-MD5 tests
-#   prosody-modules              - community modules: SASL2 (XEP-0388), Bind2 (XEP-0386) for the SASL2 tests
+#   prosody-modules              - community modules: SASL2, Bind2, FAST (XEP-0388/0386/0484) for the SASL2 tests
 #   dnsmasq-base                 - a real DNS server (the binary only, no service) for the SRV resolution tests
+#   postgresql-client            - psql, with which the test support creates and drops throw-away databases
 #   postgresql                   - a PostgreSQL server on 127.0.0.1:5432 for the session-store tests (only when none
 #                                  answers there; see ensure_postgres below)
 #
@@ -12,7 +13,7 @@
 # The packaged Prosody service is never left running: the tests start their own servers on free loopback ports.
 set -euo pipefail
 
-PACKAGES=(prosody prosody-modules lua-unbound sasl2-bin libsasl2-modules dnsmasq-base)
+PACKAGES=(prosody prosody-modules lua-unbound sasl2-bin libsasl2-modules dnsmasq-base postgresql-client)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then

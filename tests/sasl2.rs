@@ -140,3 +140,60 @@ async fn stanzas_flow_on_the_unrestarted_stream_and_over_websocket() -> Result<(
     assert_eq!(got.content::<String>().map(String::as_str), Some("O Romeo, Romeo!"));
     Ok(())
 }
+
+#[tokio::test]
+async fn fast_tokens_log_in_without_the_password_and_a_refused_one_falls_back() -> Result<()> {
+    let p = server();
+    // Tokens belong to one client installation: its user agent id (XEP-0484 §5).
+    let id = "0d6f1b8e-5a3c-4e7d-9b21-8c4f2a6e1d37";
+    // The first login uses the password and asks for a token (XEP-0484 §3.2), bound to this TLS 1.3 channel.
+    let first = builder(&p, password(&p, "juliet", "secret"), "juliet").user_agent_id(id).connect().await?;
+    assert!(!first.info().fast);
+    let token = first.fast_token().expect("a FAST token was issued");
+    assert_eq!(token.mechanism, "HT-SHA-256-EXPR");
+    first.close().await;
+
+    // The next one logs in with the token: a wrong password proves it is not used.
+    let second = builder(&p, password(&p, "juliet", "not the password"), "juliet")
+        .user_agent_id(id)
+        .fast_token(token.clone())
+        .connect()
+        .await?;
+    assert!(second.info().fast, "logged in with the token");
+    assert_eq!(second.mechanism(), Some("HT-SHA-256-EXPR"));
+    assert!(second.bind2());
+    second.close().await;
+
+    // A token the server does not know is dropped, and the password used instead on the same stream.
+    let mut forged = token.clone();
+    forged.token = "secret-token:fast-forged".into();
+    let third =
+        builder(&p, password(&p, "juliet", "secret"), "juliet").user_agent_id(id).fast_token(forged).connect().await?;
+    assert!(!third.info().fast);
+    assert_eq!(third.mechanism(), Some("SCRAM-SHA-256-PLUS"));
+    assert_ne!(third.fast_token().map(|t| t.token), Some("secret-token:fast-forged".into()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stored_session_keeps_its_fast_token_for_the_next_run() -> Result<()> {
+    use moxl::session::{SessionStore, StoreOptions};
+    let p = server();
+    let dir = moxl_test_support::TempDir::new("moxl-fast").unwrap();
+    let path = dir.path().join("sessions.db");
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let first =
+        builder(&p, password(&p, "juliet", "secret"), "juliet").session_store(store, "host-1").connect().await?;
+    assert!(first.fast_token().is_some());
+    first.close().await;
+
+    // The next run (same store, same owner: the same user agent) logs in with the stored token.
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    assert!(store.load(&jid(&p, "juliet")).await?.and_then(|r| r.fast_token).is_some(), "the token is stored");
+    let second = builder(&p, password(&p, "juliet", "not the password"), "juliet")
+        .session_store(store, "host-1")
+        .connect()
+        .await?;
+    assert!(second.info().fast);
+    Ok(())
+}

@@ -143,7 +143,7 @@ impl ProsodyBuilder {
         self
     }
 
-    /// Offers SASL2 (XEP-0388) with Bind2 (XEP-0386) and inline stream management, from Debian's
+    /// Offers SASL2 (XEP-0388) with Bind2 (XEP-0386), inline stream management and FAST tokens (XEP-0484), from Debian's
     /// `prosody-modules` patched for Prosody 0.12 (see `sasl2.rs`); with it, `-PLUS` mechanisms with
     /// `tls-exporter` on TLS 1.3. The legacy SASL profile stays offered too. Off by default.
     pub fn sasl2(mut self, enabled: bool) -> Self {

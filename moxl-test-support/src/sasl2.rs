@@ -1,5 +1,5 @@
-//! SASL2 (XEP-0388) with Bind2 (XEP-0386) and inline stream management for Prosody 0.12, from Debian's
-//! `prosody-modules`.
+//! SASL2 (XEP-0388) with Bind2 (XEP-0386), inline stream management and FAST (XEP-0484) for Prosody 0.12, from
+//! Debian's `prosody-modules`.
 //!
 //! The packaged snapshot of `mod_sasl2` calls connection methods that exist only in Prosody trunk
 //! (`conn:ssl_info()`, `conn:ssl_peerfinished()`, `conn:ssl_exportkeyingmaterial()`) and breaks the stream on 0.12.
@@ -14,7 +14,27 @@ use std::path::Path;
 use crate::error::TestSupportError;
 
 /// The modules, in the order they must be enabled.
-pub(crate) const MODULES: [&str; 3] = ["sasl2", "sasl2_bind2", "sasl2_sm"];
+pub(crate) const MODULES: [&str; 4] = ["sasl2", "sasl2_bind2", "sasl2_sm", "sasl2_fast"];
+
+/// `mod_sasl2_fast` (XEP-0484) reads and replaces `session.sasl_handler`, which on 0.12 is mod_saslauth's (see
+/// [`SASL2_PATCHES`]): it must use SASL2's own handler, as the patched `mod_sasl2` does. And it reads a stream
+/// attribute that only trunk passes, and formats a fractional time that 0.12's `util.datetime` refuses (the
+/// crash that makes the packaged module unusable on 0.12).
+const FAST_PATCHES: [(&str, &str); 6] = [
+    // util.stanza has no get_child_attr in 0.12.
+    ("auth:get_child_attr(\"user-agent\", nil, \"id\")", "(auth:get_child(\"user-agent\") or { attr = {} }).attr.id"),
+    // 0.12's util.datetime needs an integer under Lua 5.4; token times are fractional.
+    ("expiry = dt.datetime(token_info.expires_at);", "expiry = dt.datetime(math.floor(token_info.expires_at));"),
+    // 0.12's stream-features event carries no `stream` (nor keeps the header's `from`); the handler does not
+    // need the username anyway.
+    (
+        "\t\tusername = jid.node(event.stream.from);\n\t\tif not username then return; end\n",
+        "\t\tusername = event.stream and jid.node(event.stream.from);\n",
+    ),
+    ("session.sasl_handler.profile.cb", "(session.sasl2_handler or session.sasl_handler).profile.cb"),
+    ("session.sasl_handler.userdata", "(session.sasl2_handler or session.sasl_handler).userdata"),
+    ("\t\t\tsession.sasl_handler = fast_sasl_handler;", "\t\t\tsession.sasl2_next = fast_sasl_handler;"),
+];
 
 /// A global module that registers the SCRAM `-PLUS` mechanisms again with `tls-exporter` among their channel
 /// bindings, as Prosody 13's `util.sasl.scram` does; the mechanism code is 0.12's own.
@@ -35,7 +55,16 @@ const SASL2_PATCHES: [(&str, &str); 6] = [
     ("\torigin.sasl_handler = sasl_handler;\n", "\torigin.sasl2_handler = sasl_handler;\n"),
     (
         "\tlocal sasl_handler = session.sasl_handler;\n\tif not sasl_handler then\n\t\tsasl_handler = usermanager_get_sasl_handler(host, session);\n\t\tsession.sasl_handler = sasl_handler;\n\tend\n\tlocal mechanism",
-        "\tlocal sasl_handler = session.sasl2_handler or usermanager_get_sasl_handler(host, session);\n\tsession.sasl2_handler = nil;\n\tsession.sasl_handler = sasl_handler;\n\tlocal mechanism",
+        // FAST hands its handler over in `sasl2_next`; a handler already used (a retry after a failure, e.g. a
+        // refused FAST token) is replaced by a fresh clone that keeps the channel bindings.
+        "\tlocal sasl_handler = session.sasl2_next or session.sasl2_handler or usermanager_get_sasl_handler(host, session);\n\
+         \tsession.sasl2_next = nil;\n\
+         \tif sasl_handler.selected then\n\
+         \t\tlocal fresh = sasl_handler:clean_clone();\n\
+         \t\tfresh.userdata = sasl_handler.userdata;\n\
+         \t\tsasl_handler = fresh;\n\
+         \tend\n\
+         \tsession.sasl_handler = sasl_handler;\n\tlocal mechanism",
     ),
     ("local info = origin.conn:ssl_info();", "local info = origin.conn:socket():info();"),
     (
@@ -68,15 +97,18 @@ pub(crate) fn patched_sources(modules_dir: &Path) -> Result<Vec<(&'static str, S
     let mut out = Vec::with_capacity(MODULES.len());
     for name in MODULES {
         let mut source = read_module(modules_dir, name)?;
-        if name == "sasl2" {
-            for (from, to) in SASL2_PATCHES {
-                if !source.contains(from) {
-                    return Err(TestSupportError::InvalidArgument(format!(
-                        "mod_sasl2.lua does not contain {from:?}: this prosody-modules snapshot needs another patch"
-                    )));
-                }
-                source = source.replace(from, to);
+        let patches: &[(&str, &str)] = match name {
+            "sasl2" => &SASL2_PATCHES,
+            "sasl2_fast" => &FAST_PATCHES,
+            _ => &[],
+        };
+        for (from, to) in patches {
+            if !source.contains(from) {
+                return Err(TestSupportError::InvalidArgument(format!(
+                    "mod_{name}.lua does not contain {from:?}: this prosody-modules snapshot needs another patch"
+                )));
             }
+            source = source.replace(from, to);
         }
         out.push((name, source));
     }

@@ -1,11 +1,14 @@
 //! One connection attempt: open the transport, negotiate (TLS, registration, SASL or SASL2, bind or resume,
 //! stream management), and hand over the connection ready for stanzas.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use jid::{BareJid, FullJid};
 use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
 use super::{AuthenticatorFactory, ConnectionState, READ_BUFFER};
+use crate::session::FastToken;
 use crate::stream::{
     NegotiationConfig, Negotiator, Output, Phase, ResumeFrom, Resumption, SmEnabled, StreamFeatures, TlsPolicy,
 };
@@ -32,6 +35,12 @@ pub(super) struct Settings {
     pub(super) user_agent_id: String,
     /// Username and password to register first (XEP-0077), on the first connection only.
     pub(super) register: Option<(String, String)>,
+    /// Ask for FAST tokens (XEP-0484) and log in with them.
+    pub(super) fast: bool,
+    /// How long one connection attempt (resolution, TCP, TLS, negotiation) may take.
+    pub(super) timeout: Duration,
+    /// The current FAST token, shared by every connection attempt.
+    pub(super) fast_token: Arc<Mutex<Option<FastToken>>>,
 }
 
 /// A negotiated connection, ready for stanzas.
@@ -44,6 +53,8 @@ pub(super) struct Connected {
     pub(super) info: SessionInfo,
     pub(super) sm: Option<SmEnabled>,
     pub(super) resumption: Resumption,
+    /// The FAST token changed (issued, rotated, or refused): `Some(new)` to store.
+    pub(super) fast_changed: Option<Option<FastToken>>,
 }
 
 /// How a connection was made: mechanism, TLS, transport, SASL2/Bind2, features and login time.
@@ -60,6 +71,8 @@ pub struct SessionInfo {
     pub sasl2: bool,
     /// Whether the resource was bound inline with Bind2 (XEP-0386).
     pub bind2: bool,
+    /// Whether authentication used a FAST token (XEP-0484) instead of the password.
+    pub fast: bool,
     /// The host and port connected to (an SRV target, the `server` override, or the domain on 5222; for
     /// WebSocket, the URL's).
     pub endpoint: Option<Endpoint>,
@@ -69,8 +82,26 @@ pub struct SessionInfo {
     pub login: Duration,
 }
 
-/// Opens a connection and negotiates it; `resume` asks to resume an earlier stream-management session.
+/// Opens a connection and negotiates it; `resume` asks to resume an earlier stream-management session. Gives up
+/// after [`Settings::timeout`]: a server that stops answering mid-negotiation must not hang the client.
 pub(super) async fn connect_once(
+    s: &Settings,
+    resume: Option<ResumeFrom>,
+    register: bool,
+    state: &watch::Sender<ConnectionState>,
+) -> Result<Connected> {
+    match tokio::time::timeout(s.timeout, negotiate(s, resume, register, state)).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout(format!(
+            "no session with {} within {:?} (stuck while {:?})",
+            s.jid.domain(),
+            s.timeout,
+            *state.borrow()
+        ))),
+    }
+}
+
+async fn negotiate(
     s: &Settings,
     resume: Option<ResumeFrom>,
     register: bool,
@@ -86,6 +117,10 @@ pub(super) async fn connect_once(
     config.sm = s.sm;
     config.resume = resume;
     config.user_agent_id = Some(s.user_agent_id.clone());
+    config.fast_request = s.fast;
+    if s.fast {
+        config.fast_token = s.fast_token.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    }
     if register {
         config.register = Some(s.register.clone().ok_or_else(|| {
             Error::Negotiation("in-band registration needs a login with a username and a password".into())
@@ -173,11 +208,20 @@ pub(super) async fn connect_once(
         transport,
         sasl2: negotiator.used_sasl2(),
         bind2: negotiator.used_bind2(),
+        fast: negotiator.used_fast(),
         endpoint,
         features: *features,
         login: started.elapsed(),
     };
-    Ok(Connected { wire, parser, jid, info, sm, resumption })
+    let fast_changed = match (negotiator.fast_token_issued(), negotiator.fast_token_rejected()) {
+        (Some(token), _) => Some(Some(token.clone())),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    if let Some(token) = &fast_changed {
+        token.clone_into(&mut s.fast_token.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+    Ok(Connected { wire, parser, jid, info, sm, resumption, fast_changed })
 }
 
 /// Opens the TCP connection (and TLS, for direct TLS): to the `server` override, else to the SRV endpoints of the

@@ -127,7 +127,8 @@ pub struct ClientBuilder {
     resource: Option<String>,
     sasl2: bool,
     sm: bool,
-    user_agent_id: String,
+    /// Set explicitly with [`ClientBuilder::user_agent_id`] (else random, or derived from the stored session).
+    user_agent_id: Option<String>,
     /// Whether to register the account first (XEP-0077).
     register: bool,
     /// The password of [`Client::builder`]/[`Client::with_sasl`], for [`ClientBuilder::register`].
@@ -135,12 +136,18 @@ pub struct ClientBuilder {
     keepalive: Option<Duration>,
     ping: Option<(Duration, Duration)>,
     reconnect: Option<Reconnect>,
+    fast: bool,
+    fast_token: Option<crate::session::FastToken>,
+    connect_timeout: Duration,
     store: stored::StoreConfig,
     xec: XecBuilder,
 }
 
 /// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
 pub const DEFAULT_PING: (Duration, Duration) = (Duration::from_secs(300), Duration::from_secs(30));
+
+/// The default limit on one connection attempt: resolution, TCP, TLS and negotiation.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default interval of whitespace keepalives on an idle connection.
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(90);
@@ -160,12 +167,15 @@ impl ClientBuilder {
             resource: None,
             sasl2: true,
             sm: true,
-            user_agent_id: uuid::Uuid::new_v4().to_string(),
+            user_agent_id: None,
             register: false,
             password: None,
             keepalive: Some(DEFAULT_KEEPALIVE),
             ping: Some(DEFAULT_PING),
             reconnect: Some(Reconnect::default()),
+            fast: true,
+            fast_token: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             store: stored::StoreConfig::default(),
             xec: Xec::builder(),
         }
@@ -240,10 +250,11 @@ impl ClientBuilder {
     }
 
     /// The stable identifier of this client installation, sent in SASL2's `<user-agent/>` (XEP-0388 §2.3: a
-    /// UUIDv4). Servers derive the Bind2 resource from it, so keeping it across runs keeps the resource. The
-    /// default is random per builder.
+    /// UUIDv4). Servers derive the Bind2 resource from it and bind FAST tokens to it (XEP-0484), so keep it
+    /// across runs. The default is derived from the account and the owner with a
+    /// [session store](Self::session_store), else random per builder.
     pub fn user_agent_id(mut self, id: impl Into<String>) -> Self {
-        self.user_agent_id = id.into();
+        self.user_agent_id = Some(id.into());
         self
     }
 
@@ -267,6 +278,28 @@ impl ClientBuilder {
     /// at the first loss.
     pub fn reconnect(mut self, reconnect: Option<Reconnect>) -> Self {
         self.reconnect = reconnect;
+        self
+    }
+
+    /// How long one connection attempt may take, from resolving the domain to being bound (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`]); past it the attempt fails with [`Error::Timeout`](crate::Error::Timeout).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Asks the server for FAST tokens (XEP-0484) and logs in with them instead of the password on later
+    /// connections (reconnections; later runs too, with a [session store](Self::session_store), or with
+    /// [`fast_token`](Self::fast_token)). Default `true`; it needs SASL2 and the server's support.
+    pub fn fast(mut self, enabled: bool) -> Self {
+        self.fast = enabled;
+        self
+    }
+
+    /// A FAST token from an earlier run (see [`Client::fast_token`]), tried first; a refused one is dropped and
+    /// the password used.
+    pub fn fast_token(mut self, token: crate::session::FastToken) -> Self {
+        self.fast_token = Some(token);
         self
     }
 
@@ -307,6 +340,7 @@ impl ClientBuilder {
             Some(t) => t,
             None => TlsConfig::shared()?,
         };
+        let fast_token = Arc::new(Mutex::new(self.fast_token));
         let settings = Settings {
             jid: self.jid.clone(),
             authenticator: self.authenticator,
@@ -319,8 +353,11 @@ impl ClientBuilder {
             resource: self.resource,
             sasl2: self.sasl2,
             sm: self.sm,
-            user_agent_id: self.user_agent_id,
+            user_agent_id: self.user_agent_id.unwrap_or_else(|| stored::user_agent_id(&self.store, &self.jid)),
             register: self.password,
+            fast: self.fast,
+            timeout: self.connect_timeout,
+            fast_token: Arc::clone(&fast_token),
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
@@ -328,6 +365,12 @@ impl ClientBuilder {
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
         // its stream-management session.
         let stored = stored::open(self.store, &self.jid, &xec).await?;
+        {
+            let mut slot = fast_token.lock().unwrap_or_else(PoisonError::into_inner);
+            if slot.is_none() {
+                slot.clone_from(&stored.fast_token);
+            }
+        }
         let connected = connect_once(&settings, stored.resume.clone(), self.register, &state_tx).await?;
         tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
             login = ?connected.info.login, resumption = ?connected.resumption, "online");
@@ -361,7 +404,7 @@ impl ClientBuilder {
             first_resend,
             lease_ttl: stored.lease_ttl,
         }));
-        Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info })
+        Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info, fast_token })
     }
 }
 
@@ -376,6 +419,7 @@ pub struct Client {
     timers: JoinHandle<()>,
     supervisor: Option<JoinHandle<()>>,
     info: SessionInfo,
+    fast_token: Arc<Mutex<Option<crate::session::FastToken>>>,
 }
 
 impl Client {
@@ -461,6 +505,12 @@ impl Client {
     /// Time from opening the connection to being bound.
     pub fn login_time(&self) -> Duration {
         self.info.login
+    }
+
+    /// The current FAST token (XEP-0484), to log in with next time ([`ClientBuilder::fast_token`]); a secret,
+    /// like a password. With a session store it is kept there already.
+    pub fn fast_token(&self) -> Option<crate::session::FastToken> {
+        self.fast_token.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Whether stream management (XEP-0198) is on, and the id that resumption would use.

@@ -94,6 +94,9 @@ mod imp {
                 };
                 check(lease.set_server(Some(&ServerEndpoint::new(e.host.clone(), e.port, kind))).await)?;
             }
+            if let Some(token) = start.fast_token {
+                check(lease.set_fast_token(token).await)?;
+            }
             if let Some(sm) = start.new_sm {
                 let state = sm.map(|(id, location)| SmState::new(id, location));
                 check(lease.set_sm(state.as_ref()).await)?;
@@ -178,4 +181,6 @@ pub(super) struct Started<'a> {
     pub(super) websocket: Option<&'a str>,
     /// `Some` for a new stream-management session (`Some(None)`: none at all), with its id and location.
     pub(super) new_sm: Option<Option<(String, Option<String>)>>,
+    /// `Some` when the FAST token changed (issued, rotated, or refused).
+    pub(super) fast_token: Option<Option<&'a crate::session::FastToken>>,
 }

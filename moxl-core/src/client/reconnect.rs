@@ -154,6 +154,7 @@ pub(super) async fn record_start(shared: &Shared, settings: &Settings, connected
             transport: connected.info.transport,
             websocket: settings.websocket.as_deref(),
             new_sm,
+            fast_token: connected.fast_changed.as_ref().map(Option::as_ref),
         })
         .await
 }

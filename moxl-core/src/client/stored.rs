@@ -31,9 +31,26 @@ impl Default for StoreConfig {
     }
 }
 
+/// The user agent id when none was given (XEP-0388 §2.3): stable for a stored session (derived from the account
+/// and the lease owner, so that a restarted process keeps its Bind2 resource and FAST token), else random.
+pub(super) fn user_agent_id(config: &StoreConfig, account: &BareJid) -> String {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    if let Some((_, owner)) = &config.store {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("moxl user agent\0{account}\0{owner}"));
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+        return uuid::Builder::from_random_bytes(bytes).into_uuid().to_string();
+    }
+    let _ = (config, account);
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// What a stored session gives the new run.
 pub(super) struct Opened {
     pub(super) persist: Persist,
+    /// The stored FAST token, if any.
+    pub(super) fast_token: Option<crate::session::FastToken>,
     pub(super) resume: Option<ResumeFrom>,
     pub(super) sm: Option<SmSession>,
     pub(super) lease_ttl: Duration,
@@ -45,7 +62,13 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     use crate::xml::Element;
 
     let Some((store, owner)) = config.store else {
-        return Ok(Opened { persist: Persist::default(), resume: None, sm: None, lease_ttl: config.ttl });
+        return Ok(Opened {
+            persist: Persist::default(),
+            fast_token: None,
+            resume: None,
+            sm: None,
+            lease_ttl: config.ttl,
+        });
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
     let record = lease.load().await?;
@@ -68,10 +91,10 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         sm = Some(SmSession { state: restored, id: Some(state.id) });
     }
     tracing::info!(%account, revived, resumable = resume.is_some(), "session loaded from the store");
-    Ok(Opened { persist: Persist::new(Some(lease)), resume, sm, lease_ttl: config.ttl })
+    Ok(Opened { persist: Persist::new(Some(lease)), fast_token: record.fast_token, resume, sm, lease_ttl: config.ttl })
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec>) -> Result<Opened> {
-    Ok(Opened { persist: Persist::default(), resume: None, sm: None, lease_ttl: config.ttl })
+    Ok(Opened { persist: Persist::default(), fast_token: None, resume: None, sm: None, lease_ttl: config.ttl })
 }

@@ -3,6 +3,7 @@
 //! Negotiation itself (STARTTLS, SASL, SASL2/Bind2, resource binding, stream management) is a sans-I/O state
 //! machine driven by the client; it is built on these views.
 
+mod fast;
 mod features;
 mod negotiation;
 mod sm;

@@ -83,6 +83,10 @@ pub struct NegotiationConfig {
     /// Register the account by in-band registration (XEP-0077 §3.1) before authenticating: the username and
     /// password to register. `None` (the default) never registers.
     pub register: Option<(String, String)>,
+    /// A FAST token (XEP-0484) to log in with instead of the password, when the server offers its mechanism.
+    pub fast_token: Option<crate::session::FastToken>,
+    /// Ask for a FAST token when authenticating otherwise (see [`Negotiator::fast_token_issued`]).
+    pub fast_request: bool,
     /// The stable identifier of this client installation for SASL2's `<user-agent id='…'/>` (XEP-0388 §2.3:
     /// a UUIDv4; servers derive the Bind2 resource from it). `None` sends a fresh random one.
     pub user_agent_id: Option<String>,
@@ -106,6 +110,8 @@ impl NegotiationConfig {
             sm: true,
             resume: None,
             register: None,
+            fast_token: None,
+            fast_request: false,
             user_agent_id: None,
         }
     }
@@ -248,6 +254,17 @@ pub struct Negotiator {
     /// The JID bound inline by Bind2, reported once the features that follow SASL2 success arrive.
     bound: Option<FullJid>,
     registered: bool,
+    /// The TLS connection's channel binding (also given to the authenticator).
+    cb: Option<crate::transport::ChannelBinding>,
+    /// The SASL2 offer, kept to fall back from a refused FAST token to the password.
+    sasl2_offer: Option<(super::features::Sasl2Offer, Vec<String>)>,
+    /// A FAST token login in progress.
+    fast: Option<super::fast::Attempt>,
+    /// The mechanism we asked a FAST token for.
+    fast_requested: Option<String>,
+    fast_issued: Option<crate::session::FastToken>,
+    fast_rejected: bool,
+    used_fast: bool,
     resumption: Resumption,
     used_sasl2: bool,
     used_bind2: bool,
@@ -272,6 +289,13 @@ impl Negotiator {
             features: StreamFeatures::default(),
             bound: None,
             registered: false,
+            cb: None,
+            sasl2_offer: None,
+            fast: None,
+            fast_requested: None,
+            fast_issued: None,
+            fast_rejected: false,
+            used_fast: false,
             resumption: Resumption::NotTried,
             used_sasl2: false,
             used_bind2: false,
@@ -325,7 +349,24 @@ impl Negotiator {
     /// The channel-binding data of the TLS connection, for `-PLUS` mechanisms; call it once TLS is up (after
     /// [`tls_established`](Self::tls_established), or at once for direct TLS).
     pub fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {
+        self.cb.clone_from(&binding);
         self.auth.set_channel_binding(binding);
+    }
+
+    /// A FAST token the server issued during this negotiation (XEP-0484 §3.3, or a rotation §3.5): keep it
+    /// for the next login.
+    pub fn fast_token_issued(&self) -> Option<&crate::session::FastToken> {
+        self.fast_issued.as_ref()
+    }
+
+    /// Whether the server refused the FAST token (the password was used instead): forget it.
+    pub fn fast_token_rejected(&self) -> bool {
+        self.fast_rejected
+    }
+
+    /// Whether this login used a FAST token.
+    pub fn used_fast(&self) -> bool {
+        self.used_fast
     }
 
     /// The TLS upgrade asked for by [`Output::StartTls`] succeeded: a new stream starts (RFC 6120 §5.4.3.3).
@@ -631,11 +672,33 @@ impl Negotiator {
     /// XEP-0388 §2.3: `<authenticate/>` with the initial response, the user agent, and (XEP-0386 §3) a Bind2
     /// request unless a specific resource was asked for.
     fn start_sasl2(&mut self, offer: &super::features::Sasl2Offer, cb_types: &[String]) -> Result<Vec<Output>> {
-        let (mechanism, initial) = self.auth.start(&offer.mechanisms, self.secure, cb_types)?;
+        self.sasl2_offer = Some((offer.clone(), cb_types.to_vec()));
+        let authcid = self.config.account.as_deref().and_then(|a| a.split_once('@')).map_or("", |(node, _)| node);
+        // XEP-0484 §3.4: a token, if we have one the server takes here (and it was not refused just now).
+        let attempt = match (&self.config.fast_token, self.fast_rejected, self.secure) {
+            (Some(token), false, true) => {
+                super::fast::Attempt::new(token, authcid, &offer.fast_mechanisms, self.cb.as_ref())
+            }
+            _ => None,
+        };
+        let (mechanism, initial) = match &attempt {
+            Some(a) => (a.mechanism.clone(), Some(a.initial.clone())),
+            None => self.auth.start(&offer.mechanisms, self.secure, cb_types)?,
+        };
         let mut auth = ElementBuilder::new("authenticate", fns::SASL2).attr("mechanism", mechanism.clone());
         if let Some(data) = initial {
             auth = auth.append(ElementBuilder::new("initial-response", fns::SASL2).text(encode(&data)));
         }
+        if attempt.is_some() {
+            auth = auth.append(ElementBuilder::new("fast", fns::FAST));
+        } else if self.config.fast_request && self.secure {
+            // XEP-0484 §3.2: ask for a token for next time.
+            self.fast_requested = super::fast::mechanism_to_request(&offer.fast_mechanisms, self.cb.as_ref());
+            if let Some(m) = &self.fast_requested {
+                auth = auth.append(ElementBuilder::new("request-token", fns::FAST).attr("mechanism", m.clone()));
+            }
+        }
+        self.fast = attempt;
         let id = self.config.user_agent_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         auth = auth.append(
             ElementBuilder::new("user-agent", fns::SASL2)
@@ -671,7 +734,24 @@ impl Negotiator {
             // features on the same stream.
             "success" => {
                 let data = e.child_text("additional-data", fns::SASL2).map(|t| decode(&t)).transpose()?;
-                self.auth.success(data.as_deref())?;
+                match self.fast.take() {
+                    // HT §3: the server proves it knows the token.
+                    Some(attempt) if !attempt.verify(data.as_deref()) => {
+                        return Err(crate::auth::AuthError::ServerMisbehaved(
+                            "the server's FAST (HT) proof does not match the token".into(),
+                        )
+                        .into())
+                    }
+                    Some(attempt) => {
+                        self.used_fast = true;
+                        // A rotated token (XEP-0484 §3.5) is for the mechanism in use.
+                        self.fast_issued = super::fast::issued(e, &attempt.mechanism);
+                    }
+                    None => {
+                        self.auth.success(data.as_deref())?;
+                        self.fast_issued = self.fast_requested.as_deref().and_then(|m| super::fast::issued(e, m));
+                    }
+                }
                 self.authenticated = true;
                 if bind2 {
                     if e.child("bound", fns::BIND2).is_some() {
@@ -687,6 +767,18 @@ impl Negotiator {
                 }
                 self.state = State::AwaitFeatures;
                 Ok(Vec::new())
+            }
+            // XEP-0484 §4.1: a refused token is dropped, and the password used instead on the same stream (a SASL2
+            // failure leaves the stream as it was, XEP-0388 §2.6).
+            "failure" if self.fast.is_some() => {
+                self.fast = None;
+                self.fast_rejected = true;
+                tracing::info!("the server refused the FAST token: authenticating with the password");
+                let (offer, cb_types) = self
+                    .sasl2_offer
+                    .clone()
+                    .ok_or_else(|| Error::Negotiation("SASL2 failure without an offer".into()))?;
+                self.start_sasl2(&offer, &cb_types)
             }
             // XEP-0388 §2.6.2: an RFC 6120 §6.5 condition, as in the legacy profile.
             "failure" => {
