@@ -1,6 +1,8 @@
 //! moxl at work, end to end, in one command: starts a local Prosody (the project's test support: temp config,
 //! throw-away CA, loopback ports), creates two accounts, logs both in, fetches a roster with an Action, and has
-//! them exchange messages that a `#[payload]` handler defined here picks up.
+//! them exchange messages that a `#[payload]` handler defined here picks up. Juliet's session lives in an
+//! embedded SQLite file: her process "dies", Romeo writes meanwhile, and a new process resumes the session from
+//! the file and gets the message.
 //!
 //! ```text
 //! cargo run --example demo
@@ -10,12 +12,13 @@
 
 use std::time::Duration;
 
-use moxl::client::Client;
+use moxl::client::{Client, ClientBuilder};
 use moxl::jid::BareJid;
 use moxl::prelude::*;
+use moxl::session::{SessionStore, StoreOptions};
 use moxl::transport::TlsConfig;
 use moxl::xep::rfc6121_roster::{Get, RosterItem};
-use moxl_test_support::Prosody;
+use moxl_test_support::{Prosody, TempDir};
 
 /// A chat message: delivers "from: body".
 #[payload(name = "message", ns = "jabber:client")]
@@ -25,11 +28,20 @@ struct Chat;
 impl Payload for Chat {
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         if let Some(body) = element.child_text("body", "jabber:client") {
-            ctx.pack(format!("{}: {body}", ctx.from().unwrap_or_default())).deliver();
+            let line = format!("{}: {body}", ctx.from().unwrap_or_default());
+            // A resumed session's backlog arrives as soon as it connects: straight to a channel given to the
+            // controller, so that nothing depends on subscribing in time.
+            if let Some(missed) = ctx.get::<Missed>() {
+                let _ = missed.0.send(line.clone());
+            }
+            ctx.pack(line).deliver();
         }
         Ok(())
     }
 }
+
+/// Where the resumed session's handler puts what it received.
+struct Missed(tokio::sync::mpsc::UnboundedSender<String>);
 
 async fn next(stream: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet> {
     tokio::time::timeout(Duration::from_secs(10), stream.recv())
@@ -52,15 +64,17 @@ async fn main() -> Result<()> {
         server.domain()
     );
     let tls = TlsConfig::only_ca_pem(server.ca_pem())?;
-    let connect = |user: &str, password: &str| {
-        Client::builder(BareJid::new(&server.jid(user)).unwrap_or_else(|_| unreachable!()), password)
+    let builder = |user: &str, password: &str| -> Result<ClientBuilder> {
+        Ok(Client::builder(BareJid::new(&server.jid(user))?, password)
             .server("127.0.0.1", server.c2s_port())
-            .tls(tls.clone())
-            .connect()
+            .tls(tls.clone()))
     };
+    let dir = TempDir::new("moxl-demo").map_err(|e| Error::Store(e.to_string()))?;
+    let file = dir.path().join("sessions.db");
+    let store = SessionStore::open_sqlite_file(&file, &StoreOptions::default()).await?;
 
-    let juliet = connect("juliet", "balcony").await?;
-    let romeo = connect("romeo", "orchard").await?;
+    let juliet = builder("juliet", "balcony")?.session_store(store, "demo-process").connect().await?;
+    let romeo = builder("romeo", "orchard")?.connect().await?;
     for c in [&juliet, &romeo] {
         println!(
             "login    {} with {} over {} in {:.1} ms",
@@ -87,6 +101,25 @@ async fn main() -> Result<()> {
     romeo.xec().context().send(message(&juliet.jid().to_string(), "chat", Some("Call me but love.")))?;
     let got = next(&mut at_juliet).await?;
     println!("packet   {} {:?}", got.key(), got.content::<String>());
-    println!("done     (sessions are kept in memory; the SQLite session store comes with the persistence milestone)");
+
+    // Juliet's process dies (no goodbye); Romeo writes meanwhile; a new process resumes from the SQLite file.
+    let stored = juliet.stream_management().flatten().unwrap_or_default();
+    println!("session  {} stored in {} (stream management id {stored})", juliet.jid(), file.display());
+    let full = juliet.jid().to_string();
+    drop(juliet);
+    romeo.xec().context().send(message(&full, "chat", Some("Juliet? Are you there?")))?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let store = SessionStore::open_sqlite_file(&file, &StoreOptions::default()).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let juliet = builder("juliet", "balcony")?
+        .session_store(store, "demo-process")
+        .xec(moxl::xec::Xec::builder().extension(Missed(tx)))
+        .connect()
+        .await?;
+    println!("resume   {:?}", *juliet.state().borrow());
+    let missed = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
+    println!("missed   {:?}", missed.ok().flatten().unwrap_or_default());
+    juliet.close().await;
+    println!("done");
     Ok(())
 }
