@@ -65,6 +65,45 @@ async fn run() -> Result<()> {
         }
         println!("  {label}  {}", summary(ms));
     }
+    let mut ms = Vec::with_capacity(logins);
+    for _ in 0..logins {
+        let client = Client::builder(jid.clone(), "secret").websocket(server.websocket_tls_url()).tls(tls.clone());
+        ms.push(client.connect().await?.login_time().as_secs_f64() * 1000.0);
+    }
+    println!("  WebSocket (wss) + SCRAM-SHA-256  {}", summary(ms));
+
+    // SASL2 (XEP-0388) with Bind2, channel binding, and FAST tokens (XEP-0484), on a server with those modules.
+    let sasl2 = Prosody::builder()
+        .account("juliet", "secret")
+        .sasl2(true)
+        .start()
+        .map_err(|e| Error::Transport(e.to_string()))?;
+    let sasl2_tls = TlsConfig::only_ca_pem(sasl2.ca_pem())?;
+    let builder = || {
+        Client::builder(jid.clone(), "secret")
+            .server("127.0.0.1", sasl2.c2s_port())
+            .tls(sasl2_tls.clone())
+            .user_agent_id("5b0f4c7e-2d1a-4e8b-9c3f-7a6d5e4b3c2a")
+    };
+    let mut ms = Vec::with_capacity(logins);
+    let mut token = None;
+    for _ in 0..logins {
+        let client = builder().connect().await?;
+        ms.push(client.login_time().as_secs_f64() * 1000.0);
+        token = client.fast_token();
+    }
+    println!("  SASL2+Bind2 + SCRAM-SHA-256-PLUS  {}", summary(ms));
+    let token = token.ok_or_else(|| Error::Negotiation("no FAST token issued".into()))?;
+    let mut ms = Vec::with_capacity(logins);
+    for _ in 0..logins {
+        let client = builder().fast_token(token.clone()).connect().await?;
+        if !client.info().fast {
+            return Err(Error::Negotiation("the FAST token was not used".into()));
+        }
+        ms.push(client.login_time().as_secs_f64() * 1000.0);
+    }
+    println!("  SASL2+Bind2 + FAST token (HT-SHA-256-EXPR)  {}", summary(ms));
+    drop(sasl2);
 
     // Baseline: bare TLS connections to the same server, kept open.
     let region = Region::new(GLOBAL);

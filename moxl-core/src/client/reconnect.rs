@@ -107,7 +107,8 @@ pub(super) async fn supervise(s: Supervisor) {
         };
         shared.xec.deliver(Packet::new(Packet::DISCONNECTED, None, Some(reason.clone())));
         let reconnected = tokio::select! {
-            c = reconnect_loop(&shared, &settings, &state, &jid, policy, reason) => c,
+            // Boxed: connecting is a large future, and thousands of idle sessions should not each carry its space.
+            c = Box::pin(reconnect_loop(&shared, &settings, &state, &jid, policy, reason)) => c,
             lost = lease_lost(&mut renewal) => {
                 state.send_replace(ConnectionState::Disconnected(lost));
                 None
@@ -118,7 +119,7 @@ pub(super) async fn supervise(s: Supervisor) {
             None => return,
         };
         resend = start_session(&shared, &connected, &state, &jid, false);
-        if let Err(e) = record_start(&shared, &settings, &connected).await {
+        if let Err(e) = Box::pin(record_start(&shared, &settings, &connected)).await {
             state.send_replace(ConnectionState::Disconnected(e.to_string()));
             return;
         }
