@@ -1,13 +1,14 @@
 //! A throw-away DNS server (dnsmasq) with given SRV and address records, on a free loopback port.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Read as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::ports::PortSet;
+use crate::process::ServerProcess;
 use crate::tempdir::TempDir;
 use crate::TestSupportError;
 
@@ -16,11 +17,6 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 const START_ATTEMPTS: usize = 3;
 const TAIL_LINES: usize = 30;
-
-/// Stops dnsmasq and removes its directory if the test process dies without dropping [`Dnsmasq`]: it waits for
-/// end-of-file on its stdin, which only the test process holds open. A normal drop kills this watchdog first.
-const WATCHDOG_SCRIPT: &str = "read -r _ ; kill -TERM \"$1\" 2>/dev/null; sleep 1; kill -KILL \"$1\" 2>/dev/null; \
-                               rm -rf \"$2\"";
 
 /// Configures and starts a [`Dnsmasq`] DNS server.
 ///
@@ -130,7 +126,7 @@ impl DnsmasqBuilder {
             attempt += 1;
             let ports = PortSet::<1>::reserve()?;
             let [port] = ports.get();
-            let process = DnsProcess::spawn(&binary, &self.args, port, dir.path(), &log, &output)?;
+            let process = spawn_dnsmasq(&binary, &self.args, port, dir.path(), &log, &output)?;
             match wait_ready(process, port, self.start_timeout) {
                 Ok(process) => return Ok(Dnsmasq { process, _ports: ports, port, log, output, dir }),
                 Err(reason) => {
@@ -165,7 +161,7 @@ impl DnsmasqBuilder {
 #[derive(Debug)]
 pub struct Dnsmasq {
     // Fields drop in declaration order: the process stops before its directory is removed.
-    process: DnsProcess,
+    process: ServerProcess,
     _ports: PortSet<1>,
     port: u16,
     log: PathBuf,
@@ -191,7 +187,7 @@ impl Dnsmasq {
 
     /// The process id of the server.
     pub fn pid(&self) -> u32 {
-        self.process.child.id()
+        self.process.id()
     }
 
     /// Its log: every query and its answer (`--log-queries`).
@@ -222,93 +218,37 @@ impl Drop for Dnsmasq {
     }
 }
 
-/// The dnsmasq process and its watchdog.
-#[derive(Debug)]
-struct DnsProcess {
-    child: Child,
-    watchdog: Option<Child>,
-}
-
-impl DnsProcess {
-    fn spawn(
-        binary: &Path,
-        records: &[String],
-        port: u16,
-        dir: &Path,
-        log: &Path,
-        output: &Path,
-    ) -> Result<Self, TestSupportError> {
-        let out = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(output)
-            .map_err(|e| TestSupportError::io(format!("opening {}", output.display()), e))?;
-        let err = out.try_clone().map_err(|e| TestSupportError::io("duplicating a file handle", e))?;
-        let child = Command::new(binary)
-            .arg("--keep-in-foreground")
-            .arg("--no-resolv")
-            .arg("--no-hosts")
-            .arg(format!("--port={port}"))
-            .arg("--listen-address=127.0.0.1")
-            .arg("--bind-interfaces")
-            .arg("--conf-file=/dev/null")
-            .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()))
-            .arg(format!("--log-facility={}", log.display()))
-            .arg("--log-queries")
-            .args(records)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .map_err(|e| TestSupportError::io(format!("starting {}", binary.display()), e))?;
-        // Best effort: without `sh` there is no watchdog, and a normal drop still cleans up.
-        let watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(WATCHDOG_SCRIPT)
-            .arg("moxl-dnsmasq-watchdog")
-            .arg(child.id().to_string())
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok();
-        Ok(Self { child, watchdog })
-    }
-}
-
-impl Drop for DnsProcess {
-    fn drop(&mut self) {
-        if let Some(mut watchdog) = self.watchdog.take() {
-            let _ = watchdog.kill();
-            let _ = watchdog.wait();
-        }
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        let pid = rustix::process::Pid::from_child(&self.child);
-        if rustix::process::kill_process(pid, rustix::process::Signal::TERM).is_ok() {
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            while Instant::now() < deadline {
-                match self.child.try_wait() {
-                    Ok(Some(_)) => return,
-                    Ok(None) => std::thread::sleep(POLL_INTERVAL),
-                    Err(_) => break,
-                }
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts dnsmasq answering `records` on `port`, logging into `log` (queries) and `output` (the rest).
+fn spawn_dnsmasq(
+    binary: &Path,
+    records: &[String],
+    port: u16,
+    dir: &Path,
+    log: &Path,
+    output: &Path,
+) -> Result<ServerProcess, TestSupportError> {
+    let mut command = Command::new(binary);
+    command
+        .arg("--keep-in-foreground")
+        .arg("--no-resolv")
+        .arg("--no-hosts")
+        .arg(format!("--port={port}"))
+        .arg("--listen-address=127.0.0.1")
+        .arg("--bind-interfaces")
+        .arg("--conf-file=/dev/null")
+        .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()))
+        .arg(format!("--log-facility={}", log.display()))
+        .arg("--log-queries")
+        .args(records);
+    ServerProcess::spawn(command, dir, output, "moxl-dnsmasq-watchdog", STOP_TIMEOUT)
 }
 
 /// Waits until dnsmasq accepts TCP connections on `port` (it binds UDP and TCP together, before answering).
-fn wait_ready(mut process: DnsProcess, port: u16, timeout: Duration) -> Result<DnsProcess, String> {
+fn wait_ready(mut process: ServerProcess, port: u16, timeout: Duration) -> Result<ServerProcess, String> {
     let deadline = Instant::now() + timeout;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     loop {
-        if let Ok(Some(status)) = process.child.try_wait() {
+        if let Some(status) = process.try_wait() {
             return Err(format!("dnsmasq exited ({status}) before listening on port {port}"));
         }
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {

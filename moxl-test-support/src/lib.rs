@@ -37,6 +37,7 @@ mod dnsmasq;
 mod error;
 mod ports;
 mod postgres;
+mod process;
 mod prosody;
 mod proxy;
 mod sasl2;

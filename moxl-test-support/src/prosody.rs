@@ -5,11 +5,12 @@ use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::config::{self, ConfigInput};
 use crate::ports::PortSet;
+use crate::process::ServerProcess;
 use crate::tempdir::TempDir;
 use crate::{certs, TestSupportError};
 
@@ -50,14 +51,6 @@ const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
 const LOG_TAIL_LINES: usize = 40;
 const START_ATTEMPTS: usize = 3;
-
-/// Kills the server and removes its directory if the test process dies without dropping [`Prosody`] (killed,
-/// `std::process::exit`, or a server kept in a `static`): it waits for end-of-file on its stdin, which only
-/// the test process holds open. A normal drop kills this watchdog first.
-const WATCHDOG_SCRIPT: &str = "read -r _ ; kill -TERM \"$1\" 2>/dev/null; i=0; \
-     while [ \"$i\" -lt 250 ]; do s=$(cut -d' ' -f3 \"/proc/$1/stat\" 2>/dev/null); \
-     { [ -z \"$s\" ] || [ \"$s\" = Z ]; } && break; sleep 0.02; i=$((i+1)); done; \
-     [ \"$i\" -ge 250 ] && kill -KILL \"$1\" 2>/dev/null; rm -rf \"$2\"";
 
 /// Configures and starts a [`Prosody`] test server.
 ///
@@ -296,7 +289,7 @@ impl ProsodyBuilder {
             write_file(&paths.config, cfg.as_bytes(), 0o644)?;
 
             let log_offset = std::fs::metadata(&paths.log).map(|m| m.len()).unwrap_or(0);
-            let mut process = ServerProcess::spawn(&bins.prosody, &paths, &root, self.stop_timeout)?;
+            let mut process = spawn_prosody(&bins.prosody, &paths, &root, self.stop_timeout)?;
             // Accounts are written to the data dir by prosodyctl while the server boots (both take ~0.1 s).
             if registrations.is_none() {
                 let mut spawned = Vec::with_capacity(self.accounts.len());
@@ -542,7 +535,7 @@ impl Prosody {
 
     /// The process id of the server.
     pub fn pid(&self) -> u32 {
-        self.process.child.id()
+        self.process.id()
     }
 
     /// Creates (or resets the password of) the account `user@localhost` with `prosodyctl register`; usable
@@ -579,7 +572,7 @@ impl Prosody {
         let root = self.dir.path().to_path_buf();
         // Stops the old process first (its drop), then starts the new one.
         self.process.stop();
-        let mut process = ServerProcess::spawn(&self.relaunch.prosody, &self.paths, &root, self.relaunch.stop_timeout)?;
+        let mut process = spawn_prosody(&self.relaunch.prosody, &self.paths, &root, self.relaunch.stop_timeout)?;
         let services: Vec<(&str, u16)> = self.relaunch.services.iter().map(|(n, p)| (n.as_str(), *p)).collect();
         match wait_ready(
             &mut process,
@@ -698,82 +691,16 @@ struct Relaunch {
     start_timeout: Duration,
 }
 
-/// The running `prosody -F` process and its watchdog.
-#[derive(Debug)]
-struct ServerProcess {
-    child: Child,
-    watchdog: Option<Child>,
+/// Starts `prosody -F` with the server's config, logging into its log file.
+fn spawn_prosody(
+    prosody: &Path,
+    paths: &Paths,
+    root: &Path,
     stop_timeout: Duration,
-}
-
-impl ServerProcess {
-    fn spawn(prosody: &Path, paths: &Paths, root: &Path, stop_timeout: Duration) -> Result<Self, TestSupportError> {
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&paths.log)
-            .map_err(|e| TestSupportError::io(format!("opening {}", paths.log.display()), e))?;
-        let log_err = log.try_clone().map_err(|e| TestSupportError::io("duplicating the log file handle", e))?;
-        let child = Command::new(prosody)
-            .arg("-F")
-            .arg("--config")
-            .arg(&paths.config)
-            .current_dir(root)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| TestSupportError::io(format!("starting {}", prosody.display()), e))?;
-        // Best effort: without `sh` there is no watchdog, and a normal drop still cleans up.
-        let watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(WATCHDOG_SCRIPT)
-            .arg("moxl-prosody-watchdog")
-            .arg(child.id().to_string())
-            .arg(root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok();
-        Ok(Self { child, watchdog, stop_timeout })
-    }
-
-    fn try_wait(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-impl ServerProcess {
-    /// SIGTERM, then SIGKILL after the stop timeout; waits for the process. Idempotent.
-    fn stop(&mut self) {
-        if let Some(mut watchdog) = self.watchdog.take() {
-            let _ = watchdog.kill();
-            let _ = watchdog.wait();
-        }
-        if self.try_wait().is_some() {
-            return;
-        }
-        let pid = rustix::process::Pid::from_child(&self.child);
-        if rustix::process::kill_process(pid, rustix::process::Signal::TERM).is_ok() {
-            let deadline = Instant::now() + self.stop_timeout;
-            while Instant::now() < deadline {
-                match self.child.try_wait() {
-                    Ok(Some(_)) => return,
-                    Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                    Err(_) => break,
-                }
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+) -> Result<ServerProcess, TestSupportError> {
+    let mut command = Command::new(prosody);
+    command.arg("-F").arg("--config").arg(&paths.config);
+    ServerProcess::spawn(command, root, &paths.log, "moxl-prosody-watchdog", stop_timeout)
 }
 
 /// A `prosodyctl register` run; killed and reaped if dropped unfinished.
