@@ -5,37 +5,23 @@
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::{jid, packet, server};
 use moxl::auth::{AuthError, Mechanism, SaslConfig};
 use moxl::client::{Client, ClientBuilder};
-use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xep::rfc6121_roster::{Get, RosterItem};
 use moxl_test_support::Prosody;
-
-fn server() -> Prosody {
-    Prosody::builder()
-        .account("juliet", "secret")
-        .account("romeo", "montague")
-        .start()
-        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
-}
-
-fn jid(p: &Prosody, user: &str) -> BareJid {
-    BareJid::new(&p.jid(user)).unwrap()
-}
 
 /// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
 fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
     Client::builder(jid(p, user), password)
         .server("127.0.0.1", p.c2s_port())
         .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
-}
-
-async fn packet(stream: &mut moxl::xec::PacketStream) -> moxl::xec::Packet {
-    tokio::time::timeout(Duration::from_secs(5), stream.recv()).await.expect("a packet within 5 s").expect("open")
 }
 
 #[tokio::test]
@@ -118,18 +104,6 @@ async fn in_band_registration_creates_the_account_then_logs_in() -> Result<()> {
     let anonymous = Client::anonymous(p.anon_domain())?.register(true).connect().await;
     assert!(matches!(anonymous, Err(Error::Negotiation(_))), "{:?}", anonymous.err());
     Ok(())
-}
-
-/// Delivers the body of every chat message.
-#[payload(name = "body", ns = "jabber:client")]
-#[derive(Default)]
-struct Body;
-
-impl Payload for Body {
-    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
-        ctx.pack(element.text().into_owned()).deliver();
-        Ok(())
-    }
 }
 
 #[tokio::test]

@@ -5,41 +5,16 @@
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
+use common::{jid, server, Log};
 use moxl::client::{Client, ClientBuilder, ConnectionState};
-use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::session::{LeaseError, SessionStore, StoreOptions};
 use moxl::transport::TlsConfig;
 use moxl_test_support::{PostgresDb, Prosody, TempDir};
-
-fn server() -> Prosody {
-    Prosody::builder()
-        .account("juliet", "secret")
-        .account("romeo", "montague")
-        .start()
-        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
-}
-
-fn jid(p: &Prosody, user: &str) -> BareJid {
-    BareJid::new(&p.jid(user)).unwrap()
-}
-
-/// What the handlers of one run saw, in order.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn push(&self, line: String) {
-        self.0.lock().unwrap().push(line);
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 fn builder(p: &Prosody, user: &str, password: &str, log: &Log) -> ClientBuilder {
     Client::builder(jid(p, user), password)
@@ -78,20 +53,6 @@ struct Question;
 impl Payload for Question {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         ctx.pack(stanza.clone()).deliver(); // "question"
-        Ok(())
-    }
-}
-
-/// Every chat body, into the run's log.
-#[payload(name = "body", ns = "jabber:client")]
-#[derive(Default)]
-struct Body;
-
-impl Payload for Body {
-    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
-        if let Some(log) = ctx.get::<Log>() {
-            log.push(format!("body: {}", element.text()));
-        }
         Ok(())
     }
 }

@@ -4,45 +4,23 @@
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::{jid, server};
 use moxl::client::{Client, ClientBuilder, ConnectionState, Reconnect};
-use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xec::{Packet, PacketStream};
 use moxl_test_support::{CutProxy, Prosody};
-
-fn server() -> Prosody {
-    Prosody::builder()
-        .account("juliet", "secret")
-        .account("romeo", "montague")
-        .start()
-        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
-}
-
-fn jid(p: &Prosody, user: &str) -> BareJid {
-    BareJid::new(&p.jid(user)).unwrap()
-}
 
 fn builder(p: &Prosody, user: &str, password: &str, port: u16) -> ClientBuilder {
     Client::builder(jid(p, user), password)
         .server("127.0.0.1", port)
         .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
         .reconnect(Some(Reconnect::new(Duration::from_millis(50), Duration::from_millis(300))))
-}
-
-/// Delivers the body of every chat message.
-#[payload(name = "body", ns = "jabber:client")]
-#[derive(Default)]
-struct Body;
-
-impl Payload for Body {
-    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
-        ctx.pack(element.text().into_owned()).deliver();
-        Ok(())
-    }
 }
 
 async fn wait_state(client: &Client, what: &str, f: impl Fn(&ConnectionState) -> bool) -> ConnectionState {

@@ -5,26 +5,22 @@
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::jid;
 use moxl::auth::{AuthError, Mechanism, SaslConfig};
 use moxl::client::{Client, ClientBuilder};
-use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl_test_support::Prosody;
 
 fn server() -> Prosody {
-    Prosody::builder()
-        .account("juliet", "secret")
-        .account("romeo", "montague")
+    common::accounts()
         .sasl2(true)
         .start()
         .expect("Prosody with prosody-modules starts (bash scripts/install-test-deps.sh)")
-}
-
-fn jid(p: &Prosody, user: &str) -> BareJid {
-    BareJid::new(&p.jid(user)).unwrap()
 }
 
 fn builder(p: &Prosody, config: SaslConfig, user: &str) -> ClientBuilder {
@@ -109,18 +105,6 @@ async fn sasl2_can_be_turned_off() -> Result<()> {
     assert_eq!(client.mechanism(), Some("SCRAM-SHA-256"));
     assert!(client.jid().resource().as_str().starts_with("moxl-"));
     Ok(())
-}
-
-/// Delivers the body of every chat message.
-#[payload(name = "body", ns = "jabber:client")]
-#[derive(Default)]
-struct Body;
-
-impl Payload for Body {
-    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
-        ctx.pack(element.text().into_owned()).deliver();
-        Ok(())
-    }
 }
 
 #[tokio::test]

@@ -5,36 +5,22 @@
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::{jid, packet, server};
 use moxl::auth::{AuthError, Mechanism, SaslConfig};
 use moxl::client::{Client, ClientBuilder, ConnectionState};
-use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xep::rfc6121_roster::{Get, RosterItem};
 use moxl_test_support::Prosody;
 
-fn server() -> Prosody {
-    Prosody::builder()
-        .account("juliet", "secret")
-        .account("romeo", "montague")
-        .start()
-        .expect("Prosody starts (bash scripts/install-test-deps.sh)")
-}
-
-fn jid(p: &Prosody, user: &str) -> BareJid {
-    BareJid::new(&p.jid(user)).unwrap()
-}
-
 fn wss(p: &Prosody, config: SaslConfig, user: &str) -> ClientBuilder {
     Client::with_sasl(jid(p, user), config)
         .websocket(p.websocket_tls_url())
         .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
-}
-
-async fn packet(stream: &mut moxl::xec::PacketStream) -> moxl::xec::Packet {
-    tokio::time::timeout(Duration::from_secs(5), stream.recv()).await.expect("a packet within 5 s").expect("open")
 }
 
 #[tokio::test]
@@ -85,18 +71,6 @@ async fn a_wrong_password_over_websocket_is_a_final_error() {
     let p = server();
     let result = wss(&p, SaslConfig::password("juliet", "wrong", p.domain()), "juliet").connect().await;
     assert!(matches!(result, Err(Error::Auth(AuthError::BadCredentials(_)))), "{:?}", result.err());
-}
-
-/// Delivers the body of every chat message.
-#[payload(name = "body", ns = "jabber:client")]
-#[derive(Default)]
-struct Body;
-
-impl Payload for Body {
-    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
-        ctx.pack(element.text().into_owned()).deliver();
-        Ok(())
-    }
 }
 
 #[tokio::test]
