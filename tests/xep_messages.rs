@@ -1,5 +1,5 @@
 //! Message extensions between two clients through a real Prosody: chat states (XEP-0085), delivery receipts
-//! answered by the client itself (XEP-0184), and origin and stanza ids (XEP-0359).
+//! answered by the client itself (XEP-0184), origin and stanza ids (XEP-0359), and chat markers (XEP-0333).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,6 +15,7 @@ use moxl::transport::TlsConfig;
 use moxl::xec::PacketStream;
 use moxl::xep::xep_0085_chat_states::{with_chat_state, ChatState, ChatStateNotification};
 use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
+use moxl::xep::xep_0333_markers::{mark, markable, ChatMarker, Marker};
 use moxl::xep::xep_0359_stable_ids::{self as sid, origin_id, stanza_id, with_origin_id, StanzaId};
 use moxl_test_support::Prosody;
 
@@ -31,6 +32,18 @@ fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
 struct WithOriginId;
 
 impl Payload for WithOriginId {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.pack(stanza.clone()).deliver();
+        Ok(())
+    }
+}
+
+/// Every markable message, delivered whole (for the application to mark it).
+#[payload(name = "markable", ns = "urn:xmpp:chat-markers:0")]
+#[derive(Default)]
+struct MarkableSeen;
+
+impl Payload for MarkableSeen {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         ctx.pack(stanza.clone()).deliver();
         Ok(())
@@ -139,5 +152,28 @@ async fn origin_ids_arrive_and_forged_stanza_ids_are_not_trusted() -> Result<()>
     assert_eq!(ids[0].id_by(&own), None);
     assert_eq!(stanza_id(stanza, &own), None);
     assert_eq!(stanza_id(stanza, p.domain()), None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_markable_message_is_marked_displayed_by_the_application() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut markables = romeo.xec().subscribe("markableseen");
+    let mut markers = juliet.xec().subscribe("chatmarker");
+
+    let m = message(&romeo.jid().to_string(), "chat", Some("Good night, good night!")).text_child("thread", "act2");
+    juliet.xec().context().send(markable(m, "night-1"))?;
+    let seen = packet(&mut markables).await;
+    let stanza = seen.content::<Element>().unwrap();
+    // nothing is marked by itself
+    nothing_within_500ms(&mut markers).await;
+
+    romeo.xec().context().send(mark(stanza, Marker::Displayed).unwrap())?;
+    let marker = packet(&mut markers).await;
+    let m = marker.content::<ChatMarker>().unwrap();
+    assert_eq!((m.marker, m.id.as_str(), m.thread.as_deref()), (Marker::Displayed, "night-1", Some("act2")));
+    assert_eq!(marker.from(), Some(romeo.jid().to_string().as_str()));
     Ok(())
 }

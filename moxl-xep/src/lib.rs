@@ -9,4 +9,5 @@ pub use moxl_core;
 pub mod rfc6121_roster;
 pub mod xep_0085_chat_states;
 pub mod xep_0184_receipts;
+pub mod xep_0333_markers;
 pub mod xep_0359_stable_ids;
