@@ -44,8 +44,9 @@ impl Payload for Message {
     }
 }
 
-/// XEP-0085 chat states, a child of the message.
-#[payload(name = "active", ns = "http://jabber.org/protocol/chatstates")]
+/// A child of the message, like a chat state, in a namespace of this test's own (moxl-xep's XEP-0085 handler
+/// would fire on the real one too).
+#[payload(name = "active", ns = "urn:example:moxl-test:state")]
 #[derive(Default)]
 struct ChatStateActive;
 
@@ -384,7 +385,7 @@ async fn descent_fires_every_match_in_document_order() -> Result<()> {
     let xec = xec();
     let mut packets = xec.packets();
     let msg = one("<message from='romeo@example.net/orchard' type='chat'><body>hi</body>\
-         <active xmlns='http://jabber.org/protocol/chatstates'/>\
+         <active xmlns='urn:example:moxl-test:state'/>\
          <wrap xmlns='urn:example:other'><custom xmlns='urn:example:moxl-test' n='grandchild'>\
            <deeper><custom xmlns='urn:example:moxl-test' n='too-deep'/></deeper></custom></wrap>\
          <custom xmlns='urn:example:moxl-test' n='child'/></message>");
