@@ -1,5 +1,6 @@
-//! Replays a recorded server stream through handlers registered in this example, and prints the Packets they
-//! deliver and the stanzas moxl would send. No network: the transport comes with the next milestone.
+//! Replays a recorded server stream through handlers registered in this example (and those of moxl-xep: the
+//! receipt requested in the recording is answered by its XEP-0184 module), and prints the Packets they deliver
+//! and the stanzas moxl would send. No network: `examples/moxl.rs` is the client for a real server.
 //!
 //! ```text
 //! cargo run --example replay                    # the recording in examples/data/session.xml
@@ -26,19 +27,6 @@ impl Payload for Message {
             ctx.pack(body).deliver();
         }
         Ok(())
-    }
-}
-
-/// XEP-0184 §5.1: a receipt was requested; answer it.
-#[payload(name = "request", ns = "urn:xmpp:receipts")]
-#[derive(Default)]
-struct ReceiptRequest;
-
-impl Payload for ReceiptRequest {
-    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
-        let (Some(from), Some(id)) = (stanza.attr("from"), stanza.attr("id")) else { return Ok(()) };
-        let receipt = ElementBuilder::new("received", "urn:xmpp:receipts").attr("id", id.into_owned());
-        ctx.send(ElementBuilder::new("message", "jabber:client").attr("to", from.into_owned()).append(receipt))
     }
 }
 
