@@ -7,7 +7,10 @@
 pub use moxl_core;
 
 pub mod rfc6121_roster;
+pub mod xep_0012_last;
 pub mod xep_0085_chat_states;
+pub mod xep_0092_version;
 pub mod xep_0184_receipts;
+pub mod xep_0199_ping;
 pub mod xep_0333_markers;
 pub mod xep_0359_stable_ids;

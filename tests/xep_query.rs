@@ -1,0 +1,124 @@
+//! Querying entities through a real Prosody, and answering such queries: XMPP Ping (XEP-0199), Software Version
+//! (XEP-0092) and Last Activity (XEP-0012), each asked of the server and of another client, whose moxl-xep
+//! Payloads answer.
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{jid, packet, server};
+use moxl::client::{Client, ClientBuilder};
+use moxl::prelude::*;
+use moxl::transport::TlsConfig;
+use moxl::xec::Xec;
+use moxl::xep::xep_0012_last::{self as last, IdleTime, LastActivity};
+use moxl::xep::xep_0092_version::{self as version, SoftwareVersion};
+use moxl::xep::xep_0199_ping::{Pong, RoundTrip};
+use moxl_test_support::Prosody;
+
+/// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
+fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
+    Client::builder(jid(p, user), password)
+        .server("127.0.0.1", p.c2s_port())
+        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
+}
+
+#[tokio::test]
+async fn ping_the_server_another_client_and_a_resource_that_is_not_there() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut pongs = juliet.xec().subscribe("ping_roundtrip_handle");
+    // Prosody's mod_ping (§4.2), then Romeo's client, answered by moxl-xep's PingAnswer (§4.4)
+    for to in [p.domain().to_owned(), romeo.jid().to_string()] {
+        juliet.xec().context().request(RoundTrip::new(to.clone()))?;
+        let reply = packet(&mut pongs).await;
+        assert_eq!(reply.from(), Some(to.as_str()));
+        let pong = reply.content::<Pong>().unwrap();
+        assert!(pong.supported() && pong.reachable(), "{pong:?}");
+        assert!(pong.rtt < Duration::from_secs(5), "{pong:?}");
+    }
+    // §6: no such resource, the server answers service-unavailable from that full JID
+    let mut unavailable = juliet.xec().subscribe("ping_roundtrip_errorserviceunavailable");
+    let gone = format!("{}/nobody-here", jid(&p, "romeo"));
+    juliet.xec().context().request(RoundTrip::new(gone.clone()))?;
+    let reply = packet(&mut unavailable).await;
+    assert_eq!(reply.from(), Some(gone.as_str()));
+    let pong = reply.content::<Pong>().unwrap();
+    assert!(!pong.supported(), "{pong:?}");
+    assert_eq!(pong.error.as_ref().and_then(StanzaError::condition), Some(Condition::ServiceUnavailable));
+    assert!(pong.rtt < Duration::from_secs(5), "{pong:?}");
+    assert_eq!(juliet.xec().pending(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn software_version_of_the_server_and_of_another_client() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let configured = SoftwareVersion::new("Balcony", "1.2.3");
+    let romeo = builder(&p, "romeo", "montague").xec(Xec::builder().extension(configured.clone())).connect().await?;
+    let mut versions = juliet.xec().subscribe("version_query_handle");
+    // Prosody's mod_version
+    juliet.xec().context().request(version::Query { to: p.domain().to_owned() })?;
+    let server = packet(&mut versions).await;
+    let server = server.content::<SoftwareVersion>().unwrap();
+    assert_eq!(server.name, "Prosody");
+    assert!(!server.version.is_empty(), "{server:?}");
+    // Romeo's client answers with what its application configured, without an os
+    juliet.xec().context().request(version::Query { to: romeo.jid().to_string() })?;
+    let reply = packet(&mut versions).await;
+    assert_eq!(reply.from(), Some(romeo.jid().to_string().as_str()));
+    assert_eq!(reply.content::<SoftwareVersion>(), Some(&configured));
+    // and Juliet's, configured with nothing, with moxl's own name and no os
+    let mut romeo_versions = romeo.xec().subscribe("version_query_handle");
+    romeo.xec().context().request(version::Query { to: juliet.jid().to_string() })?;
+    let reply = packet(&mut romeo_versions).await;
+    assert_eq!(reply.content::<SoftwareVersion>(), Some(&SoftwareVersion::default()));
+    assert_eq!(reply.content::<SoftwareVersion>().unwrap().os, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn last_activity_of_the_server_an_account_and_another_client() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague")
+        .xec(Xec::builder().extension(IdleTime::new(|_requester| Some(123))))
+        .connect()
+        .await?;
+    let ctx = juliet.xec().context();
+    let mut answers = juliet.xec().subscribe("last_query_handle");
+    // §5: the server's uptime (Prosody's mod_uptime), a few seconds at most, no text
+    ctx.request(last::Query { to: p.domain().to_owned() })?;
+    let uptime = packet(&mut answers).await;
+    assert_eq!(uptime.from(), Some(p.domain()));
+    let uptime = uptime.content::<LastActivity>().unwrap();
+    assert!(uptime.seconds.is_some_and(|s| s < 600), "{uptime:?}");
+    assert_eq!(uptime.status, None);
+    // §4: Romeo's client answers for its full JID with the idle time its application reports
+    ctx.request(last::Query { to: romeo.jid().to_string() })?;
+    let idle = packet(&mut answers).await;
+    assert_eq!(idle.from(), Some(romeo.jid().to_string().as_str()));
+    assert_eq!(idle.content::<LastActivity>(), Some(&LastActivity::new(123)));
+    // Juliet's client reports none: service-unavailable (§4, the privacy default)
+    let mut refused = romeo.xec().subscribe("last_query_errorserviceunavailable");
+    romeo.xec().context().request(last::Query { to: juliet.jid().to_string() })?;
+    let refusal = packet(&mut refused).await;
+    assert_eq!(refusal.from(), Some(juliet.jid().to_string().as_str()));
+    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::ServiceUnavailable));
+    // §3: a bare JID is answered by the server. The test server does not load mod_lastactivity, so it
+    // answers on the account's behalf that the service is unavailable (RFC 6121 §8.5.1), never with the
+    // client's idle time.
+    let mut bare_refused = juliet.xec().subscribe("last_query_errorserviceunavailable");
+    let romeo_bare = jid(&p, "romeo").to_string();
+    ctx.request(last::Query { to: romeo_bare.clone() })?;
+    let refusal = packet(&mut bare_refused).await;
+    assert_eq!(refusal.from(), Some(romeo_bare.as_str()));
+    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::ServiceUnavailable));
+    assert_eq!(juliet.xec().pending(), 0);
+    Ok(())
+}
