@@ -422,8 +422,8 @@ async fn pubsub_events_are_matched_by_node() -> Result<()> {
 async fn unhandled_requests_get_service_unavailable_and_reach_the_catch_all() -> Result<()> {
     let xec = xec();
     let mut unhandled = xec.subscribe(Packet::UNHANDLED);
-    // XEP-0199 §4.1 server-to-client ping, with no ping Payload registered
-    let ping = one("<iq from='capulet.lit' to='juliet@capulet.lit/balcony' id='s2c1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>");
+    // a request in a namespace nobody handles (moxl-xep answers real XEP-0199 pings)
+    let ping = one("<iq from='capulet.lit' to='juliet@capulet.lit/balcony' id='s2c1' type='get'><nothing xmlns='urn:example:unhandled'/></iq>");
     assert_eq!(xec.dispatch(ping).await, Dispatched::Unhandled);
     let out = xec.take_outgoing();
     assert_eq!(
