@@ -15,7 +15,7 @@ use crate::{Error, Result};
 /// its stream-management state, and what it was waiting for.
 ///
 /// A plain value (serde-able, comparable). A [`SessionStore`](super::SessionStore) keeps one per account and
-/// writes its fields one by one through a [`Lease`](super::Lease) as they change; [`Lease::save`](super::Lease::save)
+/// writes its fields one by one through a [`Lease`](super::Lease) as they change; [`Lease::save_record`](super::Lease::save_record)
 /// writes a whole record at once.
 ///
 /// ```

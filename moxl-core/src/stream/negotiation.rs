@@ -229,7 +229,7 @@ enum State {
     Online,
 }
 
-/// Stream negotiation for one connection (see the [module documentation](self)).
+/// Stream negotiation for one connection (see the [module documentation](crate::stream)).
 ///
 /// ```
 /// use moxl_core::stream::{Negotiator, NegotiationConfig, Output};
