@@ -9,20 +9,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{jid, packet, server};
+use common::{builder, jid, packet, server};
 use moxl::auth::{AuthError, Mechanism, SaslConfig};
-use moxl::client::{Client, ClientBuilder};
+use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xep::rfc6121_roster::{Get, RosterItem};
-use moxl_test_support::Prosody;
-
-/// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
-fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
-    Client::builder(jid(p, user), password)
-        .server("127.0.0.1", p.c2s_port())
-        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
-}
 
 #[tokio::test]
 async fn starttls_login_with_every_mechanism_prosody_offers() -> Result<()> {

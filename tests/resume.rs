@@ -23,6 +23,19 @@ fn builder(p: &Prosody, user: &str, password: &str, port: u16) -> ClientBuilder 
         .reconnect(Some(Reconnect::new(Duration::from_millis(50), Duration::from_millis(300))))
 }
 
+/// Every presence: its type (`available` when it has none).
+#[payload(name = "presence", ns = "jabber:client")]
+#[derive(Default)]
+struct SeenPresence;
+
+impl Payload for SeenPresence {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        let kind = element.attr("type").map_or_else(|| "available".to_owned(), |t| t.into_owned());
+        ctx.pack(kind).deliver();
+        Ok(())
+    }
+}
+
 async fn wait_state(client: &Client, what: &str, f: impl Fn(&ConnectionState) -> bool) -> ConnectionState {
     let mut state = client.state();
     let result = tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| f(s))).await;
@@ -116,7 +129,25 @@ async fn a_server_restart_gives_a_fresh_session_that_is_reported() -> Result<()>
     assert!(matches!(state, ConnectionState::Reestablished(_)));
     assert!(tokio::time::timeout(Duration::from_secs(2), reestablished.recv()).await.is_ok());
 
-    // The new session works, and our presence was sent again: a contact-less account sees its own.
+    // Our presence was sent again on the new session: another resource of the account that comes online is
+    // told of it by the server (RFC 6121 §4.2.2). Without the replay the new session would be unavailable.
+    let phone = builder(&p, "juliet", "secret", p.c2s_port()).resource("phone").connect().await?;
+    let mut presences = phone.xec().subscribe("seenpresence");
+    phone.xec().context().send(presence(None, None))?;
+    let main = juliet.jid().to_string();
+    let seen = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let p = presences.recv().await.expect("open");
+            if p.from() == Some(main.as_str()) {
+                return p;
+            }
+        }
+    })
+    .await
+    .expect("the new session's presence reaches the other resource");
+    assert_eq!(seen.content::<String>().map(String::as_str), Some("available"));
+
+    // And it works.
     let romeo = builder(&p, "romeo", "montague", p.c2s_port()).connect().await?;
     let mut at_juliet = juliet.xec().subscribe("body");
     romeo.xec().context().send(message(&juliet.jid().to_string(), "chat", Some("after the restart")))?;

@@ -8,23 +8,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{jid, packet, server};
-use moxl::client::{Client, ClientBuilder};
+use common::{builder, jid, packet, server};
 use moxl::prelude::*;
-use moxl::transport::TlsConfig;
 use moxl::xec::PacketStream;
 use moxl::xep::xep_0085_chat_states::{with_chat_state, ChatState, ChatStateNotification};
 use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
 use moxl::xep::xep_0333_markers::{mark, markable, ChatMarker, Marker};
 use moxl::xep::xep_0359_stable_ids::{self as sid, origin_id, stanza_id, with_origin_id, StanzaId};
-use moxl_test_support::Prosody;
-
-/// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
-fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
-    Client::builder(jid(p, user), password)
-        .server("127.0.0.1", p.c2s_port())
-        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
-}
 
 /// Every message with an origin id, delivered whole (to read its ids in the test).
 #[payload(name = "origin-id", ns = "urn:xmpp:sid:0")]

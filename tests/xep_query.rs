@@ -9,22 +9,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{jid, packet, server};
-use moxl::client::{Client, ClientBuilder};
+use common::{builder, jid, packet, server};
 use moxl::prelude::*;
-use moxl::transport::TlsConfig;
 use moxl::xec::Xec;
 use moxl::xep::xep_0012_last::{self as last, IdleTime, LastActivity};
 use moxl::xep::xep_0092_version::{self as version, SoftwareVersion};
 use moxl::xep::xep_0199_ping::{Pong, RoundTrip};
-use moxl_test_support::Prosody;
-
-/// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
-fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
-    Client::builder(jid(p, user), password)
-        .server("127.0.0.1", p.c2s_port())
-        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
-}
 
 #[tokio::test]
 async fn ping_the_server_another_client_and_a_resource_that_is_not_there() -> Result<()> {

@@ -14,3 +14,17 @@ pub mod xep_0184_receipts;
 pub mod xep_0199_ping;
 pub mod xep_0333_markers;
 pub mod xep_0359_stable_ids;
+
+#[cfg(test)]
+mod test_util {
+    /// Runs a future that never waits on I/O (the dispatcher, sans I/O) to completion.
+    pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+}

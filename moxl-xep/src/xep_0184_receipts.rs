@@ -286,18 +286,8 @@ impl Payload for Receipts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::block_on;
     use moxl_core::xec::Xec;
-
-    /// Runs a future that never waits on I/O (the dispatcher, sans I/O) to completion.
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
-                return out;
-            }
-        }
-    }
 
     /// §7, Example 3.
     const CONTENT: &str = "<message xmlns='jabber:client' from='northumberland@shakespeare.lit/westminster' \

@@ -7,8 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use moxl::client::{Client, ClientBuilder};
 use moxl::jid::BareJid;
 use moxl::prelude::*;
+use moxl::transport::TlsConfig;
 use moxl::xec::{Packet, PacketStream};
 use moxl_test_support::{Prosody, ProsodyBuilder};
 
@@ -25,6 +27,13 @@ pub(crate) fn server() -> Prosody {
 /// `user@` the server's domain.
 pub(crate) fn jid(p: &Prosody, user: &str) -> BareJid {
     BareJid::new(&p.jid(user)).unwrap()
+}
+
+/// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.
+pub(crate) fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder {
+    Client::builder(jid(p, user), password)
+        .server("127.0.0.1", p.c2s_port())
+        .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
 }
 
 /// The next Packet, within 5 s.
