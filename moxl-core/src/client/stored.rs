@@ -96,5 +96,5 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec>) -> Result<Opened> {
-    Ok(Opened { persist: Persist::default(), fast_token: None, resume: None, sm: None, lease_ttl: config.ttl })
+    Ok(Opened { persist: Persist, fast_token: None, resume: None, sm: None, lease_ttl: config.ttl })
 }
