@@ -6,10 +6,10 @@
 //! let the user turn them off), to whom (only to contacts that announced the feature or answered with a state),
 //! and never the same standalone state twice in a row.
 
+use moxl_core::Result;
 use moxl_core::payload;
 use moxl_core::xec::{Context, Payload};
-use moxl_core::xml::{ns, Element, ElementBuilder};
-use moxl_core::Result;
+use moxl_core::xml::{Element, ElementBuilder, ns};
 
 /// `http://jabber.org/protocol/chatstates` (§4, §11.1).
 pub const NS: &str = "http://jabber.org/protocol/chatstates";

@@ -1,7 +1,7 @@
 //! XEP-0092: Software Version. Answers queries with the application's name and version ([`VersionAnswer`],
 //! configured with a [`SoftwareVersion`] extension) and asks another entity for its own ([`Query`]).
 
-use moxl_core::stanza::{error_reply, iq_get, iq_result, Condition, StanzaError};
+use moxl_core::stanza::{Condition, StanzaError, error_reply, iq_get, iq_result};
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
 use moxl_core::{action, payload};

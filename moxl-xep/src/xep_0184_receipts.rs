@@ -10,10 +10,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use moxl_core::Result;
 use moxl_core::payload;
 use moxl_core::xec::{Context, Payload};
-use moxl_core::xml::{ns, Element, ElementBuilder};
-use moxl_core::Result;
+use moxl_core::xml::{Element, ElementBuilder, ns};
 
 /// `urn:xmpp:receipts` (§6, §10.1).
 pub const NS: &str = "urn:xmpp:receipts";
@@ -350,7 +350,9 @@ mod tests {
             format!("<message xmlns='jabber:client' from='a@b/c'><body>x</body>{request}</message>"),
             format!("<message xmlns='jabber:client' id='m1'><body>x</body>{request}</message>"),
             "<message xmlns='jabber:client' from='a@b/c' id='m1'><body>x</body></message>".to_owned(),
-            format!("<message xmlns='jabber:client' from='a@b/c' id='m1'><received xmlns='urn:xmpp:receipts' id='m0'/>{request}</message>"),
+            format!(
+                "<message xmlns='jabber:client' from='a@b/c' id='m1'><received xmlns='urn:xmpp:receipts' id='m0'/>{request}</message>"
+            ),
             format!("<iq xmlns='jabber:client' from='a@b/c' id='m1' type='set'>{request}</iq>"),
         ] {
             assert!(answer(&Element::parse(&xml).unwrap()).is_none(), "{xml}");

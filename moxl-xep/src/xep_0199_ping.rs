@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use moxl_core::stanza::{error_reply, iq_get, iq_result, Condition, StanzaError};
+use moxl_core::stanza::{Condition, StanzaError, error_reply, iq_get, iq_result};
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
 use moxl_core::{action, payload};

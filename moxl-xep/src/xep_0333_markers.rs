@@ -7,10 +7,10 @@
 //! allowed to see your presence (§9). A marker covers every message up to the one it names, and markers only
 //! move forward: ignore one for an earlier or an unknown message (§7).
 
+use moxl_core::Result;
 use moxl_core::payload;
 use moxl_core::xec::{Context, Payload};
-use moxl_core::xml::{ns, Element, ElementBuilder};
-use moxl_core::Result;
+use moxl_core::xml::{Element, ElementBuilder, ns};
 
 use crate::xep_0359_stable_ids::stanza_id;
 
