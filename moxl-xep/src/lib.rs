@@ -10,6 +10,7 @@ pub mod rfc6121_roster;
 pub mod xep_0004_data_forms;
 pub mod xep_0012_last;
 pub mod xep_0059_rsm;
+pub mod xep_0060_pubsub;
 pub mod xep_0085_chat_states;
 pub mod xep_0092_version;
 pub mod xep_0184_receipts;
