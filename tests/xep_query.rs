@@ -100,15 +100,35 @@ async fn last_activity_of_the_server_an_account_and_another_client() -> Result<(
     let refusal = packet(&mut refused).await;
     assert_eq!(refusal.from(), Some(juliet.jid().to_string().as_str()));
     assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::ServiceUnavailable));
-    // §3: a bare JID is answered by the server. The test server does not load mod_lastactivity, so it
-    // answers on the account's behalf that the service is unavailable (RFC 6121 §8.5.1), never with the
-    // client's idle time.
-    let mut bare_refused = juliet.xec().subscribe("last_query_errorserviceunavailable");
+    // §3: a bare JID is answered by the server (Prosody's mod_lastactivity), never by a client, and only to
+    // someone with a subscription to the account's presence: Juliet has none yet.
     let romeo_bare = jid(&p, "romeo").to_string();
+    let mut forbidden = juliet.xec().subscribe("last_query_errorforbidden");
     ctx.request(last::Query { to: romeo_bare.clone() })?;
-    let refusal = packet(&mut bare_refused).await;
+    let refusal = packet(&mut forbidden).await;
     assert_eq!(refusal.from(), Some(romeo_bare.as_str()));
-    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::ServiceUnavailable));
+    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::Forbidden));
+    // Juliet subscribes to Romeo's presence; each round trip to the server makes sure it has handled what came
+    // before (a client's stanzas are handled in order).
+    ctx.send(presence(Some(&romeo_bare), Some("subscribe")))?;
+    round_trip(&juliet).await;
+    let rctx = romeo.xec().context();
+    rctx.send(presence(Some(&jid(&p, "juliet").to_string()), Some("subscribed")))?;
+    rctx.send(presence(None, Some("unavailable")).text_child("status", "Gone to Mantua"))?;
+    round_trip(&romeo).await;
+    ctx.request(last::Query { to: romeo_bare.clone() })?;
+    let gone = packet(&mut answers).await;
+    assert_eq!(gone.from(), Some(romeo_bare.as_str()));
+    let gone = gone.content::<LastActivity>().unwrap();
+    assert_eq!(gone.status.as_deref(), Some("Gone to Mantua"));
+    assert!(gone.seconds.is_some_and(|s| s < 60), "{gone:?}");
     assert_eq!(juliet.xec().pending(), 0);
     Ok(())
+}
+
+/// A ping of the client's server, answered: everything the client sent before has been handled.
+async fn round_trip(client: &moxl::client::Client) {
+    let mut pongs = client.xec().subscribe("ping_roundtrip_handle");
+    client.xec().context().request(RoundTrip::new(client.jid().domain().to_string())).unwrap();
+    packet(&mut pongs).await;
 }

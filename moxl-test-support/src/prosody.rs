@@ -37,6 +37,7 @@ const BASE_MODULES: &[&str] = &[
     "version",
     "uptime",
     "time",
+    "lastactivity",
     "ping",
     "register",
     "csi_simple",
