@@ -13,10 +13,15 @@ pub mod xep_0059_rsm;
 pub mod xep_0060_pubsub;
 pub mod xep_0085_chat_states;
 pub mod xep_0092_version;
+pub mod xep_0163_pep;
 pub mod xep_0184_receipts;
 pub mod xep_0199_ping;
+pub mod xep_0223_private_pep;
+pub mod xep_0277_microblog;
+pub mod xep_0330_pubsub_subscription;
 pub mod xep_0333_markers;
 pub mod xep_0359_stable_ids;
+pub mod xep_0472_social_profile;
 
 #[cfg(test)]
 mod test_util {

@@ -1,5 +1,7 @@
 //! Typed views of what a pubsub service sends: items, results, event notifications and errors.
 
+use std::fmt::Write as _;
+
 use moxl_core::stanza::StanzaError;
 use moxl_core::xml::{Element, ns};
 use serde::{Deserialize, Serialize};
@@ -587,4 +589,104 @@ impl PubsubError {
 /// ```
 pub fn is_precondition_not_met(error: &StanzaError) -> bool {
     PubsubError::from_error(error).is_some_and(|e| e.is_precondition_not_met())
+}
+
+/// An XMPP URI of a pubsub node or item (RFC 5122 with the `;node=…;item=…` keys of the XMPP URI query
+/// components registry, used by XEP-0060 §8.4.1 redirects and by XEP-0277 comment links):
+/// `xmpp:pubsub.shakespeare.lit?;node=princely_musings;item=ae890`.
+///
+/// ```
+/// use moxl_xep::xep_0060_pubsub::NodeUri;
+/// let uri = NodeUri::parse("xmpp:romeo@montague.lit?;node=urn%3Axmpp%3Amicroblog%3A0%3Acomments%2F1cb57d9c;item=a1").unwrap();
+/// assert_eq!(uri.jid, "romeo@montague.lit");
+/// assert_eq!(uri.node.as_deref(), Some("urn:xmpp:microblog:0:comments/1cb57d9c"));
+/// assert_eq!(uri.item.as_deref(), Some("a1"));
+/// assert_eq!(NodeUri::parse(&uri.to_uri()), Some(uri));
+/// assert_eq!(NodeUri::parse("https://montague.lit/"), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NodeUri {
+    /// The pubsub service (or PEP account).
+    pub jid: String,
+    /// The node.
+    pub node: Option<String>,
+    /// The item.
+    pub item: Option<String>,
+}
+
+impl NodeUri {
+    /// A URI of `node` at `jid`.
+    ///
+    /// ```
+    /// let uri = moxl_xep::xep_0060_pubsub::NodeUri::new("pubsub.shakespeare.lit", "a b");
+    /// assert_eq!(uri.to_uri(), "xmpp:pubsub.shakespeare.lit?;node=a%20b");
+    /// ```
+    pub fn new(jid: &str, node: &str) -> NodeUri {
+        NodeUri { jid: jid.to_owned(), node: Some(node.to_owned()), item: None }
+    }
+
+    /// Reads an `xmpp:` URI (percent-encoded values decoded; whitespace, which some examples wrap in, ignored).
+    /// `None` for another scheme or an empty JID.
+    pub fn parse(uri: &str) -> Option<NodeUri> {
+        let uri: String = uri.chars().filter(|c| !c.is_whitespace()).collect();
+        let rest = uri.strip_prefix("xmpp:")?.trim_start_matches("//");
+        let (jid, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let jid = percent_decode(jid)?;
+        if jid.is_empty() {
+            return None;
+        }
+        let mut out = NodeUri { jid, node: None, item: None };
+        for pair in query.split(';') {
+            match pair.split_once('=') {
+                Some(("node", v)) => out.node = Some(percent_decode(v)?),
+                Some(("item", v)) => out.item = Some(percent_decode(v)?),
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+
+    /// Writes the URI, percent-encoding what RFC 5122 does not allow as is.
+    pub fn to_uri(&self) -> String {
+        let mut s = format!("xmpp:{}?", percent_encode(&self.jid, "@"));
+        if let Some(node) = &self.node {
+            s.push_str(";node=");
+            s.push_str(&percent_encode(node, ""));
+        }
+        if let Some(item) = &self.item {
+            s.push_str(";item=");
+            s.push_str(&percent_encode(item, ""));
+        }
+        s
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_encode(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }

@@ -1,0 +1,215 @@
+//! XEP-0223: Persistent Storage of Private Data via PubSub. Private data (bookmarks, client settings) is
+//! published to a node of our own PEP service with publish-options that make the node persistent and
+//! readable by us only (§3): `pubsub#persist_items` true and `pubsub#access_model` `whitelist`.
+//!
+//! A node that exists with another configuration refuses such a publish with `conflict` and the pubsub
+//! condition `precondition-not-met` (XEP-0060 §7.1.5). [`Publish`] then reconfigures the node with the same
+//! values (XEP-0060 §8.2.5) and publishes again, once; it never stores private data in a node it could not
+//! make private.
+
+use moxl_core::action;
+use moxl_core::stanza::StanzaError;
+use moxl_core::xec::Context;
+use moxl_core::xml::{Element, ElementBuilder, ElementOrBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::xep_0004_data_forms::DataForm;
+use crate::xep_0060_pubsub::{self as pubsub, Published, is_precondition_not_met};
+
+/// The publish-options of private storage (§3): persistent items, whitelist access.
+///
+/// ```
+/// let options = moxl_xep::xep_0223_private_pep::private_options();
+/// assert_eq!(options.form_type_value(), Some("http://jabber.org/protocol/pubsub#publish-options"));
+/// assert_eq!(options.value("pubsub#access_model"), Some("whitelist"));
+/// assert_eq!(options.field("pubsub#persist_items").and_then(|f| f.as_bool()), Some(true));
+/// ```
+pub fn private_options() -> DataForm {
+    pubsub::publish_options().with_bool("pubsub#persist_items", true).with_value("pubsub#access_model", "whitelist")
+}
+
+/// The node configuration that makes an existing node private (the same values as [`private_options`], in a
+/// `node_config` form, XEP-0060 §8.2.5).
+///
+/// ```
+/// let config = moxl_xep::xep_0223_private_pep::private_config();
+/// assert_eq!(config.form_type_value(), Some("http://jabber.org/protocol/pubsub#node_config"));
+/// assert_eq!(config.value("pubsub#access_model"), Some("whitelist"));
+/// ```
+pub fn private_config() -> DataForm {
+    pubsub::node_config().with_bool("pubsub#persist_items", true).with_value("pubsub#access_model", "whitelist")
+}
+
+/// Publishes private data to `node` of our PEP service (§3, Example 1).
+///
+/// ```
+/// use moxl_core::xml::ElementBuilder;
+/// // §3, Example 1 (the bookmark abridged)
+/// let storage = ElementBuilder::new("storage", "storage:bookmarks");
+/// let iq = moxl_xep::xep_0223_private_pep::publish("storage:bookmarks", Some("current"), storage).build()?;
+/// let xml = iq.to_xml();
+/// assert!(xml.contains("<publish node='storage:bookmarks'><item id='current'><storage xmlns='storage:bookmarks'/></item></publish>"));
+/// assert!(xml.contains("<var>pubsub#access_model</var>") || xml.contains("var='pubsub#access_model'"));
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+pub fn publish(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder>) -> ElementBuilder {
+    pubsub::publish_with_options(None, node, id, payload, &private_options())
+}
+
+/// Publishes private data (§3), reconfiguring the node once if it exists with another configuration (see the
+/// [module documentation](self)).
+///
+/// | Packet key | content | when |
+/// |---|---|---|
+/// | `private_pep_publish_handle` | [`Published`] | stored |
+/// | `private_pep_publish_errorconflict` | [`StanzaError`] | the node stayed non-private (precondition-not-met after reconfiguring) |
+/// | `private_pep_publish_error<condition>` | [`StanzaError`] | any other error |
+/// | `private_pep_reconfigure_error<condition>` | [`StanzaError`] | the node could not be reconfigured |
+///
+/// ```
+/// use moxl_core::xml::ElementBuilder;
+/// use moxl_xep::xep_0223_private_pep::Publish;
+/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let mut stored = xec.subscribe("private_pep_publish_handle");
+/// xec.context().request(Publish::new("urn:example:settings", Some("current"), ElementBuilder::new("settings", "urn:example:settings"))?)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Publish {
+    node: String,
+    id: Option<String>,
+    payload: String,
+    reconfigured: bool,
+}
+
+impl Publish {
+    /// A private publish of `payload` to `node`. Fails only if the payload is a builder with an invalid name.
+    ///
+    /// ```
+    /// use moxl_core::xml::ElementBuilder;
+    /// let p = moxl_xep::xep_0223_private_pep::Publish::new("n", None, ElementBuilder::new("x", "urn:x"))?;
+    /// assert!(p.request_stanza().build()?.to_xml().contains("<publish-options>"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn new(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder>) -> moxl_core::Result<Publish> {
+        Ok(Publish {
+            node: node.to_owned(),
+            id: id.map(str::to_owned),
+            payload: payload.into().into_element()?.to_xml(),
+            reconfigured: false,
+        })
+    }
+
+    /// The request this Action sends.
+    pub fn request_stanza(&self) -> ElementBuilder {
+        // The payload was serialized by `new`: it parses again unless the stored state was tampered with; then
+        // the publish goes without payload and the service refuses it.
+        match Element::parse(&self.payload) {
+            Ok(p) => publish(&self.node, self.id.as_deref(), p),
+            Err(_) => publish(&self.node, self.id.as_deref(), ElementBuilder::new("invalid", "")),
+        }
+    }
+}
+
+#[action(group = "private_pep")]
+impl Publish {
+    fn request(&self) -> ElementBuilder {
+        self.request_stanza()
+    }
+
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+        let published = Published::from_result(stanza)
+            .map(|p| Published { id: p.id.or_else(|| self.id.clone()), ..p })
+            .unwrap_or_else(|| Published { node: self.node.clone(), id: self.id.clone() });
+        ctx.pack(published).deliver();
+    }
+
+    async fn error_conflict(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
+        if is_precondition_not_met(error) && !self.reconfigured {
+            let retry = Publish { reconfigured: true, ..self.clone() };
+            ctx.request(Reconfigure { then: retry })?;
+            return Ok(());
+        }
+        ctx.pack(error.clone()).deliver();
+        Ok(())
+    }
+}
+
+/// Makes a node private (XEP-0060 §8.2.5 with [`private_config`]), then publishes again: the second step of
+/// [`Publish`]. Its errors are delivered as `private_pep_reconfigure_error<condition>`.
+///
+/// ```
+/// let r = moxl_xep::xep_0223_private_pep::Reconfigure::for_node("storage:bookmarks");
+/// assert!(r.request_stanza().build()?.to_xml().contains("<configure node='storage:bookmarks'>"));
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reconfigure {
+    then: Publish,
+}
+
+impl Reconfigure {
+    /// Makes `node` private, with no publish after.
+    pub fn for_node(node: &str) -> Reconfigure {
+        Reconfigure { then: Publish { node: node.to_owned(), id: None, payload: String::new(), reconfigured: true } }
+    }
+
+    /// The request this Action sends.
+    pub fn request_stanza(&self) -> ElementBuilder {
+        pubsub::configure_node(None, &self.then.node, &private_config())
+    }
+}
+
+#[action(group = "private_pep")]
+impl Reconfigure {
+    fn request(&self) -> ElementBuilder {
+        self.request_stanza()
+    }
+
+    async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> moxl_core::Result<()> {
+        if self.then.payload.is_empty() {
+            ctx.pack(self.then.node.clone()).deliver();
+            return Ok(());
+        }
+        ctx.request(self.then.clone())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::block_on;
+    use moxl_core::xec::Xec;
+
+    const PRECONDITION: &str = "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'>\
+        <conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+        <precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>";
+
+    fn answer(xec: &Xec, reply: &str) -> Element {
+        let sent = xec.take_outgoing().pop().unwrap();
+        let id = sent.attr("id").unwrap().into_owned();
+        block_on(xec.dispatch(Element::parse(&reply.replace("ID", &id)).unwrap()));
+        sent
+    }
+
+    #[test]
+    fn precondition_not_met_reconfigures_once_then_publishes_again() {
+        let xec = Xec::new().unwrap();
+        let (mut ok, mut conflict) =
+            (xec.subscribe("private_pep_publish_handle"), xec.subscribe("private_pep_publish_errorconflict"));
+        let payload = ElementBuilder::new("storage", "storage:bookmarks");
+        xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
+        let first = answer(&xec, PRECONDITION);
+        assert!(first.to_xml().contains("<publish-options>"));
+        let configure = answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>");
+        let form = crate::xep_0060_pubsub::config_form(&configure).unwrap();
+        assert_eq!(form.value("pubsub#access_model"), Some("whitelist"));
+        // published again, refused again: no third attempt, the conflict is delivered
+        let second = answer(&xec, PRECONDITION);
+        assert_eq!(second.first_child().unwrap().to_xml(), first.first_child().unwrap().to_xml());
+        assert!(xec.take_outgoing().is_empty());
+        assert!(is_precondition_not_met(conflict.try_recv().unwrap().content::<StanzaError>().unwrap()));
+        assert!(ok.try_recv().is_none());
+    }
+}
