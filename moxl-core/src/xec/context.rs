@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::time::{Duration, Instant};
 
 use super::pending::{Entry, Pending};
-use super::{Action, Packet, PacketBus, Registry};
+use super::{Action, BoxFuture, Packet, PacketBus, Registry};
 use crate::xml::{Element, ElementOrBuilder};
 use crate::{Error, Result};
 
@@ -44,7 +44,12 @@ pub(crate) struct Shared {
     pub(crate) outgoing: Notify,
     /// Signalled when a new deadline may be earlier than the one the timer waits for.
     pub(crate) timer: Notify,
+    /// Handler state of this session, one value per type ([`Context::session_state`]).
+    pub(crate) state: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
+
+/// What a handler of an unwrapped stanza learns about the stanza that carried it ([`Context::envelope`]).
+pub(crate) type Envelope = Arc<dyn Any + Send + Sync>;
 
 impl Shared {
     pub(crate) fn pending(&self) -> MutexGuard<'_, Pending> {
@@ -76,6 +81,8 @@ pub struct Context {
     prefix: &'static str,
     /// The stanza being handled (its `from` is read when needed).
     stanza: Option<Element>,
+    /// Set while handling a stanza unwrapped from another one ([`Context::dispatch_inner`]).
+    envelope: Option<Envelope>,
 }
 
 impl Context {
@@ -85,7 +92,7 @@ impl Context {
         prefix: &'static str,
         stanza: Option<Element>,
     ) -> Self {
-        Context { shared, key, prefix, stanza }
+        Context { shared, key, prefix, stanza, envelope: None }
     }
 
     /// The context of one Action method (used by `#[action]`): its Packet key is `<group_type>_<suffix>`.
@@ -96,7 +103,13 @@ impl Context {
             key: Cow::Owned(format!("{}_{}", self.prefix, suffix)),
             prefix: self.prefix,
             stanza: self.stanza.clone(),
+            envelope: self.envelope.clone(),
         }
+    }
+
+    pub(crate) fn with_envelope(mut self, envelope: Option<Envelope>) -> Self {
+        self.envelope = envelope;
+        self
     }
 
     /// The Packet key of the running handler (empty for the application's own context).
@@ -159,6 +172,77 @@ impl Context {
     /// The account's bare JID, once known.
     pub fn account(&self) -> Option<BareJid> {
         self.shared.account()
+    }
+
+    /// Runs the Payload descent (step 3 of [`Xec::dispatch`](super::Xec::dispatch)) on a stanza carried inside
+    /// the one being handled, e.g. the message of a XEP-0280 carbon, as if it had come on its own: every
+    /// Payload matching it, its children or grandchildren fires, with this stanza as its `stanza` and its
+    /// `from` as the Packet sender. It is never taken as an Action's reply, and nothing is answered or
+    /// delivered as unhandled when no Payload matches. Handlers reach `envelope` with
+    /// [`envelope`](Self::envelope), to tell the unwrapped stanza from a live one. Returns how many Payloads
+    /// fired.
+    ///
+    /// ```
+    /// use moxl_core::xec::Xec;
+    /// use moxl_core::xml::Element;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// struct Copy;
+    /// let xec = Xec::new()?;
+    /// let inner = Element::parse("<message xmlns='jabber:client'><nothing xmlns='urn:x'/></message>")?;
+    /// assert_eq!(xec.context().dispatch_inner(inner, Copy).await, 0); // no Payload of its own
+    /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn dispatch_inner<T: Any + Send + Sync>(&self, stanza: Element, envelope: T) -> BoxFuture<'_, usize> {
+        let envelope: Envelope = Arc::new(envelope);
+        Box::pin(async move { super::descend(&self.shared, &stanza, Some(&envelope)).await })
+    }
+
+    /// What the stanza being handled was unwrapped from, if it was given to [`dispatch_inner`](Self::dispatch_inner)
+    /// with an envelope of type `T`. `None` for a stanza that came on its own.
+    ///
+    /// ```
+    /// assert!(moxl_core::xec::Xec::new()?.context().envelope::<String>().is_none());
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn envelope<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.envelope.as_ref().and_then(|e| e.downcast_ref())
+    }
+
+    /// Whether the stanza being handled was unwrapped from another one (any envelope).
+    ///
+    /// ```
+    /// assert!(!moxl_core::xec::Xec::new()?.context().is_unwrapped());
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn is_unwrapped(&self) -> bool {
+        self.envelope.is_some()
+    }
+
+    /// State that handlers of this session share, one value per type, made with `T::default()` on first use
+    /// (for example the ids of the requests whose results come as separate stanzas). It lives as long as the
+    /// controller and is not saved with the session.
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// let xec = moxl_core::xec::Xec::new()?;
+    /// #[derive(Default)]
+    /// struct Seen(Mutex<u32>);
+    /// *xec.context().session_state::<Seen>().0.lock().unwrap() += 1;
+    /// assert_eq!(*xec.context().session_state::<Seen>().0.lock().unwrap(), 1);
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn session_state<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut map = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = map.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default()));
+        match Arc::clone(entry).downcast::<T>() {
+            Ok(value) => value,
+            Err(_) => {
+                // Unreachable: the map is keyed by the value's own type id.
+                let value = Arc::new(T::default());
+                *entry = value.clone();
+                value
+            }
+        }
     }
 }
 

@@ -52,7 +52,7 @@ use tokio::time::{Duration, Instant};
 use crate::stanza::{error_reply, Condition, StanzaError};
 use crate::xml::{ns, Element};
 use crate::{Error, Result};
-use context::{Extensions, Shared};
+use context::{Envelope, Extensions, Shared};
 use packet::PacketBus;
 use pending::{Entry, Pending, Taken};
 
@@ -121,6 +121,7 @@ impl XecBuilder {
             extensions: self.extensions,
             outgoing: tokio::sync::Notify::new(),
             timer: tokio::sync::Notify::new(),
+            state: Mutex::default(),
         };
         Ok(Xec { shared: Arc::new(shared) })
     }
@@ -249,7 +250,7 @@ impl Xec {
                 return self.unhandled(stanza);
             }
         }
-        let fired = self.descend(&stanza).await;
+        let fired = descend(&self.shared, &stanza, None).await;
         if fired > 0 {
             return Dispatched::Payloads(fired);
         }
@@ -294,52 +295,8 @@ impl Xec {
         }
     }
 
-    /// The three-level descent, walking node indices (an [`Element`] is made only for a match); returns how many
-    /// Payloads fired.
-    async fn descend(&self, stanza: &Element) -> usize {
-        let root = stanza.index();
-        let mut fired = self.fire(stanza, root).await;
-        let end = stanza.subtree_end_of(root);
-        let mut child = root + 1;
-        while child < end {
-            fired += self.fire(stanza, child).await;
-            let child_end = stanza.subtree_end_of(child);
-            let mut grandchild = child + 1;
-            while grandchild < child_end {
-                fired += self.fire(stanza, grandchild).await;
-                grandchild = stanza.subtree_end_of(grandchild);
-            }
-            child = child_end;
-        }
-        fired
-    }
-
-    async fn fire(&self, stanza: &Element, idx: u32) -> usize {
-        let (name, ns) = stanza.name_ns_at(idx);
-        let Some(slot) = self.shared.registry.slot(name, ns) else { return 0 };
-        let element = stanza.at(idx);
-        // The node: the element's own `node`, else its first child's (read only if a handler needs one).
-        let first_child = if slot.has_nodes() && !element.has_attr("node") { element.first_child() } else { None };
-        let node = if slot.has_nodes() {
-            element.attr("node").or_else(|| first_child.as_ref().and_then(|c| c.attr("node")))
-        } else {
-            None
-        };
-        let mut fired = 0;
-        for payload in slot.matching(node.as_deref()) {
-            let ctx = Context::new(Arc::clone(&self.shared), Cow::Borrowed(payload.key), "", Some(stanza.clone()));
-            self.report((payload.handler)(&ctx, &element, stanza).await, payload.key);
-            fired += 1;
-        }
-        fired
-    }
-
     fn report(&self, result: Result<()>, key: &str) {
-        if let Err(error) = result {
-            tracing::warn!(key, %error, "handler failed");
-            let failure = HandlerFailure { key: key.to_owned(), error: error.to_string() };
-            self.shared.bus.deliver(Packet::new(Packet::HANDLER_ERROR, None, Some(failure)));
-        }
+        report(&self.shared, result, key);
     }
 
     /// The pending Actions, serialized for an [`ActionStore`].
@@ -426,5 +383,54 @@ impl Xec {
             self.restore(action)?;
         }
         Ok(actions.len())
+    }
+}
+
+/// The three-level descent, walking node indices (an [`Element`] is made only for a match); returns how many
+/// Payloads fired. `envelope` is what [`Context::envelope`] gives the handlers (set for an unwrapped stanza).
+pub(crate) async fn descend(shared: &Arc<Shared>, stanza: &Element, envelope: Option<&Envelope>) -> usize {
+    let root = stanza.index();
+    let mut fired = fire(shared, stanza, root, envelope).await;
+    let end = stanza.subtree_end_of(root);
+    let mut child = root + 1;
+    while child < end {
+        fired += fire(shared, stanza, child, envelope).await;
+        let child_end = stanza.subtree_end_of(child);
+        let mut grandchild = child + 1;
+        while grandchild < child_end {
+            fired += fire(shared, stanza, grandchild, envelope).await;
+            grandchild = stanza.subtree_end_of(grandchild);
+        }
+        child = child_end;
+    }
+    fired
+}
+
+async fn fire(shared: &Arc<Shared>, stanza: &Element, idx: u32, envelope: Option<&Envelope>) -> usize {
+    let (name, ns) = stanza.name_ns_at(idx);
+    let Some(slot) = shared.registry.slot(name, ns) else { return 0 };
+    let element = stanza.at(idx);
+    // The node: the element's own `node`, else its first child's (read only if a handler needs one).
+    let first_child = if slot.has_nodes() && !element.has_attr("node") { element.first_child() } else { None };
+    let node = if slot.has_nodes() {
+        element.attr("node").or_else(|| first_child.as_ref().and_then(|c| c.attr("node")))
+    } else {
+        None
+    };
+    let mut fired = 0;
+    for payload in slot.matching(node.as_deref()) {
+        let ctx = Context::new(Arc::clone(shared), Cow::Borrowed(payload.key), "", Some(stanza.clone()))
+            .with_envelope(envelope.cloned());
+        report(shared, (payload.handler)(&ctx, &element, stanza).await, payload.key);
+        fired += 1;
+    }
+    fired
+}
+
+fn report(shared: &Shared, result: Result<()>, key: &str) {
+    if let Err(error) = result {
+        tracing::warn!(key, %error, "handler failed");
+        let failure = HandlerFailure { key: key.to_owned(), error: error.to_string() };
+        shared.bus.deliver(Packet::new(Packet::HANDLER_ERROR, None, Some(failure)));
     }
 }
