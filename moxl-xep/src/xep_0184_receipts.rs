@@ -84,7 +84,8 @@ pub fn receipt(to: &str, id: &str, kind: Option<&str>) -> ElementBuilder {
 /// - it is not itself an ack message: a `<request/>` next to a `<received/>` would loop (§5.4).
 ///
 /// Messages read back from an archive or forwarded inside another stanza are not answered (§5.5): only a
-/// `<request/>` that is a direct child of the stanza counts, and [`ReceiptResponder`] only sees those.
+/// `<request/>` that is a direct child of the stanza counts, and [`ReceiptResponder`] only sees those (nor does it
+/// answer a message unwrapped from a XEP-0280 carbon).
 ///
 /// ```
 /// use moxl_core::xml::Element;
@@ -197,7 +198,8 @@ pub struct ReceiptResponder;
 
 impl Payload for ReceiptResponder {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
+        // A copy unwrapped from another stanza (a XEP-0280 carbon) is answered by its addressee, not by us.
+        if ctx.is_unwrapped() || !stanza.children().any(|c| c.ptr_eq(element)) {
             return Ok(());
         }
         let Some(ack) = answer(stanza) else { return Ok(()) };
@@ -273,7 +275,10 @@ pub struct Receipts;
 
 impl Payload for Receipts {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
+        // A receipt another of our clients sent (a XEP-0280 sent carbon) acknowledges nothing of ours.
+        let sent_by_us =
+            ctx.envelope::<crate::xep_0280_carbons::Direction>() == Some(&crate::xep_0280_carbons::Direction::Sent);
+        if sent_by_us || !stanza.children().any(|c| c.ptr_eq(element)) {
             return Ok(());
         }
         if let Some(receipt) = Receipt::from_message(stanza) {
