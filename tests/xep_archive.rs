@@ -1,0 +1,179 @@
+//! Message copies, history and blocking through a real Prosody: carbons between two clients of one account
+//! (XEP-0280), the message archive with paging (XEP-0313, XEP-0059), and the blocking command (XEP-0191).
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{accounts, builder, packet};
+use moxl::client::Client;
+use moxl::prelude::*;
+use moxl::xec::PacketStream;
+use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
+use moxl::xep::xep_0191_blocking::{Block, BlocklistPush, GetBlocklist, Unblock};
+use moxl::xep::xep_0280_carbons::{Carbon, Direction, Enable};
+use moxl::xep::xep_0297_forwarding::forward;
+use moxl_test_support::Prosody;
+
+/// Every carbon-shaped `<received/>` that reaches a client, genuine or not (to prove a forged one arrived).
+#[payload(name = "received", ns = "urn:xmpp:carbons:2", key = "archivetest_carbonshape")]
+#[derive(Default)]
+struct CarbonShape;
+
+impl Payload for CarbonShape {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.pack(stanza.clone()).deliver();
+        Ok(())
+    }
+}
+
+/// A Prosody with the two accounts and the message archive.
+fn server() -> Prosody {
+    accounts().mam(true).start().expect("Prosody starts (bash scripts/install-test-deps.sh)")
+}
+
+/// Juliet on resource `resource`.
+async fn juliet(p: &Prosody, resource: &str) -> Result<Client> {
+    builder(p, "juliet", "secret").resource(resource).connect().await
+}
+
+/// No Packet on `stream` for 500 ms.
+async fn nothing_within_500ms(stream: &mut PacketStream) {
+    if let Ok(p) = tokio::time::timeout(Duration::from_millis(500), stream.recv()).await {
+        panic!("unexpected packet: {p:?}");
+    }
+}
+
+/// Turns carbons on for a client and waits for the server's answer.
+async fn enable_carbons(client: &Client) -> Result<()> {
+    let mut enabled = client.xec().subscribe("carbons_enable_handle");
+    client.xec().context().request(Enable)?;
+    packet(&mut enabled).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn carbons_of_received_and_sent_messages_are_dispatched_as_the_message() -> Result<()> {
+    let p = server();
+    let (balcony, chamber) = (juliet(&p, "balcony").await?, juliet(&p, "chamber").await?);
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    enable_carbons(&balcony).await?;
+    enable_carbons(&chamber).await?;
+    let (mut received, mut sent) = (chamber.xec().subscribe("carbonreceived"), chamber.xec().subscribe("carbonsent"));
+    let mut chamber_bodies = chamber.xec().subscribe("body");
+    let mut balcony_bodies = balcony.xec().subscribe("body");
+
+    // Romeo writes to the balcony: the chamber gets the received carbon, its body dispatched as Romeo's message
+    let to_balcony = message(&balcony.jid().to_string(), "chat", Some("Lady, by yonder blessed moon I swear"));
+    romeo.xec().context().send(to_balcony)?;
+    assert_eq!(packet(&mut balcony_bodies).await.from(), Some(romeo.jid().to_string().as_str()));
+    let carbon = packet(&mut received).await;
+    assert_eq!(carbon.from(), Some(p.jid("juliet").as_str()), "the carbon comes from our bare JID");
+    let c = carbon.content::<Carbon>().unwrap();
+    assert_eq!(c.direction, Direction::Received);
+    assert_eq!(c.message.attr("to").as_deref(), Some(balcony.jid().to_string().as_str()));
+    let body = packet(&mut chamber_bodies).await;
+    assert_eq!(body.content::<String>().map(String::as_str), Some("Lady, by yonder blessed moon I swear"));
+    assert_eq!(body.from(), Some(romeo.jid().to_string().as_str()), "seen as Romeo's message");
+
+    // Juliet writes from the balcony, asking for a receipt: the chamber gets the sent carbon and does not answer
+    let mut receipts = balcony.xec().subscribe("receipt");
+    let m = message(&romeo.jid().to_string(), "chat", Some("O, swear not by the moon"));
+    balcony.xec().context().send(request_receipt(m, "moon-1"))?;
+    let carbon = packet(&mut sent).await;
+    let c = carbon.content::<Carbon>().unwrap();
+    assert_eq!(c.direction, Direction::Sent);
+    assert_eq!(c.message.attr("to").as_deref(), Some(romeo.jid().to_string().as_str()));
+    let body = packet(&mut chamber_bodies).await;
+    assert_eq!(body.content::<String>().map(String::as_str), Some("O, swear not by the moon"));
+    assert_eq!(body.from(), Some(balcony.jid().to_string().as_str()), "seen as the balcony's message");
+    // one receipt, Romeo's: none from the chamber for the copy of its own account's message
+    let receipt = packet(&mut receipts).await;
+    assert_eq!(receipt.from(), Some(romeo.jid().to_string().as_str()));
+    assert_eq!(receipt.content::<Receipt>().map(|r| r.id.as_str()), Some("moon-1"));
+    nothing_within_500ms(&mut receipts).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_forged_carbon_is_dropped_where_a_genuine_one_is_dispatched() -> Result<()> {
+    let p = server();
+    let (balcony, chamber) = (juliet(&p, "balcony").await?, juliet(&p, "chamber").await?);
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    enable_carbons(&chamber).await?;
+    let mut carbons = chamber.xec().subscribe("carbonreceived");
+    let mut bodies = chamber.xec().subscribe("body");
+    let mut shapes = chamber.xec().subscribe("archivetest_carbonshape");
+
+    // Romeo sends the chamber a message shaped as a carbon of a message from Tybalt to the balcony
+    let tybalt = format!("{}/street", p.jid("tybalt"));
+    let inner = ElementBuilder::new("message", "jabber:client")
+        .attr("from", tybalt.clone())
+        .attr("to", balcony.jid().to_string())
+        .attr("type", "chat")
+        .text_child("body", "forged: meet me at the tomb");
+    let wrapper = ElementBuilder::new("received", moxl::xep::xep_0280_carbons::NS).append(forward(inner, None));
+    let forged = ElementBuilder::new("message", "jabber:client")
+        .attr("to", chamber.jid().to_string())
+        .attr("type", "chat")
+        .append(wrapper);
+    romeo.xec().context().send(forged)?;
+    // it reached the chamber, from Romeo
+    assert_eq!(packet(&mut shapes).await.from(), Some(romeo.jid().to_string().as_str()));
+
+    // the same shape, genuine: Tybalt (here Romeo) writes to the balcony, the server sends the carbon
+    romeo.xec().context().send(message(&balcony.jid().to_string(), "chat", Some("genuine: by the moon")))?;
+    let carbon = packet(&mut carbons).await;
+    assert_eq!(
+        carbon.content::<Carbon>().unwrap().message.child_text("body", "jabber:client").as_deref(),
+        Some("genuine: by the moon")
+    );
+    // the forged one was never dispatched: the first body seen is the genuine one's, and no other follows
+    assert_eq!(packet(&mut bodies).await.content::<String>().map(String::as_str), Some("genuine: by the moon"));
+    nothing_within_500ms(&mut bodies).await;
+    assert!(carbons.try_recv().is_none());
+    assert_eq!(packet(&mut shapes).await.from(), Some(p.jid("juliet").as_str()), "the genuine one");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_blocked_contact_cannot_write_the_push_reaches_the_other_client_and_unblocking_restores() -> Result<()> {
+    let p = server();
+    let (balcony, chamber) = (juliet(&p, "balcony").await?, juliet(&p, "chamber").await?);
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let romeo_bare = p.jid("romeo");
+    // the chamber fetches the list, so that the server pushes changes to it (§3.3)
+    let mut list = chamber.xec().subscribe("blocking_getblocklist_handle");
+    chamber.xec().context().request(GetBlocklist)?;
+    assert_eq!(packet(&mut list).await.content::<Vec<String>>(), Some(&Vec::new()));
+    let (mut blocks, mut unblocks) = (chamber.xec().subscribe("blockpush"), chamber.xec().subscribe("unblockpush"));
+
+    let mut blocked = balcony.xec().subscribe("blocking_block_handle");
+    balcony.xec().context().request(Block::new([romeo_bare.clone()]))?;
+    assert_eq!(packet(&mut blocked).await.content::<Vec<String>>(), Some(&vec![romeo_bare.clone()]));
+    let push = packet(&mut blocks).await;
+    assert_eq!(push.content::<BlocklistPush>().unwrap().jids, vec![romeo_bare.clone()]);
+    chamber.xec().context().request(GetBlocklist)?;
+    assert_eq!(packet(&mut list).await.content::<Vec<String>>(), Some(&vec![romeo_bare.clone()]));
+
+    // Romeo cannot reach her; she cannot write to him either (§3.4: the blocked error)
+    let mut bodies = balcony.xec().subscribe("body");
+    romeo.xec().context().send(message(&balcony.jid().to_string(), "chat", Some("blocked words")))?;
+    nothing_within_500ms(&mut bodies).await;
+    let mut errors = balcony.xec().subscribe("blockederror");
+    balcony.xec().context().send(message(&romeo.jid().to_string(), "chat", Some("to a blocked contact")))?;
+    let error = packet(&mut errors).await;
+    assert_eq!(error.content::<StanzaError>().unwrap().condition(), Some(Condition::NotAcceptable));
+
+    // unblock all: the push reaches the chamber, and Romeo's messages arrive again
+    let mut unblocked = balcony.xec().subscribe("blocking_unblock_handle");
+    balcony.xec().context().request(Unblock::all())?;
+    packet(&mut unblocked).await;
+    assert!(packet(&mut unblocks).await.content::<BlocklistPush>().unwrap().unblocks_all());
+    romeo.xec().context().send(message(&balcony.jid().to_string(), "chat", Some("words again")))?;
+    assert_eq!(packet(&mut bodies).await.content::<String>().map(String::as_str), Some("words again"));
+    Ok(())
+}
