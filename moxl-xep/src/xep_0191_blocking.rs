@@ -253,7 +253,6 @@ impl Unblock {
 /// assert!(all.unblocks_all());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct BlocklistPush {
     /// `true` for `<block/>`, `false` for `<unblock/>`.
     pub blocked: bool,
