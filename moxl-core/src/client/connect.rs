@@ -13,7 +13,9 @@ use crate::stream::{
     NegotiationConfig, Negotiator, Output, Phase, ResumeFrom, Resumption, SmEnabled, StreamFeatures, TlsPolicy,
 };
 use crate::transport::wire::Wire;
-use crate::transport::{connect_tcp, connect_websocket, Connection, Endpoint, Resolver, TlsConfig, WebSocketUrl};
+use crate::transport::{
+    connect_addrs, connect_tcp, connect_websocket, Connection, Endpoint, Resolver, TlsConfig, WebSocketUrl,
+};
 use crate::xml::{Limits, StreamParser};
 use crate::{Error, Result};
 
@@ -232,8 +234,10 @@ async fn open_tcp(
     domain: &str,
     state: &watch::Sender<ConnectionState>,
 ) -> Result<(Connection, Endpoint)> {
-    let candidates = match &s.server {
-        Some((host, port)) => vec![Endpoint::new(host.clone(), *port, s.direct_tls)],
+    // Each candidate with the addresses to race (Happy Eyeballs, RFC 8305) or, for the `server` override, a
+    // name the system resolves.
+    let candidates: Vec<(Endpoint, Option<Vec<std::net::SocketAddr>>)> = match &s.server {
+        Some((host, port)) => vec![(Endpoint::new(host.clone(), *port, s.direct_tls), None)],
         None => {
             let resolver = match &s.resolver {
                 Some(r) => r.clone(),
@@ -244,12 +248,7 @@ async fn open_tcp(
             for endpoint in found {
                 // The resolver's own addresses, so that a custom name server also resolves the targets.
                 match resolver.socket_addrs(&endpoint).await {
-                    Ok(addrs) => out.extend(addrs.into_iter().map(|a| {
-                        let mut e = endpoint.clone();
-                        e.host = a.ip().to_string();
-                        e.port = a.port();
-                        e
-                    })),
+                    Ok(addrs) => out.push((endpoint, Some(addrs))),
                     Err(e) => tracing::debug!(host = %endpoint.host, error = %e, "SRV target does not resolve"),
                 }
             }
@@ -257,8 +256,14 @@ async fn open_tcp(
         }
     };
     let mut last = Error::Transport(format!("no endpoint for {domain}"));
-    for endpoint in candidates {
-        let tcp = match connect_tcp(&endpoint.host, endpoint.port).await {
+    for (mut endpoint, addrs) in candidates {
+        let connected = match &addrs {
+            None => connect_tcp(&endpoint.host, endpoint.port).await,
+            Some(addrs) => connect_addrs(addrs)
+                .await
+                .map_err(|e| Error::Transport(format!("cannot connect to {}:{}: {e}", endpoint.host, endpoint.port))),
+        };
+        let tcp = match connected {
             Ok(tcp) => tcp,
             Err(e) => {
                 tracing::debug!(host = %endpoint.host, port = endpoint.port, error = %e, "trying the next endpoint");
@@ -266,6 +271,11 @@ async fn open_tcp(
                 continue;
             }
         };
+        // Report the address that won the race.
+        if let (Some(_), Ok(peer)) = (&addrs, tcp.peer_addr()) {
+            endpoint.host = peer.ip().to_string();
+            endpoint.port = peer.port();
+        }
         if !endpoint.direct_tls {
             return Ok((Connection::Plain(tcp), endpoint));
         }

@@ -20,11 +20,13 @@ use crate::{Error, Result};
 
 mod channel_binding;
 mod resolve;
+mod tcp;
 mod websocket;
 pub(crate) mod wire;
 
 pub use channel_binding::{server_end_point, ChannelBinding};
 pub use resolve::{Endpoint, Resolver};
+pub use tcp::{connect_addrs, connect_tcp, CONNECTION_ATTEMPT_DELAY};
 pub(crate) use websocket::connect as connect_websocket;
 pub use websocket::{WebSocketUrl, SUBPROTOCOL};
 
@@ -121,15 +123,6 @@ impl TlsConfig {
             .await
             .map_err(|e| Error::Transport(format!("TLS with {domain}: {e}")))
     }
-}
-
-/// Opens a TCP connection with Nagle's algorithm off (stanzas are small and latency matters).
-pub async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream> {
-    let tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| Error::Transport(format!("cannot connect to {host}:{port}: {e}")))?;
-    tcp.set_nodelay(true).map_err(|e| Error::Transport(format!("TCP_NODELAY: {e}")))?;
-    Ok(tcp)
 }
 
 /// A connection, before or after TLS.
