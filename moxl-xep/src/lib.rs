@@ -9,6 +9,7 @@ pub use moxl_core;
 pub mod rfc6121_roster;
 pub mod xep_0004_data_forms;
 pub mod xep_0012_last;
+pub mod xep_0045_muc;
 pub mod xep_0059_rsm;
 pub mod xep_0060_pubsub;
 pub mod xep_0085_chat_states;
@@ -18,12 +19,14 @@ pub mod xep_0184_receipts;
 pub mod xep_0191_blocking;
 pub mod xep_0199_ping;
 pub mod xep_0223_private_pep;
+pub mod xep_0249_direct_invitations;
 pub mod xep_0277_microblog;
 pub mod xep_0280_carbons;
 pub mod xep_0297_forwarding;
 pub mod xep_0330_pubsub_subscription;
 pub mod xep_0333_markers;
 pub mod xep_0359_stable_ids;
+pub mod xep_0410_muc_self_ping;
 pub mod xep_0472_social_profile;
 
 #[cfg(test)]

@@ -1,0 +1,174 @@
+//! XEP-0410: MUC Self-Ping (Schrödinger's Chat). Pings our own occupant JID to learn whether we are still in a
+//! room ([`SelfPing`], §3.2), and reads the answer as a [`Verdict`]: joined, not joined (rejoin), or can't tell
+//! (try again later).
+
+use moxl_core::action;
+use moxl_core::stanza::{Condition, StanzaError};
+use moxl_core::xec::Context;
+use moxl_core::xml::{Element, ElementBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::xep_0199_ping::ping;
+
+/// The service answers self-pings itself, without asking our client (§3.3); advertised on a room's disco#info.
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0410_muc_self_ping::FEATURE_OPTIMIZATION, "http://jabber.org/protocol/muc#self-ping-optimization");
+/// ```
+pub const FEATURE_OPTIMIZATION: &str = "http://jabber.org/protocol/muc#self-ping-optimization";
+
+/// What a self-ping says (§3.2).
+///
+/// ```
+/// use moxl_core::stanza::{Condition, StanzaError};
+/// use moxl_xep::xep_0410_muc_self_ping::Verdict;
+/// assert_eq!(Verdict::of(None), Verdict::Joined);
+/// assert_eq!(Verdict::of(Some(&StanzaError::new(Condition::NotAcceptable))), Verdict::NotJoined);
+/// assert_eq!(Verdict::of(Some(&StanzaError::new(Condition::RemoteServerTimeout))), Verdict::CantTell);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Still joined: a result, or an error from our own client relayed by the room (`service-unavailable`,
+    /// `feature-not-implemented`), or `item-not-found` (joined, but our nick just changed, e.g. by another
+    /// client of ours).
+    Joined,
+    /// Not joined (`not-acceptable`, or any other error): join again.
+    NotJoined,
+    /// The room's service could not be reached (`remote-server-not-found`, `remote-server-timeout`, or no
+    /// answer): try again later.
+    CantTell,
+}
+
+impl Verdict {
+    /// The verdict for a reply: `None` for a result, else the error (§3.2).
+    pub fn of(error: Option<&StanzaError>) -> Verdict {
+        let Some(error) = error else { return Verdict::Joined };
+        match error.condition() {
+            Some(Condition::ServiceUnavailable | Condition::FeatureNotImplemented | Condition::ItemNotFound) => {
+                Verdict::Joined
+            }
+            Some(Condition::RemoteServerNotFound | Condition::RemoteServerTimeout) => Verdict::CantTell,
+            _ => Verdict::NotJoined,
+        }
+    }
+}
+
+/// Pings our own occupant JID `room@service/nick` (§3.2) and delivers the [`Verdict`]:
+///
+/// | answer | Packet key | content |
+/// |---|---|---|
+/// | result | `muc_selfping_handle` | [`Verdict::Joined`] |
+/// | an error | `muc_selfping_error` | [`Verdict`] (by condition, §3.2) |
+/// | none before the timeout | `muc_selfping_timeout` | [`Verdict::CantTell`] |
+///
+/// Do not send one while a nick change is pending (§4).
+///
+/// ```
+/// use moxl_xep::xep_0410_muc_self_ping::SelfPing;
+/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let mut verdicts = xec.subscribe("muc_selfping_error");
+/// xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch"))?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelfPing {
+    occupant: String,
+}
+
+impl SelfPing {
+    /// A self-ping of our occupant JID.
+    ///
+    /// ```
+    /// let p = moxl_xep::xep_0410_muc_self_ping::SelfPing::new("coven@chat.shakespeare.lit/thirdwitch");
+    /// assert_eq!(p.occupant(), "coven@chat.shakespeare.lit/thirdwitch");
+    /// ```
+    pub fn new(occupant: impl Into<String>) -> SelfPing {
+        SelfPing { occupant: occupant.into() }
+    }
+
+    /// The pinged occupant JID.
+    ///
+    /// ```
+    /// assert_eq!(moxl_xep::xep_0410_muc_self_ping::SelfPing::new("a@b/c").occupant(), "a@b/c");
+    /// ```
+    pub fn occupant(&self) -> &str {
+        &self.occupant
+    }
+}
+
+#[action(group = "muc")]
+impl SelfPing {
+    fn request(&self) -> ElementBuilder {
+        ping(Some(&self.occupant))
+    }
+
+    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
+        ctx.pack(Verdict::Joined).deliver();
+    }
+
+    async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
+        ctx.pack(Verdict::of(Some(error))).deliver();
+    }
+
+    async fn timeout(&mut self, ctx: &Context) {
+        ctx.pack(Verdict::CantTell).deliver();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::block_on;
+    use moxl_core::xec::Xec;
+
+    fn reply(xec: &Xec, id: &str, error: Option<&str>) -> Option<(String, Verdict)> {
+        let xml = match error {
+            None => format!(
+                "<iq xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' id='{id}' type='result'/>"
+            ),
+            Some(condition) => format!(
+                "<iq xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' id='{id}' type='error'>\
+                 <error type='cancel'><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+            ),
+        };
+        let mut all = xec.packets();
+        block_on(xec.dispatch(Element::parse(&xml).unwrap()));
+        let p = all.try_recv()?;
+        Some((p.key().to_owned(), *p.content::<Verdict>()?))
+    }
+
+    #[test]
+    fn the_answers_give_the_verdicts_of_the_table() {
+        let xec = Xec::new().unwrap();
+        for (error, key, verdict) in [
+            (None, "muc_selfping_handle", Verdict::Joined),
+            (Some("service-unavailable"), "muc_selfping_error", Verdict::Joined),
+            (Some("feature-not-implemented"), "muc_selfping_error", Verdict::Joined),
+            (Some("item-not-found"), "muc_selfping_error", Verdict::Joined),
+            (Some("remote-server-not-found"), "muc_selfping_error", Verdict::CantTell),
+            (Some("remote-server-timeout"), "muc_selfping_error", Verdict::CantTell),
+            (Some("not-acceptable"), "muc_selfping_error", Verdict::NotJoined),
+            (Some("forbidden"), "muc_selfping_error", Verdict::NotJoined),
+        ] {
+            let id = xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch")).unwrap();
+            let sent = xec.take_outgoing();
+            assert_eq!(
+                sent[0].to_xml(),
+                format!(
+                    "<iq xmlns='jabber:client' type='get' to='coven@chat.shakespeare.lit/thirdwitch' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"
+                )
+            );
+            assert_eq!(reply(&xec, &id, error), Some((key.to_owned(), verdict)), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn no_answer_cannot_tell() {
+        let xec = Xec::builder().timeout(std::time::Duration::ZERO).build().unwrap();
+        let mut timeouts = xec.subscribe("muc_selfping_timeout");
+        xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch")).unwrap();
+        let deadline = xec.next_deadline().unwrap();
+        block_on(xec.expire(deadline));
+        assert_eq!(timeouts.try_recv().unwrap().content::<Verdict>(), Some(&Verdict::CantTell));
+    }
+}
