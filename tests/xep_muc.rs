@@ -151,8 +151,23 @@ async fn an_instant_room_is_shared_by_two_occupants() -> Result<()> {
     assert_eq!(self_ping(&romeo, &romeo_occupant).await, Verdict::NotJoined);
     assert_eq!(self_ping(&juliet, &muc::occupant_jid(&room, "juliet")).await, Verdict::Joined);
 
-    // romeo comes back and is kicked (§8.2): he gets 307 with 110, juliet 307
+    // romeo comes back; made moderator (§9.6) then visitor (§8.4, voice revoked), he sees his role change
     joined(&romeo, Join::new(&room, "romeo").history(History::none())).await;
+    for role in [Role::Moderator, Role::Visitor] {
+        let changed = request(&juliet, Admin::role(&room, "romeo", role, None), "muc_admin_").await;
+        assert_eq!(changed.key(), "muc_admin_handle", "{changed:?}");
+        let mine = presence_of(&mut romeo_presences, &room, "romeo").await;
+        assert!(mine.is_self() && mine.available);
+        assert_eq!(mine.occupant.role, role);
+        if role == Role::Moderator {
+            let list = request(&juliet, GetList::role(&room, Role::Moderator), "muc_getlist_").await;
+            let mut nicks: Vec<_> =
+                list.content::<AdminList>().unwrap().items.iter().filter_map(|i| i.nick.clone()).collect();
+            nicks.sort();
+            assert_eq!(nicks, ["juliet", "romeo"]);
+        }
+    }
+    // …and is kicked (§8.2): he gets 307 with 110, juliet 307
     let kicked = request(&juliet, Admin::kick(&room, "romeo", Some("Banished")), "muc_admin_").await;
     assert_eq!(kicked.key(), "muc_admin_handle");
     let out = presence_of(&mut romeo_presences, &room, "romeo").await;
