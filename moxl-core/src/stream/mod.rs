@@ -6,6 +6,7 @@
 mod fast;
 mod features;
 mod negotiation;
+pub mod register;
 mod sm;
 
 pub use features::{feature_ns, Sasl2Offer, StreamFeatures};

@@ -13,6 +13,7 @@ use jid::FullJid;
 use rand::distr::{Alphanumeric, SampleString};
 
 use super::features::{feature_ns as fns, StreamFeatures};
+use super::register;
 use super::sm::{h_of, SmEnabled, SM3};
 use crate::stanza::{self, StanzaError, StreamCondition};
 use crate::xml::{ns, Element, ElementBuilder, StreamEvent};
@@ -270,9 +271,6 @@ pub struct Negotiator {
     used_bind2: bool,
 }
 
-/// In-band registration (XEP-0077 §3).
-const REGISTER: &str = "jabber:iq:register";
-
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 impl Negotiator {
@@ -474,7 +472,7 @@ impl Negotiator {
             }
             // XEP-0077 §3.1: ask for the fields first.
             let id = new_id();
-            let get = stanza::iq_get(None).attr("id", id.clone()).append(ElementBuilder::new("query", REGISTER));
+            let get = register::fields_request(None).attr("id", id.clone());
             self.features = features;
             self.state = State::Register { id, fields: true };
             return Ok(vec![Output::Send(get.build()?.to_xml())]);
@@ -630,36 +628,19 @@ impl Negotiator {
         }
         let (username, password) = self.config.register.clone().unwrap_or_default();
         if fields {
-            let query = e.child("query", REGISTER);
-            if query.as_ref().and_then(|q| q.child("registered", REGISTER)).is_some() {
+            let (asked, registered) = register::asked_fields(e);
+            if registered {
                 return Err(Error::Negotiation("in-band registration: already registered".into()));
             }
             // Only the basic fields are filled in here (XEP-0077 §3.1); a server that asks only through a data form
             // (§6) needs the application. One that requires more (an email…) answers not-acceptable.
-            let has = |name: &str| query.as_ref().and_then(|q| q.child(name, REGISTER)).is_some();
-            if !has("username") || !has("password") {
-                let asked: Vec<String> =
-                    query
-                        .iter()
-                        .flat_map(|q| q.children())
-                        .map(|f| {
-                            if f.ns() == REGISTER {
-                                f.name().to_owned()
-                            } else {
-                                format!("{{{}}}{}", f.ns(), f.name())
-                            }
-                        })
-                        .collect();
+            if !asked.iter().any(|f| f == "username") || !asked.iter().any(|f| f == "password") {
                 return Err(Error::Negotiation(format!(
                     "in-band registration does not ask for a username and password but for {asked:?}"
                 )));
             }
             let id = new_id();
-            let set = stanza::iq_set(None).attr("id", id.clone()).append(
-                ElementBuilder::new("query", REGISTER)
-                    .append(ElementBuilder::new("username", REGISTER).text(username))
-                    .append(ElementBuilder::new("password", REGISTER).text(password)),
-            );
+            let set = register::credentials(None, &username, &password).attr("id", id.clone());
             self.state = State::Register { id, fields: false };
             return Ok(vec![Output::Send(set.build()?.to_xml())]);
         }
