@@ -1,0 +1,191 @@
+//! Services of a real Prosody: ad-hoc commands (XEP-0050, with their data forms: the admin's "Add User", then a
+//! login as the new user; a cancel; a refusal), in-band registration (XEP-0077: the account's fields, a password
+//! change, the cancellation of the account), and HTTP file upload (XEP-0363: discovery, a slot, the PUT of 1 MB
+//! with progress reports, the GET of the shared URL, and the "file too large" error with the server's maximum).
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{builder, jid, packet};
+use moxl::prelude::*;
+use moxl::transport::TlsConfig;
+use moxl::xep::xep_0050_adhoc::{
+    Command, CommandAction, CommandFailure, CommandResponse, Execute, List, NoteType, Status,
+};
+use moxl::xep::xep_0077_register::{Cancel, ChangePassword, GetFields, RegistrationFields};
+use moxl::xep::xep_0363_upload::{download, Discover, RequestSlot, Slot, SlotError, Upload, UploadBody, UploadService};
+
+const ADD_USER: &str = "http://jabber.org/protocol/admin#add-user";
+
+#[tokio::test]
+async fn an_admin_adds_a_user_through_an_ad_hoc_command_form() -> Result<()> {
+    let p = common::accounts().admin("juliet").start().expect("Prosody starts");
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let ctx = juliet.xec().context();
+
+    // §3.2: the server's commands
+    let mut lists = juliet.xec().subscribe("adhoc_list_handle");
+    ctx.request(List { to: p.domain().to_owned() })?;
+    let commands = packet(&mut lists).await.content::<Vec<Command>>().unwrap().clone();
+    let add_user = commands.iter().find(|c| c.node == ADD_USER).expect("Add User is offered to an admin");
+    assert_eq!((add_user.jid.as_str(), add_user.name.as_deref()), (p.domain(), Some("Add User")));
+
+    // §3.3: execute: a form to fill
+    let mut responses = juliet.xec().subscribe("adhoc_execute_handle");
+    ctx.request(Execute::new(add_user.jid.clone(), ADD_USER))?;
+    let stage = packet(&mut responses).await.content::<CommandResponse>().unwrap().clone();
+    assert_eq!(stage.status, Some(Status::Executing));
+    assert!(stage.sessionid.is_some());
+    assert_eq!(stage.default_action(), Some(CommandAction::Complete));
+    let form = stage.form.clone().expect("a form");
+    assert_eq!(form.form_type_value(), Some("http://jabber.org/protocol/admin"));
+    assert!(form.field("accountjid").unwrap().required);
+
+    // submit it (complete), with the session kept
+    let new_user = jid(&p, "benvolio").to_string();
+    let filled = form
+        .submission()
+        .with_value("accountjid", new_user.clone())
+        .with_value("password", "peacemaker")
+        .with_value("password-verify", "peacemaker");
+    ctx.request(stage.complete(filled))?;
+    let done = packet(&mut responses).await.content::<CommandResponse>().unwrap().clone();
+    assert_eq!(done.status, Some(Status::Completed), "{done:?}");
+    assert_eq!(done.sessionid, stage.sessionid);
+    assert_eq!(done.errors().count(), 0, "{done:?}");
+    assert!(done.notes.iter().any(|n| n.kind == NoteType::Info), "{done:?}");
+    assert!(done.is_over() && !done.allows(CommandAction::Cancel));
+    // the account exists: log in as the new user
+    let benvolio = builder(&p, "benvolio", "peacemaker").connect().await?;
+    assert_eq!(benvolio.jid().to_bare().to_string(), new_user);
+
+    // adding it again: completed with an error note
+    ctx.request(Execute::new(p.domain(), ADD_USER))?;
+    let again = packet(&mut responses).await.content::<CommandResponse>().unwrap().clone();
+    let form = again.form.clone().unwrap();
+    let same = form
+        .submission()
+        .with_value("accountjid", new_user.clone())
+        .with_value("password", "x")
+        .with_value("password-verify", "x");
+    ctx.request(again.complete(same))?;
+    let refused = packet(&mut responses).await.content::<CommandResponse>().unwrap().clone();
+    assert_eq!(refused.status, Some(Status::Completed));
+    assert!(refused.errors().next().is_some(), "{refused:?}");
+
+    // §3.3.3: cancel a started session
+    ctx.request(Execute::new(p.domain(), ADD_USER))?;
+    let started = packet(&mut responses).await.content::<CommandResponse>().unwrap().clone();
+    assert!(started.allows(CommandAction::Cancel));
+    ctx.request(started.cancel())?;
+    let canceled = packet(&mut responses).await.content::<CommandResponse>().unwrap().clone();
+    assert_eq!(canceled.status, Some(Status::Canceled), "{canceled:?}");
+    assert!(builder(&p, "tybalt", "x").connect().await.is_err(), "nothing was created");
+
+    // a user who is no admin may not run it
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut errors = romeo.xec().subscribe("adhoc_execute_error");
+    romeo.xec().context().request(Execute::new(p.domain(), ADD_USER))?;
+    let failure = packet(&mut errors).await.content::<CommandFailure>().unwrap().clone();
+    assert_eq!(failure.error.condition(), Some(Condition::Forbidden), "{failure:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_registered_account_changes_its_password_then_cancels_itself() -> Result<()> {
+    let p = common::server();
+    // The new account is registered at connect time (XEP-0077 §3.1, the requests of moxl_core::stream::register)
+    let mercutio = builder(&p, "mercutio", "queenmab").register(true).connect().await?;
+    let ctx = mercutio.xec().context();
+
+    // §3.1: asked again, the server says we are registered, with our username
+    let mut fields = mercutio.xec().subscribe("register_getfields_handle");
+    ctx.request(GetFields { to: None })?;
+    let got = packet(&mut fields).await.content::<RegistrationFields>().unwrap().clone();
+    assert!(got.registered, "{got:?}");
+    assert_eq!(got.value("username"), Some("mercutio"));
+
+    // §3.3: change the password; the new one logs in, the old one no longer does
+    let mut changed = mercutio.xec().subscribe("register_changepassword_handle");
+    ctx.request(ChangePassword {
+        to: Some(p.domain().to_owned()),
+        username: "mercutio".into(),
+        password: "plague".into(),
+    })?;
+    packet(&mut changed).await;
+    let again = builder(&p, "mercutio", "plague").connect().await?;
+    drop(again);
+    assert!(builder(&p, "mercutio", "queenmab").connect().await.is_err(), "the old password still works");
+
+    // §3.2: cancel the registration: the account is gone
+    let mut canceled = mercutio.xec().subscribe("register_cancel_handle");
+    ctx.request(Cancel { to: None })?;
+    packet(&mut canceled).await;
+    assert!(builder(&p, "mercutio", "plague").connect().await.is_err(), "the account still exists");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_megabyte_is_uploaded_over_https_and_downloaded_again() -> Result<()> {
+    let p = common::accounts().http_upload(true).start().expect("Prosody starts");
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let ctx = juliet.xec().context();
+
+    // §3: the upload service among the server's items, with its maximum file size
+    let mut services = juliet.xec().subscribe("upload_discover_handle");
+    ctx.request(Discover::new(p.domain()))?;
+    let service = packet(&mut services).await.content::<UploadService>().unwrap().clone();
+    assert_eq!(service.jid, p.upload_domain().unwrap());
+    let max = service.max_file_size.expect("Prosody announces its limit");
+
+    // §4: a slot for 1 MB
+    const SIZE: usize = 1 << 20;
+    let data: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
+    let mut slots = juliet.xec().subscribe("upload_requestslot_handle");
+    ctx.request(RequestSlot::new(
+        service.jid.clone(),
+        "balcony scene.bin",
+        SIZE as u64,
+        Some("application/octet-stream"),
+    ))?;
+    let slot = packet(&mut slots).await.content::<Slot>().unwrap().clone();
+    assert!(slot.put_url.starts_with(&format!("https://127.0.0.1:{}/", p.https_port().unwrap())), "{slot:?}");
+    assert!(slot.put_headers.iter().any(|(n, _)| n == "Authorization"), "{slot:?}");
+
+    // the certificate is verified: with the public roots only, the test CA is not trusted
+    let untrusted = Upload::new(TlsConfig::shared()?).put(&slot, UploadBody::bytes(data.clone())).await;
+    assert!(matches!(untrusted, Err(Error::Transport(_))), "{untrusted:?}");
+
+    // the PUT, streamed from a reader, with progress reports
+    let tls = TlsConfig::only_ca_pem(p.ca_pem())?;
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&reports);
+    let url = Upload::new(tls.clone())
+        .on_progress(move |sent, total| log.lock().unwrap().push((sent, total)))
+        .put(&slot, UploadBody::reader(std::io::Cursor::new(data.clone())))
+        .await?;
+    assert_eq!(url, slot.get_url);
+    let reports = reports.lock().unwrap().clone();
+    assert!(reports.len() >= 8, "{reports:?}");
+    assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "{reports:?}");
+    assert!(reports.iter().all(|&(_, total)| total == SIZE as u64));
+    assert_eq!(reports.last(), Some(&(SIZE as u64, SIZE as u64)));
+
+    // the GET of the shared URL gives the same bytes
+    let fetched = download(&url, &tls, 2 * SIZE as u64).await?;
+    assert_eq!(fetched.len(), SIZE);
+    assert!(fetched == data, "the downloaded file differs");
+
+    // §4.2: too large, with the server's maximum
+    let mut errors = juliet.xec().subscribe("upload_requestslot_error");
+    ctx.request(RequestSlot::new(service.jid.clone(), "too big.bin", max + 1, None))?;
+    let error = packet(&mut errors).await.content::<SlotError>().unwrap().clone();
+    assert!(error.file_too_large, "{error:?}");
+    assert_eq!(error.max_file_size, Some(max));
+    assert_eq!(error.error.condition(), Some(Condition::NotAcceptable));
+    Ok(())
+}
