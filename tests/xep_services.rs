@@ -1,6 +1,6 @@
 //! Services of a real Prosody: ad-hoc commands (XEP-0050, with their data forms: the admin's "Add User", then a
 //! login as the new user; a cancel; a refusal), in-band registration (XEP-0077: the account's fields, a password
-//! change, the cancellation of the account), and HTTP file upload (XEP-0363: discovery, a slot, the PUT of 1 MB
+//! change, the cancellation of the account; a nickname registered with a room through its data form), and HTTP file upload (XEP-0363: discovery, a slot, the PUT of 1 MB
 //! with progress reports, the GET of the shared URL, and the "file too large" error with the server's maximum).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use common::{builder, jid, packet};
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
+use moxl::xep::xep_0045_muc::{Configure, History, Join};
 use moxl::xep::xep_0050_adhoc::{
     Command, CommandAction, CommandFailure, CommandResponse, Execute, List, NoteType, Status,
 };
-use moxl::xep::xep_0077_register::{Cancel, ChangePassword, GetFields, RegistrationFields};
+use moxl::xep::xep_0077_register::{Cancel, ChangePassword, GetFields, RegistrationError, RegistrationFields, Submit};
 use moxl::xep::xep_0363_upload::{download, Discover, RequestSlot, Slot, SlotError, Upload, UploadBody, UploadService};
 
 const ADD_USER: &str = "http://jabber.org/protocol/admin#add-user";
@@ -126,6 +127,48 @@ async fn a_registered_account_changes_its_password_then_cancels_itself() -> Resu
     ctx.request(Cancel { to: None })?;
     packet(&mut canceled).await;
     assert!(builder(&p, "mercutio", "plague").connect().await.is_err(), "the account still exists");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_nickname_is_registered_with_a_room_through_its_data_form() -> Result<()> {
+    let p = common::server();
+    let room = format!("orchard@{}", p.muc_domain().unwrap());
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let ctx = juliet.xec().context();
+    // Juliet creates the room: she is its owner, so she may register with it
+    let mut joins = juliet.xec().subscribe("muc_join_handle");
+    ctx.request(Join::new(&room, "jules").history(History::none()))?;
+    packet(&mut joins).await;
+    let mut configured = juliet.xec().subscribe("muc_configure_handle");
+    ctx.request(Configure::instant(&room))?;
+    packet(&mut configured).await;
+
+    // §6: the service asks through a data form (FORM_TYPE muc#register, XEP-0045)
+    let mut fields = juliet.xec().subscribe("register_getfields_handle");
+    ctx.request(GetFields { to: Some(room.clone()) })?;
+    let asked = packet(&mut fields).await.content::<RegistrationFields>().unwrap().clone();
+    assert!(!asked.registered, "{asked:?}");
+    let form = asked.form.expect("a data form");
+    assert_eq!(form.form_type_value(), Some("http://jabber.org/protocol/muc#register"));
+    assert!(form.field("muc#register_roomnick").unwrap().required);
+
+    // submit it filled in; asked again, the service knows us under that nickname
+    let mut done = juliet.xec().subscribe("register_submit_handle");
+    let filled = form.submission().with_value("muc#register_roomnick", "jules");
+    ctx.request(Submit { to: Some(room.clone()), fields: Vec::new(), form: Some(filled) })?;
+    packet(&mut done).await;
+    ctx.request(GetFields { to: Some(room.clone()) })?;
+    let registered = packet(&mut fields).await.content::<RegistrationFields>().unwrap().clone();
+    assert!(registered.registered, "{registered:?}");
+    assert_eq!(registered.value("username"), Some("jules"));
+
+    // someone with no affiliation may not register (registration-required)
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut errors = romeo.xec().subscribe("register_getfields_error");
+    romeo.xec().context().request(GetFields { to: Some(room.clone()) })?;
+    let error = packet(&mut errors).await.content::<RegistrationError>().unwrap().clone();
+    assert_eq!(error.error.condition(), Some(Condition::RegistrationRequired), "{error:?}");
     Ok(())
 }
 
