@@ -26,6 +26,7 @@ pub mod xep_0249_direct_invitations;
 pub mod xep_0277_microblog;
 pub mod xep_0280_carbons;
 pub mod xep_0297_forwarding;
+pub mod xep_0313_mam;
 pub mod xep_0330_pubsub_subscription;
 pub mod xep_0333_markers;
 pub mod xep_0359_stable_ids;
