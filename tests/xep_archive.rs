@@ -12,10 +12,12 @@ use common::{accounts, builder, packet};
 use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::xec::PacketStream;
+use moxl::xep::xep_0059_rsm::SetQuery;
 use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
 use moxl::xep::xep_0191_blocking::{Block, BlocklistPush, GetBlocklist, Unblock};
 use moxl::xep::xep_0280_carbons::{Carbon, Direction, Enable};
 use moxl::xep::xep_0297_forwarding::forward;
+use moxl::xep::xep_0313_mam::{CatchUp, DefaultPolicy, Filter, GetPrefs, Page, Prefs, Query, SetPrefs};
 use moxl_test_support::Prosody;
 
 /// Every carbon-shaped `<received/>` that reaches a client, genuine or not (to prove a forged one arrived).
@@ -175,5 +177,121 @@ async fn a_blocked_contact_cannot_write_the_push_reaches_the_other_client_and_un
     assert!(packet(&mut unblocks).await.content::<BlocklistPush>().unwrap().unblocks_all());
     romeo.xec().context().send(message(&balcony.jid().to_string(), "chat", Some("words again")))?;
     assert_eq!(packet(&mut bodies).await.content::<String>().map(String::as_str), Some("words again"));
+    Ok(())
+}
+
+/// Romeo sends `bodies` to `to`, and waits until `to`'s client has them all (then they are archived).
+async fn romeo_writes(romeo: &Client, to: &Client, bodies: &[String]) -> Result<()> {
+    let mut seen = to.xec().subscribe("body");
+    for body in bodies {
+        romeo.xec().context().send(message(&to.jid().to_string(), "chat", Some(body)))?;
+    }
+    for body in bodies {
+        assert_eq!(packet(&mut seen).await.content::<String>(), Some(body));
+    }
+    Ok(())
+}
+
+/// The body of each archived message of a page.
+fn bodies(page: &Page) -> Vec<String> {
+    page.messages.iter().map(|m| m.message.child_text("body", "jabber:client").unwrap_or_default()).collect()
+}
+
+#[tokio::test]
+async fn the_catch_up_fetches_500_archived_messages_in_order_50_a_page() -> Result<()> {
+    let p = server();
+    let balcony = juliet(&p, "balcony").await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let sent: Vec<String> = (0..500).map(|i| format!("m{i:03}")).collect();
+    romeo_writes(&romeo, &balcony, &sent).await?;
+
+    let mut pages = balcony.xec().subscribe("mam_catchup_handle");
+    let mut receipts_or_bodies = balcony.xec().subscribe("body");
+    CatchUp::new(None, Filter::default(), 50).send(&balcony.xec().context())?;
+    let (mut got, mut ids, mut numbers) = (Vec::new(), std::collections::HashSet::new(), Vec::new());
+    loop {
+        let packet = packet(&mut pages).await;
+        let page = packet.content::<Page>().unwrap();
+        assert!(page.messages.len() <= 50);
+        numbers.push(page.number);
+        got.extend(bodies(page));
+        for m in &page.messages {
+            assert!(ids.insert(m.id.clone()), "archive id {} twice", m.id);
+            assert!(m.stamp.is_some(), "archived with its time");
+            assert_eq!(m.message.attr("from").as_deref(), Some(romeo.jid().to_string().as_str()));
+        }
+        if page.done {
+            assert!(page.fin.complete);
+            break;
+        }
+    }
+    assert_eq!(got.len(), 500);
+    assert_eq!(got, sent, "all of them, in order, once");
+    assert_eq!(numbers, (1..=10).collect::<Vec<u32>>(), "ten pages of 50");
+    // history is not dispatched as live messages
+    nothing_within_500ms(&mut receipts_or_bodies).await;
+
+    // a limit stops the catch-up early
+    CatchUp::new(None, Filter::default(), 50).limit(120).send(&balcony.xec().context())?;
+    let mut total = Vec::new();
+    loop {
+        let packet = packet(&mut pages).await;
+        let page = packet.content::<Page>().unwrap();
+        total.extend(bodies(page));
+        if page.done {
+            break;
+        }
+    }
+    assert_eq!(total, sent[..120]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_filtered_query_returns_only_the_matching_messages_and_prefs_are_kept() -> Result<()> {
+    let p = server();
+    let balcony = juliet(&p, "balcony").await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let early: Vec<String> = (0..5).map(|i| format!("early {i}")).collect();
+    let late: Vec<String> = (0..5).map(|i| format!("late {i}")).collect();
+    romeo_writes(&romeo, &balcony, &early).await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    romeo_writes(&romeo, &balcony, &late).await?;
+    let mut pages = balcony.xec().subscribe("mam_query_handle");
+    let ctx = balcony.xec().context();
+
+    let romeo_bare = p.jid("romeo");
+    Query::new(None, Filter::default().with(romeo_bare.clone()), SetQuery::max(50)).send(&ctx)?;
+    let all = packet(&mut pages).await;
+    let all = all.content::<Page>().unwrap();
+    assert_eq!(bodies(all), [early.clone(), late.clone()].concat());
+    assert!(all.fin.complete);
+    // with someone else: nothing
+    Query::new(None, Filter::default().with(p.jid("tybalt")), SetQuery::max(50)).send(&ctx)?;
+    assert!(packet(&mut pages).await.content::<Page>().unwrap().messages.is_empty());
+    // from the time of the first late message on: the late ones
+    let start = all.messages[5].stamp.clone().unwrap();
+    Query::new(None, Filter::default().with(romeo_bare.clone()).start(start.clone()), SetQuery::max(50)).send(&ctx)?;
+    assert_eq!(bodies(packet(&mut pages).await.content::<Page>().unwrap()), late);
+    // up to the last early one: the early ones
+    let end = all.messages[4].stamp.clone().unwrap();
+    Query::new(None, Filter::default().end(end), SetQuery::max(50)).send(&ctx)?;
+    assert_eq!(bodies(packet(&mut pages).await.content::<Page>().unwrap()), early);
+    // a page of 3 from the end (RSM last page), then the one before it
+    Query::new(None, Filter::default(), SetQuery::max(3).last_page()).send(&ctx)?;
+    let last = packet(&mut pages).await;
+    let last = last.content::<Page>().unwrap();
+    assert_eq!(bodies(last), late[2..]);
+    let first = last.fin.set.first.clone().unwrap();
+    Query::new(None, Filter::default(), SetQuery::max(3).before(first)).send(&ctx)?;
+    assert_eq!(bodies(packet(&mut pages).await.content::<Page>().unwrap()), ["early 4", "late 0", "late 1"]);
+
+    // preferences: set, then read back
+    let mut set = balcony.xec().subscribe("mam_setprefs_handle");
+    let mut got = balcony.xec().subscribe("mam_getprefs_handle");
+    let wanted = Prefs { default: DefaultPolicy::Always, always: vec![], never: vec![p.jid("tybalt")] };
+    ctx.request(SetPrefs(wanted.clone()))?;
+    assert_eq!(packet(&mut set).await.content::<Prefs>(), Some(&wanted));
+    ctx.request(GetPrefs)?;
+    assert_eq!(packet(&mut got).await.content::<Prefs>(), Some(&wanted));
     Ok(())
 }
