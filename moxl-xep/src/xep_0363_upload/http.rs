@@ -195,6 +195,7 @@ impl Upload {
 
     /// PUTs `body` to the slot and returns its GET URL. Fails (`Error::Transport`) on a non-`https` URL, bytes
     /// whose length is not the slot's size, a connection or TLS failure, or a status other than 200 or 201.
+    /// Redirections are not followed. There is no time limit of its own: wrap it in `tokio::time::timeout`.
     ///
     /// ```no_run
     /// # use moxl_xep::xep_0363_upload::{Slot, Upload, UploadBody};
