@@ -32,6 +32,18 @@ impl Payload for CarbonShape {
     }
 }
 
+/// A MAM query that reaches a client (here Romeo's, playing an archive): delivered whole, not answered.
+#[payload(name = "query", ns = "urn:xmpp:mam:2", key = "archivetest_mamquery")]
+#[derive(Default)]
+struct MamQuerySeen;
+
+impl Payload for MamQuerySeen {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.pack(stanza.clone()).deliver();
+        Ok(())
+    }
+}
+
 /// A Prosody with the two accounts and the message archive.
 fn server() -> Prosody {
     accounts().mam(true).start().expect("Prosody starts (bash scripts/install-test-deps.sh)")
@@ -293,5 +305,55 @@ async fn a_filtered_query_returns_only_the_matching_messages_and_prefs_are_kept(
     assert_eq!(packet(&mut set).await.content::<Prefs>(), Some(&wanted));
     ctx.request(GetPrefs)?;
     assert_eq!(packet(&mut got).await.content::<Prefs>(), Some(&wanted));
+    Ok(())
+}
+
+/// A result message for `queryid` from the sender's client to `to`, carrying a chat message with `body`.
+fn mam_result(to: &str, queryid: &str, id: &str, body: &str) -> ElementBuilder {
+    let archived = message("juliet@localhost", "chat", Some(body)).attr("from", "nurse@localhost/kitchen");
+    let result = ElementBuilder::new("result", moxl::xep::xep_0313_mam::NS)
+        .attr("queryid", queryid.to_owned())
+        .attr("id", id.to_owned())
+        .append(forward(archived, Some("2010-07-10T23:08:25Z")));
+    ElementBuilder::new("message", "jabber:client").attr("to", to.to_owned()).append(result)
+}
+
+#[tokio::test]
+async fn results_are_taken_only_from_the_queried_archive() -> Result<()> {
+    let p = accounts().account("tybalt", "prince").mam(true).start().expect("Prosody starts");
+    let balcony = juliet(&p, "balcony").await?;
+    // Romeo's client plays the archive Juliet queries; Tybalt knows the queryid and answers too
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let tybalt = builder(&p, "tybalt", "prince").connect().await?;
+    let mut queries = romeo.xec().subscribe("archivetest_mamquery");
+    let mut pages = balcony.xec().subscribe("mam_query_handle");
+
+    let q = Query::new(Some(romeo.jid().to_string()), Filter::default(), SetQuery::max(10));
+    let queryid = q.queryid().to_owned();
+    q.send(&balcony.xec().context())?;
+    let iq = packet(&mut queries).await;
+    let iq = iq.content::<Element>().unwrap();
+    assert_eq!(
+        iq.child("query", moxl::xep::xep_0313_mam::NS).unwrap().attr("queryid").as_deref(),
+        Some(queryid.as_str())
+    );
+
+    let to = balcony.jid().to_string();
+    tybalt.xec().context().send(mam_result(&to, &queryid, "t1", "forged by Tybalt"))?;
+    romeo.xec().context().send(mam_result(&to, &queryid, "r1", "from the archive"))?;
+    romeo.xec().context().send(mam_result(&to, "another-query", "r2", "not asked for"))?;
+    // Tybalt's message reaches Juliet before the archive's answer
+    let mut shapes = balcony.xec().subscribe(moxl::xec::Packet::UNHANDLED);
+    tybalt.xec().context().send(message(&to, "headline", None).attr("id", "marker"))?;
+    let marker = packet(&mut shapes).await;
+    assert_eq!(marker.from(), Some(tybalt.jid().to_string().as_str()));
+    let fin = ElementBuilder::new("fin", moxl::xep::xep_0313_mam::NS).attr("complete", "true");
+    romeo.xec().context().send(iq_result(iq).append(fin))?;
+
+    let page = packet(&mut pages).await;
+    let page = page.content::<Page>().unwrap();
+    assert_eq!(bodies(page), ["from the archive"]);
+    assert_eq!(page.messages[0].archive.as_deref(), Some(romeo.jid().to_string().as_str()));
+    assert!(page.fin.complete);
     Ok(())
 }
