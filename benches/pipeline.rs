@@ -25,13 +25,13 @@ static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 const CLIENT: &str = "jabber:client";
 
-// ---- handlers like the ones moxl-xep will register --------------------------------------------------------
+// ---- handlers like an application's (named Bench*, with Packet keys of their own) -----------------------------
 
 #[payload(name = "message", ns = "jabber:client")]
 #[derive(Default)]
-struct Message;
+struct BenchMessage;
 
-impl Payload for Message {
+impl Payload for BenchMessage {
     async fn handle(&mut self, _ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         black_box(element.child("body", CLIENT).map(|b| b.text().len()));
         Ok(())
@@ -40,9 +40,9 @@ impl Payload for Message {
 
 #[payload(name = "active", ns = "http://jabber.org/protocol/chatstates")]
 #[derive(Default)]
-struct Active;
+struct BenchActive;
 
-impl Payload for Active {
+impl Payload for BenchActive {
     async fn handle(&mut self, _ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         black_box(stanza.attr("from"));
         Ok(())
@@ -51,9 +51,9 @@ impl Payload for Active {
 
 #[payload(name = "request", ns = "urn:xmpp:receipts")]
 #[derive(Default)]
-struct ReceiptRequest;
+struct BenchReceiptRequest;
 
-impl Payload for ReceiptRequest {
+impl Payload for BenchReceiptRequest {
     async fn handle(&mut self, _ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         black_box(stanza.attr("id"));
         Ok(())
@@ -62,9 +62,9 @@ impl Payload for ReceiptRequest {
 
 #[payload(name = "received", ns = "urn:xmpp:receipts")]
 #[derive(Default)]
-struct ReceiptReceived;
+struct BenchReceiptReceived;
 
-impl Payload for ReceiptReceived {
+impl Payload for BenchReceiptReceived {
     async fn handle(&mut self, _ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         black_box(element.attr("id"));
         Ok(())
@@ -73,9 +73,9 @@ impl Payload for ReceiptReceived {
 
 #[payload(name = "presence", ns = "jabber:client")]
 #[derive(Default)]
-struct Presence;
+struct BenchPresence;
 
-impl Payload for Presence {
+impl Payload for BenchPresence {
     async fn handle(&mut self, _ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         black_box((element.attr("from"), element.child_text("status", CLIENT)));
         Ok(())
@@ -84,9 +84,9 @@ impl Payload for Presence {
 
 #[payload(name = "c", ns = "http://jabber.org/protocol/caps")]
 #[derive(Default)]
-struct Caps;
+struct BenchCaps;
 
-impl Payload for Caps {
+impl Payload for BenchCaps {
     async fn handle(&mut self, _ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         black_box((element.attr("node"), element.attr("ver")));
         Ok(())
@@ -95,9 +95,9 @@ impl Payload for Caps {
 
 #[payload(name = "query", ns = "jabber:iq:roster")]
 #[derive(Default)]
-struct RosterPush;
+struct BenchRosterPush;
 
-impl Payload for RosterPush {
+impl Payload for BenchRosterPush {
     async fn handle(&mut self, _ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         black_box(element.children().filter_map(|i| i.attr("jid").map(|j| j.len())).sum::<usize>());
         Ok(())
@@ -106,9 +106,9 @@ impl Payload for RosterPush {
 
 #[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:microblog:0")]
 #[derive(Default)]
-struct Microblog;
+struct BenchMicroblog;
 
-impl Payload for Microblog {
+impl Payload for BenchMicroblog {
     async fn handle(&mut self, _ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         for item in element.children().flat_map(|items| items.children()) {
             let entry = item.child("entry", "http://www.w3.org/2005/Atom");
@@ -119,10 +119,10 @@ impl Payload for Microblog {
 }
 
 #[derive(Serialize, Deserialize)]
-struct RosterGet;
+struct BenchRosterGet;
 
-#[action(group = "roster")]
-impl RosterGet {
+#[action(group = "bench")]
+impl BenchRosterGet {
     fn request(&self) -> ElementBuilder {
         iq_get(None).append(ElementBuilder::new("query", "jabber:iq:roster"))
     }
@@ -133,12 +133,12 @@ impl RosterGet {
 }
 
 #[derive(Serialize, Deserialize)]
-struct DiscoInfo {
+struct BenchDiscoInfo {
     to: String,
 }
 
-#[action(group = "disco")]
-impl DiscoInfo {
+#[action(group = "bench")]
+impl BenchDiscoInfo {
     fn request(&self) -> ElementBuilder {
         iq_get(Some(&self.to)).append(ElementBuilder::new("query", "http://jabber.org/protocol/disco#info"))
     }
@@ -184,7 +184,7 @@ fn generate(n: usize, xec: &Xec) -> String {
                  <item jid='{peer}' name='Contact {i}' subscription='both'><group>Friends</group></item></query></iq>\n"
             )),
             15 => {
-                let id = ctx.request(RosterGet).unwrap_or_default();
+                let id = ctx.request(BenchRosterGet).unwrap_or_default();
                 s.push_str(&format!("<iq to='juliet@example.com/moxl' id='{id}' type='result'><query xmlns='jabber:iq:roster' ver='ver{i}'>"));
                 for k in 0..12 {
                     s.push_str(&format!(
@@ -194,7 +194,7 @@ fn generate(n: usize, xec: &Xec) -> String {
                 s.push_str("</query></iq>\n");
             }
             16 => {
-                let id = ctx.request(DiscoInfo { to: peer.clone() + "/laptop" }).unwrap_or_default();
+                let id = ctx.request(BenchDiscoInfo { to: peer.clone() + "/laptop" }).unwrap_or_default();
                 s.push_str(&format!(
                     "<iq from='{peer}/laptop' to='juliet@example.com/moxl' id='{id}' type='result'>\
                      <query xmlns='http://jabber.org/protocol/disco#info'>\
