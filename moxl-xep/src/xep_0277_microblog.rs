@@ -730,6 +730,14 @@ pub enum MicroblogEvent {
         /// The posts.
         posts: Vec<Post>,
     },
+    /// Posts published or updated, announced without their entries (a node with `pubsub#deliver_payloads`
+    /// false, as XEP-0472 §6.1.1 recommends): fetch them by id with [`pubsub::Items`] (`ids`).
+    Announced {
+        /// Whose microblog.
+        from: String,
+        /// The item ids.
+        ids: Vec<String>,
+    },
     /// Posts deleted.
     Retracted {
         /// Whose microblog.
@@ -751,7 +759,8 @@ pub enum MicroblogEvent {
 
 impl MicroblogEvent {
     /// The microblog events of a pubsub event: none unless it is a PEP event of the microblog node (sent by an
-    /// account's bare JID, XEP-0163). Items without an Atom entry are left out.
+    /// account's bare JID, XEP-0163). Items without payload are announced by id; items whose payload is not an
+    /// Atom entry are left out.
     ///
     /// ```
     /// use moxl_core::xml::Element;
@@ -772,9 +781,14 @@ impl MicroblogEvent {
         match &event.kind {
             EventKind::Items { items, retracted } => {
                 let posts: Vec<Post> = items.iter().filter_map(Post::from_item).collect();
+                let ids: Vec<String> =
+                    items.iter().filter(|i| i.payload.is_none()).filter_map(|i| i.id.clone()).collect();
                 let mut out = Vec::new();
                 if !posts.is_empty() {
                     out.push(MicroblogEvent::Posts { from: from.clone(), posts });
+                }
+                if !ids.is_empty() {
+                    out.push(MicroblogEvent::Announced { from: from.clone(), ids });
                 }
                 if !retracted.is_empty() {
                     out.push(MicroblogEvent::Retracted { from, ids: retracted.clone() });
@@ -872,8 +886,12 @@ mod tests {
             block_on(xec.dispatch(Element::parse(&m).unwrap()));
             assert_eq!(posts.try_recv().is_some(), delivered, "{from} {node}");
         }
-        // purge and delete of the microblog
+        // purge and delete of the microblog, and a notification without payload
         for (inner, expected) in [
+            (
+                "<items node='urn:xmpp:microblog:0'><item id='p2'/></items>",
+                MicroblogEvent::Announced { from: "romeo@montague.lit".into(), ids: vec!["p2".into()] },
+            ),
             ("<purge node='urn:xmpp:microblog:0'/>", MicroblogEvent::Purged { from: "romeo@montague.lit".into() }),
             ("<delete node='urn:xmpp:microblog:0'/>", MicroblogEvent::Deleted { from: "romeo@montague.lit".into() }),
         ] {
