@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
 use crate::xep_0049_private;
-use crate::xep_0060_pubsub::{self as pubsub, publish_options, Item};
+use crate::xep_0060_pubsub::{self as pubsub, Item, publish_options};
 
 /// `storage:bookmarks` (§3): the namespace of `<storage/>`, and the PEP node (§3.3).
 ///
@@ -321,7 +321,8 @@ mod tests {
         assert_eq!(s.conferences.len(), 2);
         assert_eq!(s.conferences[1], Conference::new("broken"));
         assert_eq!(Storage::from_element(&s.to_element().build().unwrap()), Some(s));
-        let one = Element::parse("<storage xmlns='storage:bookmarks'><conference jid='a@b' autojoin='1'/></storage>").unwrap();
+        let one = Element::parse("<storage xmlns='storage:bookmarks'><conference jid='a@b' autojoin='1'/></storage>")
+            .unwrap();
         assert!(Storage::from_element(&one).unwrap().conferences[0].autojoin);
     }
 
@@ -335,7 +336,9 @@ mod tests {
 
         let id = ctx.request(Get).unwrap();
         let sent = xec.take_outgoing();
-        assert!(sent[0].to_xml().contains("<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>"));
+        assert!(
+            sent[0].to_xml().contains("<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>")
+        );
         block_on(xec.dispatch(Element::parse(&PRIVATE.replace("'ID'", &format!("'{id}'"))).unwrap()));
         assert_eq!(got.try_recv().unwrap().content::<Storage>().unwrap().urls.len(), 1);
 
@@ -345,9 +348,14 @@ mod tests {
         let sent = xec.take_outgoing();
         let xml = sent[0].to_xml();
         // §3.3, Example 4: item 'current', persistent and whitelisted
-        assert!(xml.contains("<publish node='storage:bookmarks'><item id='current'><storage xmlns='storage:bookmarks'>"), "{xml}");
+        assert!(
+            xml.contains("<publish node='storage:bookmarks'><item id='current'><storage xmlns='storage:bookmarks'>"),
+            "{xml}"
+        );
         assert!(xml.contains("pubsub#access_model") && xml.contains("whitelist"), "{xml}");
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()));
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
         assert!(pep_set.try_recv().is_some());
 
         let id = ctx.request(PepGet).unwrap();

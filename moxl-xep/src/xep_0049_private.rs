@@ -5,7 +5,7 @@
 //! with `pubsub#access_model` `whitelist` (XEP-0223).
 
 use moxl_core::action;
-use moxl_core::stanza::{iq_get, iq_set, StanzaError};
+use moxl_core::stanza::{StanzaError, iq_get, iq_set};
 use moxl_core::xec::Context;
 use moxl_core::xml::{Element, ElementBuilder, ElementOrBuilder};
 use serde::{Deserialize, Serialize};
@@ -195,23 +195,35 @@ mod tests {
         let id = ctx.request(Set::new(&prefs)).unwrap();
         let sent = &xec.take_outgoing()[0];
         assert_eq!(stored(sent, "exodus", "exodus:prefs").unwrap().to_xml(), prefs.to_xml());
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()));
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
         assert!(set_ok.try_recv().is_some());
 
         let id = ctx.request(Get::new("exodus", "exodus:prefs")).unwrap();
         xec.take_outgoing();
         // §2.2, Example 4
-        block_on(xec.dispatch(Element::parse(&format!(
-            "<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='jabber:iq:private'>\
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='jabber:iq:private'>\
              <exodus xmlns='exodus:prefs'><defaultnick>Hamlet</defaultnick></exodus></query></iq>"
-        )).unwrap()));
+                ))
+                .unwrap(),
+            ),
+        );
         let p = got.try_recv().unwrap();
-        assert_eq!(p.content::<Element>().unwrap().child_text("defaultnick", "exodus:prefs").as_deref(), Some("Hamlet"));
+        assert_eq!(
+            p.content::<Element>().unwrap().child_text("defaultnick", "exodus:prefs").as_deref(),
+            Some("Hamlet")
+        );
 
         // a result without the element is an empty one
         let id = ctx.request(Get::new("exodus", "exodus:prefs")).unwrap();
         xec.take_outgoing();
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()));
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
         let p = got.try_recv().unwrap();
         let e = p.content::<Element>().unwrap();
         assert!(e.is("exodus", "exodus:prefs") && !e.has_children());
@@ -219,10 +231,15 @@ mod tests {
         // §3, Example 7: storing in jabber:iq:private is refused
         let id = ctx.request(Set { xml: "<x xmlns='jabber:iq:private'/>".into() }).unwrap();
         xec.take_outgoing();
-        block_on(xec.dispatch(Element::parse(&format!(
-            "<iq xmlns='jabber:client' type='error' id='{id}'><error type='modify'>\
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<iq xmlns='jabber:client' type='error' id='{id}'><error type='modify'>\
              <not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
-        )).unwrap()));
+                ))
+                .unwrap(),
+            ),
+        );
         assert!(set_err.try_recv().unwrap().content::<StanzaError>().is_some());
     }
 }

@@ -14,7 +14,7 @@
 
 use base64::Engine as _;
 use moxl_core::action;
-use moxl_core::stanza::{iq_get, iq_set, StanzaError};
+use moxl_core::stanza::{StanzaError, iq_get, iq_set};
 use moxl_core::xec::Context;
 use moxl_core::xml::{Element, ElementBuilder};
 use serde::{Deserialize, Serialize};
@@ -351,30 +351,28 @@ impl VCard {
                     types: flags(&c),
                     lines: c.children().filter(|l| l.is("LINE", NS)).map(|l| l.text().into_owned()).collect(),
                 }),
-                "TEL" => card.tels.extend(
-                    text_of(&c, "NUMBER").map(|number| Tel { types: flags(&c), number }),
-                ),
-                "EMAIL" => card.emails.extend(
-                    text_of(&c, "USERID").map(|userid| Email { types: flags(&c), userid }),
-                ),
+                "TEL" => card.tels.extend(text_of(&c, "NUMBER").map(|number| Tel { types: flags(&c), number })),
+                "EMAIL" => card.emails.extend(text_of(&c, "USERID").map(|userid| Email { types: flags(&c), userid })),
                 "JABBERID" => card.jabberid = text(),
                 "MAILER" => card.mailer = text(),
                 "TZ" => card.tz = text(),
-                "GEO" => {
-                    card.geo = text_of(&c, "LAT").zip(text_of(&c, "LON")).map(|(lat, lon)| Geo { lat, lon })
-                }
+                "GEO" => card.geo = text_of(&c, "LAT").zip(text_of(&c, "LON")).map(|(lat, lon)| Geo { lat, lon }),
                 "TITLE" => card.title = text(),
                 "ROLE" => card.role = text(),
                 "LOGO" => card.logo = Media::from_element(&c),
                 "ORG" => {
                     card.org = text_of(&c, "ORGNAME").map(|name| Org {
                         name,
-                        units: c.children().filter(|u| u.is("ORGUNIT", NS)).filter_map(|u| non_empty(&u.text())).collect(),
+                        units: c
+                            .children()
+                            .filter(|u| u.is("ORGUNIT", NS))
+                            .filter_map(|u| non_empty(&u.text()))
+                            .collect(),
                     })
                 }
-                "CATEGORIES" => card.categories.extend(
-                    c.children().filter(|k| k.is("KEYWORD", NS)).filter_map(|k| non_empty(&k.text())),
-                ),
+                "CATEGORIES" => card
+                    .categories
+                    .extend(c.children().filter(|k| k.is("KEYWORD", NS)).filter_map(|k| non_empty(&k.text()))),
                 "NOTE" => card.note = text(),
                 "PRODID" => card.prodid = text(),
                 "REV" => card.rev = text(),
@@ -390,12 +388,8 @@ impl VCard {
                 }
                 "UID" => card.uid = text(),
                 "URL" => card.urls.extend(text()),
-                "CLASS" => {
-                    card.class = c.children().find(|k| CLASSES.contains(&k.name())).map(|k| k.name().to_owned())
-                }
-                "KEY" => {
-                    card.key = text_of(&c, "CRED").map(|cred| Key { key_type: text_of(&c, "TYPE"), cred })
-                }
+                "CLASS" => card.class = c.children().find(|k| CLASSES.contains(&k.name())).map(|k| k.name().to_owned()),
+                "KEY" => card.key = text_of(&c, "CRED").map(|cred| Key { key_type: text_of(&c, "TYPE"), cred }),
                 "DESC" => card.desc = text(),
                 "X-GENDER" => card.gender = text(),
                 "MARITAL" => card.marital = text_of(&c, "STATUS"),
@@ -481,7 +475,9 @@ impl VCard {
         v = opt_child(v, "MAILER", &self.mailer);
         v = opt_child(v, "TZ", &self.tz);
         if let Some(g) = &self.geo {
-            v = v.append(ElementBuilder::new("GEO", NS).text_child("LAT", g.lat.clone()).text_child("LON", g.lon.clone()));
+            v = v.append(
+                ElementBuilder::new("GEO", NS).text_child("LAT", g.lat.clone()).text_child("LON", g.lon.clone()),
+            );
         }
         v = opt_child(v, "TITLE", &self.title);
         v = opt_child(v, "ROLE", &self.role);
@@ -516,7 +512,9 @@ impl VCard {
             v = v.append(ElementBuilder::new("CLASS", NS).append(ElementBuilder::new(*class, NS)));
         }
         if let Some(k) = &self.key {
-            v = v.append(opt_child(ElementBuilder::new("KEY", NS), "TYPE", &k.key_type).text_child("CRED", k.cred.clone()));
+            v = v.append(
+                opt_child(ElementBuilder::new("KEY", NS), "TYPE", &k.key_type).text_child("CRED", k.cred.clone()),
+            );
         }
         v = opt_child(v, "DESC", &self.desc);
         v = opt_child(v, "X-GENDER", &self.gender);
@@ -805,7 +803,9 @@ mod tests {
         let sent = xec.take_outgoing();
         assert_eq!(
             sent[0].to_xml(),
-            format!("<iq xmlns='jabber:client' type='get' to='stpeter@jabber.org' id='{id}'><vCard xmlns='vcard-temp'/></iq>")
+            format!(
+                "<iq xmlns='jabber:client' type='get' to='stpeter@jabber.org' id='{id}'><vCard xmlns='vcard-temp'/></iq>"
+            )
         );
         block_on(xec.dispatch(Element::parse(&EXAMPLE.replace("id='v1'", &format!("id='{id}'"))).unwrap()));
         let p = cards.try_recv().unwrap();
@@ -814,26 +814,31 @@ mod tests {
         // §3.1, Example 3: no vCard
         let id = ctx.request(Get::own()).unwrap();
         assert!(xec.take_outgoing()[0].attr("to").is_none());
-        block_on(xec.dispatch(
-            Element::parse(&format!(
-                "<iq xmlns='jabber:client' id='{id}' to='stpeter@jabber.org/roundabout' type='error'>\
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<iq xmlns='jabber:client' id='{id}' to='stpeter@jabber.org/roundabout' type='error'>\
                  <vCard xmlns='vcard-temp'/><error type='cancel'>\
                  <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
-            ))
-            .unwrap(),
-        ));
+                ))
+                .unwrap(),
+            ),
+        );
         assert_eq!(missing.try_recv().unwrap().content::<String>().map(String::as_str), Some(""));
 
         // §3.2, Example 4 → Example 5
-        let mut card = VCard::default();
-        card.full_name = Some("Peter Saint-Andre".into());
+        let card = VCard { full_name: Some("Peter Saint-Andre".into()), ..VCard::default() };
         let id = ctx.request(Set { vcard: card }).unwrap();
         let sent = xec.take_outgoing();
         assert_eq!(
             sent[0].to_xml(),
-            format!("<iq xmlns='jabber:client' type='set' id='{id}'><vCard xmlns='vcard-temp'><FN>Peter Saint-Andre</FN></vCard></iq>")
+            format!(
+                "<iq xmlns='jabber:client' type='set' id='{id}'><vCard xmlns='vcard-temp'><FN>Peter Saint-Andre</FN></vCard></iq>"
+            )
         );
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()));
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
         assert!(stored.try_recv().is_some());
     }
 }

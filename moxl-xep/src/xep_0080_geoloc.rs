@@ -8,14 +8,16 @@
 //! metadata (XEP-0084) each publish one element on a PEP node named after its namespace (XEP-0163 §4) and
 //! read it back from items results and event notifications. [`PepData`] is that element's view and
 //! [`UserData`] what was read; the modules use [`publish_data`], [`fetch_data`], [`UserData::from_result`]
-//! and [`UserData::from_event`]. (They belong to a XEP-0163 module; there is none yet.)
+//! and [`UserData::from_event`]. They extend [`crate::xep_0163_pep`] (which has the builders and the check that an
+//! event comes from a PEP service) with the typed element of a node.
 
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0060_pubsub::{self as pubsub, Event, EventKind, Item};
+use crate::xep_0163_pep::is_pep_event;
 
 /// `http://jabber.org/protocol/geoloc` (§4): the namespace and the PEP node.
 ///
@@ -98,17 +100,16 @@ impl<T: PepData> UserData<T> {
     /// ```
     pub fn from_result(stanza: &Element) -> UserData<T> {
         let from = stanza.attr("from").map(|f| f.into_owned());
-        let found = Item::all_in(stanza)
-            .into_iter()
-            .filter_map(|i| Some((i.id, T::from_element(i.payload.as_ref()?)?)))
-            .last();
+        let found =
+            Item::all_in(stanza).into_iter().filter_map(|i| Some((i.id, T::from_element(i.payload.as_ref()?)?))).last();
         match found {
             Some((id, data)) => UserData { from, id, data: Some(data) },
             None => UserData { from, id: None, data: None },
         }
     }
 
-    /// Reads an event notification of the node `T::NODE` (`None` for another node or another kind of event).
+    /// Reads an event notification of the node `T::NODE` (`None` for another node, another kind of event, or a
+    /// sender that is not a bare JID: see [`is_pep_event`]).
     ///
     /// ```
     /// use moxl_core::xml::Element;
@@ -121,11 +122,13 @@ impl<T: PepData> UserData<T> {
     /// # Ok::<(), moxl_core::xml::XmlError>(())
     /// ```
     pub fn from_event(stanza: &Element) -> Option<UserData<T>> {
-        let event = Event::from_message(stanza).filter(|e| e.node == T::NODE)?;
+        // PEP events come from the publisher's bare JID (XEP-0163 §4.3): not from a full JID nor a service.
+        let event = Event::from_message(stanza).filter(|e| e.node == T::NODE && is_pep_event(e))?;
         let from = event.from;
         match event.kind {
             EventKind::Items { items, retracted } => {
-                let found = items.into_iter().filter_map(|i| Some((i.id, T::from_element(i.payload.as_ref()?)?))).last();
+                let found =
+                    items.into_iter().filter_map(|i| Some((i.id, T::from_element(i.payload.as_ref()?)?))).last();
                 match found {
                     Some((id, data)) => Some(UserData { from, id, data: Some(data) }),
                     None if !retracted.is_empty() => Some(UserData { from, id: retracted.last().cloned(), data: None }),
@@ -374,7 +377,12 @@ impl Get {
 /// assert_eq!(u.data.as_ref().unwrap().locality.as_deref(), Some("Venice"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "http://jabber.org/protocol/geoloc", key = "geoloc")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "http://jabber.org/protocol/geoloc",
+    key = "geoloc"
+)]
 #[derive(Debug, Default)]
 pub struct GeolocEvents;
 
@@ -399,10 +407,29 @@ mod tests {
     fn every_field_round_trips_and_publish_and_get_dispatch() {
         let mut g = Geoloc::default();
         for (i, slot) in [
-            &mut g.accuracy, &mut g.alt, &mut g.altaccuracy, &mut g.area, &mut g.bearing, &mut g.building,
-            &mut g.country, &mut g.countrycode, &mut g.datum, &mut g.description, &mut g.floor, &mut g.lat,
-            &mut g.locality, &mut g.lon, &mut g.postalcode, &mut g.region, &mut g.room, &mut g.speed,
-            &mut g.street, &mut g.text, &mut g.timestamp, &mut g.tzo, &mut g.uri,
+            &mut g.accuracy,
+            &mut g.alt,
+            &mut g.altaccuracy,
+            &mut g.area,
+            &mut g.bearing,
+            &mut g.building,
+            &mut g.country,
+            &mut g.countrycode,
+            &mut g.datum,
+            &mut g.description,
+            &mut g.floor,
+            &mut g.lat,
+            &mut g.locality,
+            &mut g.lon,
+            &mut g.postalcode,
+            &mut g.region,
+            &mut g.room,
+            &mut g.speed,
+            &mut g.street,
+            &mut g.text,
+            &mut g.timestamp,
+            &mut g.tzo,
+            &mut g.uri,
         ]
         .into_iter()
         .enumerate()
@@ -416,7 +443,9 @@ mod tests {
         let mut got = xec.subscribe("geoloc_get_handle");
         let id = xec.context().request(Publish { geoloc: g.clone() }).unwrap();
         xec.take_outgoing();
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()));
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
         assert!(published.try_recv().is_some());
         let id = xec.context().request(Get { from: Some("juliet@capulet.lit".into()) }).unwrap();
         let out = xec.take_outgoing();
@@ -443,9 +472,16 @@ mod tests {
         }
         assert!(locations.try_recv().is_none());
         // §4.2, Example 3: an empty geoloc stops publishing; it is delivered as an empty one
-        block_on(xec.dispatch(Element::parse("<message xmlns='jabber:client' from='portia@merchantofvenice.lit'>\
+        block_on(
+            xec.dispatch(
+                Element::parse(
+                    "<message xmlns='jabber:client' from='portia@merchantofvenice.lit'>\
             <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/geoloc'>\
-            <item id='current'><geoloc xmlns='http://jabber.org/protocol/geoloc'/></item></items></event></message>").unwrap()));
+            <item id='current'><geoloc xmlns='http://jabber.org/protocol/geoloc'/></item></items></event></message>",
+                )
+                .unwrap(),
+            ),
+        );
         let p = locations.try_recv().unwrap();
         assert!(p.content::<UserData<Geoloc>>().unwrap().data.as_ref().unwrap().is_empty());
     }

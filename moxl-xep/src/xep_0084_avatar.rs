@@ -14,7 +14,7 @@
 use moxl_core::stanza::StanzaError;
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0054_vcard_temp::{decode_base64, encode_base64};
@@ -480,7 +480,12 @@ impl GetData {
 /// assert_eq!(m.data.as_ref().unwrap().current().unwrap().bytes, 12345);
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:avatar:metadata", key = "avatarmetadata")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "urn:xmpp:avatar:metadata",
+    key = "avatarmetadata"
+)]
 #[derive(Debug, Default)]
 pub struct AvatarMetadataEvents;
 
@@ -504,7 +509,9 @@ mod tests {
     fn result_for(xec: &Xec, body: &str) {
         let out = xec.take_outgoing();
         let id = out.last().unwrap().attr("id").unwrap().into_owned();
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'>{body}</iq>")).unwrap()));
+        block_on(xec.dispatch(
+            Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'>{body}</iq>")).unwrap(),
+        ));
     }
 
     #[test]
@@ -517,13 +524,29 @@ mod tests {
         let item = out[0].first_child().unwrap().child("publish", pubsub::NS).unwrap().first_child().unwrap();
         assert_eq!(item.attr("id").as_deref(), Some(photo_hash(&image).as_str()));
         assert_eq!(decode_base64(&item.child("data", NS_DATA).unwrap().text()), Some(image.clone()));
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{}'/>", out[0].attr("id").unwrap())).unwrap()));
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<iq xmlns='jabber:client' type='result' id='{}'/>",
+                    out[0].attr("id").unwrap()
+                ))
+                .unwrap(),
+            ),
+        );
         let out = xec.take_outgoing();
         let xml = out[0].to_xml();
         assert!(xml.contains("<publish node='urn:xmpp:avatar:metadata'>"), "{xml}");
         assert!(xml.contains(&format!("bytes='{}'", image.len())) && xml.contains("width='1'"), "{xml}");
         assert!(done.try_recv().is_none(), "not before the metadata is stored");
-        block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{}'/>", out[0].attr("id").unwrap())).unwrap()));
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<iq xmlns='jabber:client' type='result' id='{}'/>",
+                    out[0].attr("id").unwrap()
+                ))
+                .unwrap(),
+            ),
+        );
         assert_eq!(done.try_recv().unwrap().content::<AvatarInfo>().unwrap().id, photo_hash(&image));
     }
 
@@ -546,7 +569,9 @@ mod tests {
         result_for(&xec, &items(&id, "d29ybGQ="));
         let p = images.try_recv().unwrap();
         assert!(p.content::<AvatarImage>().is_none());
-        assert!(matches!(p.content::<AvatarError>(), Some(AvatarError::HashMismatch { actual, .. }) if *actual == photo_hash(b"world")));
+        assert!(
+            matches!(p.content::<AvatarError>(), Some(AvatarError::HashMismatch { actual, .. }) if *actual == photo_hash(b"world"))
+        );
         xec.context().request(GetData { from: None, id: id.clone() }).unwrap();
         result_for(&xec, &items(&id, "***"));
         assert!(matches!(images.try_recv().unwrap().content::<AvatarError>(), Some(AvatarError::NotBase64 { .. })));

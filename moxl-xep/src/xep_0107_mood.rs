@@ -5,10 +5,10 @@
 
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
-use crate::xep_0080_geoloc::{fetch_data, publish_data, PepData, UserData};
+use crate::xep_0080_geoloc::{PepData, UserData, fetch_data, publish_data};
 
 /// `http://jabber.org/protocol/mood` (§2): the namespace and the PEP node.
 ///
@@ -26,15 +26,90 @@ moxl_core::feature!("http://jabber.org/protocol/mood+notify");
 /// assert_eq!(moxl_xep::xep_0107_mood::MOODS.len(), 84);
 /// ```
 pub const MOODS: [&str; 84] = [
-    "afraid", "amazed", "amorous", "angry", "annoyed", "anxious", "aroused", "ashamed", "bored", "brave", "calm",
-    "cautious", "cold", "confident", "confused", "contemplative", "contented", "cranky", "crazy", "creative",
-    "curious", "dejected", "depressed", "disappointed", "disgusted", "dismayed", "distracted", "embarrassed",
-    "envious", "excited", "flirtatious", "frustrated", "grateful", "grieving", "grumpy", "guilty", "happy", "hopeful",
-    "hot", "humbled", "humiliated", "hungry", "hurt", "impressed", "in_awe", "in_love", "indignant", "interested",
-    "intoxicated", "invincible", "jealous", "lonely", "lost", "lucky", "mean", "moody", "nervous", "neutral",
-    "offended", "outraged", "playful", "proud", "relaxed", "relieved", "remorseful", "restless", "sad", "sarcastic",
-    "satisfied", "serious", "shocked", "shy", "sick", "sleepy", "spontaneous", "stressed", "strong", "surprised",
-    "thankful", "thirsty", "tired", "undefined", "weak", "worried",
+    "afraid",
+    "amazed",
+    "amorous",
+    "angry",
+    "annoyed",
+    "anxious",
+    "aroused",
+    "ashamed",
+    "bored",
+    "brave",
+    "calm",
+    "cautious",
+    "cold",
+    "confident",
+    "confused",
+    "contemplative",
+    "contented",
+    "cranky",
+    "crazy",
+    "creative",
+    "curious",
+    "dejected",
+    "depressed",
+    "disappointed",
+    "disgusted",
+    "dismayed",
+    "distracted",
+    "embarrassed",
+    "envious",
+    "excited",
+    "flirtatious",
+    "frustrated",
+    "grateful",
+    "grieving",
+    "grumpy",
+    "guilty",
+    "happy",
+    "hopeful",
+    "hot",
+    "humbled",
+    "humiliated",
+    "hungry",
+    "hurt",
+    "impressed",
+    "in_awe",
+    "in_love",
+    "indignant",
+    "interested",
+    "intoxicated",
+    "invincible",
+    "jealous",
+    "lonely",
+    "lost",
+    "lucky",
+    "mean",
+    "moody",
+    "nervous",
+    "neutral",
+    "offended",
+    "outraged",
+    "playful",
+    "proud",
+    "relaxed",
+    "relieved",
+    "remorseful",
+    "restless",
+    "sad",
+    "sarcastic",
+    "satisfied",
+    "serious",
+    "shocked",
+    "shy",
+    "sick",
+    "sleepy",
+    "spontaneous",
+    "stressed",
+    "strong",
+    "surprised",
+    "thankful",
+    "thirsty",
+    "tired",
+    "undefined",
+    "weak",
+    "worried",
 ];
 
 /// A user mood (§2.1): one of [`MOODS`] and an optional text. An empty `<mood/>` says the user stopped
@@ -188,7 +263,12 @@ impl Get {
 /// assert!(data.value == "annoyed" && data.text.as_deref() == Some("curse my nurse!"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "http://jabber.org/protocol/mood", key = "mood")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "http://jabber.org/protocol/mood",
+    key = "mood"
+)]
 #[derive(Debug, Default)]
 pub struct MoodEvents;
 
@@ -209,12 +289,14 @@ mod tests {
 
     #[test]
     fn unknown_moods_are_not_read_nor_written() {
-        let m = Element::parse("<mood xmlns='http://jabber.org/protocol/mood'><gloomy/><sad/><text>x</text></mood>").unwrap();
+        let m = Element::parse("<mood xmlns='http://jabber.org/protocol/mood'><gloomy/><sad/><text>x</text></mood>")
+            .unwrap();
         assert_eq!(Mood::from_element(&m).unwrap().value, "sad");
         let bad = Mood { value: "not a mood".into(), text: None };
         assert_eq!(bad.to_element().build().unwrap().to_xml(), "<mood xmlns='http://jabber.org/protocol/mood'/>");
         // §2.2, Example 3: stop publishing
-        let stop = Mood::from_element(&Element::parse("<mood xmlns='http://jabber.org/protocol/mood'/>").unwrap()).unwrap();
+        let stop =
+            Mood::from_element(&Element::parse("<mood xmlns='http://jabber.org/protocol/mood'/>").unwrap()).unwrap();
         assert!(stop.is_empty());
     }
 }

@@ -5,10 +5,10 @@
 
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
-use crate::xep_0080_geoloc::{fetch_data, publish_data, PepData, UserData};
+use crate::xep_0080_geoloc::{PepData, UserData, fetch_data, publish_data};
 
 /// `http://jabber.org/protocol/activity` (§2): the namespace and the PEP node.
 ///
@@ -211,7 +211,12 @@ impl Get {
 /// assert!(data.general == "relaxing" && data.specific.as_deref() == Some("partying"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "http://jabber.org/protocol/activity", key = "activity")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "http://jabber.org/protocol/activity",
+    key = "activity"
+)]
 #[derive(Debug, Default)]
 pub struct ActivityEvents;
 
@@ -232,7 +237,9 @@ mod tests {
 
     #[test]
     fn unknown_categories_are_not_read_and_bad_names_not_written() {
-        let a = Element::parse("<activity xmlns='http://jabber.org/protocol/activity'><flying/><text>x</text></activity>").unwrap();
+        let a =
+            Element::parse("<activity xmlns='http://jabber.org/protocol/activity'><flying/><text>x</text></activity>")
+                .unwrap();
         assert!(Activity::from_element(&a).unwrap().is_empty());
         let bad = Activity::new("relaxing", Some("a b"));
         assert_eq!(

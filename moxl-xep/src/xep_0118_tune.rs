@@ -5,10 +5,10 @@
 
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
-use crate::xep_0080_geoloc::{fetch_data, publish_data, PepData, UserData};
+use crate::xep_0080_geoloc::{PepData, UserData, fetch_data, publish_data};
 
 /// `http://jabber.org/protocol/tune` (§4): the namespace and the PEP node.
 ///
@@ -187,7 +187,12 @@ impl Get {
 /// assert_eq!(p.content::<UserData<Tune>>().unwrap().data.as_ref().unwrap().artist.as_deref(), Some("Yes"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "http://jabber.org/protocol/tune", key = "tune")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "http://jabber.org/protocol/tune",
+    key = "tune"
+)]
 #[derive(Debug, Default)]
 pub struct TuneEvents;
 
@@ -215,7 +220,8 @@ mod tests {
         let t = Tune::from_element(&t).unwrap();
         assert_eq!((t.length, t.rating, t.title.as_deref()), (None, None, Some("T")));
         // §4.3, Example 3
-        let stop = Tune::from_element(&Element::parse("<tune xmlns='http://jabber.org/protocol/tune'/>").unwrap()).unwrap();
+        let stop =
+            Tune::from_element(&Element::parse("<tune xmlns='http://jabber.org/protocol/tune'/>").unwrap()).unwrap();
         assert!(stop.is_empty());
         assert_eq!(stop.to_element().build().unwrap().to_xml(), "<tune xmlns='http://jabber.org/protocol/tune'/>");
     }

@@ -6,10 +6,10 @@
 //! The hash is the hex SHA-1 of the image bytes ([`photo_hash`], §3.1), the same value as a XEP-0084 avatar
 //! id; Prosody's `mod_vcard_legacy` fills it in from the XEP-0084 metadata of the account.
 
+use moxl_core::Result;
 use moxl_core::payload;
 use moxl_core::xec::{Context, Payload};
-use moxl_core::xml::{ns, Element, ElementBuilder};
-use moxl_core::Result;
+use moxl_core::xml::{Element, ElementBuilder, ns};
 use sha1::{Digest as _, Sha1};
 
 /// `vcard-temp:x:update` (§3.1).
@@ -154,7 +154,10 @@ mod tests {
             Some(PhotoUpdate::Hash("abcdef".into()))
         );
         assert_eq!(read(&format!("{p}><x xmlns='vcard-temp:x:update'/></presence>")), Some(PhotoUpdate::NotReady));
-        assert_eq!(read(&format!("{p} type='unavailable'><x xmlns='vcard-temp:x:update'><photo/></x></presence>")), None);
+        assert_eq!(
+            read(&format!("{p} type='unavailable'><x xmlns='vcard-temp:x:update'><photo/></x></presence>")),
+            None
+        );
         assert_eq!(read(&format!("{p}/>")), None);
         assert_eq!(read("<message xmlns='jabber:client'><x xmlns='vcard-temp:x:update'/></message>"), None);
     }
@@ -173,22 +176,26 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut updates = xec.subscribe("avatarupdate");
         let hash = "01b87fcd030b72895ff8e88db57ec525450f000d";
-        block_on(xec.dispatch(
-            Element::parse(&format!(
-                "<presence xmlns='jabber:client' from='juliet@capulet.com/balcony'>\
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<presence xmlns='jabber:client' from='juliet@capulet.com/balcony'>\
                  <x xmlns='vcard-temp:x:update'><photo>{hash}</photo></x></presence>"
-            ))
-            .unwrap(),
-        ));
+                ))
+                .unwrap(),
+            ),
+        );
         let p = updates.try_recv().unwrap();
         assert_eq!(p.from(), Some("juliet@capulet.com/balcony"));
         assert_eq!(p.content::<AvatarUpdate>().unwrap().photo, PhotoUpdate::Hash(hash.into()));
-        block_on(xec.dispatch(
-            Element::parse(
-                "<message xmlns='jabber:client' from='a@b/c'><x xmlns='vcard-temp:x:update'><photo/></x></message>",
-            )
-            .unwrap(),
-        ));
+        block_on(
+            xec.dispatch(
+                Element::parse(
+                    "<message xmlns='jabber:client' from='a@b/c'><x xmlns='vcard-temp:x:update'><photo/></x></message>",
+                )
+                .unwrap(),
+            ),
+        );
         assert!(updates.try_recv().is_none());
     }
 }

@@ -6,10 +6,10 @@
 
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
-use crate::xep_0080_geoloc::{fetch_data, publish_data, PepData, UserData};
+use crate::xep_0080_geoloc::{PepData, UserData, fetch_data, publish_data};
 
 /// `http://jabber.org/protocol/nick` (§3): the namespace and the PEP node.
 ///
@@ -44,11 +44,7 @@ impl PepData for Nick {
 
     fn to_element(&self) -> ElementBuilder {
         let n = ElementBuilder::new("nick", NS);
-        if self.0.is_empty() {
-            n
-        } else {
-            n.text(self.0.clone())
-        }
+        if self.0.is_empty() { n } else { n.text(self.0.clone()) }
     }
 }
 
@@ -150,7 +146,12 @@ impl Get {
 /// assert!(data.0 == "Ishmael");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "http://jabber.org/protocol/nick", key = "nick")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "http://jabber.org/protocol/nick",
+    key = "nick"
+)]
 #[derive(Debug, Default)]
 pub struct NickEvents;
 

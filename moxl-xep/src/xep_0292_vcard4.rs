@@ -6,13 +6,13 @@
 //! JID, an IQ-set to ourselves, holding `<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'/>`) on top of that same
 //! PEP node: [`IqGet`] and [`IqSet`] speak it, and read what [`Publish`] wrote.
 
-use moxl_core::stanza::{iq_get, iq_set, StanzaError};
+use moxl_core::stanza::{StanzaError, iq_get, iq_set};
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
-use crate::xep_0080_geoloc::{fetch_data, publish_data, PepData, UserData};
+use crate::xep_0080_geoloc::{PepData, UserData, fetch_data, publish_data};
 
 /// `urn:ietf:params:xml:ns:vcard-4.0` (RFC 6351): the namespace of `<vcard/>`.
 ///
@@ -211,9 +211,11 @@ impl PepData for VCard4 {
                     code: value_of(&p, "code"),
                     country: value_of(&p, "country"),
                 }),
-                "tel" => card
-                    .tels
-                    .extend(value_of(&p, "uri").or_else(|| value_of(&p, "text")).map(|value| Typed { types: types_of(&p), value })),
+                "tel" => card.tels.extend(
+                    value_of(&p, "uri")
+                        .or_else(|| value_of(&p, "text"))
+                        .map(|value| Typed { types: types_of(&p), value }),
+                ),
                 "email" => card.emails.extend(value_of(&p, "text").map(|value| Typed { types: types_of(&p), value })),
                 "impp" => card.impps.extend(value_of(&p, "uri")),
                 "lang" => card.langs.extend(value_of(&p, "language-tag")),
@@ -479,40 +481,41 @@ mod tests {
     use crate::test_util::block_on;
     use moxl_core::xec::Xec;
 
-    pub(crate) fn full() -> VCard4 {
-        let mut v = VCard4::default();
-        v.kind = Some("individual".into());
-        v.full_name = Some("Juliet Capulet".into());
-        let mut n = Name::default();
-        n.surname = Some("Capulet".into());
-        n.given = Some("Juliet".into());
-        n.additional = Some("M".into());
-        n.prefix = Some("Lady".into());
-        n.suffix = Some("II".into());
-        v.name = Some(n);
-        v.nicknames = vec!["jc".into()];
-        v.photo = Some("https://capulet.lit/j.png".into());
-        v.bday = Some("1582-07-31".into());
-        v.gender = Some("F".into());
-        let mut a = Address::default();
-        a.types = vec!["home".into()];
-        a.street = Some("Via Cappello 23".into());
-        a.locality = Some("Verona".into());
-        a.code = Some("37121".into());
-        a.country = Some("Italy".into());
-        v.addresses = vec![a];
-        v.tels = vec![Typed { types: vec!["cell".into(), "voice".into()], value: "tel:+39-045-8034303".into() }];
-        v.emails = vec![Typed { types: vec!["home".into()], value: "juliet@capulet.lit".into() }];
-        v.impps = vec!["xmpp:juliet@capulet.lit".into()];
-        v.langs = vec!["it".into(), "en".into()];
-        v.tz = Some("Europe/Rome".into());
-        v.geo = Some("geo:45.4419,10.9986".into());
-        v.title = Some("Heiress".into());
-        v.role = Some("Lover".into());
-        v.org = Some("House Capulet".into());
-        v.note = Some("Wherefore art thou".into());
-        v.urls = vec!["https://capulet.lit/".into()];
-        v
+    fn full() -> VCard4 {
+        VCard4 {
+            kind: Some("individual".into()),
+            full_name: Some("Juliet Capulet".into()),
+            name: Some(Name {
+                surname: Some("Capulet".into()),
+                given: Some("Juliet".into()),
+                additional: Some("M".into()),
+                prefix: Some("Lady".into()),
+                suffix: Some("II".into()),
+            }),
+            nicknames: vec!["jc".into()],
+            photo: Some("https://capulet.lit/j.png".into()),
+            bday: Some("1582-07-31".into()),
+            gender: Some("F".into()),
+            addresses: vec![Address {
+                types: vec!["home".into()],
+                street: Some("Via Cappello 23".into()),
+                locality: Some("Verona".into()),
+                code: Some("37121".into()),
+                country: Some("Italy".into()),
+                ..Address::default()
+            }],
+            tels: vec![Typed { types: vec!["cell".into(), "voice".into()], value: "tel:+39-045-8034303".into() }],
+            emails: vec![Typed { types: vec!["home".into()], value: "juliet@capulet.lit".into() }],
+            impps: vec!["xmpp:juliet@capulet.lit".into()],
+            langs: vec!["it".into(), "en".into()],
+            tz: Some("Europe/Rome".into()),
+            geo: Some("geo:45.4419,10.9986".into()),
+            title: Some("Heiress".into()),
+            role: Some("Lover".into()),
+            org: Some("House Capulet".into()),
+            note: Some("Wherefore art thou".into()),
+            urls: vec!["https://capulet.lit/".into()],
+        }
     }
 
     #[test]
@@ -525,15 +528,27 @@ mod tests {
         let out = xec.take_outgoing();
         assert_eq!(
             out[0].to_xml(),
-            format!("<iq xmlns='jabber:client' type='get' to='juliet@capulet.lit' id='{id}'><vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'/></iq>")
+            format!(
+                "<iq xmlns='jabber:client' type='get' to='juliet@capulet.lit' id='{id}'><vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'/></iq>"
+            )
         );
-        block_on(xec.dispatch(Element::parse(&format!(
-            "<iq xmlns='jabber:client' type='result' from='juliet@capulet.lit' id='{id}'>{}</iq>",
-            v.to_element().build().unwrap().to_xml()
-        )).unwrap()));
+        block_on(
+            xec.dispatch(
+                Element::parse(&format!(
+                    "<iq xmlns='jabber:client' type='result' from='juliet@capulet.lit' id='{id}'>{}</iq>",
+                    v.to_element().build().unwrap().to_xml()
+                ))
+                .unwrap(),
+            ),
+        );
         assert_eq!(got.try_recv().unwrap().content::<VCard4>(), Some(&v));
         // the PEP publish is the item 'current' of urn:xmpp:vcard4
         let iq = publish_data(&v).build().unwrap().to_xml();
-        assert!(iq.contains("<publish node='urn:xmpp:vcard4'><item id='current'><vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'>"), "{iq}");
+        assert!(
+            iq.contains(
+                "<publish node='urn:xmpp:vcard4'><item id='current'><vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'>"
+            ),
+            "{iq}"
+        );
     }
 }

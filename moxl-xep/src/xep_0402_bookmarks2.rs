@@ -8,7 +8,7 @@
 use moxl_core::stanza::StanzaError;
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
-use moxl_core::{action, payload, Result};
+use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
@@ -344,7 +344,12 @@ impl BookmarkChange {
 /// assert!(matches!(p.content::<BookmarkChange>(), Some(BookmarkChange::Added(b)) if b.nick.as_deref() == Some("JC")));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:bookmarks:1", key = "bookmarkchange")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "urn:xmpp:bookmarks:1",
+    key = "bookmarkchange"
+)]
 #[derive(Debug, Default)]
 pub struct BookmarkEvents;
 
@@ -426,7 +431,11 @@ impl Migrate {
             ctx.pack(std::mem::take(&mut self.published)).deliver();
             return Ok(());
         }
-        let next = Migrate { step, pending: std::mem::take(&mut self.pending), published: std::mem::take(&mut self.published) };
+        let next = Migrate {
+            step,
+            pending: std::mem::take(&mut self.pending),
+            published: std::mem::take(&mut self.published),
+        };
         ctx.request(next).map(|_| ())
     }
 }
@@ -510,7 +519,10 @@ mod tests {
         block_on(xec.dispatch(Element::parse(&m.replace("FROM", "tybalt@capulet.lit")).unwrap()));
         assert!(changes.try_recv().is_none());
         block_on(xec.dispatch(Element::parse(&m.replace("FROM", "juliet@capulet.lit")).unwrap()));
-        assert_eq!(changes.try_recv().unwrap().content::<BookmarkChange>(), Some(&BookmarkChange::Added(Bookmark::new("a@b"))));
+        assert_eq!(
+            changes.try_recv().unwrap().content::<BookmarkChange>(),
+            Some(&BookmarkChange::Added(Bookmark::new("a@b")))
+        );
     }
 
     #[test]
@@ -527,9 +539,12 @@ mod tests {
             <conference jid='a@muc' autojoin='true'><nick>N</nick></conference><conference jid='b@muc' name='B'/>\
             </storage></item></items></pubsub></iq>")).unwrap()));
         // private storage: one of them again, a third, and a URL
-        reply(&xec, "<iq xmlns='jabber:client' type='result' id='ID'><query xmlns='jabber:iq:private'>\
+        reply(
+            &xec,
+            "<iq xmlns='jabber:client' type='result' id='ID'><query xmlns='jabber:iq:private'>\
             <storage xmlns='storage:bookmarks'><conference jid='b@muc' name='other'/><conference jid='c@muc'/>\
-            <url url='https://x/'/></storage></query></iq>");
+            <url url='https://x/'/></storage></query></iq>",
+        );
         // three publishes, one after the other
         let mut jids = Vec::new();
         for _ in 0..3 {
@@ -540,7 +555,9 @@ mod tests {
             let item = out[0].first_child().unwrap().child("publish", pubsub::NS).unwrap().first_child().unwrap();
             jids.push(item.attr("id").unwrap().into_owned());
             assert!(xml.contains("pubsub#access_model"), "{xml}");
-            block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()));
+            block_on(
+                xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+            );
         }
         assert_eq!(jids, ["a@muc", "b@muc", "c@muc"]);
         let p = done.try_recv().unwrap();
@@ -558,14 +575,26 @@ mod tests {
         let mut failed = xec.subscribe("bookmarks2_migrate_error");
         // no legacy node, empty private storage: nothing published, the migration ends
         xec.context().request(Migrate::default()).unwrap();
-        reply(&xec, "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
-        reply(&xec, "<iq xmlns='jabber:client' type='result' id='ID'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>");
+        reply(
+            &xec,
+            "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        );
+        reply(
+            &xec,
+            "<iq xmlns='jabber:client' type='result' id='ID'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>",
+        );
         assert_eq!(done.try_recv().unwrap().content::<Vec<Bookmark>>().map(Vec::len), Some(0));
         assert!(xec.take_outgoing().is_empty());
         // neither store answers: the private storage's error is delivered
         xec.context().request(Migrate::default()).unwrap();
-        reply(&xec, "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
-        reply(&xec, "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+        reply(
+            &xec,
+            "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        );
+        reply(
+            &xec,
+            "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        );
         assert!(failed.try_recv().unwrap().content::<StanzaError>().is_some());
         assert!(xec.take_outgoing().is_empty());
     }

@@ -1,0 +1,409 @@
+//! Profiles and user data through a real Prosody: vcard-temp (XEP-0054) on Prosody's plain storage and on its
+//! default vCard4-backed one, vCard4 (XEP-0292), avatars (XEP-0084 with the XEP-0153 hash in presence),
+//! bookmarks (XEP-0402, migration from XEP-0048), and a user tune (XEP-0118).
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{accounts, builder, packet, server};
+use moxl::client::Client;
+use moxl::prelude::*;
+use moxl::xec::PacketStream;
+use moxl::xep::xep_0048_bookmarks::{self as legacy, Conference, Storage};
+use moxl::xep::xep_0054_vcard_temp::{
+    self as vcard, Address, Email, Geo, Key, Label, Media, Name, Org, Sound, Tel, VCard,
+};
+use moxl::xep::xep_0060_pubsub::Subscribe;
+use moxl::xep::xep_0080_geoloc::UserData;
+use moxl::xep::xep_0084_avatar::{self as avatar, AvatarImage, AvatarInfo, Metadata};
+use moxl::xep::xep_0118_tune::{self as tune, Tune};
+use moxl::xep::xep_0153_vcard_avatar::{AvatarUpdate, PhotoUpdate};
+use moxl::xep::xep_0292_vcard4::{self as vcard4, Typed, VCard4};
+use moxl::xep::xep_0402_bookmarks2::{self as bookmarks2, Bookmark, Migrate};
+
+/// A PNG of 40×40 pixels, 4908 bytes.
+const AVATAR_PNG: &[u8] = include_bytes!("fixtures/avatar.png");
+
+/// Every presence, delivered as (type, sender) (key `presenceseen`), to wait for subscriptions.
+#[payload(name = "presence", ns = "jabber:client")]
+#[derive(Default)]
+struct PresenceSeen;
+
+impl Payload for PresenceSeen {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        let kind = stanza.attr("type").map(|t| t.into_owned()).unwrap_or_default();
+        let from = stanza.attr("from").map(|f| f.into_owned()).unwrap_or_default();
+        ctx.pack((kind, from)).deliver();
+        Ok(())
+    }
+}
+
+/// The first Packet on `stream` (within 5 s each) for which `pick` gives something.
+async fn until<T>(stream: &mut PacketStream, mut pick: impl FnMut(&moxl::xec::Packet) -> Option<T>) -> T {
+    loop {
+        if let Some(t) = pick(&packet(stream).await) {
+            return t;
+        }
+    }
+}
+
+/// Both become available, then Romeo subscribes to Juliet's presence and she approves (RFC 6121 §3.1: the
+/// request reaches only available resources).
+async fn romeo_follows_juliet(juliet: &Client, romeo: &Client) -> Result<()> {
+    let (juliet_jid, romeo_jid) = (juliet.jid().to_bare().to_string(), romeo.jid().to_bare().to_string());
+    let mut at_juliet = juliet.xec().subscribe("presenceseen");
+    let mut at_romeo = romeo.xec().subscribe("presenceseen");
+    juliet.xec().context().send(presence(None, None))?;
+    romeo.xec().context().send(presence(None, None))?;
+    romeo.xec().context().send(presence(Some(&juliet_jid), Some("subscribe")))?;
+    until(&mut at_juliet, |p| {
+        (p.content::<(String, String)>()? == &("subscribe".into(), romeo_jid.clone())).then_some(())
+    })
+    .await;
+    juliet.xec().context().send(presence(Some(&romeo_jid), Some("subscribed")))?;
+    // approved: her server sends him her current presence (Prosody sends no `subscribed` to his resources)
+    let from_juliet = format!("{juliet_jid}/");
+    until(&mut at_romeo, |p| {
+        let (kind, from) = p.content::<(String, String)>()?;
+        (kind.is_empty() && from.starts_with(&from_juliet)).then_some(())
+    })
+    .await;
+    Ok(())
+}
+
+/// Prosody with `mod_vcard` (vcard-temp stored as sent) instead of the default `mod_vcard_legacy`
+/// (vcard-temp converted to and from vCard4 in PEP). The extra lines open the section of the main host, whose
+/// module lists Prosody adds to (and removes from) the global ones; the generated `VirtualHost` line that follows
+/// them continues the same section.
+fn plain_vcard_server() -> moxl_test_support::Prosody {
+    accounts()
+        .extra_config(
+            "VirtualHost \"localhost\"\n    modules_enabled = { \"vcard\" }\n    modules_disabled = { \"vcard_legacy\", \"vcard4\" }",
+        )
+        .start()
+        .expect("Prosody starts")
+}
+
+/// A vCard with every field of the DTD that moxl reads, and Movim's two extensions.
+fn full_vcard(jid: &str) -> VCard {
+    let mut v = VCard::default();
+    v.full_name = Some("Juliet Capulet".into());
+    let mut n = Name::default();
+    n.family = Some("Capulet".into());
+    n.given = Some("Juliet".into());
+    n.middle = Some("M".into());
+    n.prefix = Some("Lady".into());
+    n.suffix = Some("II".into());
+    v.name = Some(n);
+    v.nicknames = vec!["jc".into()];
+    v.photo = Some(Media::binary("image/png", b"\x89PNG\r\n\x1a\nnot really".to_vec()));
+    v.bday = Some("1582-07-31".into());
+    let mut adr = Address::default();
+    adr.types = vec!["HOME".into()];
+    adr.street = Some("Via Cappello 23".into());
+    adr.locality = Some("Verona".into());
+    adr.pcode = Some("37121".into());
+    adr.ctry = Some("Italy".into());
+    v.addresses = vec![adr];
+    let mut label = Label::default();
+    label.types = vec!["HOME".into()];
+    label.lines = vec!["Via Cappello 23".into(), "Verona".into()];
+    v.labels = vec![label];
+    let mut tel = Tel::default();
+    tel.types = vec!["CELL".into(), "VOICE".into()];
+    tel.number = "+39 045 8034303".into();
+    v.tels = vec![tel];
+    let mut email = Email::default();
+    email.types = vec!["INTERNET".into(), "PREF".into()];
+    email.userid = "juliet@capulet.lit".into();
+    v.emails = vec![email];
+    v.jabberid = Some(jid.into());
+    v.mailer = Some("quill".into());
+    v.tz = Some("+01:00".into());
+    let mut geo = Geo::default();
+    geo.lat = "45.4419".into();
+    geo.lon = "10.9986".into();
+    v.geo = Some(geo);
+    v.title = Some("Heiress".into());
+    v.role = Some("Lover".into());
+    v.logo = Some(Media::external("https://capulet.lit/crest.png"));
+    let mut org = Org::default();
+    org.name = "House Capulet".into();
+    org.units = vec!["Family".into()];
+    v.org = Some(org);
+    v.categories = vec!["family".into(), "verona".into()];
+    v.note = Some("Note & <escaped>".into());
+    v.prodid = Some("-//moxl//EN".into());
+    v.rev = Some("2026-11-24T12:00:00Z".into());
+    v.sort_string = Some("Capulet".into());
+    v.sound = Some(Sound::Phonetic("ju-li-et".into()));
+    v.uid = Some("urn:uuid:5f0a1c5e".into());
+    v.urls = vec!["https://capulet.lit/".into()];
+    v.class = Some("PRIVATE".into());
+    let mut key = Key::default();
+    key.key_type = Some("x509".into());
+    key.cred = "MIIB".into();
+    v.key = Some(key);
+    v.desc = Some("Wherefore art thou".into());
+    v.gender = Some("female".into());
+    v.marital = Some("engaged".into());
+    v
+}
+
+#[tokio::test]
+async fn vcard_temp_round_trips_every_field_and_a_missing_vcard_is_item_not_found() -> Result<()> {
+    let p = plain_vcard_server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let juliet_jid = juliet.jid().to_bare().to_string();
+    let card = full_vcard(&juliet_jid);
+
+    // nobody has a vCard yet: Romeo asking for Juliet's gets item-not-found
+    let mut missing = romeo.xec().subscribe("vcard_get_erroritemnotfound");
+    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    assert_eq!(packet(&mut missing).await.content::<String>(), Some(&juliet_jid));
+
+    let mut stored = juliet.xec().subscribe("vcard_set_handle");
+    juliet.xec().context().request(vcard::Set { vcard: card.clone() })?;
+    packet(&mut stored).await;
+
+    // her own, and Romeo's view of it: every field as set
+    let mut own = juliet.xec().subscribe("vcard_get_handle");
+    juliet.xec().context().request(vcard::Get::own())?;
+    assert_eq!(packet(&mut own).await.content::<VCard>(), Some(&card));
+    let mut cards = romeo.xec().subscribe("vcard_get_handle");
+    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    let got = packet(&mut cards).await;
+    assert_eq!(got.content::<VCard>(), Some(&card));
+    assert_eq!(got.from(), Some(juliet_jid.as_str()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_the_vcard4_fields() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let juliet_jid = juliet.jid().to_bare().to_string();
+
+    // mod_vcard_legacy answers an empty vCard, not item-not-found
+    let mut cards = romeo.xec().subscribe("vcard_get_handle");
+    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    assert!(packet(&mut cards).await.content::<VCard>().unwrap().is_empty());
+
+    let mut stored = juliet.xec().subscribe("vcard_set_handle");
+    juliet.xec().context().request(vcard::Set { vcard: full_vcard(&juliet_jid) })?;
+    packet(&mut stored).await;
+    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    let got = packet(&mut cards).await.content::<VCard>().unwrap().clone();
+    println!("{got:#?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_avatar_round_trips_and_a_contact_learns_of_it() -> Result<()> {
+    assert_eq!(&AVATAR_PNG[..8], b"\x89PNG\r\n\x1a\n");
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let juliet_jid = juliet.jid().to_bare().to_string();
+    romeo_follows_juliet(&juliet, &romeo).await?;
+
+    let mut published = juliet.xec().subscribe("avatar_publish_handle");
+    juliet.xec().context().request(avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40))?;
+    let info = packet(&mut published).await.content::<AvatarInfo>().unwrap().clone();
+    let sha1 = avatar::photo_hash(AVATAR_PNG);
+    assert_eq!((info.id.as_str(), info.bytes), (sha1.as_str(), 4908));
+
+    // the metadata and the bytes, fetched by the contact
+    let mut metadata = romeo.xec().subscribe("avatar_getmetadata_handle");
+    romeo.xec().context().request(avatar::GetMetadata { from: Some(juliet_jid.clone()) })?;
+    let m = packet(&mut metadata).await.content::<UserData<Metadata>>().unwrap().clone();
+    assert_eq!(m.id.as_deref(), Some(sha1.as_str()));
+    let current = m.data.unwrap().current().unwrap().clone();
+    assert_eq!((current.width, current.height, current.media_type.as_str()), (Some(40), Some(40), "image/png"));
+    let mut images = romeo.xec().subscribe("avatar_getdata_handle");
+    romeo.xec().context().request(avatar::GetData { from: Some(juliet_jid.clone()), id: current.id.clone() })?;
+    let image = packet(&mut images).await.content::<AvatarImage>().expect("the bytes hash to the id").clone();
+    assert_eq!(image.bytes, AVATAR_PNG);
+    assert_eq!(image.id, sha1);
+
+    // Romeo subscribes to her metadata node (explicitly: moxl's presence carries no entity capabilities yet, so
+    // the server's filtered notifications leave him out), and gets her next publication
+    let mut subscribed = romeo.xec().subscribe("pubsub_subscribe_handle");
+    romeo.xec().context().request(Subscribe::new(
+        Some(&juliet_jid),
+        avatar::NS_METADATA,
+        &romeo.jid().to_bare().to_string(),
+    ))?;
+    packet(&mut subscribed).await;
+    let mut events = romeo.xec().subscribe("avatarmetadata");
+    juliet.xec().context().request(avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40))?;
+    packet(&mut published).await;
+    let event = packet(&mut events).await;
+    assert_eq!(event.from(), Some(juliet_jid.as_str()));
+    let notified = event.content::<UserData<Metadata>>().unwrap();
+    assert_eq!(notified.data.as_ref().and_then(|m| m.current()), Some(&info));
+
+    // XEP-0153: Prosody puts the hash in her next presence
+    let mut updates = romeo.xec().subscribe("avatarupdate");
+    juliet.xec().context().send(presence(None, None))?;
+    let update = until(&mut updates, |p| {
+        let u = p.content::<AvatarUpdate>()?;
+        (u.from.starts_with(&juliet_jid) && u.photo != PhotoUpdate::NoAvatar).then(|| u.photo.clone())
+    })
+    .await;
+    assert_eq!(update, PhotoUpdate::Hash(sha1));
+
+    // a tune, read by the contact
+    let mut listening = Tune::default();
+    listening.artist = Some("Yes".into());
+    listening.title = Some("Heart of the Sunrise".into());
+    listening.length = Some(686);
+    listening.rating = Some(8);
+    let mut tune_published = juliet.xec().subscribe("tune_publish_handle");
+    juliet.xec().context().request(tune::Publish { tune: listening.clone() })?;
+    packet(&mut tune_published).await;
+    let mut tunes = romeo.xec().subscribe("tune_get_handle");
+    romeo.xec().context().request(tune::Get { from: Some(juliet_jid.clone()) })?;
+    let read = packet(&mut tunes).await;
+    assert_eq!(read.content::<UserData<Tune>>().unwrap().data, Some(listening));
+    Ok(())
+}
+
+#[tokio::test]
+async fn vcard4_set_and_get_through_pep_and_prosodys_iq_interface() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let juliet_jid = juliet.jid().to_bare().to_string();
+    let mut card = VCard4::default();
+    card.full_name = Some("Juliet Capulet".into());
+    card.nicknames = vec!["jc".into()];
+    card.bday = Some("1582-07-31".into());
+    card.emails = vec![Typed::new("juliet@capulet.lit")];
+    card.impps = vec![format!("xmpp:{juliet_jid}")];
+    card.note = Some("Wherefore art thou".into());
+    card.urls = vec!["https://capulet.lit/".into()];
+
+    // nothing yet
+    let mut missing = juliet.xec().subscribe("vcard4_iqget_erroritemnotfound");
+    juliet.xec().context().request(vcard4::IqGet { to: Some(juliet_jid.clone()) })?;
+    packet(&mut missing).await;
+
+    let mut published = juliet.xec().subscribe("vcard4_publish_handle");
+    juliet.xec().context().request(vcard4::Publish { vcard: card.clone() })?;
+    packet(&mut published).await;
+    let mut got = juliet.xec().subscribe("vcard4_get_handle");
+    juliet.xec().context().request(vcard4::Get { from: None })?;
+    assert_eq!(packet(&mut got).await.content::<UserData<VCard4>>().unwrap().data, Some(card.clone()));
+    // mod_vcard4 answers the IQ from the same node
+    let mut iq_got = juliet.xec().subscribe("vcard4_iqget_handle");
+    juliet.xec().context().request(vcard4::IqGet { to: Some(juliet_jid.clone()) })?;
+    assert_eq!(packet(&mut iq_got).await.content::<VCard4>(), Some(&card));
+
+    // and the IQ-set lands in the node
+    card.title = Some("Heiress".into());
+    let mut iq_set = juliet.xec().subscribe("vcard4_iqset_handle");
+    juliet.xec().context().request(vcard4::IqSet { vcard: card.clone() })?;
+    packet(&mut iq_set).await;
+    juliet.xec().context().request(vcard4::Get { from: None })?;
+    assert_eq!(packet(&mut got).await.content::<UserData<VCard4>>().unwrap().data, Some(card));
+    Ok(())
+}
+
+fn conference(jid: &str, name: Option<&str>, autojoin: bool, nick: Option<&str>, password: Option<&str>) -> Conference {
+    let mut c = Conference::new(jid);
+    c.name = name.map(Into::into);
+    c.autojoin = autojoin;
+    c.nick = nick.map(Into::into);
+    c.password = password.map(Into::into);
+    c
+}
+
+async fn bookmarks2_of(client: &Client) -> Vec<Bookmark> {
+    let mut got = client.xec().subscribe("bookmarks2_get_handle");
+    client.xec().context().request(bookmarks2::Get).unwrap();
+    let mut all = packet(&mut got).await.content::<Vec<Bookmark>>().unwrap().clone();
+    all.sort_by(|a, b| a.jid.cmp(&b.jid));
+    all
+}
+
+#[tokio::test]
+async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let mut b = Bookmark::new("theplay@conference.localhost");
+    b.name = Some("The Play's the Thing".into());
+    b.autojoin = true;
+    b.nick = Some("JC".into());
+    b.password = Some("titania".into());
+    let mut added = juliet.xec().subscribe("bookmarks2_add_handle");
+    juliet.xec().context().request(bookmarks2::Add { bookmark: b.clone() })?;
+    packet(&mut added).await;
+    assert_eq!(bookmarks2_of(&juliet).await, [b.clone()]);
+
+    let mut removed = juliet.xec().subscribe("bookmarks2_remove_handle");
+    juliet.xec().context().request(bookmarks2::Remove { jid: b.jid.clone() })?;
+    assert_eq!(packet(&mut removed).await.content::<String>(), Some(&b.jid));
+    assert_eq!(bookmarks2_of(&juliet).await, []);
+    Ok(())
+}
+
+/// Prosody without `mod_bookmarks`, which would itself convert XEP-0048 bookmarks to XEP-0402.
+fn server_without_bookmark_conversion() -> moxl_test_support::Prosody {
+    accounts()
+        .extra_config("VirtualHost \"localhost\"\n    modules_disabled = { \"bookmarks\" }")
+        .start()
+        .expect("Prosody starts")
+}
+
+#[tokio::test]
+async fn legacy_bookmarks_migrate_to_bookmarks2_once() -> Result<()> {
+    let p = server_without_bookmark_conversion();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    // XEP-0048 in private storage (two rooms and a URL) and on the legacy PEP node (one of them, and a third)
+    let mut private = Storage::default();
+    private.conferences.push(conference(
+        "council@conference.localhost",
+        Some("Council of Oberon"),
+        true,
+        Some("Puck"),
+        Some("titania"),
+    ));
+    private.conferences.push(conference("theplay@conference.localhost", Some("The Play"), false, None, None));
+    let mut url = legacy::UrlBookmark::default();
+    url.url = "https://shakespeare.lit/".into();
+    private.urls.push(url);
+    let mut pep = Storage::default();
+    pep.conferences.push(conference("theplay@conference.localhost", Some("another name"), true, None, None));
+    pep.conferences.push(conference("orchard@conference.localhost", None, false, Some("Romeo"), None));
+    let mut set = juliet.xec().subscribe("bookmarks_set_handle");
+    let mut pep_set = juliet.xec().subscribe("bookmarks_pepset_handle");
+    juliet.xec().context().request(legacy::Set { storage: private.clone() })?;
+    packet(&mut set).await;
+    juliet.xec().context().request(legacy::PepSet { storage: pep.clone() })?;
+    packet(&mut pep_set).await;
+    // both read back as stored
+    let mut got = juliet.xec().subscribe("bookmarks_get_handle");
+    juliet.xec().context().request(legacy::Get)?;
+    assert_eq!(packet(&mut got).await.content::<Storage>(), Some(&private));
+
+    let expected = {
+        let council = Bookmark::from(&private.conferences[0]);
+        let orchard = Bookmark::from(&pep.conferences[1]);
+        // the legacy PEP node is read first: its name for the play wins
+        let theplay = Bookmark::from(&pep.conferences[0]);
+        vec![council, orchard, theplay]
+    };
+    let mut done = juliet.xec().subscribe("bookmarks2_migrate_handle");
+    for run in 0..2 {
+        juliet.xec().context().request(Migrate::default())?;
+        let migrated = packet(&mut done).await;
+        assert_eq!(migrated.content::<Vec<Bookmark>>().map(Vec::len), Some(3), "run {run}");
+        // idempotent: the same three items after the second run
+        assert_eq!(bookmarks2_of(&juliet).await, expected, "run {run}");
+    }
+    Ok(())
+}
