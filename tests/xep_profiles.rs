@@ -198,7 +198,27 @@ async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_
     packet(&mut stored).await;
     romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
     let got = packet(&mut cards).await.content::<VCard>().unwrap().clone();
-    println!("{got:#?}");
+    // What survives the trip through vCard4 (XEP-0292 §11 as mod_vcard_legacy maps it): names, nickname,
+    // birthday, addresses (without REGION), numbers and addresses without their flags (but INTERNET), the JID,
+    // title, role, organisation name, URL, DESC as the note, and the photo (as a XEP-0084 avatar).
+    let mut kept = full_vcard(&juliet_jid);
+    kept.labels.clear();
+    kept.addresses[0].region = None;
+    kept.tels[0].types.clear();
+    kept.emails[0].types = vec!["INTERNET".into()];
+    kept.org.as_mut().unwrap().units.clear();
+    kept.categories.clear();
+    kept.note = kept.desc.take();
+    (kept.mailer, kept.tz, kept.geo, kept.logo, kept.prodid, kept.rev, kept.sort_string) =
+        (None, None, None, None, None, None, None);
+    (kept.sound, kept.uid, kept.class, kept.key, kept.gender, kept.marital) = (None, None, None, None, None, None);
+    assert_eq!(got, kept);
+    // the photo became her XEP-0084 avatar
+    let mut metadata = juliet.xec().subscribe("avatar_getmetadata_handle");
+    juliet.xec().context().request(avatar::GetMetadata { from: None })?;
+    let photo = full_vcard(&juliet_jid).photo.unwrap();
+    let m = packet(&mut metadata).await.content::<UserData<Metadata>>().unwrap().clone();
+    assert_eq!(m.id, Some(avatar::photo_hash(photo.bytes().unwrap())));
     Ok(())
 }
 
