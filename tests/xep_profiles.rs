@@ -21,7 +21,7 @@ use moxl::xep::xep_0084_avatar::{self as avatar, AvatarImage, AvatarInfo, Metada
 use moxl::xep::xep_0118_tune::{self as tune, Tune};
 use moxl::xep::xep_0153_vcard_avatar::{AvatarUpdate, PhotoUpdate};
 use moxl::xep::xep_0292_vcard4::{self as vcard4, Typed, VCard4};
-use moxl::xep::xep_0402_bookmarks2::{self as bookmarks2, Bookmark, Migrate};
+use moxl::xep::xep_0402_bookmarks2::{self as bookmarks2, Bookmark, BookmarkChange, Migrate};
 
 /// A PNG of 40×40 pixels, 4908 bytes.
 const AVATAR_PNG: &[u8] = include_bytes!("fixtures/avatar.png");
@@ -364,10 +364,23 @@ async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
     packet(&mut added).await;
     assert_eq!(bookmarks2_of(&juliet).await, [b.clone()]);
 
+    // available, she subscribes to her own node (explicitly: moxl's presence carries no entity capabilities
+    // yet), and is told of an addition and a removal
+    juliet.xec().context().send(presence(None, None))?;
+    let mut subscribed = juliet.xec().subscribe("pubsub_subscribe_handle");
+    juliet.xec().context().request(Subscribe::new(None, bookmarks2::NS, &juliet.jid().to_bare().to_string()))?;
+    packet(&mut subscribed).await;
+    let mut changes = juliet.xec().subscribe("bookmarkchange");
+    let orchard = Bookmark::new("orchard@conference.localhost");
+    juliet.xec().context().request(bookmarks2::Add { bookmark: orchard.clone() })?;
+    packet(&mut added).await;
+    assert_eq!(packet(&mut changes).await.content::<BookmarkChange>(), Some(&BookmarkChange::Added(orchard.clone())));
+
     let mut removed = juliet.xec().subscribe("bookmarks2_remove_handle");
     juliet.xec().context().request(bookmarks2::Remove { jid: b.jid.clone() })?;
     assert_eq!(packet(&mut removed).await.content::<String>(), Some(&b.jid));
-    assert_eq!(bookmarks2_of(&juliet).await, []);
+    assert_eq!(packet(&mut changes).await.content::<BookmarkChange>(), Some(&BookmarkChange::Removed(b.jid.clone())));
+    assert_eq!(bookmarks2_of(&juliet).await, [orchard]);
     Ok(())
 }
 

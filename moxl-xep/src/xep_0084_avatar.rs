@@ -8,7 +8,7 @@
 //! - [`AvatarMetadataEvents`]: metadata notifications as [`UserData`]`<`[`Metadata`]`>` (key `avatarmetadata`).
 //!
 //! Image bytes are bytes (`Vec<u8>`); base64 text is decoded with whitespace skipped
-//! ([`decode_base64`](crate::xep_0054_vcard_temp::decode_base64)). The id is the same value as the XEP-0153
+//! ([`decode_base64`]). The id is the same value as the XEP-0153
 //! presence hash ([`photo_hash`]).
 
 use moxl_core::stanza::StanzaError;
