@@ -862,6 +862,14 @@ mod tests {
     use moxl_core::xec::Xec;
 
     #[test]
+    fn notifications_are_asked_for_in_the_declared_features() {
+        let features: Vec<_> = moxl_core::xec::Registry::global().unwrap().features().collect();
+        assert!(features.contains(&"urn:xmpp:microblog:0+notify"), "{features:?}");
+        assert!(features.contains(&crate::xep_0472_social_profile::NS), "{features:?}");
+        assert_eq!(crate::xep_0163_pep::notify_feature(NODE), "urn:xmpp:microblog:0+notify");
+    }
+
+    #[test]
     fn rfc3339_now_is_a_date() {
         let now = rfc3339_now();
         assert_eq!(now.len(), 20, "{now}");
