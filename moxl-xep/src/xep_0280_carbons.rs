@@ -429,6 +429,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unwrapped_message_is_never_taken_as_an_actions_reply() {
+        let xec = romeo();
+        let id = xec.context().request(Enable).unwrap();
+        let mut enabled = xec.subscribe("carbons_enable_handle");
+        // the copied message reuses the pending id and comes "from" our own bare JID, as a reply would
+        let carbon = SENT
+            .replace("id='s1'", &format!("id='{id}'"))
+            .replace("from='romeo@montague.example/home'", "from='romeo@montague.example'");
+        block_on(xec.dispatch(Element::parse(&carbon).unwrap()));
+        assert_eq!(xec.pending(), 1, "the Action still waits for its reply");
+        assert!(enabled.try_recv().is_none());
+    }
+
+    #[test]
     fn forged_or_misplaced_carbons_are_dropped() {
         let xec = romeo();
         let mut all = xec.packets();
