@@ -97,6 +97,14 @@ impl DirectInvitation {
 
     /// Reads the `<x xmlns='jabber:x:conference'/>` of a message; `None` without one, without a `jid`, or in an
     /// error message.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0249_direct_invitations::DirectInvitation;
+    /// let m = Element::parse("<message xmlns='jabber:client' from='a@b/c'><x xmlns='jabber:x:conference'/></message>")?;
+    /// assert!(DirectInvitation::from_stanza(&m).is_none(), "the jid is required");
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<DirectInvitation> {
         if !stanza.is("message", ns::CLIENT) || stanza.attr("type").as_deref() == Some("error") {
             return None;
@@ -114,6 +122,13 @@ impl DirectInvitation {
     }
 
     /// The `<x xmlns='jabber:x:conference'/>` element.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0249_direct_invitations::DirectInvitation;
+    /// let x = DirectInvitation::new("darkcave@macbeth.shakespeare.lit").password("cauldronburn").to_element().build()?;
+    /// assert_eq!(x.to_xml(), "<x xmlns='jabber:x:conference' jid='darkcave@macbeth.shakespeare.lit' password='cauldronburn'/>");
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
     pub fn to_element(&self) -> ElementBuilder {
         ElementBuilder::new("x", NS)
             .attr("jid", self.room.clone())

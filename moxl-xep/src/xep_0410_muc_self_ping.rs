@@ -34,13 +34,21 @@ pub enum Verdict {
     Joined,
     /// Not joined (`not-acceptable`, or any other error): join again.
     NotJoined,
-    /// The room's service could not be reached (`remote-server-not-found`, `remote-server-timeout`, or no
-    /// answer): try again later.
+    /// No answer (the table's "timeout" row), or the room's service could not be reached
+    /// (`remote-server-not-found`, `remote-server-timeout`: our server answered, not the room, so the error says
+    /// nothing about our presence there; version 1.0.1 of the table would count them as "any other error"):
+    /// try again later.
     CantTell,
 }
 
 impl Verdict {
     /// The verdict for a reply: `None` for a result, else the error (§3.2).
+    ///
+    /// ```
+    /// use moxl_core::stanza::{Condition, StanzaError};
+    /// use moxl_xep::xep_0410_muc_self_ping::Verdict;
+    /// assert_eq!(Verdict::of(Some(&StanzaError::new(Condition::ItemNotFound))), Verdict::Joined);
+    /// ```
     pub fn of(error: Option<&StanzaError>) -> Verdict {
         let Some(error) = error else { return Verdict::Joined };
         match error.condition() {

@@ -50,6 +50,12 @@ impl History {
     }
 
     /// The `<history/>` element.
+    ///
+    /// ```
+    /// let h = moxl_xep::xep_0045_muc::History { since: Some("1970-01-01T00:00:00Z".into()), ..Default::default() };
+    /// assert_eq!(h.to_element().build()?.attr("since").as_deref(), Some("1970-01-01T00:00:00Z"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
     pub fn to_element(&self) -> ElementBuilder {
         ElementBuilder::new("history", NS)
             .attr_opt("maxchars", self.maxchars.map(|v| v.to_string()))

@@ -33,11 +33,19 @@ macro_rules! named_enum {
 
         impl $name {
             /// The attribute value (`moderator`, `member`, `none`…).
+            ///
+            /// ```
+            /// assert_eq!(moxl_xep::xep_0045_muc::Role::None.as_str(), "none");
+            /// ```
             pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text,)* }
             }
 
             /// Reads an attribute value; `None` for an unknown one.
+            ///
+            /// ```
+            /// assert_eq!(moxl_xep::xep_0045_muc::Affiliation::from_name("none"), Some(moxl_xep::xep_0045_muc::Affiliation::None));
+            /// ```
             pub fn from_name(name: &str) -> Option<Self> {
                 match name { $($text => Some($name::$variant),)* _ => None }
             }
@@ -170,11 +178,19 @@ impl StatusCode {
     ];
 
     /// The status for a number.
+    ///
+    /// ```
+    /// assert_eq!(moxl_xep::xep_0045_muc::StatusCode::from_code(110), moxl_xep::xep_0045_muc::StatusCode::SelfPresence);
+    /// ```
     pub fn from_code(code: u16) -> StatusCode {
         Self::KNOWN.iter().find(|(c, _)| *c == code).map_or(StatusCode::Other(code), |(_, s)| *s)
     }
 
     /// The number.
+    ///
+    /// ```
+    /// assert_eq!(moxl_xep::xep_0045_muc::StatusCode::RoomCreated.code(), 201);
+    /// ```
     pub fn code(self) -> u16 {
         match self {
             StatusCode::Other(code) => code,
@@ -302,6 +318,20 @@ pub struct MucPresence {
 impl MucPresence {
     /// Reads an occupant presence: a `<presence/>` (available or unavailable) from `room@service/nick` with a
     /// `<x xmlns='http://jabber.org/protocol/muc#user'/>`. `None` for anything else.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, StatusCode};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// assert_eq!(p.room, "coven@chat.shakespeare.lit");
+    /// // an error presence is no occupant presence
+    /// let error = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' type='error'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'/></presence>")?;
+    /// assert!(MucPresence::from_stanza(&error).is_none());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<MucPresence> {
         if !stanza.is("presence", ns::CLIENT) {
             return None;
@@ -344,16 +374,46 @@ impl MucPresence {
     }
 
     /// Whether this presence is about us (status 110, §7.2.2).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, StatusCode};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// assert!(p.is_self());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn is_self(&self) -> bool {
         self.has(StatusCode::SelfPresence)
     }
 
     /// Whether it carries this status code.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, StatusCode};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// assert!(p.has(StatusCode::SelfPresence) && !p.has(StatusCode::Kicked));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn has(&self, status: StatusCode) -> bool {
         self.statuses.contains(&status)
     }
 
     /// The occupant's nick.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, StatusCode};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// assert_eq!(p.nick(), "thirdwitch");
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn nick(&self) -> &str {
         &self.occupant.nick
     }
@@ -389,6 +449,22 @@ impl RoomRoster {
     /// Applies one occupant presence: an available one adds or updates the occupant, an unavailable one
     /// removes it (a nick change, 303, moves it to the new nick). Our own unavailable presence (110 without
     /// 303: we left, were kicked or banned, or the room was destroyed) empties the roster.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, RoomRoster};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// let mut roster = RoomRoster::default();
+    /// roster.apply(&p);
+    /// // §7.14, Example 82: we leave
+    /// let left = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' type='unavailable'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='none'/><status code='110'/></x></presence>")?;
+    /// roster.apply(&MucPresence::from_stanza(&left).unwrap());
+    /// assert!(!roster.joined() && roster.is_empty());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn apply(&mut self, presence: &MucPresence) {
         let nick = presence.nick();
         if presence.available {
@@ -413,31 +489,95 @@ impl RoomRoster {
     }
 
     /// Whether we are in the room (our self-presence came, and no unavailable one since).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, RoomRoster};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// let mut roster = RoomRoster::default();
+    /// roster.apply(&p);
+    /// assert!(roster.joined());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn joined(&self) -> bool {
         self.joined
     }
 
     /// Our nick, once known.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, RoomRoster};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// let mut roster = RoomRoster::default();
+    /// roster.apply(&p);
+    /// assert_eq!(roster.self_nick(), Some("thirdwitch"));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn self_nick(&self) -> Option<&str> {
         self.self_nick.as_deref()
     }
 
     /// The occupants, by nick.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, RoomRoster};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// let mut roster = RoomRoster::default();
+    /// roster.apply(&p);
+    /// assert_eq!(roster.occupants().count(), 1);
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn occupants(&self) -> impl Iterator<Item = &Occupant> {
         self.occupants.values()
     }
 
     /// One occupant.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, RoomRoster};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// let mut roster = RoomRoster::default();
+    /// roster.apply(&p);
+    /// assert_eq!(roster.get("thirdwitch").map(|o| o.role), Some(moxl_xep::xep_0045_muc::Role::Participant));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn get(&self, nick: &str) -> Option<&Occupant> {
         self.occupants.get(nick)
     }
 
     /// How many occupants.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{MucPresence, RoomRoster};
+    /// let p = Element::parse("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>")?;
+    /// let p = MucPresence::from_stanza(&p).unwrap();
+    /// let mut roster = RoomRoster::default();
+    /// roster.apply(&p);
+    /// assert_eq!(roster.len(), 1);
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.occupants.len()
     }
 
     /// No occupants.
+    ///
+    /// ```
+    /// assert!(moxl_xep::xep_0045_muc::RoomRoster::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.occupants.is_empty()
     }
@@ -484,6 +624,18 @@ pub struct GroupchatMessage {
 
 impl GroupchatMessage {
     /// Reads a `type='groupchat'` message with a `<body/>`; `None` otherwise.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::GroupchatMessage;
+    /// // §7.2.15, Example 37: discussion history, delayed
+    /// let m = Element::parse("<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/firstwitch' type='groupchat'>\
+    ///     <body>Thrice the brinded cat hath mew'd.</body><delay xmlns='urn:xmpp:delay' from='coven@chat.shakespeare.lit' stamp='2002-10-13T23:58:37Z'/></message>")?;
+    /// assert_eq!(GroupchatMessage::from_stanza(&m).unwrap().delay.as_deref(), Some("2002-10-13T23:58:37Z"));
+    /// let chat = Element::parse("<message xmlns='jabber:client' from='romeo@montague.lit/orchard' type='chat'><body>hi</body></message>")?;
+    /// assert!(GroupchatMessage::from_stanza(&chat).is_none());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<GroupchatMessage> {
         let (room, nick) = groupchat_sender(stanza)?;
         let body = stanza.child_text("body", ns::CLIENT)?;
@@ -524,6 +676,15 @@ pub struct MucSubject {
 
 impl MucSubject {
     /// Reads a subject change: a `type='groupchat'` message with a `<subject/>` and no `<body/>` (§8.1).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::MucSubject;
+    /// // §7.2.15: the room sends the (empty) subject last on joining
+    /// let m = Element::parse("<message xmlns='jabber:client' from='coven@chat.shakespeare.lit' type='groupchat'><subject/></message>")?;
+    /// assert_eq!(MucSubject::from_stanza(&m).map(|s| s.subject), Some(String::new()));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<MucSubject> {
         let (room, nick) = groupchat_sender(stanza)?;
         if stanza.child("body", ns::CLIENT).is_some() {
@@ -575,6 +736,16 @@ pub struct MucInvitation {
 
 impl MucInvitation {
     /// Reads an invitation sent by a room (from its bare JID); `None` otherwise.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::MucInvitation;
+    /// // not from the room's bare JID: no invitation
+    /// let m = Element::parse("<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'/></x></message>")?;
+    /// assert!(MucInvitation::from_stanza(&m).is_none());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<MucInvitation> {
         let (room, x) = from_room(stanza)?;
         let invite = x.child("invite", NS_USER)?;
@@ -613,6 +784,15 @@ pub struct MucDecline {
 
 impl MucDecline {
     /// Reads a decline relayed by a room (from its bare JID); `None` otherwise.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::MucDecline;
+    /// let m = Element::parse("<message xmlns='jabber:client' from='coven@chat.shakespeare.lit'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'><decline from='hecate@shakespeare.lit'><reason>Busy</reason></decline></x></message>")?;
+    /// assert_eq!(MucDecline::from_stanza(&m).and_then(|d| d.reason).as_deref(), Some("Busy"));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<MucDecline> {
         let (room, x) = from_room(stanza)?;
         let decline = x.child("decline", NS_USER)?;
@@ -648,6 +828,15 @@ pub struct RoomStatus {
 
 impl RoomStatus {
     /// Reads the status codes of a message from a room's bare JID; `None` if it has none.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::RoomStatus;
+    /// let m = Element::parse("<message xmlns='jabber:client' from='coven@chat.shakespeare.lit' type='groupchat'>\
+    ///     <x xmlns='http://jabber.org/protocol/muc#user'/></message>")?;
+    /// assert!(RoomStatus::from_stanza(&m).is_none());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_stanza(stanza: &Element) -> Option<RoomStatus> {
         let (room, x) = from_room(stanza)?;
         let statuses = StatusCode::all_in(&x);
@@ -684,6 +873,15 @@ pub struct AdminItem {
 
 impl AdminItem {
     /// Reads an `<item/>` of `…#admin` (or `…#owner`, §10.5 lists).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::{AdminItem, Role};
+    /// let item = Element::parse("<item xmlns='http://jabber.org/protocol/muc#admin' nick='pistol' role='none'><reason>Avaunt</reason></item>")?;
+    /// let item = AdminItem::from_element(&item).unwrap();
+    /// assert_eq!((item.role, item.reason.as_deref()), (Some(Role::None), Some("Avaunt")));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_element(item: &Element) -> Option<AdminItem> {
         if item.name() != "item" || !(item.ns() == NS_ADMIN || item.ns() == super::NS_OWNER) {
             return None;
@@ -699,6 +897,17 @@ impl AdminItem {
     }
 
     /// The `<item/>` in `…#admin`.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0045_muc::{AdminItem, Affiliation};
+    /// // §9.1, Example 115
+    /// let ban = AdminItem { jid: Some("earlofcambridge@shakespeare.lit".into()), affiliation: Some(Affiliation::Outcast), reason: Some("Treason".into()), ..Default::default() };
+    /// assert_eq!(
+    ///     ban.to_element().build()?.to_xml(),
+    ///     "<item xmlns='http://jabber.org/protocol/muc#admin' affiliation='outcast' jid='earlofcambridge@shakespeare.lit'><reason>Treason</reason></item>"
+    /// );
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
     pub fn to_element(&self) -> ElementBuilder {
         let item = ElementBuilder::new("item", NS_ADMIN)
             .attr_opt("affiliation", self.affiliation.map(Affiliation::as_str))
@@ -712,6 +921,15 @@ impl AdminItem {
     }
 
     /// The items of a `<query xmlns='…#admin'/>` in a stanza.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0045_muc::AdminItem;
+    /// let iq = Element::parse("<iq xmlns='jabber:client' type='result'><query xmlns='http://jabber.org/protocol/muc#admin'>\
+    ///     <item affiliation='outcast' jid='earlofcambridge@shakespeare.lit'/><item affiliation='outcast' jid='lordscroop@shakespeare.lit'/></query></iq>")?;
+    /// assert_eq!(AdminItem::all_in(&iq).len(), 2);
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn all_in(stanza: &Element) -> Vec<AdminItem> {
         stanza
             .child("query", NS_ADMIN)
