@@ -6,6 +6,8 @@
 
 pub use moxl_core;
 
+pub mod rfc6121_message;
+pub mod rfc6121_presence;
 pub mod rfc6121_roster;
 pub mod xep_0004_data_forms;
 pub mod xep_0012_last;
@@ -16,6 +18,7 @@ pub mod xep_0050_adhoc;
 pub mod xep_0054_vcard_temp;
 pub mod xep_0059_rsm;
 pub mod xep_0060_pubsub;
+pub mod xep_0071_xhtml_im;
 pub mod xep_0077_register;
 pub mod xep_0080_geoloc;
 pub mod xep_0084_avatar;
@@ -32,18 +35,27 @@ pub mod xep_0184_receipts;
 pub mod xep_0191_blocking;
 pub mod xep_0199_ping;
 pub mod xep_0223_private_pep;
+pub mod xep_0224_attention;
+pub mod xep_0245_me;
 pub mod xep_0249_direct_invitations;
+pub mod xep_0256_last_activity_presence;
 pub mod xep_0277_microblog;
 pub mod xep_0280_carbons;
 pub mod xep_0292_vcard4;
 pub mod xep_0297_forwarding;
+pub mod xep_0308_correction;
 pub mod xep_0313_mam;
 pub mod xep_0330_pubsub_subscription;
 pub mod xep_0333_markers;
+pub mod xep_0352_csi;
 pub mod xep_0359_stable_ids;
 pub mod xep_0363_upload;
 pub mod xep_0402_bookmarks2;
 pub mod xep_0410_muc_self_ping;
+pub mod xep_0424_retraction;
+pub mod xep_0428_fallback;
+pub mod xep_0444_reactions;
+pub mod xep_0461_replies;
 pub mod xep_0472_social_profile;
 
 #[cfg(test)]
