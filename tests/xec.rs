@@ -322,7 +322,8 @@ async fn spoofed_replies_never_reach_the_action() -> Result<()> {
     let request = one(&format!(
         "<iq from='romeo@example.net/orchard' type='get' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"
     ));
-    assert_eq!(xec.dispatch(request).await, Dispatched::Payloads(1));
+    // (two Payloads match a roster query: this file's and moxl-xep's roster-push handler, which ignores a get)
+    assert_eq!(xec.dispatch(request).await, Dispatched::Payloads(2));
     xec.take_outgoing();
     assert_eq!(keys(&mut packets), [vec![Packet::UNHANDLED; 5], vec!["rosterpush"]].concat());
     assert_eq!(xec.pending(), 1);
@@ -440,7 +441,8 @@ async fn unhandled_requests_get_service_unavailable_and_reach_the_catch_all() ->
     let push = one(
         "<iq id='a78b4q6ha463' type='set'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com'/></query></iq>",
     );
-    assert_eq!(xec.dispatch(push).await, Dispatched::Payloads(1));
+    // this file's Payload and moxl-xep's `roster_push` handler both answer it (the same result)
+    assert_eq!(xec.dispatch(push).await, Dispatched::Payloads(2));
     assert_eq!(xec.take_outgoing()[0].to_xml(), "<iq xmlns='jabber:client' type='result' id='a78b4q6ha463'/>");
     // an error or a result is never answered
     let err = one("<iq id='zz' type='error'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
