@@ -8,8 +8,10 @@
 //! | [`SubscriptionChanges`] | `subscriptionchange` | `subscribed`, `unsubscribe`, `unsubscribed` (§3.1.5, §3.2, §3.3) | [`PresenceInfo`] |
 //! | [`PresenceUpdates`] | `presenceupdate` | available, `unavailable` and `error` presence (§4) | [`PresenceInfo`] |
 //!
-//! Every presence the client receives goes through them, MUC presence included (its occupant JID is the
-//! `from`): each checks the `type` attribute first and builds the view only for its own types.
+//! Every presence the client receives goes through them: each checks the `type` attribute first and builds the
+//! view only for its own types. Presence from a multi-user chat room (with an `<x/>` of
+//! `http://jabber.org/protocol/muc#user`, or the `muc` echo of a join error) is left to
+//! [`xep_0045_muc`](crate::xep_0045_muc), which delivers it typed as an occupant's; `presenceupdate` skips it.
 
 use std::borrow::Cow;
 
@@ -358,6 +360,11 @@ fn is_top(element: &Element, stanza: &Element) -> bool {
     element.ptr_eq(stanza)
 }
 
+/// Whether a presence comes from a multi-user chat room: it carries MUC's `<x/>` (XEP-0045 §7.2.3, §7.2.6).
+fn is_from_room(stanza: &Element) -> bool {
+    stanza.children().any(|c| c.name() == "x" && c.ns().starts_with("http://jabber.org/protocol/muc"))
+}
+
 /// Delivers each subscription request (§3.1.3) as a [`PresenceInfo`] under the Packet key
 /// `subscriptionrequest`. Answer with [`subscribed`] or [`unsubscribed`]; a contact we pre-approved is
 /// approved by the server, which then sends no request (§3.4).
@@ -424,7 +431,8 @@ impl Payload for SubscriptionChanges {
 
 /// Delivers presence updates (available, `unavailable`, and `error` about a presence we sent; §4) as a
 /// [`PresenceInfo`] under the Packet key `presenceupdate`. The Packet's sender is the presence's `from`: a
-/// contact's full JID, another resource of ours, or a room occupant.
+/// contact's full JID or another resource of ours. Room presence is left to the MUC module (see the
+/// [module documentation](self)).
 ///
 /// ```
 /// use moxl_core::xec::Xec;
@@ -449,7 +457,10 @@ pub struct PresenceUpdates;
 
 impl Payload for PresenceUpdates {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error")) && is_top(element, stanza) {
+        if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error"))
+            && is_top(element, stanza)
+            && !is_from_room(stanza)
+        {
             if let Some(info) = PresenceInfo::from_element(element) {
                 ctx.pack(info).deliver();
             }
@@ -503,8 +514,11 @@ mod tests {
             let keys: Vec<_> = std::iter::from_fn(|| all.try_recv()).map(|p| p.key().to_owned()).collect();
             assert_eq!(keys, [key], "{kind}");
         }
-        // a probe is the server's business; a presence forwarded inside a message is not ours to report
+        // a probe is the server's business; a presence forwarded inside a message is not ours to report; room
+        // presence is the MUC module's
         for xml in [
+            "<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/firstwitch'>\
+             <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/></x></presence>",
             "<presence xmlns='jabber:client' from='example.com' type='probe'/>",
             "<message xmlns='jabber:client'><presence xmlns='jabber:client' from='a@b/c'/></message>",
         ] {
