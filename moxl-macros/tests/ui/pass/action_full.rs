@@ -10,7 +10,8 @@ pub struct Get {
     pub calls: u32,
 }
 
-#[action(group = "vcard")]
+// Not `vcard`: moxl-xep's XEP-0054 module owns the `vcard_get_*` keys.
+#[action(group = "card")]
 impl Get {
     fn request(&self) -> ElementBuilder {
         iq_get(Some(&self.to)).append(ElementBuilder::new("vCard", "vcard-temp"))
@@ -80,7 +81,7 @@ fn get(xec: &Xec) -> std::result::Result<String, Box<dyn std::error::Error>> {
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     assert_eq!(<Get as Action>::TYPE_NAME, format!("{}::Get", module_path!()));
-    assert_eq!(Registry::global()?.action_prefix(<Get as Action>::TYPE_NAME), Some("vcard_get"));
+    assert_eq!(Registry::global()?.action_prefix(<Get as Action>::TYPE_NAME), Some("card_get"));
     let state = Get { to: "x".into(), calls: 0 };
     assert!(Action::request(&state).build()?.to_xml().contains("vcard-temp"));
     assert_eq!(state.helper(), "x");
@@ -91,20 +92,20 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let id = get(&xec)?;
     assert_eq!(block_on(xec.dispatch(reply(&id, "type='result'/>")?)), Dispatched::Reply);
     let packet = packets.try_recv().ok_or("no packet")?;
-    assert_eq!(packet.key(), "vcard_get_handle");
+    assert_eq!(packet.key(), "card_get_handle");
     assert_eq!(packet.content::<Option<String>>(), Some(&Some("result".to_owned())));
 
     let id = get(&xec)?;
     block_on(xec.dispatch(error(&id, "item-not-found")?));
     let packet = packets.try_recv().ok_or("no packet")?;
-    assert_eq!(packet.key(), "vcard_get_erroritemnotfound");
+    assert_eq!(packet.key(), "card_get_erroritemnotfound");
     assert_eq!(packet.content::<Option<Condition>>(), Some(&Some(Condition::ItemNotFound)));
 
     for (condition, key) in [
-        ("service-unavailable", "vcard_get_errorserviceunavailable"),
-        ("remote-server-not-found", "vcard_get_errorremoteservernotfound"),
-        ("forbidden", "vcard_get_error"),
-        ("not-a-condition", "vcard_get_error"),
+        ("service-unavailable", "card_get_errorserviceunavailable"),
+        ("remote-server-not-found", "card_get_errorremoteservernotfound"),
+        ("forbidden", "card_get_error"),
+        ("not-a-condition", "card_get_error"),
     ] {
         let id = get(&xec)?;
         block_on(xec.dispatch(error(&id, condition)?));
@@ -116,7 +117,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let deadline = xec.next_deadline().ok_or("nothing pending")?;
     assert_eq!(block_on(xec.expire(deadline + std::time::Duration::from_secs(1))), 1);
     let packet = packets.try_recv().ok_or("no packet")?;
-    assert_eq!(packet.key(), "vcard_get_timeout");
+    assert_eq!(packet.key(), "card_get_timeout");
     assert!(packets.try_recv().is_none());
     Ok(())
 }

@@ -15,7 +15,8 @@ impl Payload for SaslFailure {
     }
 }
 
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:avatar:metadata", key = "avatar_update")]
+// A namespace of its own: moxl-xep's pubsub handlers would fire on a real pubsub event too.
+#[payload(name = "event", ns = "urn:example:moxl-ui:event", node = "urn:example:avatar", key = "avatar_update")]
 #[derive(Default)]
 pub struct AvatarEvent {
     seen: u32,
@@ -64,8 +65,8 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     )));
     assert!(entries.contains(&(
         "event",
-        "http://jabber.org/protocol/pubsub#event",
-        Some("urn:xmpp:avatar:metadata"),
+        "urn:example:moxl-ui:event",
+        Some("urn:example:avatar"),
         "avatar_update",
         &*format!("{here}::AvatarEvent"),
     )));
@@ -83,7 +84,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
 
     let event = Element::parse(
         "<message xmlns='jabber:client' from='juliet@example.com'>\
-           <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'/></event>\
+           <event xmlns='urn:example:moxl-ui:event'><items node='urn:example:avatar'/></event>\
          </message>",
     )?;
     assert_eq!(block_on(xec.dispatch(event)), Dispatched::Payloads(1));
