@@ -106,13 +106,14 @@ impl UploadService {
 }
 
 /// Finds the upload service of a server (§3): asks for the server's items, then the disco#info of each in turn
-/// until one has the feature [`NS`].
+/// until one has the feature [`NS`] (an item that answers with an error, or not in time, is skipped).
 ///
 /// | answer | Packet key |
 /// |---|---|
 /// | a service | `upload_discover_handle` ([`UploadService`]) |
 /// | no item has the feature | `upload_discover_error` ([`StanzaError`] `item-not-found`) |
 /// | the server's items could not be read | `upload_discover_error` ([`StanzaError`]) |
+/// | the server did not answer in time | `upload_discover_timeout` (the server, `String`) |
 ///
 /// ```
 /// use moxl_xep::xep_0363_upload::Discover;
@@ -205,6 +206,17 @@ impl Discover {
             Some(_) => self.next(ctx),
             None => {
                 ctx.pack(error.clone()).deliver();
+                Ok(())
+            }
+        }
+    }
+
+    async fn timeout(&mut self, ctx: &Context) -> moxl_core::Result<()> {
+        match self.probing {
+            // an item that does not answer in time is not the service either
+            Some(_) => self.next(ctx),
+            None => {
+                ctx.pack(self.server.clone()).deliver();
                 Ok(())
             }
         }
@@ -483,6 +495,16 @@ mod tests {
         assert_eq!(service, UploadService { jid: "upload.montague.tld".into(), max_file_size: Some(5242880) });
         assert!(errors.try_recv().is_none());
         assert_eq!(xec.pending(), 0);
+        // an item that does not answer in time is skipped too
+        xec.context().request(Discover::new("montague.tld")).unwrap();
+        let two = "<iq xmlns='jabber:client' type='result' from='montague.tld' id='ID'>\
+            <query xmlns='http://jabber.org/protocol/disco#items'><item jid='slow.montague.tld'/><item jid='upload.montague.tld'/></query></iq>";
+        block_on(xec.dispatch(answer(&xec, two)));
+        assert_eq!(xec.take_outgoing()[0].attr("to").as_deref(), Some("slow.montague.tld"));
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+        assert_eq!(block_on(xec.expire(later.into())), 1);
+        let out = xec.take_outgoing();
+        assert_eq!(out[0].attr("to").as_deref(), Some("upload.montague.tld"));
         // a server without one
         xec.context().request(Discover::new("capulet.tld")).unwrap();
         let none = "<iq xmlns='jabber:client' type='result' from='capulet.tld' id='ID'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>";
