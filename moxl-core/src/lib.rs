@@ -30,7 +30,7 @@ pub mod __private {
     pub use crate::stanza::StanzaError;
     pub use crate::xec::{
         Action, ActionRegistration, AnyAction, BoxFuture, Context, FeatureRegistration, IntoHandlerResult, Outcome,
-        Payload, PayloadFn, PayloadRegistration, ReviveFn,
+        Payload, PayloadFn, PayloadRegistration, PresenceExtensionRegistration, ReviveFn,
     };
     pub use crate::xml::{Element, ElementBuilder};
     pub use crate::Result;

@@ -12,7 +12,7 @@ use tokio::time::{Duration, Instant};
 
 use super::pending::{Entry, Pending};
 use super::{Action, BoxFuture, Packet, PacketBus, Registry};
-use crate::xml::{Element, ElementOrBuilder};
+use crate::xml::{ns, Element, ElementBuilder, ElementOrBuilder};
 use crate::{Error, Result};
 
 /// Values the application makes available to every handler through [`Context::get`].
@@ -123,12 +123,37 @@ impl Context {
     }
 
     /// Sends a stanza (an [`Element`] or an [`ElementBuilder`](crate::xml::ElementBuilder)). An `<iq/>` builder
-    /// without an id is given a fresh one (RFC 6120 §8.2.3); to handle its reply, use an Action instead.
+    /// without an id is given a fresh one (RFC 6120 §8.2.3); to handle its reply, use an Action instead. An
+    /// available presence (no `type`) gets the children of every registered
+    /// [presence extension](crate::presence_extension).
     pub fn send(&self, stanza: impl Into<ElementOrBuilder>) -> Result<()> {
-        let element = stanza.into().into_stanza(new_id)?;
+        let element = self.extend_presence(stanza.into().into_stanza(new_id)?)?;
         self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).push_back(element);
         self.shared.outgoing.notify_one();
         Ok(())
+    }
+
+    /// Adds what the presence extensions give to an available presence; anything else is returned as it is.
+    fn extend_presence(&self, stanza: Element) -> Result<Element> {
+        let extensions = self.shared.registry.presence_extensions();
+        if extensions.is_empty() || !stanza.is("presence", ns::CLIENT) || stanza.has_attr("type") {
+            return Ok(stanza);
+        }
+        let added: Vec<ElementBuilder> = extensions.iter().filter_map(|extend| extend(self, &stanza)).collect();
+        if added.is_empty() {
+            return Ok(stanza);
+        }
+        let mut presence = ElementBuilder::new("presence", ns::CLIENT);
+        for (name, value) in stanza.attrs() {
+            presence.set_attr(name.to_owned(), value.into_owned());
+        }
+        for child in stanza.children() {
+            presence.push(child);
+        }
+        for child in added {
+            presence.push(child);
+        }
+        presence.build()
     }
 
     /// Sends an Action's request with a fresh id and remembers the Action until its reply, or until the default

@@ -37,7 +37,10 @@ pub use packet::{HandlerFailure, Packet, PacketStream};
 pub use payload::Payload;
 pub use registry::Registry;
 #[doc(hidden)]
-pub use registry::{ActionRegistration, FeatureRegistration, PayloadFn, PayloadRegistration, ReviveFn};
+pub use registry::{
+    ActionRegistration, FeatureRegistration, PayloadFn, PayloadRegistration, PresenceExtensionRegistration, ReviveFn,
+};
+pub use registry::PresenceExtensionFn;
 pub(crate) use store::ActionChange;
 pub use store::{ActionStore, MemoryActionStore, StoredAction};
 

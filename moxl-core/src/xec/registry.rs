@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use super::action::{AnyAction, BoxFuture};
 use super::Context;
-use crate::xml::Element;
+use crate::xml::{Element, ElementBuilder};
 use crate::{Error, Result};
 
 /// The signature of a registered Payload handler.
@@ -55,9 +55,23 @@ pub struct FeatureRegistration {
     pub var: &'static str,
 }
 
+/// The signature of a presence extension: given the context sending it and an available presence we send, the
+/// child to add to it, if any (see [`presence_extension!`](crate::presence_extension)).
+pub type PresenceExtensionFn = fn(&Context, &Element) -> Option<ElementBuilder>;
+
+/// One [`presence_extension!`](crate::presence_extension) (emitted by the macro).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct PresenceExtensionRegistration {
+    /// `module_path!()` of the declaring module: the extensions are applied in this order.
+    pub module_path: &'static str,
+    pub extend: PresenceExtensionFn,
+}
+
 inventory::collect!(PayloadRegistration);
 inventory::collect!(ActionRegistration);
 inventory::collect!(FeatureRegistration);
+inventory::collect!(PresenceExtensionRegistration);
 
 /// Declares disco features (XEP-0030) this crate's module provides; the client's disco#info answer and caps
 /// hash are computed from every declared feature of every linked crate.
@@ -70,6 +84,41 @@ inventory::collect!(FeatureRegistration);
 macro_rules! feature {
     ($($var:literal),+ $(,)?) => {
         $( $crate::__private::inventory::submit! { $crate::__private::FeatureRegistration { var: $var } } )+
+    };
+}
+
+/// Registers a function that adds a child to every available presence the client sends: broadcast and
+/// directed, those without a `type` (RFC 6121 §4.2, §4.6). It is called by [`Context::send`] with the sending
+/// context (to read the application's extensions) and the presence; it returns the child to append, or `None`
+/// (for instance when the presence already carries one). Entity capabilities (XEP-0115) use it to put `<c/>` in
+/// our presence; core knows nothing of what the children are.
+///
+/// ```
+/// use moxl_core::xec::{Context, Xec};
+/// use moxl_core::xml::{Element, ElementBuilder};
+/// fn mood(_ctx: &Context, presence: &Element) -> Option<ElementBuilder> {
+///     presence.child("mood", "urn:example:mood").is_none().then(|| ElementBuilder::new("mood", "urn:example:mood"))
+/// }
+/// moxl_core::presence_extension!(mood);
+///
+/// let xec = Xec::new()?;
+/// let away = Element::parse("<presence xmlns='jabber:client' to='room@muc.lit/nick' xml:lang='en'><show>away</show></presence>")?;
+/// xec.context().send(away)?;
+/// xec.context().send(moxl_core::stanza::presence(Some("romeo@montague.lit"), Some("subscribe")))?;
+/// let sent = xec.take_outgoing();
+/// assert_eq!(
+///     sent[0].to_xml(),
+///     "<presence xmlns='jabber:client' to='room@muc.lit/nick' xml:lang='en'><show>away</show><mood xmlns='urn:example:mood'/></presence>"
+/// );
+/// assert!(sent[1].child("mood", "urn:example:mood").is_none(), "not in a subscription request");
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+#[macro_export]
+macro_rules! presence_extension {
+    ($extend:path) => {
+        $crate::__private::inventory::submit! {
+            $crate::__private::PresenceExtensionRegistration { module_path: module_path!(), extend: $extend }
+        }
     };
 }
 
@@ -114,6 +163,7 @@ pub struct Registry {
     table: FxHashMap<(&'static str, &'static str), Slot>,
     actions: HashMap<&'static str, ActionType>,
     features: BTreeSet<&'static str>,
+    presence_extensions: Vec<PresenceExtensionFn>,
 }
 
 static GLOBAL: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
@@ -128,11 +178,15 @@ impl Registry {
     /// ```
     pub fn global() -> Result<&'static Registry> {
         match GLOBAL.get_or_init(|| {
-            Registry::build(
+            let mut registry = Registry::build(
                 inventory::iter::<PayloadRegistration>(),
                 inventory::iter::<ActionRegistration>(),
                 inventory::iter::<FeatureRegistration>().map(|f| f.var),
-            )
+            )?;
+            let mut extensions: Vec<_> = inventory::iter::<PresenceExtensionRegistration>().collect();
+            extensions.sort_by_key(|e| e.module_path);
+            registry.presence_extensions = extensions.into_iter().map(|e| e.extend).collect();
+            Ok(registry)
         }) {
             Ok(r) => Ok(r),
             Err(e) => Err(Error::Registry(e.clone())),
@@ -179,7 +233,12 @@ impl Registry {
             }
             action_types.insert(a.type_name, ActionType { registration: a, prefix });
         }
-        Ok(Registry { table, actions: action_types, features: features.into_iter().collect() })
+        Ok(Registry {
+            table,
+            actions: action_types,
+            features: features.into_iter().collect(),
+            presence_extensions: Vec::new(),
+        })
     }
 
     /// The Payloads registered for an element with this name and namespace (see [`Slot::matching`]). One hash
@@ -217,6 +276,11 @@ impl Registry {
     /// The disco features declared by every linked module, sorted and deduplicated.
     pub fn features(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.features.iter().copied()
+    }
+
+    /// The registered [presence extensions](crate::presence_extension), in the order of their modules' paths.
+    pub(crate) fn presence_extensions(&self) -> &[PresenceExtensionFn] {
+        &self.presence_extensions
     }
 
     /// Every (name, namespace, node, Packet key, type name) registered, in a stable order: for documentation,
