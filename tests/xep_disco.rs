@@ -1,0 +1,119 @@
+//! Service discovery (XEP-0030, XEP-0128), entity capabilities (XEP-0115) and bits of binary (XEP-0231) through a
+//! real Prosody: the server's info and items, another moxl client's info computed from the registry, the caps
+//! hash in a presence verified by the receiver, and a BoB round trip between two clients.
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{builder, packet, server};
+use moxl::prelude::*;
+use moxl::stanza::StanzaError;
+use moxl::xec::{Registry, Xec};
+use moxl::xep::xep_0030_disco::{DiscoIdentity, DiscoInfo, DiscoItems, InfoQuery, ItemsQuery};
+use moxl::xep::xep_0115_caps::{our_caps, verify, EntityCaps, EntityFeatures, MemoryCapsStore};
+
+#[tokio::test]
+async fn the_servers_info_and_items_are_typed() -> Result<()> {
+    let p = server();
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let (mut infos, mut items) =
+        (romeo.xec().subscribe("disco_infoquery_handle"), romeo.xec().subscribe("disco_itemsquery_handle"));
+
+    romeo.xec().context().request(InfoQuery::new(p.domain()))?;
+    let info = packet(&mut infos).await;
+    assert_eq!(info.from(), Some(p.domain()));
+    let info = info.content::<DiscoInfo>().unwrap();
+    assert!(info.has_identity("server", "im"), "{:?}", info.identities);
+    for feature in ["urn:xmpp:ping", "http://jabber.org/protocol/disco#info", "jabber:iq:version"] {
+        assert!(info.has_feature(feature), "{feature} in {:?}", info.features);
+    }
+
+    romeo.xec().context().request(ItemsQuery::new(p.domain()))?;
+    let listed = packet(&mut items).await.content::<DiscoItems>().unwrap().clone();
+    let muc = p.muc_domain().expect("the test Prosody has a MUC component");
+    let pubsub = p.pubsub_domain().expect("the test Prosody has a pubsub component");
+    assert!(listed.has_jid(muc) && listed.has_jid(pubsub), "{listed:?}");
+
+    // and the components themselves say what they are
+    romeo.xec().context().request(InfoQuery::new(muc))?;
+    let muc_info = packet(&mut infos).await.content::<DiscoInfo>().unwrap().clone();
+    assert!(muc_info.has_identity("conference", "text") && muc_info.has_feature("http://jabber.org/protocol/muc"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_moxl_client_answers_with_the_registry_features() -> Result<()> {
+    let p = server();
+    let identity = DiscoIdentity::new("client", "web", "Juliet's balcony");
+    let juliet = builder(&p, "juliet", "secret").xec(Xec::builder().extension(identity)).connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut infos = romeo.xec().subscribe("disco_infoquery_handle");
+    let mut not_found = romeo.xec().subscribe("disco_infoquery_erroritemnotfound");
+    let to = juliet.jid().to_string();
+
+    romeo.xec().context().request(InfoQuery::new(&to))?;
+    let answer = packet(&mut infos).await;
+    assert_eq!(answer.from(), Some(to.as_str()));
+    let info = answer.content::<DiscoInfo>().unwrap().clone();
+    let expected: Vec<String> = Registry::global()?.features().map(String::from).collect();
+    assert_eq!(info.features, expected, "the sorted union of every declared feature");
+    assert!(info.has_feature("http://jabber.org/protocol/disco#info") && info.has_feature("urn:xmpp:ping"));
+    assert_eq!(info.identities.len(), 1);
+    assert_eq!(
+        (info.identities[0].category.as_str(), info.identities[0].kind.as_str()),
+        ("client", "web")
+    );
+    assert_eq!(info.identities[0].name.as_deref(), Some("Juliet's balcony"));
+
+    // the caps node answers the same; an unknown node is item-not-found
+    let caps = our_caps(&juliet.xec().context())?;
+    romeo.xec().context().request(InfoQuery::node(&to, caps.node_ver()))?;
+    let at_node = packet(&mut infos).await.content::<DiscoInfo>().unwrap().clone();
+    assert_eq!(at_node.node.as_deref(), Some(caps.node_ver().as_str()));
+    assert!(verify(&at_node, &caps.ver), "the answer hashes to the ver juliet announces");
+    romeo.xec().context().request(InfoQuery::node(&to, "urn:example:nothing-here"))?;
+    assert!(packet(&mut not_found).await.content::<StanzaError>().is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    // a store of its own, so that no other test in this process has filled it
+    let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
+    let romeo = builder(&p, "romeo", "montague").xec(Xec::builder().extension(caps.clone())).connect().await?;
+    let (mut fetched, mut known) = (romeo.xec().subscribe("caps_fetch_handle"), romeo.xec().subscribe("entitycaps"));
+    let juliet_jid = juliet.jid().to_string();
+    assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), None);
+
+    // a directed available presence: juliet's client adds <c/> by itself
+    juliet.xec().context().send(presence(Some(&romeo.jid().to_string()), None))?;
+    let learned = packet(&mut fetched).await;
+    let learned = learned.content::<EntityFeatures>().unwrap();
+    assert_eq!(learned.jid, juliet_jid);
+    assert_eq!(learned.ver, our_caps(&juliet.xec().context())?.ver);
+    assert_eq!(caps.ver_of(&juliet_jid).as_deref(), Some(learned.ver.as_str()));
+    assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), Some(true));
+    assert_eq!(caps.supports(&juliet_jid, "urn:example:unsupported"), Some(false));
+
+    // the next presence with the same ver is answered from the cache, without a query
+    juliet.xec().context().send(presence(Some(&romeo.jid().to_string()), None))?;
+    assert_eq!(packet(&mut known).await.content::<EntityFeatures>().unwrap().jid, juliet_jid);
+
+    // going offline forgets her capabilities
+    juliet.xec().context().send(presence(Some(&romeo.jid().to_string()), Some("unavailable")))?;
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while caps.ver_of(&juliet_jid).is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the unavailable presence reaches romeo");
+    assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), None);
+    Ok(())
+}
