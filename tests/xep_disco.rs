@@ -63,10 +63,7 @@ async fn another_moxl_client_answers_with_the_registry_features() -> Result<()> 
     assert_eq!(info.features, expected, "the sorted union of every declared feature");
     assert!(info.has_feature("http://jabber.org/protocol/disco#info") && info.has_feature("urn:xmpp:ping"));
     assert_eq!(info.identities.len(), 1);
-    assert_eq!(
-        (info.identities[0].category.as_str(), info.identities[0].kind.as_str()),
-        ("client", "web")
-    );
+    assert_eq!((info.identities[0].category.as_str(), info.identities[0].kind.as_str()), ("client", "web"));
     assert_eq!(info.identities[0].name.as_deref(), Some("Juliet's balcony"));
 
     // the caps node answers the same; an unknown node is item-not-found

@@ -11,14 +11,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use moxl_core::stanza::{error_reply, iq_get, iq_result, Condition, StanzaError};
+use moxl_core::stanza::{Condition, StanzaError, error_reply, iq_get, iq_result};
 use moxl_core::xec::{Context, Payload, Registry};
 use moxl_core::xml::{Element, ElementBuilder};
 use moxl_core::{action, payload};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
-use crate::xep_0128_extended_disco::{extended_forms, ExtendedInfo};
+use crate::xep_0128_extended_disco::{ExtendedInfo, extended_forms};
 
 /// `http://jabber.org/protocol/disco#info` (§3).
 ///
@@ -778,10 +778,8 @@ impl InfoQuery {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let info = DiscoInfo::from_stanza(stanza).unwrap_or_else(|| DiscoInfo {
-            node: self.node.clone(),
-            ..DiscoInfo::default()
-        });
+        let info = DiscoInfo::from_stanza(stanza)
+            .unwrap_or_else(|| DiscoInfo { node: self.node.clone(), ..DiscoInfo::default() });
         ctx.pack(info).deliver();
     }
 }

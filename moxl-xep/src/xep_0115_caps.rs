@@ -13,13 +13,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use base64::Engine as _;
 use moxl_core::xec::{Context, Payload};
-use moxl_core::xml::{ns, Element, ElementBuilder};
+use moxl_core::xml::{Element, ElementBuilder, ns};
 use moxl_core::{action, payload};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
-use crate::xep_0004_data_forms::{FieldType, FORM_TYPE};
-use crate::xep_0030_disco::{info_query, our_info, DiscoInfo};
+use crate::xep_0004_data_forms::{FORM_TYPE, FieldType};
+use crate::xep_0030_disco::{DiscoInfo, info_query, our_info};
 
 /// `http://jabber.org/protocol/caps` (§4).
 ///

@@ -82,7 +82,7 @@ impl ExtendedInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xep_0030_disco::{our_info, DiscoInfo};
+    use crate::xep_0030_disco::{DiscoInfo, our_info};
     use moxl_core::xec::Xec;
 
     #[test]

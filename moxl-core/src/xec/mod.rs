@@ -35,12 +35,12 @@ pub use action::{AnyAction, IntoHandlerResult};
 pub use context::{Context, PacketBuilder};
 pub use packet::{HandlerFailure, Packet, PacketStream};
 pub use payload::Payload;
+pub use registry::PresenceExtensionFn;
 pub use registry::Registry;
 #[doc(hidden)]
 pub use registry::{
     ActionRegistration, FeatureRegistration, PayloadFn, PayloadRegistration, PresenceExtensionRegistration, ReviveFn,
 };
-pub use registry::PresenceExtensionFn;
 pub(crate) use store::ActionChange;
 pub use store::{ActionStore, MemoryActionStore, StoredAction};
 
