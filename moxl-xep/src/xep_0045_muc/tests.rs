@@ -8,6 +8,11 @@ use super::*;
 use crate::test_util::block_on;
 use crate::xep_0004_data_forms::{DataForm, FormType};
 
+/// The entity-capabilities `<c/>` that every available presence we send carries (XEP-0115 §4).
+fn our_caps(xec: &Xec) -> String {
+    crate::xep_0115_caps::our_caps(&xec.context()).unwrap().to_element().build().unwrap().to_xml()
+}
+
 const ROOM: &str = "coven@chat.shakespeare.lit";
 
 fn e(xml: &str) -> Element {
@@ -47,7 +52,8 @@ fn the_join_action_sends_the_marker_and_takes_the_reflected_self_presence() {
         sent[0].to_xml(),
         format!(
             "<presence xmlns='jabber:client' to='coven@chat.shakespeare.lit/thirdwitch' id='{id}'>\
-             <x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>"
+             <x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x>{}</presence>",
+            our_caps(&xec)
         )
     );
     // §7.2.3, Example 21: another occupant first (no id): a Payload event
@@ -323,7 +329,10 @@ fn nick_change_action_takes_the_new_presence_or_the_conflict() {
     let id = xec.context().request(ChangeNick::new(ROOM, "oldhag")).unwrap();
     assert_eq!(
         xec.take_outgoing()[0].to_xml(),
-        format!("<presence xmlns='jabber:client' to='coven@chat.shakespeare.lit/oldhag' id='{id}'/>")
+        format!(
+            "<presence xmlns='jabber:client' to='coven@chat.shakespeare.lit/oldhag' id='{id}'>{}</presence>",
+            our_caps(&xec)
+        )
     );
     // §7.6.3, Example 56: the nick is taken
     let p = dispatch(
