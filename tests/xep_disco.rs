@@ -114,3 +114,32 @@ async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions() ->
     assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), None);
     Ok(())
 }
+
+#[tokio::test]
+async fn bits_of_binary_round_trip_between_two_clients() -> Result<()> {
+    use moxl::xep::xep_0231_bob::{cid, BobCache, Data, Request};
+    let p = server();
+    let cache = BobCache::default();
+    let smiley = Data::new("image/png", b"\x89PNG\r\n\x1a\n a small smiley".to_vec()).with_max_age(86400);
+    let id = cache.insert(smiley.clone());
+    let juliet = builder(&p, "juliet", "secret").xec(Xec::builder().extension(cache)).connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let mut data = romeo.xec().subscribe("bob_request_handle");
+    let mut unknown = romeo.xec().subscribe("bob_request_erroritemnotfound");
+    let to = juliet.jid().to_string();
+
+    romeo.xec().context().request(Request { to: to.clone(), cid: id.clone() })?;
+    let got = packet(&mut data).await;
+    assert_eq!(got.from(), Some(to.as_str()));
+    assert_eq!(got.content::<Data>(), Some(&smiley));
+
+    romeo.xec().context().request(Request { to, cid: cid(b"not in the cache") })?;
+    assert!(packet(&mut unknown).await.content::<StanzaError>().is_some());
+
+    // inline in a message (§4): delivered to the recipient, checked against its cid
+    let mut inline = juliet.xec().subscribe("bobdata");
+    let m = message(&juliet.jid().to_string(), "chat", Some("look")).append(smiley.to_element());
+    romeo.xec().context().send(m)?;
+    assert_eq!(packet(&mut inline).await.content::<Data>(), Some(&smiley));
+    Ok(())
+}
