@@ -122,14 +122,14 @@ impl Payload for Broken {
 
 // ---- Actions --------------------------------------------------------------------------------------------
 
-/// XEP-0054 vCard retrieval, grouped as Moxl's `vcard`.
+/// XEP-0054 vCard retrieval, in a group of its own (moxl-xep's `xep_0054_vcard_temp::Get` owns `vcard_get_*`).
 #[derive(Serialize, Deserialize)]
 struct Get {
     to: Option<String>,
     note: String,
 }
 
-#[action(group = "vcard")]
+#[action(group = "card")]
 impl Get {
     fn request(&self) -> ElementBuilder {
         iq_get(self.to.as_deref()).append(ElementBuilder::new("vCard", "vcard-temp"))
@@ -253,7 +253,7 @@ async fn action_reply_reaches_handle_with_its_fields() -> Result<()> {
     ));
     assert_eq!(xec.dispatch(reply).await, Dispatched::Reply);
     let p = packets.try_recv().unwrap_or_else(|| unreachable!());
-    assert_eq!(p.key(), "vcard_get_handle");
+    assert_eq!(p.key(), "card_get_handle");
     assert_eq!(p.content::<String>().map(String::as_str), Some("n1:Romeo Montague"));
     assert_eq!(p.from(), Some("romeo@example.net"));
     assert_eq!(xec.pending(), 0);
@@ -274,7 +274,7 @@ async fn error_conditions_route_to_their_methods() -> Result<()> {
     ));
     assert_eq!(xec.dispatch(reply).await, Dispatched::Reply);
     let p = packets.try_recv().unwrap_or_else(|| unreachable!());
-    assert_eq!(p.key(), "vcard_get_erroritemnotfound");
+    assert_eq!(p.key(), "card_get_erroritemnotfound");
     assert_eq!(p.content::<String>().map(String::as_str), Some("n2:none here"));
 
     // a condition with no method and no generic `error`: a Packet carrying the error
@@ -286,7 +286,7 @@ async fn error_conditions_route_to_their_methods() -> Result<()> {
     ));
     xec.dispatch(reply).await;
     let p = packets.try_recv().unwrap_or_else(|| unreachable!());
-    assert_eq!(p.key(), "vcard_get_errorforbidden");
+    assert_eq!(p.key(), "card_get_errorforbidden");
     assert_eq!(p.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::Forbidden));
 
     // an unknown condition goes to the generic method
@@ -331,7 +331,7 @@ async fn spoofed_replies_never_reach_the_action() -> Result<()> {
     // the real reply (JIDs compare normalized)
     let real = one(&format!("<iq from='Romeo@Example.NET/orchard' type='result' id='{id}'/>"));
     assert_eq!(xec.dispatch(real).await, Dispatched::Reply);
-    assert_eq!(keys(&mut packets), ["vcard_get_handle"]);
+    assert_eq!(keys(&mut packets), ["card_get_handle"]);
     Ok(())
 }
 
@@ -480,7 +480,7 @@ async fn a_stored_action_is_revived_by_a_later_run() -> Result<()> {
     ));
     assert_eq!(second_run.dispatch(reply).await, Dispatched::Reply);
     let p = packets.try_recv().unwrap_or_else(|| unreachable!());
-    assert_eq!((p.key(), p.content::<String>().map(String::as_str)), ("vcard_get_handle", Some("kept:R")));
+    assert_eq!((p.key(), p.content::<String>().map(String::as_str)), ("card_get_handle", Some("kept:R")));
     // state that does not match the type is a clear error, not a panic
     let bad = moxl::xec::StoredAction {
         id: "x".into(),
@@ -498,7 +498,7 @@ async fn a_stored_action_is_revived_by_a_later_run() -> Result<()> {
 #[test]
 fn packet_keys_are_public_api() -> Result<()> {
     let registry = moxl::xec::Registry::global()?;
-    assert_eq!(registry.action_prefix(<Get as Action>::TYPE_NAME), Some("vcard_get"));
+    assert_eq!(registry.action_prefix(<Get as Action>::TYPE_NAME), Some("card_get"));
     assert_eq!(registry.action_prefix(<roster::AddItem as Action>::TYPE_NAME), Some("roster_additem"));
     assert_eq!(registry.action_prefix(<xep_0199_ping::Ping as Action>::TYPE_NAME), Some("ping_ping"));
     assert_eq!(<Get as Action>::TYPE_NAME, "xec::Get");
