@@ -21,12 +21,13 @@
 //! ```
 
 use moxl_core::action;
-use moxl_core::stanza::{StanzaError, iq_get, iq_set};
+use moxl_core::stanza::{StanzaError, iq_set};
 use moxl_core::xec::Context;
 use moxl_core::xml::{Element, ElementBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
+use crate::xep_0030_disco::{DiscoItems, items_query};
 
 /// `http://jabber.org/protocol/commands` (§1): the namespace of `<command/>`, and the disco node listing the
 /// commands (§3.2).
@@ -36,10 +37,7 @@ use crate::xep_0004_data_forms::DataForm;
 /// ```
 pub const NS: &str = "http://jabber.org/protocol/commands";
 
-/// `http://jabber.org/protocol/disco#items` (XEP-0030), in which commands are listed (§3.2).
-const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
-
-/// The request for the command list of `to` (§3.2): a disco#items query on the node [`NS`].
+/// The request for the command list of `to` (§3.2): a disco#items query (XEP-0030) on the node [`NS`].
 ///
 /// ```
 /// let iq = moxl_xep::xep_0050_adhoc::list("responder@domain").attr("id", "list1").build()?;
@@ -51,7 +49,7 @@ const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 pub fn list(to: &str) -> ElementBuilder {
-    iq_get(Some(to)).append(ElementBuilder::new("query", DISCO_ITEMS).attr("node", NS))
+    items_query(Some(to), Some(NS))
 }
 
 /// What a requester asks of a command (§4.1 `action`; §3.4 for the multi-stage ones).
@@ -224,19 +222,11 @@ impl Command {
     /// # Ok::<(), moxl_core::xml::XmlError>(())
     /// ```
     pub fn all_in(stanza: &Element) -> Vec<Command> {
-        stanza
-            .child("query", DISCO_ITEMS)
-            .filter(|q| q.attr("node").as_deref() == Some(NS))
+        DiscoItems::from_stanza(stanza)
+            .filter(|q| q.node.as_deref() == Some(NS))
             .into_iter()
-            .flat_map(|q| q.children())
-            .filter(|i| i.is("item", DISCO_ITEMS))
-            .filter_map(|i| {
-                Some(Command {
-                    jid: i.attr("jid")?.into_owned(),
-                    node: i.attr("node")?.into_owned(),
-                    name: i.attr("name").map(|n| n.into_owned()),
-                })
-            })
+            .flat_map(|q| q.items)
+            .filter_map(|i| Some(Command { jid: i.jid, node: i.node?, name: i.name }))
             .collect()
     }
 }

@@ -28,7 +28,7 @@ use moxl_core::xec::Context;
 use moxl_core::xml::{Element, ElementBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::xep_0004_data_forms::{DataForm, FormType};
+use crate::xep_0030_disco::{DiscoInfo, DiscoItems, info_query, items_query};
 
 #[cfg(feature = "http-upload")]
 mod http;
@@ -42,9 +42,6 @@ pub use http::{Upload, UploadBody, download};
 /// assert_eq!(moxl_xep::xep_0363_upload::NS, "urn:xmpp:http:upload:0");
 /// ```
 pub const NS: &str = "urn:xmpp:http:upload:0";
-
-const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
-const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";
 
 /// The only headers a client may send from a slot's `<put/>` (§4.1); any other is dropped.
 ///
@@ -88,16 +85,9 @@ impl UploadService {
     /// # Ok::<(), moxl_core::xml::XmlError>(())
     /// ```
     pub fn from_info(stanza: &Element, jid: &str) -> Option<UploadService> {
-        let query = stanza.child("query", DISCO_INFO)?;
-        let supported = query.children().any(|f| f.is("feature", DISCO_INFO) && f.attr("var").as_deref() == Some(NS));
-        if !supported {
-            return None;
-        }
-        let max_file_size = query
-            .children()
-            .filter_map(|x| DataForm::from_element(&x))
-            .filter(|f| f.form_type == FormType::Result && f.form_type_value() == Some(NS))
-            .find_map(|f| f.value("max-file-size").and_then(|v| v.trim().parse().ok()));
+        let info = DiscoInfo::from_stanza(stanza).filter(|i| i.has_feature(NS))?;
+        let max_file_size =
+            info.extension(NS).and_then(|f| f.value("max-file-size")).and_then(|v| v.trim().parse().ok());
         Some(UploadService {
             jid: stanza.attr("from").map_or_else(|| jid.to_owned(), |f| f.into_owned()),
             max_file_size,
@@ -173,20 +163,19 @@ impl Discover {
 impl Discover {
     fn request(&self) -> ElementBuilder {
         match &self.probing {
-            None => iq_get(Some(&self.server)).append(ElementBuilder::new("query", DISCO_ITEMS)),
-            Some(jid) => iq_get(Some(jid)).append(ElementBuilder::new("query", DISCO_INFO)),
+            None => items_query(Some(&self.server), None),
+            Some(jid) => info_query(Some(jid), None),
         }
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<()> {
         match self.probing.clone() {
             None => {
-                self.remaining = stanza
-                    .child("query", DISCO_ITEMS)
-                    .iter()
-                    .flat_map(|q| q.children())
-                    .filter(|i| i.is("item", DISCO_ITEMS) && !i.has_attr("node"))
-                    .filter_map(|i| i.attr("jid").map(|j| j.into_owned()))
+                self.remaining = DiscoItems::from_stanza(stanza)
+                    .into_iter()
+                    .flat_map(|q| q.items)
+                    .filter(|i| i.node.is_none())
+                    .map(|i| i.jid)
                     .collect();
                 self.next(ctx)
             }
