@@ -366,3 +366,28 @@ async fn private_storage_reconfigures_an_open_node_and_followed_nodes_are_listed
     assert_eq!(FollowedNode::all_in(items), [party]);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_contact_announcing_microblog_notify_in_its_caps_gets_posts_without_subscribing() -> Result<()> {
+    let p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    befriend(&juliet, &romeo).await;
+    let juliet_bare = jid(&p, "juliet").to_string();
+    let mut posts = romeo.xec().subscribe("microblog_event");
+
+    // Juliet posts; romeo's available presence carries his entity capabilities (XEP-0115), whose features
+    // include urn:xmpp:microblog:0+notify (declared by the microblog module): her server asks for them and
+    // sends him the last post (XEP-0163 §4.3), then the next ones, with no subscription of his.
+    let entry = Entry::new("Good night, good night", "localhost", "night");
+    ask(&juliet, "pubsub_publish_handle", microblog::publish_action(&entry, Some("night"))?).await;
+    romeo.xec().context().send(presence(None, None))?;
+    let event = next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "night")).await;
+    assert!(matches!(event, MicroblogEvent::Posts { ref from, .. } if *from == juliet_bare));
+    let next = Entry::new("Parting is such sweet sorrow", "localhost", "sorrow");
+    ask(&juliet, "pubsub_publish_handle", microblog::publish_action(&next, Some("sorrow"))?).await;
+    let event = next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "sorrow")).await;
+    let MicroblogEvent::Posts { posts: got, .. } = event else { unreachable!() };
+    assert_eq!(got[0].entry, next);
+    Ok(())
+}
