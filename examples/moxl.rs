@@ -24,6 +24,7 @@ use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xep::rfc6121_roster::{Get, RosterItem};
+use moxl::xep::xep_0030_disco::{DiscoInfo, InfoQuery};
 use serde_json::json;
 
 /// Every incoming message with a body.
@@ -57,40 +58,6 @@ impl Payload for Presence {
         });
         ctx.pack(event).deliver();
         Ok(())
-    }
-}
-
-/// XEP-0030 §3.1: what an entity is and supports.
-#[derive(Serialize, Deserialize)]
-struct Info {
-    to: String,
-}
-
-#[action(group = "disco")]
-impl Info {
-    fn request(&self) -> ElementBuilder {
-        iq_get(Some(&self.to)).append(ElementBuilder::new("query", "http://jabber.org/protocol/disco#info"))
-    }
-
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let ns = "http://jabber.org/protocol/disco#info";
-        let query = stanza.child("query", ns);
-        let children = || query.iter().flat_map(|q| q.children()).collect::<Vec<_>>();
-        let identities: Vec<_> = children()
-            .iter()
-            .filter(|c| c.is("identity", ns))
-            .map(|i| json!({"category": i.attr("category"), "type": i.attr("type"), "name": i.attr("name")}))
-            .collect();
-        let features: Vec<_> = children()
-            .iter()
-            .filter(|c| c.is("feature", ns))
-            .filter_map(|f| f.attr("var").map(|v| v.into_owned()))
-            .collect();
-        ctx.pack(json!({"jid": self.to, "identities": identities, "features": features})).deliver();
-    }
-
-    async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
-        ctx.pack(json!({"jid": self.to, "error": error.to_string()})).deliver();
     }
 }
 
@@ -237,8 +204,22 @@ async fn run(o: Options) -> Result<()> {
             println!("{}", json!({ "roster": items }));
         }
         ["disco", jid] => {
-            ctx.request(Info { to: (*jid).to_owned() })?;
-            println!("{}", wait(&mut packets).await?.content::<serde_json::Value>().cloned().unwrap_or_default());
+            // moxl-xep's XEP-0030 query: a typed DiscoInfo, or the error.
+            let mut replies = client.xec().packets();
+            ctx.request(InfoQuery::new(*jid))?;
+            loop {
+                let reply = wait(&mut replies).await?;
+                if !reply.key().starts_with("disco_infoquery_") {
+                    continue;
+                }
+                let out = match (reply.content::<DiscoInfo>(), reply.content::<StanzaError>()) {
+                    (Some(info), _) => json!({ "jid": jid, "info": info }),
+                    (None, Some(error)) => json!({ "jid": jid, "error": error.to_string() }),
+                    (None, None) => json!({ "jid": jid, "error": reply.key() }),
+                };
+                println!("{out}");
+                break;
+            }
         }
         other => return Err(Error::Negotiation(format!("unknown command {other:?}\n{USAGE}"))),
     }
