@@ -2,24 +2,21 @@
 //! disco#info of each item until one has the feature, with its `max-file-size` from the XEP-0128 form), asks it
 //! for a slot ([`RequestSlot`] → [`Slot`], §4; errors such as "file too large" with the maximum size →
 //! [`SlotError`]), then (with the cargo feature `http-upload`) performs the HTTP PUT with the headers the service
-//! allows ([`Upload`], streaming bytes or an `AsyncRead`, with a progress callback) and returns the GET URL to
+//! allows (`Upload`, streaming bytes or an `AsyncRead`, with a progress callback) and returns the GET URL to
 //! share.
 //!
 //! The client offers no upload service, so this module declares no disco feature.
 //!
-//! ```no_run
-//! use moxl_core::transport::TlsConfig;
-//! use moxl_xep::xep_0363_upload::{RequestSlot, Slot, Upload, UploadBody};
+//! ```
+//! use moxl_xep::xep_0363_upload::{RequestSlot, Slot};
 //! # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
 //! let mut slots = xec.subscribe("upload_requestslot_handle");
 //! xec.context().request(RequestSlot::new("upload.montague.tld", "très cool.jpg", 23456, Some("image/jpeg")))?;
 //! let packet = slots.recv().await.ok_or(moxl_core::Error::Handler("closed".into()))?;
 //! let slot = packet.content::<Slot>().ok_or(moxl_core::Error::Handler("no slot".into()))?;
-//! let get_url = Upload::new(TlsConfig::shared()?)
-//!     .on_progress(|sent, total| println!("{sent}/{total}"))
-//!     .put(slot, UploadBody::bytes(vec![0u8; 23456]))
-//!     .await?;
-//! # let _ = get_url; Ok(()) }
+//! // with the `http-upload` feature: Upload::new(tls).on_progress(…).put(slot, UploadBody::bytes(…)).await?
+//! println!("PUT {} then share {}", slot.put_url, slot.get_url);
+//! # Ok(()) }
 //! ```
 
 use moxl_core::action;
