@@ -306,7 +306,7 @@ fn push(ctx: &Context, element: &Element, stanza: &Element, blocked: bool) -> Re
 /// ```
 /// use moxl_core::xec::Xec;
 /// use moxl_core::xml::Element;
-/// use moxl_xep::xep_0191_blocking::BlocklistPush;
+/// use moxl_xep::xep_0191_blocking::BlocklistPush; // and linking moxl-xep registers its Payloads
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let mut f = std::pin::pin!(f);
 /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

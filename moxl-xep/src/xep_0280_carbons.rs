@@ -301,6 +301,7 @@ async fn unwrap(ctx: &Context, element: &Element, stanza: &Element) -> Result<()
 /// ```
 /// use moxl_core::xec::Xec;
 /// use moxl_core::xml::Element;
+/// use moxl_xep as _; // linking moxl-xep registers its Payloads
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let mut f = std::pin::pin!(f);
 /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

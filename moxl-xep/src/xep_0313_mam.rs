@@ -436,6 +436,7 @@ fn collect(ctx: &Context, element: &Element, stanza: &Element) {
 ///
 /// ```
 /// use moxl_core::xec::Registry;
+/// use moxl_xep as _; // linking moxl-xep registers its Payloads
 /// assert!(Registry::global()?.handles("result", moxl_xep::xep_0313_mam::NS));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
@@ -454,6 +455,7 @@ impl Payload for MamResult {
 ///
 /// ```
 /// use moxl_core::xec::Registry;
+/// use moxl_xep as _; // linking moxl-xep registers its Payloads
 /// assert!(Registry::global()?.handles("result", moxl_xep::xep_0313_mam::NS_1));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
@@ -472,6 +474,7 @@ impl Payload for MamResultV1 {
 ///
 /// ```
 /// use moxl_core::xec::Registry;
+/// use moxl_xep as _; // linking moxl-xep registers its Payloads
 /// assert!(Registry::global()?.handles("result", moxl_xep::xep_0313_mam::NS_0));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
