@@ -263,10 +263,10 @@ impl Registry {
     /// ```
     /// # use moxl::prelude::*;
     /// # #[derive(Serialize, Deserialize)] pub struct Get;
-    /// # #[action(group = "vcard")] impl Get { fn request(&self) -> ElementBuilder { iq_get(None) }
+    /// # #[action(group = "card")] impl Get { fn request(&self) -> ElementBuilder { iq_get(None) }
     /// #   async fn handle(&mut self, _: &Context, _: &Element) {} }
     /// let registry = moxl::xec::Registry::global()?;
-    /// assert_eq!(registry.action_prefix(<Get as moxl::xec::Action>::TYPE_NAME), Some("vcard_get"));
+    /// assert_eq!(registry.action_prefix(<Get as moxl::xec::Action>::TYPE_NAME), Some("card_get"));
     /// # Ok::<(), moxl::Error>(())
     /// ```
     pub fn action_prefix(&self, type_name: &str) -> Option<&str> {
