@@ -310,7 +310,10 @@ impl ClientBuilder {
     /// and resumes the stored stream-management session if the server still has it: a reply to a request made
     /// by an earlier run reaches that Action's `handle`, with its fields restored. [`Client::close`] ends the
     /// stored session and gives the lease back; dropping the client (or the process dying) keeps it for the
-    /// next run.
+    /// next run. The session's entity-caps cache is kept there too: the controller gets a
+    /// [`CapsCache`](crate::session::CapsCache) extension filled with the stored entries, and what handlers put
+    /// in it is written with the session's other changes (it replaces a `CapsCache` given with
+    /// [`xec`](Self::xec)).
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub fn session_store(mut self, store: crate::session::SessionStore, owner: impl Into<String>) -> Self {
         self.store.store = Some((store, owner.into()));
@@ -361,7 +364,11 @@ impl ClientBuilder {
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
-        let xec = Arc::new(self.xec.account(self.jid.to_bare()).extension(DeadConnection(Arc::clone(&dead))).build()?);
+        let mut xec = self.xec.account(self.jid.to_bare()).extension(DeadConnection(Arc::clone(&dead)));
+        if let Some(caps) = stored::caps_cache(&self.store) {
+            xec = xec.extension(caps);
+        }
+        let xec = Arc::new(xec.build()?);
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
         // its stream-management session.
         let stored = stored::open(self.store, &self.jid, &xec).await?;

@@ -18,13 +18,14 @@ mod imp {
     use std::sync::Arc;
 
     use super::*;
-    use crate::session::{Lease, ServerEndpoint, SmState, TransportKind};
+    use crate::session::{CapsCache, Lease, ServerEndpoint, SmState, TransportKind};
     use crate::xec::{ActionChange, ActionStore};
     use crate::Error;
 
-    /// The lease of the session, if it is stored (taken out when the session is closed).
+    /// The lease of the session, if it is stored (taken out when the session is closed), and the session's
+    /// entity-caps cache, whose new entries are written through it.
     #[derive(Default)]
-    pub(in crate::client) struct Persist(std::sync::Mutex<Option<Arc<Lease>>>);
+    pub(in crate::client) struct Persist(std::sync::Mutex<Option<Arc<Lease>>>, Option<CapsCache>);
 
     /// Lease lost: fatal. Anything else: a warning (the session goes on in memory).
     fn check(result: Result<()>) -> Result<()> {
@@ -39,8 +40,8 @@ mod imp {
     }
 
     impl Persist {
-        pub(in crate::client) fn new(lease: Option<Lease>) -> Self {
-            Persist(std::sync::Mutex::new(lease.map(Arc::new)))
+        pub(in crate::client) fn new(lease: Option<Lease>, caps: Option<CapsCache>) -> Self {
+            Persist(std::sync::Mutex::new(lease.map(Arc::new)), caps)
         }
 
         fn lease(&self) -> Option<Arc<Lease>> {
@@ -51,7 +52,8 @@ mod imp {
             self.lease().is_some()
         }
 
-        /// Saves and forgets Actions as they started and finished.
+        /// Saves and forgets Actions as they started and finished, and writes the entity-caps entries put since
+        /// the last call.
         pub(in crate::client) async fn actions(&self, xec: &Xec) -> Result<()> {
             let Some(lease) = self.lease() else { return Ok(()) };
             for change in xec.take_action_changes()? {
@@ -59,6 +61,13 @@ mod imp {
                     ActionChange::Save(action) => lease.save(&action).await,
                     ActionChange::Remove(id) => lease.remove(&id).await,
                 })?;
+            }
+            Self::caps(&lease, self.1.as_ref()).await
+        }
+
+        async fn caps(lease: &Lease, caps: Option<&CapsCache>) -> Result<()> {
+            for (ver, info) in caps.map(CapsCache::take_pending).unwrap_or_default() {
+                check(lease.put_caps(&ver, &info).await)?;
             }
             Ok(())
         }
@@ -125,6 +134,7 @@ mod imp {
         pub(in crate::client) async fn closed(&self) {
             let taken = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             let Some(lease) = taken else { return };
+            let _ = Self::caps(&lease, self.1.as_ref()).await;
             let _ = check(lease.set_sm(None).await);
             let _ = check(lease.clear_unacked().await.map(|_| ()));
             if let Ok(lease) = Arc::try_unwrap(lease) {

@@ -46,6 +46,17 @@ pub(super) fn user_agent_id(config: &StoreConfig, account: &BareJid) -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// The entity-caps cache the client gives its controller as an extension: one for a stored session (filled by
+/// [`open`], written through its lease), none without a store (entity-caps handlers then use their own cache).
+pub(super) fn caps_cache(config: &StoreConfig) -> Option<crate::session::CapsCache> {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    if config.store.is_some() {
+        return Some(crate::session::CapsCache::default());
+    }
+    let _ = config;
+    None
+}
+
 /// What a stored session gives the new run.
 pub(super) struct Opened {
     pub(super) persist: Persist,
@@ -72,6 +83,11 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
     let record = lease.load().await?;
+    // The entity-caps cache the client gave the controller (see `caps_cache`), filled with the stored entries.
+    let caps = xec.context().get::<crate::session::CapsCache>().cloned();
+    if let Some(caps) = &caps {
+        caps.load(record.caps);
+    }
     let revived = xec.restore_from(&lease).await?;
     xec.journal_actions();
     let mut resume = None;
@@ -91,7 +107,13 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         sm = Some(SmSession { state: restored, id: Some(state.id) });
     }
     tracing::info!(%account, revived, resumable = resume.is_some(), "session loaded from the store");
-    Ok(Opened { persist: Persist::new(Some(lease)), fast_token: record.fast_token, resume, sm, lease_ttl: config.ttl })
+    Ok(Opened {
+        persist: Persist::new(Some(lease), caps),
+        fast_token: record.fast_token,
+        resume,
+        sm,
+        lease_ttl: config.ttl,
+    })
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]

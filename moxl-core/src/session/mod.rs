@@ -64,6 +64,7 @@
 //! # Ok::<(), moxl_core::Error>(()) }).unwrap();
 //! ```
 
+mod caps;
 mod record;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
@@ -72,6 +73,7 @@ mod store;
 
 use std::time::Duration;
 
+pub use caps::CapsCache;
 pub use record::{FastToken, ServerEndpoint, SessionRecord, SmState, StoredCredentials, TransportKind, UnackedStanza};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::{Lease, SessionStore, StoreOptions};
