@@ -4,7 +4,7 @@
 //! learned, verified and cached ([`EntityCaps`], §6.2, §8.4).
 //!
 //! The verification string is computed from the same data as our disco#info answer
-//! ([`our_info`](crate::xep_0030_disco::our_info): identity, the registry's features, the extended forms of
+//! ([`our_info`]: identity, the registry's features, the extended forms of
 //! XEP-0128), so the two always agree.
 
 use std::collections::{HashMap, HashSet};
@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use base64::Engine as _;
+use moxl_core::session::CapsCache;
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder, ns};
 use moxl_core::{action, payload};
@@ -303,6 +304,9 @@ moxl_core::presence_extension!(add_caps);
 /// Where verified disco#info is kept, by verification string: the process-wide [`MemoryCapsStore`] by default,
 /// or the application's own (a database shared by several processes). Only info that [`verify`] accepted is put
 /// here, so one store may serve every session: a `ver` names the same info for everyone.
+///
+/// A client with a session store also has the session's [`CapsCache`] (see [`EntityCaps`]): [`EntityCaps`]
+/// reads both and writes verified info to both.
 pub trait CapsStore: Send + Sync {
     /// The info for `ver`, if known.
     fn get(&self, ver: &str) -> Option<Arc<DiscoInfo>>;
@@ -350,6 +354,12 @@ impl CapsStore for MemoryCapsStore {
 /// SHA-1 `<c/>`, it remembers the sender's `ver`; when the `ver` is unknown it asks the sender for the
 /// disco#info of `node#ver` ([`Fetch`]), verifies it (§5.4) and stores it; unavailable presence forgets
 /// the sender.
+///
+/// Verified info is kept in its [`CapsStore`] and, when the controller has one (a client with a
+/// [session store](moxl_core::client::ClientBuilder::session_store)), in the session's [`CapsCache`], so that a
+/// later run knows it without asking. A `ver` missing from the [`CapsStore`] is looked up in the [`CapsCache`];
+/// what is found there came from a database: it is used only if it parses and [`verify`] accepts it for that
+/// `ver` (else it is ignored, with a warning, and fetched again).
 ///
 /// ```
 /// use moxl_core::xec::Xec;
@@ -450,6 +460,20 @@ impl EntityCaps {
         self.0.store.get(ver)
     }
 
+    /// The verified info for `ver`: from the [`CapsStore`], else from the session's [`CapsCache`] (then put in
+    /// the [`CapsStore`]). Info known to the [`CapsStore`] only is added to the [`CapsCache`].
+    fn known(&self, ctx: &Context, ver: &str) -> Option<Arc<DiscoInfo>> {
+        if let Some(info) = self.cached(ver) {
+            if ctx.get::<CapsCache>().is_some_and(|session| !session.contains(ver)) {
+                to_session(ctx, ver, &info);
+            }
+            return Some(info);
+        }
+        let info = from_session(ctx, ver)?;
+        self.0.store.put(ver, Arc::clone(&info));
+        Some(info)
+    }
+
     fn seen(&self, jid: &str, ver: Option<&str>) {
         let mut entities = self.lock_entities();
         match ver {
@@ -465,6 +489,31 @@ impl EntityCaps {
 
     fn end_fetch(&self, ver: &str) {
         self.lock_fetching().remove(ver);
+    }
+}
+
+/// The info the session's [`CapsCache`] holds for `ver`, if it parses and verifies: stored data is untrusted.
+fn from_session(ctx: &Context, ver: &str) -> Option<Arc<DiscoInfo>> {
+    let xml = ctx.get::<CapsCache>()?.get(ver)?;
+    match Element::parse(&xml).ok().as_ref().and_then(DiscoInfo::from_query) {
+        Some(info) if verify(&info, ver) => Some(Arc::new(info)),
+        Some(_) => {
+            tracing::warn!(ver, "a stored entity-caps entry does not verify against its ver: ignored");
+            None
+        }
+        None => {
+            tracing::warn!(ver, "a stored entity-caps entry is not a disco#info query: ignored");
+            None
+        }
+    }
+}
+
+/// Puts verified `info` in the session's [`CapsCache`], if the controller has one.
+fn to_session(ctx: &Context, ver: &str, info: &DiscoInfo) {
+    let Some(session) = ctx.get::<CapsCache>() else { return };
+    match info.to_query().build() {
+        Ok(query) => session.put(ver, query.to_xml()),
+        Err(e) => tracing::warn!(ver, error = %e, "cannot serialize disco#info for the session store"),
     }
 }
 
@@ -526,7 +575,7 @@ impl Payload for CapsTracker {
             return Ok(());
         };
         tracker.seen(&from, Some(&caps.ver));
-        if let Some(info) = tracker.cached(&caps.ver) {
+        if let Some(info) = tracker.known(ctx, &caps.ver) {
             ctx.pack(EntityFeatures { jid: from.into_owned(), ver: caps.ver, info }).deliver();
         } else if tracker.start_fetch(&caps.ver) {
             let fetch = Fetch { jid: from.into_owned(), node: caps.node, ver: caps.ver.clone() };
@@ -576,6 +625,7 @@ impl Fetch {
         info.node = None;
         let info = Arc::new(info);
         tracker.0.store.put(&self.ver, Arc::clone(&info));
+        to_session(ctx, &self.ver, &info);
         ctx.pack(EntityFeatures { jid: self.jid.clone(), ver: self.ver.clone(), info }).deliver();
     }
 
@@ -745,5 +795,82 @@ mod tests {
         // it can be fetched again from someone else
         block_on(xec.dispatch(presence("romeo@montague.lit/orchard", c)));
         assert_eq!(xec.take_outgoing().len(), 1);
+    }
+
+    const COMPLEX_VER: &str = "q07IKJEyjvHSyhy//CH0CxmKi8w=";
+
+    /// The complex example's query, as a session store keeps it.
+    fn complex_query() -> String {
+        let mut info = DiscoInfo::from_stanza(&Element::parse(COMPLEX).unwrap()).unwrap();
+        info.node = None;
+        info.to_query().build().unwrap().to_xml()
+    }
+
+    #[test]
+    fn the_session_cache_answers_without_a_query() {
+        let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
+        let session = CapsCache::default();
+        session.load([(COMPLEX_VER.to_owned(), complex_query())]);
+        let xec = Xec::builder().extension(caps.clone()).extension(session.clone()).build().unwrap();
+        let mut known = xec.subscribe("entitycaps");
+        let c = format!("<c xmlns='{NS}' hash='sha-1' node='http://psi-im.org' ver='{COMPLEX_VER}'/>");
+        block_on(xec.dispatch(presence("benvolio@capulet.lit/230193", &c)));
+        assert!(xec.take_outgoing().is_empty(), "no disco query");
+        let features = known.try_recv().unwrap();
+        assert_eq!(features.content::<EntityFeatures>().unwrap().ver, COMPLEX_VER);
+        assert_eq!(caps.supports("benvolio@capulet.lit/230193", "http://jabber.org/protocol/muc"), Some(true));
+        // now in the CapsStore too; nothing new to write to the session store
+        assert!(caps.cached(COMPLEX_VER).is_some());
+        assert!(session.take_pending().is_empty());
+    }
+
+    #[test]
+    fn a_fetch_is_written_to_the_session_cache() {
+        let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
+        let session = CapsCache::default();
+        let xec = Xec::builder().extension(caps).extension(session.clone()).build().unwrap();
+        let c = format!("<c xmlns='{NS}' hash='sha-1' node='http://psi-im.org' ver='{COMPLEX_VER}'/>");
+        block_on(xec.dispatch(presence("benvolio@capulet.lit/230193", &c)));
+        let id = xec.take_outgoing()[0].attr("id").unwrap().into_owned();
+        block_on(xec.dispatch(Element::parse(&COMPLEX.replace("id='disco1'", &format!("id='{id}'"))).unwrap()));
+        let pending = session.take_pending();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].0, COMPLEX_VER);
+        let stored = DiscoInfo::from_query(&Element::parse(&pending[0].1).unwrap()).unwrap();
+        assert!(verify(&stored, COMPLEX_VER), "what is stored reads back and verifies");
+        assert!(stored.node.is_none());
+    }
+
+    #[test]
+    fn the_caps_store_fills_the_session_cache() {
+        let store = Arc::new(MemoryCapsStore::default());
+        let info = DiscoInfo::from_query(&Element::parse(&complex_query()).unwrap()).unwrap();
+        store.put(COMPLEX_VER, Arc::new(info));
+        let session = CapsCache::default();
+        let xec = Xec::builder().extension(EntityCaps::with_store(store)).extension(session.clone()).build().unwrap();
+        let c = format!("<c xmlns='{NS}' hash='sha-1' node='http://psi-im.org' ver='{COMPLEX_VER}'/>");
+        block_on(xec.dispatch(presence("benvolio@capulet.lit/230193", &c)));
+        assert!(xec.take_outgoing().is_empty());
+        assert_eq!(session.take_pending().len(), 1);
+        block_on(xec.dispatch(presence("mercutio@capulet.lit/x", &c)));
+        assert!(session.take_pending().is_empty(), "written once");
+    }
+
+    #[test]
+    fn a_bad_stored_entry_is_ignored_and_fetched_again() {
+        let simple_xml = simple().to_query().build().unwrap().to_xml();
+        for stored in ["not xml <", "<feature xmlns='http://jabber.org/protocol/disco#info'/>", simple_xml.as_str()] {
+            let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
+            let session = CapsCache::default();
+            // the simple example's info stored under the complex example's ver: poisoned
+            session.load([(COMPLEX_VER.to_owned(), stored.to_owned())]);
+            let xec = Xec::builder().extension(caps.clone()).extension(session).build().unwrap();
+            let mut known = xec.subscribe("entitycaps");
+            let c = format!("<c xmlns='{NS}' hash='sha-1' node='http://psi-im.org' ver='{COMPLEX_VER}'/>");
+            block_on(xec.dispatch(presence("benvolio@capulet.lit/230193", &c)));
+            assert!(known.try_recv().is_none(), "{stored}");
+            assert_eq!(xec.take_outgoing().len(), 1, "fetched instead: {stored}");
+            assert!(caps.cached(COMPLEX_VER).is_none());
+        }
     }
 }
