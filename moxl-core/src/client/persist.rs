@@ -130,11 +130,14 @@ mod imp {
         }
 
         /// The session was closed on purpose: nothing is left to resume; the lease is given back (if nothing
-        /// else holds it; else it expires).
-        pub(in crate::client) async fn closed(&self) {
+        /// else holds it; else it expires). What the last stanzas handled changed (an Action finished, an
+        /// entity-caps entry learned) is written first: the writer may have stopped before it did.
+        pub(in crate::client) async fn closed(&self, xec: &Xec) {
+            if let Err(e) = self.actions(xec).await {
+                tracing::warn!(error = %e, "cannot write the last changes of the closed session");
+            }
             let taken = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             let Some(lease) = taken else { return };
-            let _ = Self::caps(&lease, self.1.as_ref()).await;
             let _ = check(lease.set_sm(None).await);
             let _ = check(lease.clear_unacked().await.map(|_| ()));
             if let Ok(lease) = Arc::try_unwrap(lease) {
@@ -176,7 +179,7 @@ mod imp {
         pub(in crate::client) fn renewal(&self, _ttl: std::time::Duration) -> Option<tokio::task::JoinHandle<String>> {
             None
         }
-        pub(in crate::client) async fn closed(&self) {}
+        pub(in crate::client) async fn closed(&self, _xec: &Xec) {}
     }
 }
 

@@ -89,7 +89,7 @@ pub(super) async fn supervise(s: Supervisor) {
             Ended::Closed => {
                 // Stop renewing first, so that the lease can be given back.
                 drop(renewal.take());
-                shared.persist.closed().await;
+                shared.persist.closed(&shared.xec).await;
                 state.send_replace(ConnectionState::Disconnected("closed by the client".into()));
                 return;
             }
