@@ -19,9 +19,31 @@ use moxl::xep::xep_0060_pubsub::Subscribe;
 use moxl::xep::xep_0080_geoloc::UserData;
 use moxl::xep::xep_0084_avatar::{self as avatar, AvatarImage, AvatarInfo, Metadata};
 use moxl::xep::xep_0118_tune::{self as tune, Tune};
+use moxl::xep::xep_0199_ping::RoundTrip;
 use moxl::xep::xep_0153_vcard_avatar::{AvatarUpdate, PhotoUpdate};
 use moxl::xep::xep_0292_vcard4::{self as vcard4, Typed, VCard4};
 use moxl::xep::xep_0402_bookmarks2::{self as bookmarks2, Bookmark, BookmarkChange, Migrate};
+
+/// A disco#info question to this client (key `discoinfoasked`), beside moxl-xep's answer to it.
+#[payload(name = "query", ns = "http://jabber.org/protocol/disco#info")]
+#[derive(Default)]
+struct DiscoInfoAsked;
+
+impl Payload for DiscoInfoAsked {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if stanza.attr("type").as_deref() == Some("get") {
+            ctx.deliver();
+        }
+        Ok(())
+    }
+}
+
+/// A ping of the client's server, answered: everything the client sent before has been handled.
+async fn round_trip(client: &Client) {
+    let mut pongs = client.xec().subscribe("ping_roundtrip_handle");
+    client.xec().context().request(RoundTrip::new(client.jid().domain().to_string())).unwrap();
+    packet(&mut pongs).await;
+}
 
 /// A PNG of 40×40 pixels, 4908 bytes.
 const AVATAR_PNG: &[u8] = include_bytes!("fixtures/avatar.png");
@@ -364,12 +386,14 @@ async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
     packet(&mut added).await;
     assert_eq!(bookmarks2_of(&juliet).await, [b.clone()]);
 
-    // available, she subscribes to her own node (explicitly: moxl's presence carries no entity capabilities
-    // yet), and is told of an addition and a removal
+    // Available: her presence carries caps whose features include urn:xmpp:bookmarks:1+notify (XEP-0402 §3,
+    // XEP-0163 §4), so her own server sends her the changes with no subscription. Prosody learns the features
+    // by asking her client (answered by moxl-xep's disco#info handler); a round trip after the question makes
+    // sure it has read the answer.
+    let mut asked = juliet.xec().subscribe("discoinfoasked");
     juliet.xec().context().send(presence(None, None))?;
-    let mut subscribed = juliet.xec().subscribe("pubsub_subscribe_handle");
-    juliet.xec().context().request(Subscribe::new(None, bookmarks2::NS, &juliet.jid().to_bare().to_string()))?;
-    packet(&mut subscribed).await;
+    packet(&mut asked).await;
+    round_trip(&juliet).await;
     let mut changes = juliet.xec().subscribe("bookmarkchange");
     let orchard = Bookmark::new("orchard@conference.localhost");
     juliet.xec().context().request(bookmarks2::Add { bookmark: orchard.clone() })?;
@@ -381,6 +405,8 @@ async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
     assert_eq!(packet(&mut removed).await.content::<String>(), Some(&b.jid));
     assert_eq!(packet(&mut changes).await.content::<BookmarkChange>(), Some(&BookmarkChange::Removed(b.jid.clone())));
     assert_eq!(bookmarks2_of(&juliet).await, [orchard]);
+    // each change came once
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(500), changes.recv()).await.is_err());
     Ok(())
 }
 
