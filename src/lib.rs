@@ -3,7 +3,7 @@
 //! An XMPP client library and handler framework: stanzas become calls to handlers you register by annotation.
 //!
 //! - A **Payload** handles unsolicited elements, matched by (name, namespace, pubsub node) on the stanza, its
-//!   children and grandchildren: `#[payload(name = "...", ns = "...")]` on a struct implementing [`Payload`].
+//!   children and grandchildren: `#[payload(name = "...", ns = "...")]` on a struct implementing [`Payload`](xec::Payload).
 //! - An **Action** is a request you send; its reply comes back to the same value, fields restored:
 //!   `#[action]` on the `impl` holding `request`, `handle` and optional `error_<condition>` methods.
 //! - Handlers deliver **Packets** to the application under stable keys (`vcard_get_handle`, `saslfailure`).

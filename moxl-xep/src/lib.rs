@@ -76,4 +76,12 @@ mod test_util {
             }
         }
     }
+
+    /// The stanza `template` answering the last request the controller sent: `id='ID'` in it becomes that
+    /// request's id.
+    pub(crate) fn answer_last(xec: &moxl_core::xec::Xec, template: &str) -> moxl_core::xml::Element {
+        let out = xec.take_outgoing();
+        let id = out.last().and_then(|s| s.attr("id")).expect("a request was sent").into_owned();
+        moxl_core::xml::Element::parse(&template.replace("id='ID'", &format!("id='{id}'"))).expect("a valid template")
+    }
 }

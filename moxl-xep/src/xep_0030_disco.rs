@@ -5,7 +5,7 @@
 //! Our disco#info is computed, never hand-kept: the identity is the controller's [`DiscoIdentity`] extension
 //! (default `client/pc/moxl`), the features are every feature declared with `moxl_core::feature!` by every
 //! linked crate (moxl-core, moxl-xep, the application's own: `Registry::features`), and the extended forms
-//! (XEP-0128) are the [`ExtendedInfo`](crate::xep_0128_extended_disco::ExtendedInfo) extension. The same data
+//! (XEP-0128) are the [`ExtendedInfo`] extension. The same data
 //! gives the entity-capabilities hash ([`crate::xep_0115_caps`]) that goes into our presence.
 
 use std::fmt;

@@ -662,7 +662,7 @@ impl Execute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::block_on;
+    use crate::test_util::{answer_last, block_on};
     use crate::xep_0004_data_forms::FormType;
     use moxl_core::xec::Xec;
 
@@ -685,19 +685,13 @@ mod tests {
         <field var='service' label='Service' type='list-single'>\
         <option><value>httpd</value></option><option><value>jabberd</value></option></field></x></command></iq>";
 
-    fn reply(xec: &Xec, template: &str) -> Element {
-        let out = xec.take_outgoing();
-        let id = out.last().and_then(|s| s.attr("id")).unwrap().into_owned();
-        Element::parse(&template.replace("id='ID'", &format!("id='{id}'"))).unwrap()
-    }
-
     #[test]
     fn the_list_is_read_from_the_spec_example_and_delivered() {
         let xec = Xec::new().unwrap();
         let mut lists = xec.subscribe("adhoc_list_handle");
         xec.context().request(List { to: "responder@domain".into() }).unwrap();
         let template = LIST_RESULT.replace("id='list1'", "id='ID'");
-        block_on(xec.dispatch(reply(&xec, &template)));
+        block_on(xec.dispatch(answer_last(&xec, &template)));
         let commands = lists.try_recv().unwrap();
         let commands = commands.content::<Vec<Command>>().unwrap();
         assert_eq!(commands.len(), 6);
@@ -710,7 +704,7 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut responses = xec.subscribe("adhoc_execute_handle");
         xec.context().request(Execute::new("responder@domain", "config")).unwrap();
-        block_on(xec.dispatch(reply(&xec, STAGE1)));
+        block_on(xec.dispatch(answer_last(&xec, STAGE1)));
         let first = responses.try_recv().unwrap().content::<CommandResponse>().unwrap().clone();
         assert_eq!(first.sessionid.as_deref(), Some("config:20020923T213616Z-700"));
         assert_eq!(
@@ -749,7 +743,7 @@ mod tests {
         let done = "<iq xmlns='jabber:client' type='result' from='responder@domain' id='ID'>\
             <command xmlns='http://jabber.org/protocol/commands' sessionid='config:20020923T213616Z-700' node='config' status='completed'>\
             <note type='info'>Service 'httpd' has been configured.</note></command></iq>";
-        block_on(xec.dispatch(reply(&xec, done)));
+        block_on(xec.dispatch(answer_last(&xec, done)));
         let done = responses.try_recv().unwrap().content::<CommandResponse>().unwrap().clone();
         assert!(done.is_over() && done.default_action().is_none() && !done.allows(CommandAction::Cancel));
         assert_eq!(
@@ -765,34 +759,37 @@ mod tests {
         let mut errors = xec.subscribe("adhoc_execute_error");
         let first = {
             xec.context().request(Execute::new("responder@domain", "config")).unwrap();
-            block_on(xec.dispatch(reply(&xec, STAGE1)));
+            block_on(xec.dispatch(answer_last(&xec, STAGE1)));
             responses.try_recv().unwrap().content::<CommandResponse>().unwrap().clone()
         };
         // §3.3.3
         xec.context().request(first.cancel()).unwrap();
         let canceled = "<iq xmlns='jabber:client' type='result' from='responder@domain' id='ID'>\
             <command xmlns='http://jabber.org/protocol/commands' sessionid='config:20020923T213616Z-700' node='config' status='canceled'/></iq>";
-        block_on(xec.dispatch(reply(&xec, canceled)));
+        block_on(xec.dispatch(answer_last(&xec, canceled)));
         let canceled = responses.try_recv().unwrap().content::<CommandResponse>().unwrap().clone();
         assert_eq!(canceled.status, Some(Status::Canceled));
         // a bad session (§4.4)
         xec.context().request(first.execute(DataForm::submit(None))).unwrap();
         let bad = "<iq xmlns='jabber:client' type='error' from='responder@domain' id='ID'><error type='modify'>\
             <bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><bad-sessionid xmlns='http://jabber.org/protocol/commands'/></error></iq>";
-        block_on(xec.dispatch(reply(&xec, bad)));
+        block_on(xec.dispatch(answer_last(&xec, bad)));
         let failure = errors.try_recv().unwrap().content::<CommandFailure>().unwrap().clone();
         assert_eq!(failure.command, Some(CommandError::BadSessionid));
         assert_eq!(failure.error.condition(), Some(moxl_core::stanza::Condition::BadRequest));
         // a result without <command/> is no response
         xec.context().request(Execute::new("responder@domain", "config")).unwrap();
         block_on(
-            xec.dispatch(reply(&xec, "<iq xmlns='jabber:client' type='result' from='responder@domain' id='ID'/>")),
+            xec.dispatch(answer_last(
+                &xec,
+                "<iq xmlns='jabber:client' type='result' from='responder@domain' id='ID'/>",
+            )),
         );
         assert!(responses.try_recv().is_none());
         assert!(errors.try_recv().unwrap().content::<CommandFailure>().is_some());
         // a forged answer from another entity is not taken
         xec.context().request(Execute::new("responder@domain", "config")).unwrap();
-        block_on(xec.dispatch(reply(&xec, &STAGE1.replace("from='responder@domain'", "from='mallory@evil'"))));
+        block_on(xec.dispatch(answer_last(&xec, &STAGE1.replace("from='responder@domain'", "from='mallory@evil'"))));
         assert!(responses.try_recv().is_none());
     }
 }

@@ -412,14 +412,8 @@ impl Cancel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::block_on;
+    use crate::test_util::{answer_last, block_on};
     use moxl_core::xec::Xec;
-
-    fn answer(xec: &Xec, template: &str) -> Element {
-        let out = xec.take_outgoing();
-        let id = out.last().and_then(|s| s.attr("id")).unwrap().into_owned();
-        Element::parse(&template.replace("id='ID'", &format!("id='{id}'"))).unwrap()
-    }
 
     #[test]
     fn fields_with_a_data_form_and_the_registration_round_trip() {
@@ -433,7 +427,7 @@ mod tests {
             <field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>\
             <field type='text-single' label='Given Name' var='first'><required/></field>\
             <field type='text-single' label='Family Name' var='last'><required/></field></x></query></iq>";
-        block_on(xec.dispatch(answer(&xec, reply)));
+        block_on(xec.dispatch(answer_last(&xec, reply)));
         let got = fields.try_recv().unwrap().content::<RegistrationFields>().unwrap().clone();
         assert_eq!(got.instructions.as_deref(), Some("Use the enclosed form to register."));
         assert!(got.fields.is_empty() && got.redirect().is_none());
@@ -494,14 +488,14 @@ mod tests {
             <field type='text-private' label='Old Password' var='old_password'><required/></field>\
             <field type='text-private' label='New Password' var='password'><required/></field></x></query>\
             <error code='401' type='modify'><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>";
-        block_on(xec.dispatch(answer(&xec, form_error)));
+        block_on(xec.dispatch(answer_last(&xec, form_error)));
         let error = refused.try_recv().unwrap().content::<RegistrationError>().unwrap().clone();
         assert_eq!(error.form.as_ref().and_then(|f| f.form_type_value()), Some(FORM_TYPE_CHANGE_PASSWORD));
         assert!(error.form.unwrap().field("old_password").is_some());
         // §3.2
         let mut canceled = xec.subscribe("register_cancel_handle");
         xec.context().request(Cancel { to: None }).unwrap();
-        block_on(xec.dispatch(answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>")));
+        block_on(xec.dispatch(answer_last(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>")));
         assert!(canceled.try_recv().is_some());
     }
 
@@ -511,7 +505,7 @@ mod tests {
         let mut fields = xec.subscribe("register_getfields_handle");
         let mut errors = xec.subscribe("register_getfields_error");
         xec.context().request(GetFields::default()).unwrap();
-        block_on(xec.dispatch(answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>")));
+        block_on(xec.dispatch(answer_last(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>")));
         assert!(fields.try_recv().is_none());
         assert!(errors.try_recv().is_some());
         // §5: only out of band
@@ -519,7 +513,7 @@ mod tests {
             <instructions>To register, visit http://www.shakespeare.lit/contests.php</instructions>\
             <x xmlns='jabber:x:oob'><url>http://www.shakespeare.lit/contests.php</url></x></query></iq>";
         xec.context().request(GetFields::default()).unwrap();
-        block_on(xec.dispatch(answer(&xec, oob)));
+        block_on(xec.dispatch(answer_last(&xec, oob)));
         let got = fields.try_recv().unwrap().content::<RegistrationFields>().unwrap().clone();
         assert_eq!(got.redirect(), Some("http://www.shakespeare.lit/contests.php"));
     }

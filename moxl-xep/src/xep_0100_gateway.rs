@@ -186,14 +186,8 @@ fn no_answer(what: &str) -> StanzaError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::block_on;
+    use crate::test_util::{answer_last, block_on};
     use moxl_core::xec::Xec;
-
-    fn answer(xec: &Xec, template: &str) -> Element {
-        let out = xec.take_outgoing();
-        let id = out.last().and_then(|s| s.attr("id")).unwrap().into_owned();
-        Element::parse(&template.replace("id='ID'", &format!("id='{id}'"))).unwrap()
-    }
 
     #[test]
     fn prompt_and_translation_from_the_spec_examples() {
@@ -204,7 +198,7 @@ mod tests {
         xec.context().request(GetPrompt { gateway: "aim.shakespeare.lit".into() }).unwrap();
         let reply = "<iq xmlns='jabber:client' type='result' from='aim.shakespeare.lit' id='ID'><query xmlns='jabber:iq:gateway'>\
             <desc>Please enter the AOL Screen Name of the person you would like to contact.</desc><prompt>Contact ID</prompt></query></iq>";
-        block_on(xec.dispatch(answer(&xec, reply)));
+        block_on(xec.dispatch(answer_last(&xec, reply)));
         assert_eq!(prompts.try_recv().unwrap().content::<Prompt>().map(|p| p.prompt.as_str()), Some("Contact ID"));
         xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "Foo Bar".into() }).unwrap();
         let out = xec.take_outgoing();
@@ -222,7 +216,7 @@ mod tests {
         // an empty answer is an error, not an empty JID
         xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "x".into() }).unwrap();
         let empty = "<iq xmlns='jabber:client' type='result' from='aim.shakespeare.lit' id='ID'><query xmlns='jabber:iq:gateway'><jid/></query></iq>";
-        block_on(xec.dispatch(answer(&xec, empty)));
+        block_on(xec.dispatch(answer_last(&xec, empty)));
         assert!(jids.try_recv().is_none());
         assert!(errors.try_recv().unwrap().content::<StanzaError>().is_some());
     }

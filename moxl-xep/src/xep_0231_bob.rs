@@ -131,7 +131,7 @@ impl Data {
             .text(base64::engine::general_purpose::STANDARD.encode(&self.bytes))
     }
 
-    /// Whether the bytes are what the cid names (see [`matches`]).
+    /// Whether the bytes are what the cid names (see [`matches()`]).
     ///
     /// ```
     /// let mut d = moxl_xep::xep_0231_bob::Data::new("a/b", b"x".to_vec());

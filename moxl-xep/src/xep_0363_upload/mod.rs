@@ -440,14 +440,8 @@ impl RequestSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::block_on;
+    use crate::test_util::{answer_last, block_on};
     use moxl_core::xec::Xec;
-
-    fn answer(xec: &Xec, template: &str) -> Element {
-        let out = xec.take_outgoing();
-        let id = out.last().and_then(|s| s.attr("id")).unwrap().into_owned();
-        Element::parse(&template.replace("id='ID'", &format!("id='{id}'"))).unwrap()
-    }
 
     #[test]
     fn discovery_walks_the_items_until_one_is_the_upload_service() {
@@ -459,13 +453,13 @@ mod tests {
         let items = "<iq xmlns='jabber:client' type='result' from='montague.tld' id='ID'>\
             <query xmlns='http://jabber.org/protocol/disco#items'>\
             <item jid='conference.montague.tld'/><item jid='gone.montague.tld'/><item jid='upload.montague.tld' name='HTTP File Upload'/></query></iq>";
-        block_on(xec.dispatch(answer(&xec, items)));
+        block_on(xec.dispatch(answer_last(&xec, items)));
         let muc = "<iq xmlns='jabber:client' type='result' from='conference.montague.tld' id='ID'>\
             <query xmlns='http://jabber.org/protocol/disco#info'><feature var='http://jabber.org/protocol/muc'/></query></iq>";
-        block_on(xec.dispatch(answer(&xec, muc)));
+        block_on(xec.dispatch(answer_last(&xec, muc)));
         let gone = "<iq xmlns='jabber:client' type='error' from='gone.montague.tld' id='ID'>\
             <error type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>";
-        block_on(xec.dispatch(answer(&xec, gone)));
+        block_on(xec.dispatch(answer_last(&xec, gone)));
         let out = xec.take_outgoing();
         assert_eq!(out[0].attr("to").as_deref(), Some("upload.montague.tld"));
         let id = out[0].attr("id").unwrap().into_owned();
@@ -485,7 +479,7 @@ mod tests {
         xec.context().request(Discover::new("montague.tld")).unwrap();
         let two = "<iq xmlns='jabber:client' type='result' from='montague.tld' id='ID'>\
             <query xmlns='http://jabber.org/protocol/disco#items'><item jid='slow.montague.tld'/><item jid='upload.montague.tld'/></query></iq>";
-        block_on(xec.dispatch(answer(&xec, two)));
+        block_on(xec.dispatch(answer_last(&xec, two)));
         assert_eq!(xec.take_outgoing()[0].attr("to").as_deref(), Some("slow.montague.tld"));
         let later = std::time::Instant::now() + std::time::Duration::from_secs(3600);
         assert_eq!(block_on(xec.expire(later.into())), 1);
@@ -494,7 +488,7 @@ mod tests {
         // a server without one
         xec.context().request(Discover::new("capulet.tld")).unwrap();
         let none = "<iq xmlns='jabber:client' type='result' from='capulet.tld' id='ID'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>";
-        block_on(xec.dispatch(answer(&xec, none)));
+        block_on(xec.dispatch(answer_last(&xec, none)));
         let error = errors.try_recv().unwrap().content::<StanzaError>().unwrap().clone();
         assert_eq!(error.condition(), Some(Condition::ItemNotFound));
     }
@@ -512,7 +506,7 @@ mod tests {
             <header name='Authorization'>Basic Base64String==</header><header name='Cookie'>foo=bar; user=romeo</header>\
             <header name='X-Evil'>a\r\nHost: b</header></put>\
             <get url='https://download.montague.tld/4a771ac1-f0b2-4a4a-9700-f2a26fa2bb67/tr%C3%A8s%20cool.jpg'/></slot></iq>";
-        block_on(xec.dispatch(answer(&xec, slot)));
+        block_on(xec.dispatch(answer_last(&xec, slot)));
         let slot = slots.try_recv().unwrap().content::<Slot>().unwrap().clone();
         assert_eq!((slot.size, slot.content_type.as_deref()), (23456, Some("image/jpeg")));
         assert_eq!(slot.put_headers.len(), 2);
@@ -522,7 +516,7 @@ mod tests {
         let too_large = "<iq xmlns='jabber:client' type='error' from='upload.montague.tld' id='ID'>\
             <error type='modify'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
             <file-too-large xmlns='urn:xmpp:http:upload:0'><max-file-size>20000</max-file-size></file-too-large></error></iq>";
-        block_on(xec.dispatch(answer(&xec, too_large)));
+        block_on(xec.dispatch(answer_last(&xec, too_large)));
         let error = errors.try_recv().unwrap().content::<SlotError>().unwrap().clone();
         assert_eq!((error.file_too_large, error.max_file_size), (true, Some(20000)));
         assert_eq!(error.error.condition(), Some(Condition::NotAcceptable));
