@@ -19,8 +19,8 @@ use moxl::xep::xep_0060_pubsub::Subscribe;
 use moxl::xep::xep_0080_geoloc::UserData;
 use moxl::xep::xep_0084_avatar::{self as avatar, AvatarImage, AvatarInfo, Metadata};
 use moxl::xep::xep_0118_tune::{self as tune, Tune};
-use moxl::xep::xep_0199_ping::RoundTrip;
 use moxl::xep::xep_0153_vcard_avatar::{AvatarUpdate, PhotoUpdate};
+use moxl::xep::xep_0199_ping::RoundTrip;
 use moxl::xep::xep_0292_vcard4::{self as vcard4, Typed, VCard4};
 use moxl::xep::xep_0402_bookmarks2::{self as bookmarks2, Bookmark, BookmarkChange, Migrate};
 
