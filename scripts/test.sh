@@ -12,6 +12,8 @@ echo "== fmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== docs (broken or ambiguous links fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== tests (unit, integration, trybuild UI, doctests)"
 cargo test --workspace
 echo "== examples"
