@@ -1,5 +1,6 @@
 //! Sessions that survive a lost connection (XEP-0198), against the real Prosody of the test support: the
-//! connection is cut under an active session by a loopback proxy the test controls, or the server restarts.
+//! connection is cut under an active session by a loopback proxy the test controls, or the server restarts;
+//! a fresh session joins its rooms again.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,11 +10,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{jid, server};
+use common::{jid, packet, server};
 use moxl::client::{Client, ClientBuilder, ConnectionState, Reconnect};
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xec::{Packet, PacketStream};
+use moxl::xep::xep_0045_muc::{ChangeNick, Configure, Join, MucPresence};
 use moxl_test_support::{CutProxy, Prosody};
 
 fn builder(p: &Prosody, user: &str, password: &str, port: u16) -> ClientBuilder {
@@ -193,5 +195,61 @@ async fn a_wrong_password_on_reconnection_stops_reconnecting() -> Result<()> {
         matches!(&state, ConnectionState::Disconnected(r) if r.contains("authentication failed") || r.contains("not-authorized")),
         "{state:?}"
     );
+    Ok(())
+}
+
+/// XEP-0045 rooms are joined again by a fresh session (XEP-0198 §5: it starts with nothing) under the nick we had
+/// last, learned from the room's own word (§7.6.3), not the one we joined with.
+#[tokio::test]
+async fn a_fresh_session_rejoins_its_room_under_the_nick_it_had_last() -> Result<()> {
+    let p = server();
+    let room = format!("balcony@{}", p.muc_domain().expect("Prosody with its MUC module"));
+    let proxy = CutProxy::start(p.c2s_port()).unwrap();
+    // Without stream management a lost connection can only give a fresh session.
+    let juliet = builder(&p, "juliet", "secret", proxy.port()).stream_management(false).connect().await?;
+    let romeo = builder(&p, "romeo", "montague", p.c2s_port()).connect().await?;
+    let mut joined = juliet.xec().subscribe("muc_join_handle");
+    juliet.xec().context().request(Join::new(&room, "juliet"))?;
+    packet(&mut joined).await;
+    // An instant room (XEP-0045 §10.1.2): unlocked at once.
+    let mut configured = juliet.xec().subscribe("muc_configure_handle");
+    juliet.xec().context().request(Configure::instant(&room))?;
+    packet(&mut configured).await;
+    // Romeo first: Prosody 0.12 destroys a temporary room whose only occupant changes nick.
+    let mut romeo_joined = romeo.xec().subscribe("muc_join_handle");
+    romeo.xec().context().request(Join::new(&room, "romeo"))?;
+    packet(&mut romeo_joined).await;
+    let mut seen = romeo.xec().subscribe("mucpresence");
+    let mut renamed = juliet.xec().subscribe("muc_changenick_handle");
+    juliet.xec().context().request(ChangeNick::new(&room, "jules"))?;
+    packet(&mut renamed).await;
+    // Romeo sees the change (303 from juliet, then jules available).
+    loop {
+        let p = packet(&mut seen).await;
+        let p = p.content::<MucPresence>().unwrap();
+        if p.occupant.nick == "jules" && p.available {
+            break;
+        }
+    }
+    let mut own = juliet.xec().subscribe("mucpresence");
+    let mut reestablished = juliet.xec().subscribe(Packet::REESTABLISHED);
+
+    assert_eq!(proxy.cut(), 1);
+    tokio::time::timeout(Duration::from_secs(10), reestablished.recv()).await.expect("a fresh session");
+    // The room tells the new session it is in, as Jules (its self-presence, status 110).
+    let back = loop {
+        let p = packet(&mut own).await;
+        let p = p.content::<MucPresence>().unwrap().clone();
+        if p.is_self() {
+            break p;
+        }
+    };
+    assert!(back.available, "{back:?}");
+    assert_eq!((back.room.as_str(), back.occupant.nick.as_str()), (room.as_str(), "jules"));
+    // Nobody saw a "juliet" come back; Prosody keeps Jules as one occupant across her two sessions.
+    while let Ok(Some(p)) = tokio::time::timeout(Duration::from_millis(500), seen.recv()).await {
+        let p = p.content::<MucPresence>().unwrap();
+        assert_eq!(p.occupant.nick, "jules", "{p:?}");
+    }
     Ok(())
 }

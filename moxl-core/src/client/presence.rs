@@ -1,5 +1,9 @@
 //! What to send again when a lost session cannot be resumed: our last broadcast presence and the presence that
-//! joined each room we are still in (XEP-0198 §5: a fresh session starts with nothing).
+//! joined each room we are still in, under the nick we have now (XEP-0198 §5: a fresh session starts with
+//! nothing).
+//!
+//! Rooms are learned from what we send (the join presence) and kept up to date from what the rooms send about us
+//! (XEP-0045 §7.6: a nick change, §7.2.9: a nick the room assigned, §8.2/§9.1: a kick or ban ends our stay).
 
 use std::collections::BTreeMap;
 
@@ -7,6 +11,8 @@ use crate::xml::{ns, Element};
 
 /// The MUC join marker (XEP-0045 §7.2.1).
 const MUC: &str = "http://jabber.org/protocol/muc";
+/// What a room says about an occupant (XEP-0045 §7.2.3).
+const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
 
 /// The presences that define our session's state, learned from what we send.
 #[derive(Debug, Default)]
@@ -42,10 +48,71 @@ impl PresenceMemory {
         }
     }
 
+    /// Looks at an incoming stanza: a room's presence about us (status 110, XEP-0045 §7.2.3) for a room we
+    /// joined. An available one from `room/nick` makes `nick` ours (a nick the room assigned, §7.2.9, or our new
+    /// one after a change, §7.6.3); an unavailable one ends our stay, unless it announces a nick change (303, with
+    /// the new nick in `<item nick/>`, §7.6.3).
+    pub(super) fn observe_incoming(&mut self, stanza: &Element) {
+        if !stanza.is("presence", ns::CLIENT) {
+            return;
+        }
+        let Some(x) = stanza.child("x", MUC_USER) else { return };
+        let Some(from) = stanza.attr("from") else { return };
+        let Some((room, nick)) = from.split_once('/').filter(|(_, nick)| !nick.is_empty()) else { return };
+        let Some(join) = self.rooms.get(room) else { return };
+        let codes: Vec<String> = x
+            .children()
+            .filter(|c| c.is("status", MUC_USER))
+            .filter_map(|c| c.attr("code").map(|v| v.into_owned()))
+            .collect();
+        // About us: marked 110, or from the nick we joined with (a room that omits 110 on our leaving).
+        let ours = join.attr("to").and_then(|to| to.split_once('/').map(|(_, n)| n == nick)).unwrap_or(false);
+        if !ours && !codes.iter().any(|c| c == "110") {
+            return;
+        }
+        let (room, nick) = (room.to_owned(), nick.to_owned());
+        let new_nick = match stanza.attr("type").as_deref() {
+            None => Some(nick),
+            Some("unavailable") if codes.iter().any(|c| c == "303") => {
+                x.child("item", MUC_USER).and_then(|i| i.attr("nick").map(|n| n.into_owned()))
+            }
+            Some("unavailable") => {
+                self.rooms.remove(&room);
+                return;
+            }
+            Some(_) => return,
+        };
+        let Some(new_nick) = new_nick.filter(|n| !n.is_empty()) else { return };
+        if let Some(join) = self.rooms.get_mut(&room) {
+            match rejoin_as(join, &room, &new_nick) {
+                Ok(updated) => *join = updated,
+                Err(e) => tracing::warn!(%room, error = %e, "cannot remember the new nick"),
+            }
+        }
+    }
+
     /// The presences to send on a fresh session: the broadcast one first, then one per room.
     pub(super) fn replay(&self) -> Vec<Element> {
         self.broadcast.iter().chain(self.rooms.values()).cloned().collect()
     }
+}
+
+/// The join presence `join`, addressed to `room/nick` (its other attributes and its children kept).
+fn rejoin_as(join: &Element, room: &str, nick: &str) -> crate::Result<Element> {
+    let current = join.attr("to");
+    if current.as_deref().and_then(|to| to.split_once('/')).is_some_and(|(_, n)| n == nick) {
+        return Ok(join.clone());
+    }
+    let mut out = crate::xml::ElementBuilder::new("presence", ns::CLIENT).attr("to", format!("{room}/{nick}"));
+    for (name, value) in join.attrs() {
+        if name != "to" && name != "id" && !name.starts_with("xmlns") {
+            out.set_attr(name.to_owned(), value.into_owned());
+        }
+    }
+    for child in join.children() {
+        out.push(child);
+    }
+    out.build()
 }
 
 #[cfg(test)]
@@ -70,5 +137,60 @@ mod tests {
         assert!(replay[1].contains("room@muc.lit/nick"));
         m.observe(&e("<presence xmlns='jabber:client' type='unavailable'/>"));
         assert_eq!(m.replay().len(), 1);
+    }
+
+    fn joined() -> PresenceMemory {
+        let mut m = PresenceMemory::default();
+        m.observe(&e("<presence xmlns='jabber:client' to='coven@chat.shakespeare.lit/thirdwitch' xml:lang='en'>\
+            <x xmlns='http://jabber.org/protocol/muc'><password>cauldronburn</password></x></presence>"));
+        m
+    }
+
+    #[test]
+    fn a_nick_change_is_followed_and_replayed_under_the_new_nick() {
+        let mut m = joined();
+        // XEP-0045 §7.6.3, Examples 82 and 83: our unavailable presence with 303, then the new one
+        m.observe_incoming(&e("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' type='unavailable'>\
+            <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' nick='oldhag' role='participant'/>\
+            <status code='303'/><status code='110'/></x></presence>"));
+        m.observe_incoming(&e("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/oldhag'>\
+            <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/>\
+            <status code='110'/></x></presence>"));
+        let replay = m.replay();
+        assert_eq!(replay.len(), 1);
+        assert_eq!(replay[0].attr("to").as_deref(), Some("coven@chat.shakespeare.lit/oldhag"));
+        assert_eq!(replay[0].attr("xml:lang").as_deref(), Some("en"));
+        assert_eq!(
+            replay[0].child("x", MUC).and_then(|x| x.child_text("password", MUC)).as_deref(),
+            Some("cauldronburn")
+        );
+    }
+
+    #[test]
+    fn a_nick_the_room_assigned_is_kept() {
+        let mut m = joined();
+        // §7.2.9, Example 32: status 210 with our self-presence from the assigned nick
+        m.observe_incoming(&e("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch2'>\
+            <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/>\
+            <status code='110'/><status code='210'/></x></presence>"));
+        assert_eq!(m.replay()[0].attr("to").as_deref(), Some("coven@chat.shakespeare.lit/thirdwitch2"));
+    }
+
+    #[test]
+    fn a_kick_or_a_ban_ends_the_stay_and_others_change_nothing() {
+        let mut m = joined();
+        // another occupant leaving, and an unrelated room
+        m.observe_incoming(&e("<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/secondwitch' type='unavailable'>\
+            <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/><status code='307'/></x></presence>"));
+        m.observe_incoming(&e("<presence xmlns='jabber:client' from='other@chat.shakespeare.lit/thirdwitch' type='unavailable'>\
+            <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/><status code='110'/></x></presence>"));
+        assert_eq!(m.replay().len(), 1);
+        // §8.2, Example 91: we are kicked
+        m.observe_incoming(&e(
+            "<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' type='unavailable'>\
+            <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/>\
+            <status code='307'/><status code='110'/></x></presence>",
+        ));
+        assert!(m.replay().is_empty());
     }
 }

@@ -193,6 +193,9 @@ async fn read_loop(
                             sm.state.received();
                         }
                     }
+                    if e.is("presence", ns::CLIENT) {
+                        shared.presence().observe_incoming(&e);
+                    }
                     shared.xec.dispatch(e).await;
                     handled = true;
                 }
