@@ -14,7 +14,7 @@ use moxl_core::xml::{Element, ElementBuilder, ElementOrBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
-use crate::xep_0060_pubsub::{self as pubsub, Published, is_precondition_not_met};
+use crate::xep_0060_pubsub::{self as pubsub, is_precondition_not_met};
 
 /// The publish-options of private storage (§3): persistent items, whitelist access.
 ///
@@ -61,7 +61,7 @@ pub fn publish(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder
 ///
 /// | Packet key | content | when |
 /// |---|---|---|
-/// | `private_pep_publish_handle` | [`Published`] | stored |
+/// | `private_pep_publish_handle` | [`Published`](pubsub::Published) | stored |
 /// | `private_pep_publish_errorconflict` | [`StanzaError`] | the node stayed non-private (precondition-not-met after reconfiguring) |
 /// | `private_pep_publish_error<condition>` | [`StanzaError`] | any other error |
 /// | `private_pep_reconfigure_error<condition>` | [`StanzaError`] | the node could not be reconfigured |
@@ -76,9 +76,8 @@ pub fn publish(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Publish {
-    node: String,
-    id: Option<String>,
-    payload: String,
+    /// The XEP-0060 publish, with [`private_options`].
+    publish: pubsub::Publish,
     reconfigured: bool,
 }
 
@@ -92,22 +91,13 @@ impl Publish {
     /// # Ok::<(), moxl_core::Error>(())
     /// ```
     pub fn new(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder>) -> moxl_core::Result<Publish> {
-        Ok(Publish {
-            node: node.to_owned(),
-            id: id.map(str::to_owned),
-            payload: payload.into().into_element()?.to_xml(),
-            reconfigured: false,
-        })
+        let publish = pubsub::Publish::new(None, node, id, payload)?.with_options(private_options());
+        Ok(Publish { publish, reconfigured: false })
     }
 
     /// The request this Action sends.
     pub fn request_stanza(&self) -> ElementBuilder {
-        // The payload was serialized by `new`: it parses again unless the stored state was tampered with; then
-        // the publish goes without payload and the service refuses it.
-        match Element::parse(&self.payload) {
-            Ok(p) => publish(&self.node, self.id.as_deref(), p),
-            Err(_) => publish(&self.node, self.id.as_deref(), ElementBuilder::new("invalid", "")),
-        }
+        self.publish.request_stanza()
     }
 }
 
@@ -118,16 +108,13 @@ impl Publish {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let published = Published::from_result(stanza)
-            .map(|p| Published { id: p.id.or_else(|| self.id.clone()), ..p })
-            .unwrap_or_else(|| Published { node: self.node.clone(), id: self.id.clone() });
-        ctx.pack(published).deliver();
+        ctx.pack(self.publish.published(stanza)).deliver();
     }
 
     async fn error_conflict(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
         if is_precondition_not_met(error) && !self.reconfigured {
             let retry = Publish { reconfigured: true, ..self.clone() };
-            ctx.request(Reconfigure { then: retry })?;
+            ctx.request(Reconfigure { node: retry.publish.node().to_owned(), then: Some(retry) })?;
             return Ok(());
         }
         ctx.pack(error.clone()).deliver();
@@ -136,7 +123,8 @@ impl Publish {
 }
 
 /// Makes a node private (XEP-0060 §8.2.5 with [`private_config`]), then publishes again: the second step of
-/// [`Publish`]. Its errors are delivered as `private_pep_reconfigure_error<condition>`.
+/// [`Publish`]. Its errors are delivered as `private_pep_reconfigure_error<condition>`; alone
+/// ([`for_node`](Self::for_node)) it delivers the node under `private_pep_reconfigure_handle`.
 ///
 /// ```
 /// let r = moxl_xep::xep_0223_private_pep::Reconfigure::for_node("storage:bookmarks");
@@ -145,18 +133,19 @@ impl Publish {
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reconfigure {
-    then: Publish,
+    node: String,
+    then: Option<Publish>,
 }
 
 impl Reconfigure {
     /// Makes `node` private, with no publish after.
     pub fn for_node(node: &str) -> Reconfigure {
-        Reconfigure { then: Publish { node: node.to_owned(), id: None, payload: String::new(), reconfigured: true } }
+        Reconfigure { node: node.to_owned(), then: None }
     }
 
     /// The request this Action sends.
     pub fn request_stanza(&self) -> ElementBuilder {
-        pubsub::configure_node(None, &self.then.node, &private_config())
+        pubsub::configure_node(None, &self.node, &private_config())
     }
 }
 
@@ -167,11 +156,12 @@ impl Reconfigure {
     }
 
     async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> moxl_core::Result<()> {
-        if self.then.payload.is_empty() {
-            ctx.pack(self.then.node.clone()).deliver();
-            return Ok(());
+        match self.then.take() {
+            Some(publish) => {
+                ctx.request(publish)?;
+            }
+            None => ctx.pack(self.node.clone()).deliver(),
         }
-        ctx.request(self.then.clone())?;
         Ok(())
     }
 }

@@ -103,6 +103,14 @@ impl Publish {
         &self.node
     }
 
+    /// What the result of this publish says: the node and item id, the id we chose when the service names
+    /// none (XEP-0060 §7.1.2: the result may be empty).
+    pub(crate) fn published(&self, result: &Element) -> Published {
+        Published::from_result(result)
+            .map(|p| Published { id: p.id.or_else(|| self.id.clone()), ..p })
+            .unwrap_or_else(|| Published { node: self.node.clone(), id: self.id.clone() })
+    }
+
     /// The request this Action sends.
     ///
     /// ```
@@ -130,10 +138,7 @@ impl Publish {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let published = Published::from_result(stanza)
-            .map(|p| Published { id: p.id.or_else(|| self.id.clone()), ..p })
-            .unwrap_or_else(|| Published { node: self.node.clone(), id: self.id.clone() });
-        ctx.pack(published).deliver();
+        ctx.pack(self.published(stanza)).deliver();
     }
 }
 
