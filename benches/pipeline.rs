@@ -184,7 +184,7 @@ fn generate(n: usize, xec: &Xec) -> String {
                  <item jid='{peer}' name='Contact {i}' subscription='both'><group>Friends</group></item></query></iq>\n"
             )),
             15 => {
-                let id = ctx.request(BenchRosterGet).unwrap_or_default();
+                let id = ctx.request(BenchRosterGet).map(|r| r.id().to_owned()).unwrap_or_default();
                 s.push_str(&format!("<iq to='juliet@example.com/moxl' id='{id}' type='result'><query xmlns='jabber:iq:roster' ver='ver{i}'>"));
                 for k in 0..12 {
                     s.push_str(&format!(
@@ -194,7 +194,7 @@ fn generate(n: usize, xec: &Xec) -> String {
                 s.push_str("</query></iq>\n");
             }
             16 => {
-                let id = ctx.request(BenchDiscoInfo { to: peer.clone() + "/laptop" }).unwrap_or_default();
+                let id = ctx.request(BenchDiscoInfo { to: peer.clone() + "/laptop" }).map(|r| r.id().to_owned()).unwrap_or_default();
                 s.push_str(&format!(
                     "<iq from='{peer}/laptop' to='juliet@example.com/moxl' id='{id}' type='result'>\
                      <query xmlns='http://jabber.org/protocol/disco#info'>\

@@ -99,7 +99,7 @@ async fn main() -> Result<()> {
 
     let xec = Xec::builder().account(moxl::jid::BareJid::new("juliet@capulet.lit")?).build()?;
     let mut packets = xec.packets();
-    let roster_id = xec.context().request(Get)?;
+    let roster_id = xec.context().request(Get)?.id().to_owned();
     print_outgoing(&xec);
     let recording = recording.replace("{roster}", &roster_id);
 

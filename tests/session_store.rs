@@ -287,7 +287,12 @@ async fn actions_are_saved_and_revived(db: &impl TestDb) {
         let store = open(db).await;
         let lease = store.acquire(&juliet, "process-a", Duration::from_millis(300)).await.unwrap();
         let xec = Xec::builder().account(juliet.clone()).build().unwrap();
-        let id = xec.context().request(Fetch { to: "romeo@montague.lit".into(), note: "kept".into() }).unwrap();
+        let id = xec
+            .context()
+            .request(Fetch { to: "romeo@montague.lit".into(), note: "kept".into() })
+            .unwrap()
+            .id()
+            .to_owned();
         xec.save_to(&lease).await.unwrap();
         let saved = ActionStore::load(&lease).await.unwrap();
         assert_eq!(saved.len(), 1);

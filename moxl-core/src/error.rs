@@ -45,6 +45,14 @@ pub enum Error {
     /// A pending Action got no reply before its deadline.
     #[error("timeout: no reply to {0} in time")]
     Timeout(String),
+    /// The session ended, or was replaced by a new one, before the reply to a request came: it will not come
+    /// (the Action's request may or may not have reached its addressee).
+    #[error("disconnected: {0}")]
+    Disconnected(String),
+    /// The request was not sent: the client is closed, or its outgoing queue is full (back-pressure; retry after
+    /// [`Context::sendable`](crate::xec::Context::sendable)).
+    #[error("refused: {0}")]
+    Refused(String),
     /// A handler or Action type is registered wrongly (duplicate keys, unknown type names).
     #[error("registry: {0}")]
     Registry(String),

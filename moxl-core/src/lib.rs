@@ -29,8 +29,8 @@ pub use moxl_macros::{action, payload};
 pub mod __private {
     pub use crate::stanza::StanzaError;
     pub use crate::xec::{
-        Action, ActionRegistration, AnyAction, BoxFuture, Context, FeatureRegistration, IntoHandlerResult, Outcome,
-        Payload, PayloadFn, PayloadRegistration, PresenceExtensionRegistration, ReviveFn,
+        Action, ActionRegistration, AnyAction, BoxFuture, Context, FeatureRegistration, IntoHandlerResult, IntoOutput,
+        Outcome, Payload, PayloadFn, PayloadRegistration, Position, PresenceExtensionRegistration, ReviveFn,
     };
     pub use crate::xml::{Element, ElementBuilder};
     pub use crate::Result;
@@ -48,7 +48,7 @@ pub mod __private {
     /// Revives an Action from its saved state.
     pub fn revive<T: Action>(state: &str) -> Result<Box<dyn AnyAction>> {
         serde_json::from_str::<T>(state)
-            .map(|a| Box::new(a) as Box<dyn AnyAction>)
+            .map(|action| Box::new(crate::xec::Tracked { action, waiter: None }) as Box<dyn AnyAction>)
             .map_err(|e| crate::Error::Store(format!("cannot revive {}: {e}", T::TYPE_NAME)))
     }
 

@@ -27,6 +27,7 @@ pub(crate) struct PayloadArgs {
     pub(crate) ns: Option<Arg>,
     pub(crate) node: Option<Arg>,
     pub(crate) key: Option<Arg>,
+    pub(crate) at: Option<Arg>,
     pub(crate) krate: Option<Arg>,
 }
 
@@ -38,7 +39,7 @@ pub(crate) struct ActionArgs {
 }
 
 /// The keys `#[payload]` accepts.
-const PAYLOAD_KEYS: &[&str] = &["name", "ns", "node", "key", "crate"];
+const PAYLOAD_KEYS: &[&str] = &["name", "ns", "node", "key", "at", "crate"];
 /// The keys `#[action]` accepts.
 const ACTION_KEYS: &[&str] = &["group", "crate"];
 
@@ -52,6 +53,7 @@ impl PayloadArgs {
                 "ns" => &mut out.ns,
                 "node" => &mut out.node,
                 "key" => &mut out.key,
+                "at" => &mut out.at,
                 _ => &mut out.krate,
             };
             *slot = Some(arg);
@@ -220,10 +222,13 @@ impl Method {
 
 /// An inherent impl block under `#[action]`.
 pub(crate) struct ActionImpl {
-    /// The block as written.
+    /// The block as written, less its associated types (an inherent impl cannot hold them: they move into the
+    /// `Action` implementation).
     pub(crate) item: syn::ItemImpl,
     /// Its methods, in order.
     pub(crate) methods: Vec<Method>,
+    /// The associated types it declared (`type Output = T;`), in order.
+    pub(crate) types: Vec<syn::ImplItemType>,
 }
 
 /// Reads the item under `#[action]`: anything but an impl block (or a trait impl) is an error, reported here
@@ -247,6 +252,7 @@ pub(crate) fn action_item(item: TokenStream) -> syn::Result<ActionImpl> {
              (it implements `Action` for the type itself)",
         ));
     }
+    let mut item = item;
     let methods = item
         .items
         .iter()
@@ -255,7 +261,15 @@ pub(crate) fn action_item(item: TokenStream) -> syn::Result<ActionImpl> {
             _ => None,
         })
         .collect();
-    Ok(ActionImpl { item, methods })
+    let mut types = Vec::new();
+    item.items.retain(|i| match i {
+        ImplItem::Type(t) => {
+            types.push(t.clone());
+            false
+        }
+        _ => true,
+    });
+    Ok(ActionImpl { item, methods, types })
 }
 
 /// Reads the item under `#[payload]`: it must be a struct.

@@ -28,6 +28,8 @@ pub(crate) struct PayloadModel {
     pub(crate) node: Option<LitStr>,
     /// The Packet key.
     pub(crate) key: LitStr,
+    /// `at = "..."`: the position variant's name (`Stanza`, `Child`, `Any`), if given.
+    pub(crate) at: Option<Ident>,
 }
 
 /// A handler method of an Action.
@@ -58,6 +60,8 @@ pub(crate) struct ActionModel {
     pub(crate) fallback: Option<Handler>,
     /// `timeout`, if written.
     pub(crate) timeout: Option<Handler>,
+    /// `type Output = ...;`, if written (else `()`).
+    pub(crate) output: Option<Type>,
 }
 
 /// The value of a string argument, if it was given as a string literal; reports it if it is empty.
@@ -121,6 +125,22 @@ pub(crate) fn payload(args: &PayloadArgs, item: &ItemStruct, errors: &mut Errors
     let node = non_empty(args.node.as_ref(), errors);
     let key = non_empty(args.key.as_ref(), errors);
     let key_ok = key.is_none_or(|k| check_key(k, "key", errors));
+    let at = non_empty(args.at.as_ref(), errors).and_then(|lit| {
+        let variant = match lit.value().as_str() {
+            "stanza" => "Stanza",
+            "child" => "Child",
+            "any" => "Any",
+            _ => {
+                errors.at(
+                    lit.span(),
+                    "`at` must be \"stanza\" (the top-level stanza only), \"child\" (a direct child of the stanza) \
+                     or \"any\" (the stanza, a child or a grandchild)",
+                );
+                return None;
+            }
+        };
+        Some(Ident::new(variant, lit.span()))
+    });
     let root = root(args.krate.as_ref(), errors);
     check_not_generic(&item.generics, "payload", errors);
     let key = match key {
@@ -134,13 +154,14 @@ pub(crate) fn payload(args: &PayloadArgs, item: &ItemStruct, errors: &mut Errors
         ns: ns?.clone(),
         node: node.cloned(),
         key: key_ok.then_some(key)?,
+        at,
     })
 }
 
 /// The expected signature of `request`, for messages.
 const REQUEST_SIG: &str = "fn request(&self) -> ElementBuilder";
 /// The expected signature of `handle`, for messages.
-const HANDLE_SIG: &str = "async fn handle(&mut self, ctx: &Context, stanza: &Element)";
+const HANDLE_SIG: &str = "async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Self::Output>";
 /// The expected signature of `timeout`, for messages.
 const TIMEOUT_SIG: &str = "async fn timeout(&mut self, ctx: &Context)";
 
@@ -247,6 +268,24 @@ pub(crate) fn action(args: &ActionArgs, block: &ActionImpl, errors: &mut Errors)
             }
         }
     }
+    let mut output = None;
+    for t in &block.types {
+        if t.ident != "Output" {
+            errors.at(
+                t.ident.span(),
+                format!(
+                    "an #[action] block declares only `type Output = ...;` (the Action's result), not `type {}`",
+                    t.ident
+                ),
+            );
+        } else if !t.generics.params.is_empty() || t.generics.where_clause.is_some() {
+            errors.spanned(&t.generics, "`type Output` takes no generics");
+        } else if output.is_some() {
+            errors.at(t.ident.span(), "duplicate `type Output`");
+        } else {
+            output = Some(t.ty.clone());
+        }
+    }
     if request.is_none() {
         errors
             .spanned(&block.item.self_ty, format!("#[action] impl block has no `request` method: add `{REQUEST_SIG}`"));
@@ -263,6 +302,7 @@ pub(crate) fn action(args: &ActionArgs, block: &ActionImpl, errors: &mut Errors)
         conditions: condition_handlers,
         fallback,
         timeout,
+        output,
     })
 }
 

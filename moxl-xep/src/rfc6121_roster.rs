@@ -451,7 +451,8 @@ pub fn is_trusted_push(stanza: &Element, account: Option<&BareJid>) -> bool {
 ///
 /// A push from our server (no `from`) or from our own bare JID is answered with an empty result (the client is
 /// expected to answer, RFC 6120 §8.2.3) and delivered; a push from anyone else is ignored, as §2.1.6 requires
-/// (logged as a warning, not answered, not delivered). A trusted push with no item or several is refused with
+/// (logged as a warning, not delivered; the dispatcher answers it `service-unavailable`, as it answers every
+/// request no handler answered, RFC 6120 §8.2.3). A trusted push with no item or several is refused with
 /// `bad-request`. Store the push's `ver` with the roster ([`Fetch`] sends it next time).
 ///
 /// ```
@@ -590,11 +591,13 @@ mod tests {
             assert_eq!(push.item.groups, ["Servants"]);
             assert_eq!(push.ver.as_deref(), Some("ver13"));
         }
-        // forged pushes: ignored, not answered (§2.1.6)
+        // forged pushes: ignored (§2.1.6), answered service-unavailable by the dispatcher (RFC 6120 §8.2.3)
         for from in ["juliet@example.com/balcony", "mallory@evil.example", "example.com", "not a jid@@"] {
             let xml = PUSH.replace(" id=", &format!(" from='{from}' id="));
             block_on(xec.dispatch(Element::parse(&xml).unwrap()));
-            assert!(xec.take_outgoing().is_empty(), "{from}");
+            let out = xec.take_outgoing();
+            assert_eq!(out.len(), 1, "{from}");
+            assert!(out[0].to_xml().contains("<service-unavailable"), "{from}");
             assert!(pushes.try_recv().is_none(), "{from}");
         }
         // a push with two items is refused; a get is no push

@@ -960,7 +960,7 @@ mod tests {
         let mut infos = xec.subscribe("disco_infoquery_handle");
         let mut items = xec.subscribe("disco_itemsquery_handle");
         let mut errors = xec.subscribe("disco_infoquery_erroritemnotfound");
-        let id = xec.context().request(InfoQuery::new("plays.shakespeare.lit")).unwrap();
+        let id = xec.context().request(InfoQuery::new("plays.shakespeare.lit")).unwrap().id().to_owned();
         let sent = xec.take_outgoing();
         assert_eq!(sent[0].child("query", NS_INFO).map(|q| q.has_attr("node")), Some(false));
         block_on(xec.dispatch(Element::parse(&EXAMPLE_2.replace("id='info1'", &format!("id='{id}'"))).unwrap()));
@@ -968,11 +968,11 @@ mod tests {
         assert_eq!(p.from(), Some("plays.shakespeare.lit"));
         assert!(p.content::<DiscoInfo>().unwrap().has_identity("conference", "text"));
 
-        let id = xec.context().request(InfoQuery::node("plays.shakespeare.lit", "nope")).unwrap();
+        let id = xec.context().request(InfoQuery::node("plays.shakespeare.lit", "nope")).unwrap().id().to_owned();
         block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='error' from='plays.shakespeare.lit' id='{id}'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")).unwrap()));
         assert!(errors.try_recv().is_some());
 
-        let id = xec.context().request(ItemsQuery::new("shakespeare.lit")).unwrap();
+        let id = xec.context().request(ItemsQuery::new("shakespeare.lit")).unwrap().id().to_owned();
         block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' from='shakespeare.lit' id='{id}'><query xmlns='http://jabber.org/protocol/disco#items'><item jid='people.shakespeare.lit'/></query></iq>")).unwrap()));
         assert!(items.try_recv().unwrap().content::<DiscoItems>().unwrap().has_jid("people.shakespeare.lit"));
     }

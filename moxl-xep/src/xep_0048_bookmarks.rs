@@ -334,7 +334,7 @@ mod tests {
         let mut pep_got = xec.subscribe("bookmarks_pepget_handle");
         let mut pep_set = xec.subscribe("bookmarks_pepset_handle");
 
-        let id = ctx.request(Get).unwrap();
+        let id = ctx.request(Get).unwrap().id().to_owned();
         let sent = xec.take_outgoing();
         assert!(
             sent[0].to_xml().contains("<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>")
@@ -344,7 +344,7 @@ mod tests {
 
         let mut storage = Storage::default();
         storage.conferences.push(Conference::new("theplay@conference.shakespeare.lit"));
-        let id = ctx.request(PepSet { storage: storage.clone() }).unwrap();
+        let id = ctx.request(PepSet { storage: storage.clone() }).unwrap().id().to_owned();
         let sent = xec.take_outgoing();
         let xml = sent[0].to_xml();
         // §3.3, Example 4: item 'current', persistent and whitelisted
@@ -358,7 +358,7 @@ mod tests {
         );
         assert!(pep_set.try_recv().is_some());
 
-        let id = ctx.request(PepGet).unwrap();
+        let id = ctx.request(PepGet).unwrap().id().to_owned();
         xec.take_outgoing();
         block_on(xec.dispatch(
             Element::parse(&format!(

@@ -192,7 +192,7 @@ mod tests {
         let mut set_err = xec.subscribe("private_set_error");
 
         let prefs = Element::parse("<exodus xmlns='exodus:prefs'><defaultnick>Hamlet</defaultnick></exodus>").unwrap();
-        let id = ctx.request(Set::new(&prefs)).unwrap();
+        let id = ctx.request(Set::new(&prefs)).unwrap().id().to_owned();
         let sent = &xec.take_outgoing()[0];
         assert_eq!(stored(sent, "exodus", "exodus:prefs").unwrap().to_xml(), prefs.to_xml());
         block_on(
@@ -200,7 +200,7 @@ mod tests {
         );
         assert!(set_ok.try_recv().is_some());
 
-        let id = ctx.request(Get::new("exodus", "exodus:prefs")).unwrap();
+        let id = ctx.request(Get::new("exodus", "exodus:prefs")).unwrap().id().to_owned();
         xec.take_outgoing();
         // §2.2, Example 4
         block_on(
@@ -219,7 +219,7 @@ mod tests {
         );
 
         // a result without the element is an empty one
-        let id = ctx.request(Get::new("exodus", "exodus:prefs")).unwrap();
+        let id = ctx.request(Get::new("exodus", "exodus:prefs")).unwrap().id().to_owned();
         xec.take_outgoing();
         block_on(
             xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
@@ -229,7 +229,7 @@ mod tests {
         assert!(e.is("exodus", "exodus:prefs") && !e.has_children());
 
         // §3, Example 7: storing in jabber:iq:private is refused
-        let id = ctx.request(Set { xml: "<x xmlns='jabber:iq:private'/>".into() }).unwrap();
+        let id = ctx.request(Set { xml: "<x xmlns='jabber:iq:private'/>".into() }).unwrap().id().to_owned();
         xec.take_outgoing();
         block_on(
             xec.dispatch(

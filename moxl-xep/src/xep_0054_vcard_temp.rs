@@ -799,7 +799,7 @@ mod tests {
         let mut missing = xec.subscribe("vcard_get_erroritemnotfound");
         let mut stored = xec.subscribe("vcard_set_handle");
 
-        let id = ctx.request(Get::of("stpeter@jabber.org")).unwrap();
+        let id = ctx.request(Get::of("stpeter@jabber.org")).unwrap().id().to_owned();
         let sent = xec.take_outgoing();
         assert_eq!(
             sent[0].to_xml(),
@@ -812,7 +812,7 @@ mod tests {
         assert_eq!(p.content::<VCard>().unwrap().nicknames, ["stpeter"]);
 
         // §3.1, Example 3: no vCard
-        let id = ctx.request(Get::own()).unwrap();
+        let id = ctx.request(Get::own()).unwrap().id().to_owned();
         assert!(xec.take_outgoing()[0].attr("to").is_none());
         block_on(
             xec.dispatch(
@@ -828,7 +828,7 @@ mod tests {
 
         // §3.2, Example 4 → Example 5
         let card = VCard { full_name: Some("Peter Saint-Andre".into()), ..VCard::default() };
-        let id = ctx.request(Set { vcard: card }).unwrap();
+        let id = ctx.request(Set { vcard: card }).unwrap().id().to_owned();
         let sent = xec.take_outgoing();
         assert_eq!(
             sent[0].to_xml(),

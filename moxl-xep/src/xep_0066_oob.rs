@@ -252,7 +252,10 @@ impl Payload for OobRequest {
             return Ok(());
         }
         match UrlRequest::from_stanza(stanza) {
-            Some(request) => ctx.pack(request).deliver(),
+            Some(request) => {
+                ctx.answer_later(); // accept() or reject() by the application
+                ctx.pack(request).deliver()
+            }
             // a get, or a set without <url/>: RFC 6120 §8.3.3.1
             None if stanza.is("iq", ns::CLIENT) && matches!(stanza.attr("type").as_deref(), Some("get" | "set")) => {
                 ctx.send(error_reply(stanza, &StanzaError::new(Condition::BadRequest)))?

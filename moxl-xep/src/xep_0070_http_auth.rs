@@ -170,7 +170,10 @@ impl Payload for HttpAuthConfirm {
         }
         let from_service = stanza.attr("from").is_none_or(|f| !f.contains('@'));
         match ConfirmRequest::from_stanza(stanza) {
-            Some(request) if from_service => ctx.pack(request).deliver(),
+            Some(request) if from_service => {
+                ctx.answer_later(); // the user confirms or denies (no effect for a message)
+                ctx.pack(request).deliver()
+            }
             Some(request) if !request.is_message() => {
                 ctx.send(error_reply(stanza, &StanzaError::new(Condition::ServiceUnavailable)))?
             }

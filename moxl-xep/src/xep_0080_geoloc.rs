@@ -441,13 +441,13 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut published = xec.subscribe("geoloc_publish_handle");
         let mut got = xec.subscribe("geoloc_get_handle");
-        let id = xec.context().request(Publish { geoloc: g.clone() }).unwrap();
+        let id = xec.context().request(Publish { geoloc: g.clone() }).unwrap().id().to_owned();
         xec.take_outgoing();
         block_on(
             xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
         );
         assert!(published.try_recv().is_some());
-        let id = xec.context().request(Get { from: Some("juliet@capulet.lit".into()) }).unwrap();
+        let id = xec.context().request(Get { from: Some("juliet@capulet.lit".into()) }).unwrap().id().to_owned();
         let out = xec.take_outgoing();
         assert_eq!(out[0].attr("to").as_deref(), Some("juliet@capulet.lit"));
         block_on(xec.dispatch(Element::parse(&format!(

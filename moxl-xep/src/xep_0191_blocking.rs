@@ -403,7 +403,7 @@ mod tests {
     fn the_list_and_actions_deliver_their_jids() {
         let xec = juliet();
         let mut list = xec.subscribe("blocking_getblocklist_handle");
-        let id = xec.context().request(GetBlocklist).unwrap();
+        let id = xec.context().request(GetBlocklist).unwrap().id().to_owned();
         assert!(xec.take_outgoing()[0].child("blocklist", NS).is_some());
         // §3.2 Example 4
         let reply = format!(
@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(jids.content::<Vec<String>>().unwrap(), &["romeo@montague.net", "iago@shakespeare.lit"]);
 
         let mut blocked = xec.subscribe("blocking_block_error");
-        let id = xec.context().request(Block::new(Vec::<String>::new())).unwrap();
+        let id = xec.context().request(Block::new(Vec::<String>::new())).unwrap().id().to_owned();
         xec.take_outgoing();
         // §3.3 Example 7: an empty block is a bad request
         let err = format!(

@@ -327,7 +327,12 @@ mod tests {
 
         let mut fetched = xec.subscribe("bob_request_handle");
         let mut mismatch = xec.subscribe("bob_request_errormismatch");
-        let id = xec.context().request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() }).unwrap();
+        let id = xec
+            .context()
+            .request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() })
+            .unwrap()
+            .id()
+            .to_owned();
         xec.take_outgoing();
         let reply = format!(
             "<iq xmlns='jabber:client' type='result' from='doctor@shakespeare.lit/pda' id='{id}'>{}</iq>",
@@ -336,7 +341,12 @@ mod tests {
         block_on(xec.dispatch(Element::parse(&reply).unwrap()));
         assert_eq!(fetched.try_recv().unwrap().content::<Data>(), Some(&data));
         // forged bytes under the same cid
-        let id = xec.context().request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() }).unwrap();
+        let id = xec
+            .context()
+            .request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() })
+            .unwrap()
+            .id()
+            .to_owned();
         let forged = Data { bytes: b"evil".to_vec(), ..data.clone() };
         let reply = format!(
             "<iq xmlns='jabber:client' type='result' from='doctor@shakespeare.lit/pda' id='{id}'>{}</iq>",

@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn an_unwrapped_message_is_never_taken_as_an_actions_reply() {
         let xec = romeo();
-        let id = xec.context().request(Enable).unwrap();
+        let id = xec.context().request(Enable).unwrap().id().to_owned();
         let mut enabled = xec.subscribe("carbons_enable_handle");
         // the copied message reuses the pending id and comes "from" our own bare JID, as a reply would
         let carbon = SENT

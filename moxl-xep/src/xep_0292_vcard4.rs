@@ -524,7 +524,7 @@ mod tests {
         assert_eq!(VCard4::from_element(&v.to_element().build().unwrap()), Some(v.clone()));
         let xec = Xec::new().unwrap();
         let mut got = xec.subscribe("vcard4_iqget_handle");
-        let id = xec.context().request(IqGet { to: Some("juliet@capulet.lit".into()) }).unwrap();
+        let id = xec.context().request(IqGet { to: Some("juliet@capulet.lit".into()) }).unwrap().id().to_owned();
         let out = xec.take_outgoing();
         assert_eq!(
             out[0].to_xml(),

@@ -594,7 +594,7 @@ impl Query {
     pub fn send(self, ctx: &Context) -> Result<String> {
         Queries::open(ctx, &self.queryid, self.archive.as_deref());
         let queryid = self.queryid.clone();
-        ctx.request(self).inspect_err(|_| {
+        ctx.request(self).map(|request| request.id().to_owned()).inspect_err(|_| {
             Queries::close(ctx, &queryid);
         })
     }
@@ -737,7 +737,7 @@ impl CatchUp {
     pub fn send(self, ctx: &Context) -> Result<String> {
         Queries::open(ctx, &self.query.queryid, self.query.archive.as_deref());
         let queryid = self.query.queryid.clone();
-        ctx.request(self).inspect_err(|_| {
+        ctx.request(self).map(|request| request.id().to_owned()).inspect_err(|_| {
             Queries::close(ctx, &queryid);
         })
     }

@@ -158,7 +158,8 @@ mod tests {
             (Some("not-acceptable"), "muc_selfping_error", Verdict::NotJoined),
             (Some("forbidden"), "muc_selfping_error", Verdict::NotJoined),
         ] {
-            let id = xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch")).unwrap();
+            let id =
+                xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch")).unwrap().id().to_owned();
             let sent = xec.take_outgoing();
             assert_eq!(
                 sent[0].to_xml(),

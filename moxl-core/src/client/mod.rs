@@ -72,13 +72,22 @@ impl ServerPing {
 
     async fn timeout(&mut self, ctx: &crate::xec::Context) {
         if let Some(dead) = ctx.get::<DeadConnection>() {
-            dead.0.send_modify(|n| *n = n.wrapping_add(1));
+            // The reply may be queued behind a slow handler: bytes that arrived meanwhile prove the connection.
+            let quiet = dead.last_read.lock().unwrap_or_else(PoisonError::into_inner).elapsed();
+            if quiet >= dead.window {
+                dead.dead.send_modify(|n| *n = n.wrapping_add(1));
+            }
         }
     }
 }
 
-/// Bumped when a ping went unanswered: the current connection's reader ends.
-struct DeadConnection(Arc<watch::Sender<u64>>);
+/// Bumped when a ping went unanswered and nothing else came from the server for as long: the current
+/// connection's reader ends.
+struct DeadConnection {
+    dead: Arc<watch::Sender<u64>>,
+    last_read: Arc<Mutex<tokio::time::Instant>>,
+    window: Duration,
+}
 
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 4 * 1024;
@@ -111,6 +120,19 @@ pub enum ConnectionState {
     Disconnected(String),
 }
 
+/// Delivers each connection state as a [`Packet::STATE`](crate::xec::Packet::STATE) event (content: the
+/// [`ConnectionState`]) until the client is gone. A watch keeps the latest state: states that replace each other
+/// faster than the application reads may be skipped, never reordered.
+async fn forward_states(mut states: watch::Receiver<ConnectionState>, bus: Arc<crate::xec::PacketBus>) {
+    loop {
+        let state = states.borrow_and_update().clone();
+        bus.deliver(crate::xec::Packet::new(crate::xec::Packet::STATE, None, Some(state)));
+        if states.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Makes the SASL side of a connection attempt.
 pub type AuthenticatorFactory = Arc<dyn Fn() -> Box<dyn Authenticator> + Send + Sync>;
 
@@ -141,6 +163,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     store: stored::StoreConfig,
     xec: XecBuilder,
+    /// The client's Packet bus, made first so that the application can subscribe before connecting.
+    bus: Arc<crate::xec::PacketBus>,
 }
 
 /// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
@@ -178,6 +202,7 @@ impl ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             store: stored::StoreConfig::default(),
             xec: Xec::builder(),
+            bus: Arc::default(),
         }
     }
 
@@ -334,11 +359,42 @@ impl ClientBuilder {
         self
     }
 
+    /// The events whose content is a `T` ([`Xec::events`]), from the session's first stanza on: subscribe
+    /// before [`connect`](Self::connect), and nothing delivered while connecting is missed.
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use moxl_core::client::{Client, ConnectionState};
+    /// let builder = Client::builder("juliet@example.com".parse()?, "secret");
+    /// let mut states = builder.events::<ConnectionState>();
+    /// let client = builder.connect().await?;
+    /// while let Some(state) = states.recv().await {
+    ///     println!("{:?}", *state);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn events<T: std::any::Any + Send + Sync>(&self) -> crate::xec::EventStream<T> {
+        crate::xec::EventStream::new(self.bus.subscribe_type(std::any::TypeId::of::<T>()))
+    }
+
+    /// Every Packet ([`Xec::packets`]), from the session's first stanza on (see [`events`](Self::events)).
+    pub fn packets(&self) -> crate::xec::PacketStream {
+        self.bus.subscribe(None)
+    }
+
+    /// The Packets with this key ([`Xec::subscribe`]), from the session's first stanza on (see
+    /// [`events`](Self::events)).
+    pub fn subscribe(&self, key: &str) -> crate::xec::PacketStream {
+        self.bus.subscribe(Some(key.to_owned()))
+    }
+
     /// Connects, negotiates and starts the session. Errors of this first connection are returned (a wrong
     /// password, an untrusted certificate, no route); later losses are handled by reconnecting (see the
     /// [module documentation](self)).
     pub async fn connect(self) -> Result<Client> {
         let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
+        // The typed view of the state: each change as an event (`Packet::STATE`), from the first attempt on.
+        let _forwarder = tokio::spawn(forward_states(state_rx.clone(), Arc::clone(&self.bus)));
         let tls = match self.tls {
             Some(t) => t,
             None => TlsConfig::shared()?,
@@ -364,7 +420,10 @@ impl ClientBuilder {
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
-        let mut xec = self.xec.account(self.jid.to_bare()).extension(DeadConnection(Arc::clone(&dead)));
+        let last_read = Arc::new(Mutex::new(tokio::time::Instant::now()));
+        let window = self.ping.map_or(Duration::MAX, |(_, timeout)| timeout);
+        let dead_connection = DeadConnection { dead: Arc::clone(&dead), last_read: Arc::clone(&last_read), window };
+        let mut xec = self.xec.account(self.jid.to_bare()).extension(dead_connection).bus(Arc::clone(&self.bus));
         if let Some(caps) = stored::caps_cache(&self.store) {
             xec = xec.extension(caps);
         }
@@ -387,6 +446,7 @@ impl ClientBuilder {
             sm: Mutex::new(stored.sm),
             presence: Mutex::default(),
             dead,
+            last_read,
             closing,
             span,
             persist: stored.persist,

@@ -90,6 +90,7 @@ pub(super) async fn supervise(s: Supervisor) {
                 // Stop renewing first, so that the lease can be given back.
                 drop(renewal.take());
                 shared.persist.closed(&shared.xec).await;
+                shared.xec.abandon_pending("the client was closed", |_| false);
                 state.send_replace(ConnectionState::Disconnected("closed by the client".into()));
                 return;
             }
@@ -250,6 +251,15 @@ pub(super) fn start_session(
             }
             if !initial {
                 tracing::info!(parent: &shared.span, jid = %new_jid, "a new session replaces the lost one");
+            }
+            // The replies to requests of the lost session that are not sent again cannot come: their Actions end
+            // now (awaiting requesters get Error::Disconnected) rather than at their timeout.
+            let resent: std::collections::HashSet<String> =
+                resend.iter().filter_map(|s| s.attr("id").map(|id| id.into_owned())).collect();
+            let abandoned =
+                shared.xec.abandon_pending("the session was replaced by a new one", |id| resent.contains(id));
+            if abandoned > 0 {
+                tracing::debug!(parent: &shared.span, abandoned, "requests of the lost session abandoned");
             }
             let event = (!initial).then(|| (ConnectionState::Reestablished(new_jid.clone()), Packet::REESTABLISHED));
             (resend, event)

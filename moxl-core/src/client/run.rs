@@ -1,11 +1,13 @@
 //! One connection at work: a reader task that parses, counts (XEP-0198) and dispatches, a writer task that sends
 //! what handlers queue (keeping each stanza until the server acknowledges it), and the pinger.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio::time::Duration;
+use tokio::time::{Duration, Instant};
+use tracing::Instrument;
 
 use super::persist::Persist;
 use super::presence::PresenceMemory;
@@ -31,6 +33,9 @@ pub(super) struct Shared {
     pub(super) presence: Mutex<PresenceMemory>,
     /// Bumped when a ping goes unanswered: the connection is dead.
     pub(super) dead: Arc<watch::Sender<u64>>,
+    /// When the reader last got bytes from the server (a ping unanswered while bytes still arrive means a
+    /// handler is slow, not that the connection is dead).
+    pub(super) last_read: Arc<Mutex<Instant>>,
     /// Set by [`Client::close`](super::Client::close).
     pub(super) closing: watch::Sender<bool>,
     pub(super) span: tracing::Span,
@@ -39,6 +44,11 @@ pub(super) struct Shared {
 }
 
 impl Shared {
+    /// Something arrived from the server: the connection is alive.
+    fn alive(&self) {
+        *self.last_read.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
     pub(super) fn sm(&self) -> std::sync::MutexGuard<'_, Option<SmSession>> {
         self.sm.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -151,6 +161,21 @@ fn stream_error(e: &Element) -> Ended {
     }
 }
 
+/// How many parsed stanzas wait for the dispatcher before the reader stops reading: a handler that is slow
+/// holds its session's stanzas here (and then in the socket), while the reader goes on answering the
+/// server's stream-management requests and noticing a dead connection.
+const DISPATCH_QUEUE: usize = 64;
+
+/// What the reader and the dispatcher of one connection share.
+#[derive(Default)]
+struct Flow {
+    /// Stanzas handed to the dispatcher and not yet handled.
+    in_flight: AtomicUsize,
+    /// The reader answered an `<r/>` while stanzas were still in flight: the dispatcher acknowledges again
+    /// once it has caught up (XEP-0198 §4: an `<a/>` may be sent at any time).
+    ack_owed: AtomicBool,
+}
+
 async fn read_loop(
     mut read: WireReader,
     mut parser: StreamParser,
@@ -167,12 +192,15 @@ async fn read_loop(
         }
         Ended::Lost(format!("stream error sent: {e}"))
     };
+    let flow = Arc::new(Flow::default());
+    let (stanzas, queue) = mpsc::channel(DISPATCH_QUEUE);
+    let mut dispatcher = Task(tokio::spawn(
+        dispatch_loop(queue, Arc::clone(&shared), control.clone(), Arc::clone(&flow)).in_current_span(),
+    ));
     // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads.
     let mut buf = vec![0u8; READ_BUFFER];
-    let stored = shared.persist.is_on();
     loop {
         // What is buffered first: negotiation may have left stanzas behind (a resumed session's backlog).
-        let mut handled = false;
         loop {
             match parser.next_event() {
                 Ok(Some(StreamEvent::Element(e))) => {
@@ -183,21 +211,21 @@ async fn read_loop(
                         return stream_error(&e);
                     }
                     if e.ns() == SM3 {
-                        if let Some(ended) = on_sm(&shared, &control, &e) {
+                        if let Some(ended) = on_sm(&shared, &control, &e, &flow) {
                             return ended;
                         }
                         continue;
                     }
-                    if is_counted(&e) {
-                        if let Some(sm) = shared.sm().as_mut() {
-                            sm.state.received();
-                        }
+                    flow.in_flight.fetch_add(1, Ordering::SeqCst);
+                    // Waits while the dispatcher's queue is full: the application's back-pressure reaches the
+                    // socket here, and only for this session.
+                    let sent = tokio::select! {
+                        sent = stanzas.send(e) => sent.is_ok(),
+                        r = &mut dispatcher.0 => return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}"))),
+                    };
+                    if !sent {
+                        return Ended::Lost("the dispatcher ended".into());
                     }
-                    if e.is("presence", ns::CLIENT) {
-                        shared.presence().observe_incoming(&e);
-                    }
-                    shared.xec.dispatch(e).await;
-                    handled = true;
                 }
                 Ok(Some(StreamEvent::End)) => return Ended::Lost("the server closed the stream".into()),
                 Ok(Some(StreamEvent::Header(_))) => {}
@@ -205,17 +233,15 @@ async fn read_loop(
                 Err(e) => return fatal(&e),
             }
         }
-        if stored && handled {
-            let _ = control.send(Control::Flush);
-        }
         let received = tokio::select! {
             received = read.recv(&mut buf, &mut parser) => received,
             _ = dead.changed() => {
                 return Ended::Lost("dead connection: the server did not answer a ping in time".into())
             }
+            r = &mut dispatcher.0 => return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}"))),
         };
         match received {
-            Ok(true) => {}
+            Ok(true) => shared.alive(),
             Ok(false) => return Ended::Lost("the server closed the connection".into()),
             Err(Error::Xml(e)) => return fatal(&e),
             Err(e) => return Ended::Lost(e.to_string()),
@@ -223,13 +249,50 @@ async fn read_loop(
     }
 }
 
-/// XEP-0198 §4: answer `<r/>`, apply `<a/>`.
-fn on_sm(shared: &Shared, control: &mpsc::UnboundedSender<Control>, e: &Element) -> Option<Ended> {
+/// Runs the handlers of each stanza the reader parsed, in order; counts it handled (XEP-0198) once they ran.
+async fn dispatch_loop(
+    mut queue: mpsc::Receiver<Element>,
+    shared: Arc<Shared>,
+    control: mpsc::UnboundedSender<Control>,
+    flow: Arc<Flow>,
+) -> Ended {
+    let stored = shared.persist.is_on();
+    while let Some(e) = queue.recv().await {
+        if e.is("presence", ns::CLIENT) {
+            shared.presence().observe_incoming(&e);
+        }
+        let counted = is_counted(&e);
+        shared.xec.dispatch(e).await;
+        if counted {
+            if let Some(sm) = shared.sm().as_mut() {
+                sm.state.received();
+            }
+        }
+        let left = flow.in_flight.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+        if left == 0 {
+            if flow.ack_owed.swap(false, Ordering::SeqCst) {
+                if let Some(sm) = shared.sm().as_ref() {
+                    let _ = control.send(Control::Raw(sm.state.answer()));
+                }
+            }
+            if stored {
+                let _ = control.send(Control::Flush);
+            }
+        }
+    }
+    Ended::Lost("the reader ended".into())
+}
+
+/// XEP-0198 §4: answer `<r/>` at once (with the count of the stanzas handled so far), apply `<a/>`.
+fn on_sm(shared: &Shared, control: &mpsc::UnboundedSender<Control>, e: &Element, flow: &Flow) -> Option<Ended> {
     let mut guard = shared.sm();
     let sm = guard.as_mut()?;
     match e.name() {
         "r" => {
             let _ = control.send(Control::Raw(sm.state.answer()));
+            if flow.in_flight.load(Ordering::SeqCst) > 0 {
+                flow.ack_owed.store(true, Ordering::SeqCst);
+            }
         }
         "a" => {
             let h = h_of(e)?;

@@ -3,13 +3,15 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jid::{BareJid, Jid};
 use rand::distr::{Alphanumeric, SampleString};
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 use tokio::time::{Duration, Instant};
 
+use super::action::{Continuation, Request, Tracked};
 use super::pending::{Entry, Pending};
 use super::{Action, BoxFuture, Packet, PacketBus, Registry};
 use crate::xml::{ns, Element, ElementBuilder, ElementOrBuilder};
@@ -36,12 +38,16 @@ pub(crate) struct Shared {
     pub(crate) registry: &'static Registry,
     pub(crate) outbox: Mutex<VecDeque<Element>>,
     pub(crate) pending: Mutex<Pending>,
-    pub(crate) bus: PacketBus,
+    pub(crate) bus: Arc<PacketBus>,
     pub(crate) account: Mutex<Option<BareJid>>,
     pub(crate) timeout: Duration,
     pub(crate) extensions: Extensions,
+    /// At most this many stanzas wait in the outbox.
+    pub(crate) outbox_capacity: usize,
     /// Signalled when the outbox gets a stanza.
     pub(crate) outgoing: Notify,
+    /// Signalled when the outbox is emptied (room for senders waiting in [`Context::sendable`]).
+    pub(crate) drained: Notify,
     /// Signalled when a new deadline may be earlier than the one the timer waits for.
     pub(crate) timer: Notify,
     /// Handler state of this session, one value per type ([`Context::session_state`]).
@@ -83,6 +89,10 @@ pub struct Context {
     stanza: Option<Element>,
     /// Set while handling a stanza unwrapped from another one ([`Context::dispatch_inner`]).
     envelope: Option<Envelope>,
+    /// Set while handling an `iq` request: whether a handler answered it (RFC 6120 §8.2.3).
+    replied: Option<Arc<AtomicBool>>,
+    /// Set while an Action method runs: where [`Context::continue_with`] notes the next Action.
+    continuation: Option<Continuation>,
 }
 
 impl Context {
@@ -92,7 +102,18 @@ impl Context {
         prefix: &'static str,
         stanza: Option<Element>,
     ) -> Self {
-        Context { shared, key, prefix, stanza, envelope: None }
+        Context { shared, key, prefix, stanza, envelope: None, replied: None, continuation: None }
+    }
+
+    pub(crate) fn with_continuation(&self, continuation: Continuation) -> Context {
+        let mut ctx = self.clone();
+        ctx.continuation = Some(continuation);
+        ctx
+    }
+
+    pub(crate) fn with_reply_flag(mut self, replied: Option<Arc<AtomicBool>>) -> Self {
+        self.replied = replied;
+        self
     }
 
     /// The context of one Action method (used by `#[action]`): its Packet key is `<group_type>_<suffix>`.
@@ -104,6 +125,8 @@ impl Context {
             prefix: self.prefix,
             stanza: self.stanza.clone(),
             envelope: self.envelope.clone(),
+            replied: self.replied.clone(),
+            continuation: self.continuation.clone(),
         }
     }
 
@@ -126,11 +149,54 @@ impl Context {
     /// without an id is given a fresh one (RFC 6120 §8.2.3); to handle its reply, use an Action instead. An
     /// available presence (no `type`) gets the children of every registered
     /// [presence extension](crate::presence_extension).
+    ///
+    /// The outgoing queue is bounded ([`XecBuilder::outbox_capacity`](super::XecBuilder::outbox_capacity)): when
+    /// the connection cannot keep up (or is down) and the queue is full, the stanza is refused with
+    /// [`Error::Refused`] rather than kept in memory without limit; [`sendable`](Self::sendable) waits for room.
     pub fn send(&self, stanza: impl Into<ElementOrBuilder>) -> Result<()> {
         let element = self.extend_presence(stanza.into().into_stanza(new_id)?)?;
-        self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).push_back(element);
+        if let (Some(replied), Some(handled)) = (&self.replied, &self.stanza) {
+            if is_reply_to(&element, handled) {
+                replied.store(true, Ordering::Relaxed);
+            }
+        }
+        {
+            let mut outbox = self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+            if outbox.len() >= self.shared.outbox_capacity {
+                return Err(refused_full(self.shared.outbox_capacity));
+            }
+            outbox.push_back(element);
+        }
         self.shared.outgoing.notify_one();
         Ok(())
+    }
+
+    fn check_room(&self) -> Result<()> {
+        let len = self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).len();
+        if len >= self.shared.outbox_capacity {
+            return Err(refused_full(self.shared.outbox_capacity));
+        }
+        Ok(())
+    }
+
+    /// Waits until the outgoing queue has room for a stanza (see [`send`](Self::send)).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let xec = moxl_core::xec::Xec::new()?;
+    /// xec.context().sendable().await;
+    /// xec.context().send(moxl_core::stanza::presence(None, None))?;
+    /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+    /// ```
+    pub async fn sendable(&self) {
+        loop {
+            let notified = self.shared.drained.notified();
+            let len = self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).len();
+            if len < self.shared.outbox_capacity {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Adds what the presence extensions give to an available presence; anything else is returned as it is.
@@ -157,13 +223,30 @@ impl Context {
     }
 
     /// Sends an Action's request with a fresh id and remembers the Action until its reply, or until the default
-    /// timeout (60 s unless configured). Returns the id.
-    pub fn request<A: Action>(&self, action: A) -> Result<String> {
+    /// timeout (60 s unless configured). `.await` the returned [`Request`] for the Action's `Output`, or drop it:
+    /// the Action runs either way and its Packets are delivered.
+    ///
+    /// Fails at once, sending nothing, if `A` is not a registered Action, its request is not a valid stanza, or
+    /// the outgoing queue is full ([`Error::Refused`]).
+    ///
+    /// ```
+    /// use moxl::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Version { to: String }
+    /// # #[action(group = "doc_ctx")] impl Version {
+    /// #     type Output = Option<String>;
+    /// #     fn request(&self) -> ElementBuilder { iq_get(Some(&self.to)).append(ElementBuilder::new("query", "jabber:iq:version")) }
+    /// #     async fn handle(&mut self, _: &Context, s: &Element) -> Result<Option<String>> {
+    /// #         Ok(s.child("query", "jabber:iq:version").and_then(|q| q.child_text("name", "jabber:iq:version"))) } }
+    /// async fn software(ctx: &Context, to: &str) -> Result<Option<String>> {
+    ///     ctx.request(Version { to: to.into() })?.await
+    /// }
+    /// ```
+    pub fn request<A: Action>(&self, action: A) -> Result<Request<A::Output>> {
         self.request_with_timeout(action, self.shared.timeout)
     }
 
     /// [`request`](Self::request) with its own timeout.
-    pub fn request_with_timeout<A: Action>(&self, action: A, timeout: Duration) -> Result<String> {
+    pub fn request_with_timeout<A: Action>(&self, action: A, timeout: Duration) -> Result<Request<A::Output>> {
         let ty = self.shared.registry.action_type(A::TYPE_NAME).ok_or_else(|| {
             Error::Registry(format!("{} is not a registered Action (is #[action] on its impl?)", A::TYPE_NAME))
         })?;
@@ -171,17 +254,74 @@ impl Context {
         let mut request = action.request();
         request.set_attr("id", id.clone());
         let stanza = request.build()?;
+        self.check_room()?;
         let to = stanza.attr("to").map(|t| Jid::new(&t)).transpose()?;
-        let entry = Entry { action: Box::new(action), to, deadline: Instant::now() + timeout, prefix: &ty.prefix };
+        let (tx, rx) = oneshot::channel();
+        let tracked = Tracked { action, waiter: Some(tx) };
+        let entry = Entry { action: Box::new(tracked), to, deadline: Instant::now() + timeout, prefix: &ty.prefix };
         self.shared.pending().insert(id.clone(), entry);
         self.shared.timer.notify_one();
         self.send(stanza)?;
-        Ok(id)
+        Ok(Request::new(id, rx))
+    }
+
+    /// Starts `action` as the continuation of the Action whose method is running (the next page of a query, a
+    /// retry after reconfiguring a node): whoever awaits the running Action's [`Request`] gets `action`'s result
+    /// instead of this one's. The two must have the same `Output` (otherwise the requester gets this Action's
+    /// own result, and a warning is logged). Outside an Action method it is [`request`](Self::request).
+    ///
+    /// ```
+    /// use moxl::prelude::*;
+    /// /// Reads a paged list to its end: the requester gets every item, from the last page's Action.
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Page { after: Option<String>, items: Vec<String> }
+    ///
+    /// #[action(group = "doc_pages")]
+    /// impl Page {
+    ///     type Output = Vec<String>;
+    ///     fn request(&self) -> ElementBuilder { iq_get(None) }
+    ///     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Vec<String>> {
+    ///         self.items.extend(stanza.children().filter_map(|c| c.attr("name").map(|n| n.into_owned())));
+    ///         if let Some(last) = stanza.attr("next") {
+    ///             let next = Page { after: Some(last.into_owned()), items: std::mem::take(&mut self.items) };
+    ///             ctx.continue_with(next)?;
+    ///         }
+    ///         Ok(std::mem::take(&mut self.items))
+    ///     }
+    /// }
+    /// ```
+    pub fn continue_with<A: Action>(&self, action: A) -> Result<()> {
+        let request = self.request(action)?;
+        if let Some(continuation) = &self.continuation {
+            continuation.set(request.id().to_owned());
+        }
+        Ok(())
     }
 
     /// Prepares a Packet with this content under the handler's key; [`PacketBuilder::deliver`] sends it.
     pub fn pack<T: Any + Send + Sync>(&self, content: T) -> PacketBuilder<'_> {
         PacketBuilder { ctx: self, packet: Packet::new(self.key.clone(), self.from().as_deref(), Some(content)) }
+    }
+
+    /// Tells the dispatcher that the `iq` request being handled will be answered later, by the application
+    /// (to which the handler delivered it), so that it does not answer it `service-unavailable` itself. Every
+    /// `iq` `get`/`set` gets exactly one reply (RFC 6120 §8.2.3): after this call that reply is the
+    /// application's duty. No effect outside the handling of an `iq` request.
+    ///
+    /// ```
+    /// use moxl_core::xec::Xec;
+    /// moxl_core::xec::Xec::new()?.context().answer_later();
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn answer_later(&self) {
+        if let Some(replied) = &self.replied {
+            replied.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a Packet with a `T` under this context's key would reach a subscriber.
+    pub(crate) fn wants<T: Any>(&self) -> bool {
+        self.shared.bus.wants(&self.key, Some(TypeId::of::<T>()))
     }
 
     /// Delivers a Packet with no content under the handler's key.
@@ -219,7 +359,7 @@ impl Context {
     /// ```
     pub fn dispatch_inner<T: Any + Send + Sync>(&self, stanza: Element, envelope: T) -> BoxFuture<'_, usize> {
         let envelope: Envelope = Arc::new(envelope);
-        Box::pin(async move { super::descend(&self.shared, &stanza, Some(&envelope)).await })
+        Box::pin(async move { super::descend(&self.shared, &stanza, Some(&envelope), None).await })
     }
 
     /// What the stanza being handled was unwrapped from, if it was given to [`dispatch_inner`](Self::dispatch_inner)
@@ -283,6 +423,20 @@ impl PacketBuilder<'_> {
     pub fn deliver(self) {
         self.ctx.shared.bus.deliver(self.packet);
     }
+}
+
+fn refused_full(capacity: usize) -> Error {
+    Error::Refused(format!(
+        "the outgoing queue is full ({capacity} stanzas): the connection is down or slower than the sender; \
+         wait with Context::sendable()"
+    ))
+}
+
+/// Whether `sent` is the `result` or `error` answering the `iq` request `request` (same id; RFC 6120 §8.2.3).
+fn is_reply_to(sent: &Element, request: &Element) -> bool {
+    sent.is("iq", ns::CLIENT)
+        && matches!(sent.attr("type").as_deref(), Some("result" | "error"))
+        && sent.attr("id").is_some_and(|id| request.attr("id").is_some_and(|r| r == id))
 }
 
 /// A random stanza id: 16 alphanumeric characters.

@@ -29,23 +29,27 @@ mod pending;
 mod registry;
 mod store;
 
-pub use action::{Action, BoxFuture, Outcome};
+pub(crate) use action::Tracked;
+pub use action::{Action, BoxFuture, Outcome, Request};
 #[doc(hidden)]
-pub use action::{AnyAction, IntoHandlerResult};
+pub use action::{AnyAction, IntoHandlerResult, IntoOutput};
 pub use context::{Context, PacketBuilder};
-pub use packet::{HandlerFailure, Packet, PacketStream};
+pub(crate) use packet::PacketBus;
+pub use packet::{Event, EventStream, HandlerFailure, Packet, PacketStream, DEFAULT_EVENT_CAPACITY};
 pub use payload::Payload;
 pub use registry::PresenceExtensionFn;
-pub use registry::Registry;
 #[doc(hidden)]
 pub use registry::{
     ActionRegistration, FeatureRegistration, PayloadFn, PayloadRegistration, PresenceExtensionRegistration, ReviveFn,
 };
+pub use registry::{Position, Registry};
 pub(crate) use store::ActionChange;
 pub use store::{ActionStore, MemoryActionStore, StoredAction};
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -56,11 +60,13 @@ use crate::stanza::{error_reply, Condition, StanzaError};
 use crate::xml::{ns, Element};
 use crate::{Error, Result};
 use context::{Envelope, Extensions, Shared};
-use packet::PacketBus;
 use pending::{Entry, Pending, Taken};
 
 /// The default time an Action waits for its reply.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default bound of the outgoing queue ([`XecBuilder::outbox_capacity`]).
+pub const DEFAULT_OUTBOX_CAPACITY: usize = 4096;
 
 /// What [`Xec::dispatch`] did with a stanza.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +97,20 @@ pub struct XecBuilder {
     timeout: Option<Duration>,
     extensions: Extensions,
     account: Option<BareJid>,
+    outbox_capacity: Option<usize>,
+    event_capacity: Option<usize>,
+    bus: Option<Arc<PacketBus>>,
+}
+
+impl fmt::Debug for XecBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XecBuilder")
+            .field("timeout", &self.timeout)
+            .field("account", &self.account)
+            .field("outbox_capacity", &self.outbox_capacity)
+            .field("event_capacity", &self.event_capacity)
+            .finish_non_exhaustive()
+    }
 }
 
 impl XecBuilder {
@@ -112,17 +132,45 @@ impl XecBuilder {
         self
     }
 
+    /// At most this many stanzas wait to be written (default [`DEFAULT_OUTBOX_CAPACITY`]); beyond,
+    /// [`Context::send`] refuses them with [`Error::Refused`] instead of growing without limit.
+    pub fn outbox_capacity(mut self, capacity: usize) -> Self {
+        self.outbox_capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// How many Packets each subscription ([`Xec::packets`], [`Xec::subscribe`], [`Xec::events`]) queues before
+    /// the session waits for the application to read (default [`DEFAULT_EVENT_CAPACITY`]). Nothing is dropped:
+    /// a subscriber that does not keep up slows its own session (which stops reading from the server), never
+    /// others. Drop a stream to unsubscribe.
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// Uses a bus that subscribers joined before the controller existed (a client's, before `connect`).
+    pub(crate) fn bus(mut self, bus: Arc<PacketBus>) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
     /// Builds the controller; fails if the registry is inconsistent (see [`Registry`]).
     pub fn build(self) -> Result<Xec> {
+        let bus = self.bus.unwrap_or_default();
+        if let Some(capacity) = self.event_capacity {
+            bus.set_capacity(capacity);
+        }
         let shared = Shared {
             registry: Registry::global()?,
             outbox: Mutex::default(),
+            outbox_capacity: self.outbox_capacity.unwrap_or(DEFAULT_OUTBOX_CAPACITY),
             pending: Mutex::new(Pending::default()),
-            bus: PacketBus::default(),
+            bus,
             account: Mutex::new(self.account),
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             extensions: self.extensions,
             outgoing: tokio::sync::Notify::new(),
+            drained: tokio::sync::Notify::new(),
             timer: tokio::sync::Notify::new(),
             state: Mutex::default(),
         };
@@ -151,6 +199,15 @@ impl XecBuilder {
 /// ```
 pub struct Xec {
     shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Xec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Xec")
+            .field("account", &self.shared.account())
+            .field("pending", &self.pending())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Xec {
@@ -184,6 +241,40 @@ impl Xec {
         self.shared.bus.subscribe(Some(key.to_owned()))
     }
 
+    /// The events whose content is a `T` from now on, whatever their key: the typed view of the Packets (an
+    /// incoming message, a roster push, a connection state change…). No key to spell, no downcast.
+    ///
+    /// ```
+    /// use moxl_core::xec::Xec;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// #[derive(Debug, PartialEq)]
+    /// struct Greeting(&'static str);
+    /// let xec = Xec::new()?;
+    /// let mut greetings = xec.events::<Greeting>();
+    /// xec.context().pack(7u8).deliver(); // another type: not for this stream
+    /// xec.context().pack(Greeting("hello")).deliver();
+    /// assert_eq!(*greetings.recv().await.unwrap(), Greeting("hello"));
+    /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn events<T: Any + Send + Sync>(&self) -> EventStream<T> {
+        EventStream::new(self.shared.bus.subscribe_type(TypeId::of::<T>()))
+    }
+
+    /// Ends every pending Action whose reply can no longer come (the session was replaced by a new one, or is
+    /// closed), except those whose request id `keep` says will still be answered (sent again): whoever awaits
+    /// one gets [`Error::Disconnected`], and a Packet `group_type_disconnected` is delivered. Returns how many.
+    pub(crate) fn abandon_pending(&self, reason: &str, keep: impl Fn(&str) -> bool) -> usize {
+        let abandoned = self.shared.pending().take_unless(keep);
+        let count = abandoned.len();
+        for (id, mut entry) in abandoned {
+            tracing::debug!(id, prefix = entry.prefix, "action abandoned: {reason}");
+            entry.action.abandon(Error::Disconnected(reason.to_owned()));
+            let key = format!("{}_disconnected", entry.prefix);
+            self.shared.bus.deliver(Packet::new(key, None, Some(reason.to_owned())));
+        }
+        count
+    }
+
     /// Delivers a Packet of the client's own (connection events) to the application.
     pub(crate) fn deliver(&self, packet: Packet) {
         self.shared.bus.deliver(packet);
@@ -191,7 +282,11 @@ impl Xec {
 
     /// Takes the stanzas queued for sending, oldest first.
     pub fn take_outgoing(&self) -> Vec<Element> {
-        self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect()
+        let taken: Vec<Element> = self.shared.outbox.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect();
+        if !taken.is_empty() {
+            self.shared.drained.notify_waiters();
+        }
+        taken
     }
 
     /// Waits until a stanza is queued for sending.
@@ -236,8 +331,16 @@ impl Xec {
         }
     }
 
-    /// Routes one incoming top-level element (see the [module documentation](self) for the route).
+    /// Routes one incoming top-level element (see the [module documentation](self) for the route). Returns
+    /// once its handlers ran and every Packet they delivered is queued for its subscribers (waiting for a
+    /// subscriber that does not keep up: see [`XecBuilder::event_capacity`]).
     pub async fn dispatch(&self, stanza: Element) -> Dispatched {
+        let dispatched = self.route(stanza).await;
+        self.shared.bus.flush().await;
+        dispatched
+    }
+
+    async fn route(&self, stanza: Element) -> Dispatched {
         let name = stanza.name();
         let is_stanza = matches!(name, "iq" | "message" | "presence") && stanza.ns() == ns::CLIENT;
         let kind = stanza.attr("type");
@@ -253,15 +356,24 @@ impl Xec {
                 return self.unhandled(stanza);
             }
         }
-        let fired = descend(&self.shared, &stanza, None).await;
-        if fired > 0 {
-            return Dispatched::Payloads(fired);
-        }
-        if is_stanza && name == "iq" && matches!(kind, Some("get" | "set")) {
+        // RFC 6120 §8.2.3: an iq request gets exactly one reply. A handler that matched but did not answer (it
+        // declined: a push from a stranger, a request it does not serve) leaves it to us.
+        let request = is_stanza && name == "iq" && matches!(kind, Some("get" | "set"));
+        let replied = request.then(|| Arc::new(AtomicBool::new(false)));
+        let fired = descend(&self.shared, &stanza, None, replied.as_ref()).await;
+        let answered = replied.is_some_and(|r| r.load(Ordering::Relaxed));
+        if request && !answered {
             let reply = error_reply(&stanza, &StanzaError::new(Condition::ServiceUnavailable));
             if let Err(e) = self.context().send(reply) {
                 tracing::warn!(error = %e, "cannot answer an unhandled iq");
             }
+            if fired > 0 {
+                tracing::debug!(id = ?stanza.attr("id"), "iq request matched {fired} handler(s), none answered: service-unavailable sent");
+            }
+            return self.unhandled(stanza);
+        }
+        if fired > 0 {
+            return Dispatched::Payloads(fired);
         }
         self.unhandled(stanza)
     }
@@ -390,28 +502,59 @@ impl Xec {
 }
 
 /// The three-level descent, walking node indices (an [`Element`] is made only for a match); returns how many
-/// Payloads fired. `envelope` is what [`Context::envelope`] gives the handlers (set for an unwrapped stanza).
-pub(crate) async fn descend(shared: &Arc<Shared>, stanza: &Element, envelope: Option<&Envelope>) -> usize {
+/// Payloads fired. `envelope` is what [`Context::envelope`] gives the handlers (set for an unwrapped stanza);
+/// `replied` is the flag an `iq` request's handlers set by answering it.
+///
+/// Position is part of a match ([`Position`]): the stanza is depth 0, its children 1, their children 2. A
+/// `message`, `presence` or `iq` found below the top (a forwarded or otherwise wrapped stanza) is not the
+/// stanza: handlers for stanza-level elements do not fire for it (unless registered `at = "any"`), and the
+/// descent does not enter it, so nothing inside it passes for part of the stanza that carried it. Such a
+/// stanza reaches handlers only when whoever vouches for it unwraps it ([`Context::dispatch_inner`]).
+pub(crate) async fn descend(
+    shared: &Arc<Shared>,
+    stanza: &Element,
+    envelope: Option<&Envelope>,
+    replied: Option<&Arc<AtomicBool>>,
+) -> usize {
     let root = stanza.index();
-    let mut fired = fire(shared, stanza, root, envelope).await;
+    let mut fired = fire(shared, stanza, root, 0, envelope, replied).await;
     let end = stanza.subtree_end_of(root);
     let mut child = root + 1;
     while child < end {
-        fired += fire(shared, stanza, child, envelope).await;
         let child_end = stanza.subtree_end_of(child);
-        let mut grandchild = child + 1;
-        while grandchild < child_end {
-            fired += fire(shared, stanza, grandchild, envelope).await;
-            grandchild = stanza.subtree_end_of(grandchild);
+        fired += fire(shared, stanza, child, 1, envelope, replied).await;
+        if !is_nested_stanza(stanza, child) {
+            let mut grandchild = child + 1;
+            while grandchild < child_end {
+                fired += fire(shared, stanza, grandchild, 2, envelope, replied).await;
+                grandchild = stanza.subtree_end_of(grandchild);
+            }
         }
         child = child_end;
     }
     fired
 }
 
-async fn fire(shared: &Arc<Shared>, stanza: &Element, idx: u32, envelope: Option<&Envelope>) -> usize {
+/// Whether the element at `idx` is a stanza (`message`, `presence`, `iq` of the client or server namespace).
+fn is_nested_stanza(stanza: &Element, idx: u32) -> bool {
+    let (name, ns) = stanza.name_ns_at(idx);
+    matches!(name, "message" | "presence" | "iq") && (ns == ns::CLIENT || ns == ns::SERVER)
+}
+
+async fn fire(
+    shared: &Arc<Shared>,
+    stanza: &Element,
+    idx: u32,
+    depth: u8,
+    envelope: Option<&Envelope>,
+    replied: Option<&Arc<AtomicBool>>,
+) -> usize {
     let (name, ns) = stanza.name_ns_at(idx);
     let Some(slot) = shared.registry.slot(name, ns) else { return 0 };
+    let nested_stanza = depth > 0 && is_nested_stanza(stanza, idx);
+    if !slot.any_at(depth, nested_stanza) {
+        return 0;
+    }
     let element = stanza.at(idx);
     // The node: the element's own `node`, else its first child's (read only if a handler needs one).
     let first_child = if slot.has_nodes() && !element.has_attr("node") { element.first_child() } else { None };
@@ -421,10 +564,11 @@ async fn fire(shared: &Arc<Shared>, stanza: &Element, idx: u32, envelope: Option
         None
     };
     let mut fired = 0;
-    for payload in slot.matching(node.as_deref()) {
-        let ctx = Context::new(Arc::clone(shared), Cow::Borrowed(payload.key), "", Some(stanza.clone()))
-            .with_envelope(envelope.cloned());
-        report(shared, (payload.handler)(&ctx, &element, stanza).await, payload.key);
+    for payload in slot.matching(node.as_deref()).filter(|p| p.fires_at(depth, nested_stanza)) {
+        let ctx = Context::new(Arc::clone(shared), Cow::Borrowed(payload.registration.key), "", Some(stanza.clone()))
+            .with_envelope(envelope.cloned())
+            .with_reply_flag(replied.cloned());
+        report(shared, (payload.registration.handler)(&ctx, &element, stanza).await, payload.registration.key);
         fired += 1;
     }
     fired

@@ -142,6 +142,32 @@ impl Pending {
         }
     }
 
+    /// Gives the requester of a finished Action to the pending Action `id` that continues it.
+    pub(crate) fn adopt(
+        &mut self,
+        id: &str,
+        waiter: Box<dyn std::any::Any + Send>,
+    ) -> std::result::Result<(), Box<dyn std::any::Any + Send>> {
+        match self.by_id.get_mut(id) {
+            Some(entry) => entry.action.adopt(waiter),
+            None => Err(waiter),
+        }
+    }
+
+    /// Removes every pending Action but those `keep` names by id (the others' replies cannot come any more).
+    pub(crate) fn take_unless(&mut self, keep: impl Fn(&str) -> bool) -> Vec<(String, Entry)> {
+        let ids: Vec<String> = self.by_id.keys().filter(|id| !keep(id)).cloned().collect();
+        let mut taken = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(entry) = self.by_id.remove(&id) {
+                self.deadlines.remove(&(entry.deadline, id.clone()));
+                self.note(Change::Removed(id.clone()));
+                taken.push((id, entry));
+            }
+        }
+        taken
+    }
+
     /// Removes the Actions whose deadline has passed, remembering their ids for late replies.
     pub(crate) fn expire(&mut self, now: Instant) -> Vec<(String, Entry)> {
         self.tombstones.retain(|_, (_, until)| *until > now);

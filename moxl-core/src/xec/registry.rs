@@ -30,7 +30,75 @@ pub struct PayloadRegistration {
     pub type_name: &'static str,
     /// The Packet key (the type name in lowercase unless overridden).
     pub key: &'static str,
+    /// `#[payload(at = "...")]`, if given (else the default for the element: see [`Position`]).
+    pub at: Option<Position>,
     pub handler: PayloadFn,
+}
+
+/// Where in a stanza a Payload's element may stand: `#[payload(at = "stanza" | "child" | "any")]`.
+///
+/// The stanza is depth 0, its children depth 1, their children depth 2 (the descent goes no deeper). The default
+/// is [`Stanza`](Position::Stanza) for the stanza-level elements (`message`, `presence`, `iq` in `jabber:client`)
+/// and [`Any`](Position::Any) for everything else. A stanza nested in another one is never part of the stanza
+/// that carries it: only a handler registered `at = "any"` for a stanza-level element sees such a nested stanza
+/// (not what is inside it), with the outer stanza as its `stanza`.
+///
+/// ```
+/// use moxl_core::xec::Position;
+/// assert_eq!(Position::default_for("message", "jabber:client"), Position::Stanza);
+/// assert_eq!(Position::default_for("ping", "urn:xmpp:ping"), Position::Any);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Position {
+    /// The top-level stanza only.
+    Stanza,
+    /// A direct child of the stanza only (an `iq`'s payload, RFC 6120 §8.2.3).
+    Child,
+    /// The stanza, a child or a grandchild (Moxl's three-level descent).
+    Any,
+}
+
+impl Position {
+    /// The position of a handler registered without `at`: the stanza itself for `message`, `presence` and
+    /// `iq` in `jabber:client`, anywhere for any other element.
+    pub fn default_for(name: &str, ns: &str) -> Position {
+        if matches!(name, "message" | "presence" | "iq") && ns == crate::xml::ns::CLIENT {
+            Position::Stanza
+        } else {
+            Position::Any
+        }
+    }
+}
+
+/// A registered Payload with its resolved position.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) registration: &'static PayloadRegistration,
+    position: Position,
+    /// Registered `at = "any"` for a stanza-level element: fires for nested stanzas too.
+    nested: bool,
+}
+
+impl Registered {
+    fn new(registration: &'static PayloadRegistration) -> Self {
+        let default = Position::default_for(registration.name, registration.ns);
+        let position = registration.at.unwrap_or(default);
+        let nested = default == Position::Stanza && position == Position::Any;
+        Registered { registration, position, nested }
+    }
+
+    /// Whether it fires for its element at this depth (`nested_stanza`: the element is a stanza below the top).
+    pub(crate) fn fires_at(&self, depth: u8, nested_stanza: bool) -> bool {
+        if nested_stanza {
+            return self.nested;
+        }
+        match self.position {
+            Position::Stanza => depth == 0,
+            Position::Child => depth == 1,
+            Position::Any => depth <= 2,
+        }
+    }
 }
 
 /// One `#[action]` (emitted by the macro).
@@ -125,8 +193,8 @@ macro_rules! presence_extension {
 /// Handlers for one (name, namespace): node-specific ones first (by node), then the generic ones.
 #[derive(Debug, Default)]
 pub(crate) struct Slot {
-    generic: Vec<&'static PayloadRegistration>,
-    by_node: Vec<(&'static str, Vec<&'static PayloadRegistration>)>,
+    generic: Vec<Registered>,
+    by_node: Vec<(&'static str, Vec<Registered>)>,
 }
 
 impl Slot {
@@ -136,12 +204,17 @@ impl Slot {
     }
 
     /// The handlers for an element with this node, in firing order: those for the node, then those for any.
-    pub(crate) fn matching(&self, node: Option<&str>) -> impl Iterator<Item = &'static PayloadRegistration> + '_ {
+    pub(crate) fn matching(&self, node: Option<&str>) -> impl Iterator<Item = &Registered> + '_ {
         let specific = node
             .and_then(|node| self.by_node.iter().find(|(n, _)| *n == node))
             .map(|(_, list)| list.as_slice())
             .unwrap_or_default();
-        specific.iter().chain(&self.generic).copied()
+        specific.iter().chain(&self.generic)
+    }
+
+    /// Whether any handler here fires at this depth (checked before anything of the element is read).
+    pub(crate) fn any_at(&self, depth: u8, nested_stanza: bool) -> bool {
+        self.generic.iter().chain(self.by_node.iter().flat_map(|(_, l)| l)).any(|r| r.fires_at(depth, nested_stanza))
     }
 }
 
@@ -214,10 +287,10 @@ impl Registry {
             }
             let slot = table.entry((p.name, p.ns)).or_default();
             match p.node {
-                None => slot.generic.push(p),
+                None => slot.generic.push(Registered::new(p)),
                 Some(node) => match slot.by_node.iter_mut().find(|(n, _)| *n == node) {
-                    Some((_, list)) => list.push(p),
-                    None => slot.by_node.push((node, vec![p])),
+                    Some((_, list)) => list.push(Registered::new(p)),
+                    None => slot.by_node.push((node, vec![Registered::new(p)])),
                 },
             }
         }
@@ -292,6 +365,7 @@ impl Registry {
             .table
             .values()
             .flat_map(|s| s.generic.iter().chain(s.by_node.iter().flat_map(|(_, l)| l.iter())))
+            .map(|r| r.registration)
             .map(|p| (p.name, p.ns, p.node, p.key, p.type_name))
             .collect();
         out.sort();
@@ -347,6 +421,7 @@ mod tests {
             node: None,
             type_name: "a::Failure",
             key: "failure",
+            at: None,
             handler: noop,
         };
         static B: PayloadRegistration = PayloadRegistration {
@@ -355,6 +430,7 @@ mod tests {
             node: None,
             type_name: "b::Failure",
             key: "failure",
+            at: None,
             handler: noop,
         };
         let err = Registry::build([&A, &B], [], []).err().unwrap_or_default();
@@ -363,14 +439,22 @@ mod tests {
 
     #[test]
     fn same_element_handlers_fire_in_type_name_order_node_first() {
-        static Z: PayloadRegistration =
-            PayloadRegistration { name: "event", ns: "e", node: None, type_name: "z::Any", key: "any", handler: noop };
+        static Z: PayloadRegistration = PayloadRegistration {
+            name: "event",
+            ns: "e",
+            node: None,
+            type_name: "z::Any",
+            key: "any",
+            at: None,
+            handler: noop,
+        };
         static A: PayloadRegistration = PayloadRegistration {
             name: "event",
             ns: "e",
             node: None,
             type_name: "a::Other",
             key: "other",
+            at: None,
             handler: noop,
         };
         static N: PayloadRegistration = PayloadRegistration {
@@ -379,13 +463,14 @@ mod tests {
             node: Some("n"),
             type_name: "m::Node",
             key: "node",
+            at: None,
             handler: noop,
         };
         let r = Registry::build([&Z, &N, &A], [], []).unwrap_or_else(|e| unreachable!("{e}"));
         let slot = r.slot("event", "e").unwrap_or_else(|| unreachable!());
-        let order: Vec<_> = slot.matching(Some("n")).map(|p| p.type_name).collect();
+        let order: Vec<_> = slot.matching(Some("n")).map(|p| p.registration.type_name).collect();
         assert_eq!(order, ["m::Node", "a::Other", "z::Any"]);
-        let order: Vec<_> = slot.matching(Some("other")).map(|p| p.type_name).collect();
+        let order: Vec<_> = slot.matching(Some("other")).map(|p| p.registration.type_name).collect();
         assert_eq!(order, ["a::Other", "z::Any"]);
         assert!(r.slot("event", "x").is_none());
     }

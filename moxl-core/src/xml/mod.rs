@@ -23,6 +23,9 @@ pub use text::{escape_attr, escape_text};
 pub mod ns {
     /// `jabber:client`, the default namespace of client streams (RFC 6120 §4.8.3).
     pub const CLIENT: &str = "jabber:client";
+    /// `jabber:server`, the default namespace of server-to-server streams (RFC 6120 §4.8.3); stanzas forwarded
+    /// from one can carry it.
+    pub const SERVER: &str = "jabber:server";
     /// `http://etherx.jabber.org/streams`, the `stream:` prefix (RFC 6120 §4.8.1).
     pub const STREAM: &str = "http://etherx.jabber.org/streams";
     /// Namespace of stream error conditions (RFC 6120 §4.9.3).

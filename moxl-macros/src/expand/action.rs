@@ -9,21 +9,25 @@ use crate::validate::{ActionModel, Handler};
 
 /// The `Action` implementation and the `inventory` registration of a checked `#[action]` block.
 pub(super) fn expand(model: &ActionModel) -> TokenStream {
-    let ActionModel { root, ty, group, request, handle, conditions, fallback, timeout } = model;
+    let ActionModel { root, ty, group, request, handle, conditions, fallback, timeout, output } = model;
     let p = quote!(#root::__private);
     let type_name = ty.unraw().to_string();
+    let output = match output {
+        Some(t) => quote!(#t),
+        None => quote!(()),
+    };
 
-    let reply = call(&p, ty, handle, &["stanza"]);
+    let reply = call(&p, ty, handle, &["stanza"], Some(&output));
 
     let error_default = match fallback {
-        Some(h) => call(&p, ty, h, &["error", "stanza"]),
+        Some(h) => call(&p, ty, h, &["error", "stanza"], None),
         None => quote!(#p::unhandled_error(ctx, error)),
     };
     let error_body = if conditions.is_empty() {
         error_default
     } else {
         let arms = conditions.iter().map(|(wire, h)| {
-            let body = call(&p, ty, h, &["error", "stanza"]);
+            let body = call(&p, ty, h, &["error", "stanza"], None);
             quote!(#wire => #body)
         });
         quote! {
@@ -37,7 +41,7 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
     let error_stanza = if conditions.is_empty() && fallback.is_none() { quote!(_) } else { quote!(stanza) };
 
     let timeout_body = match timeout {
-        Some(h) => call(&p, ty, h, &[]),
+        Some(h) => call(&p, ty, h, &[], None),
         None => quote!(#p::unhandled_timeout(ctx)),
     };
     let group = match group {
@@ -52,6 +56,8 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
 
     quote! {
         impl #p::Action for #ty {
+            type Output = #output;
+
             const TYPE_NAME: &'static str = ::core::concat!(::core::module_path!(), "::", #type_name);
 
             fn request(&self) -> #p::ElementBuilder {
@@ -62,7 +68,7 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
                 &'a mut self,
                 ctx: &'a #p::Context,
                 outcome: #p::Outcome<'a>,
-            ) -> #p::BoxFuture<'a, #p::Result<()>> {
+            ) -> #p::BoxFuture<'a, #p::Result<::core::option::Option<#output>>> {
                 // Checks each handler's future on its own, so that a future that is not `Send` is reported at
                 // its method rather than at the attribute.
                 fn __require_send<F: ::core::future::Future + ::core::marker::Send>(future: F) -> F {
@@ -70,11 +76,11 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
                 }
                 ::std::boxed::Box::pin(async move {
                     match outcome {
-                        #p::Outcome::Reply(stanza) => #reply,
-                        #p::Outcome::Error(error, #error_stanza) => #error_body,
-                        #p::Outcome::Timeout => #timeout_body,
+                        #p::Outcome::Reply(stanza) => #reply.map(::core::option::Option::Some),
+                        #p::Outcome::Error(error, #error_stanza) => #error_body.map(|()| ::core::option::Option::None),
+                        #p::Outcome::Timeout => #timeout_body.map(|()| ::core::option::Option::None),
                         #[allow(unreachable_patterns)]
-                        _ => ::core::result::Result::Ok(()),
+                        _ => ::core::result::Result::Ok(::core::option::Option::None),
                     }
                 })
             }
@@ -92,19 +98,24 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
     }
 }
 
-/// Calls a handler method with a context keyed after it, and turns what it returns into `Result<()>`.
+/// Calls a handler method with a context keyed after it, and turns what it returns into `Result<()>` (or, for
+/// `handle`, `Result<Output>`).
 ///
 /// The call (type, method and arguments) is spanned at the method's name, so that an argument of the wrong
 /// type points at the method; the conversion is spanned at its return type, so that a return type other than
-/// `()` or `Result<()>` points there.
-fn call(p: &TokenStream, ty: &Ident, handler: &Handler, args: &[&str]) -> TokenStream {
+/// `()` or `Result<()>` (`Result<Self::Output>` for `handle`) points there.
+fn call(p: &TokenStream, ty: &Ident, handler: &Handler, args: &[&str], output: Option<&TokenStream>) -> TokenStream {
     let Handler { ident, key_suffix, output_span } = handler;
     let span = ident.span();
     let mut ty = ty.clone();
     ty.set_span(span);
     let args = args.iter().map(|a| Ident::new(a, span));
     let invoke = quote_spanned!(span=> __require_send(#ty::#ident(self, ctx #(, #args)*)));
-    let convert = quote_spanned!(*output_span=> #p::IntoHandlerResult::into_handler_result(#invoke.await));
+    let convert = if let Some(output) = output {
+        quote_spanned!(*output_span=> #p::IntoOutput::<#output>::into_output(#invoke.await))
+    } else {
+        quote_spanned!(*output_span=> #p::IntoHandlerResult::into_handler_result(#invoke.await))
+    };
     quote! {
         {
             let ctx = &ctx.__method(#key_suffix);

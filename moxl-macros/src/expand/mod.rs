@@ -6,7 +6,7 @@ mod action;
 mod payload;
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, ToTokens};
 
 use crate::errors::Errors;
 use crate::parse::{self, ActionArgs, PayloadArgs};
@@ -18,10 +18,13 @@ pub(crate) fn payload(attr: TokenStream, item: TokenStream) -> TokenStream {
     with_item(item, generated)
 }
 
-/// `#[action(...)]`: the impl block, then the `Action` implementation and registration.
+/// `#[action(...)]`: the impl block (less `type Output`, which moves into the trait implementation), then the
+/// `Action` implementation and registration.
 pub(crate) fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let generated = action_model(attr, item.clone()).map(|model| action::expand(&model));
-    with_item(item, generated)
+    // The block as it must be emitted: without its associated types (an inherent impl cannot have them).
+    let emitted = parse::action_item(item.clone()).map_or_else(|_| item.clone(), |block| block.item.to_token_stream());
+    let generated = action_model(attr, item).map(|model| action::expand(&model));
+    with_item(emitted, generated)
 }
 
 fn payload_model(attr: TokenStream, item: TokenStream) -> syn::Result<validate::PayloadModel> {

@@ -8,11 +8,15 @@ use crate::validate::PayloadModel;
 
 /// The check and the `inventory` registration of a checked `#[payload]`.
 pub(super) fn expand(model: &PayloadModel) -> TokenStream {
-    let PayloadModel { root, ident, name, ns, node, key } = model;
+    let PayloadModel { root, ident, name, ns, node, key, at } = model;
     let p = quote!(#root::__private);
     let type_name = ident.unraw().to_string();
     let node = match node {
         Some(node) => quote!(::core::option::Option::Some(#node)),
+        None => quote!(::core::option::Option::None),
+    };
+    let at = match at {
+        Some(variant) => quote!(::core::option::Option::Some(#p::Position::#variant)),
         None => quote!(::core::option::Option::None),
     };
     // Spanned at the struct's name, so that "`X: Payload` is not satisfied" points at the user's struct.
@@ -34,6 +38,7 @@ pub(super) fn expand(model: &PayloadModel) -> TokenStream {
                 node: #node,
                 type_name: ::core::concat!(::core::module_path!(), "::", #type_name),
                 key: #key,
+                at: #at,
                 handler: #handler,
             }
         }

@@ -44,7 +44,7 @@ fn status_codes_map_both_ways() {
 #[test]
 fn the_join_action_sends_the_marker_and_takes_the_reflected_self_presence() {
     let xec = Xec::new().unwrap();
-    let id = xec.context().request(Join::new(ROOM, "thirdwitch").history(History::none())).unwrap();
+    let id = xec.context().request(Join::new(ROOM, "thirdwitch").history(History::none())).unwrap().id().to_owned();
     let sent = xec.take_outgoing();
     // §7.2.1: what the client replays after a fresh session
     assert!(is_join(&sent[0]));
@@ -103,7 +103,7 @@ fn join_errors_map_to_typed_errors_and_keys() {
         ("service-unavailable", "wait", "muc_join_errorserviceunavailable", JoinError::MaxUsers),
         ("jid-malformed", "modify", "muc_join_error", JoinError::Other),
     ] {
-        let id = xec.context().request(Join::new(ROOM, "thirdwitch").password("wrong")).unwrap();
+        let id = xec.context().request(Join::new(ROOM, "thirdwitch").password("wrong")).unwrap().id().to_owned();
         xec.take_outgoing();
         // §7.2.6, Example 28 and its siblings
         let packets = dispatch(
@@ -126,7 +126,7 @@ fn join_errors_map_to_typed_errors_and_keys() {
 #[test]
 fn an_error_from_another_occupant_is_not_the_join_reply() {
     let xec = Xec::new().unwrap();
-    let id = xec.context().request(Join::new(ROOM, "thirdwitch")).unwrap();
+    let id = xec.context().request(Join::new(ROOM, "thirdwitch")).unwrap().id().to_owned();
     let packets = dispatch(
         &xec,
         &format!(
@@ -265,12 +265,12 @@ fn admin_lists_config_and_destroy_actions() {
         )
     };
     // kick (§8.2)
-    let id = xec.context().request(Admin::kick(ROOM, "pistol", Some("Avaunt"))).unwrap();
+    let id = xec.context().request(Admin::kick(ROOM, "pistol", Some("Avaunt"))).unwrap().id().to_owned();
     assert!(xec.take_outgoing()[0].to_xml().contains("<item nick='pistol' role='none'><reason>Avaunt</reason></item>"));
     let p = reply(&id, "");
     assert_eq!((p[0].key(), p[0].content::<String>().map(String::as_str)), ("muc_admin_handle", Some(ROOM)));
     // an error goes to the key of its condition (§9.1: an admin may not be banned)
-    let id = xec.context().request(Admin::ban(ROOM, "crone1@shakespeare.lit", None)).unwrap();
+    let id = xec.context().request(Admin::ban(ROOM, "crone1@shakespeare.lit", None)).unwrap().id().to_owned();
     xec.take_outgoing();
     let p = dispatch(
         &xec,
@@ -281,7 +281,7 @@ fn admin_lists_config_and_destroy_actions() {
     );
     assert_eq!(p[0].key(), "muc_admin_errornotallowed");
     // the member list (§9.5, Example 128)
-    let id = xec.context().request(GetList::affiliation(ROOM, Affiliation::Member)).unwrap();
+    let id = xec.context().request(GetList::affiliation(ROOM, Affiliation::Member)).unwrap().id().to_owned();
     xec.take_outgoing();
     let p = reply(
         &id,
@@ -292,7 +292,7 @@ fn admin_lists_config_and_destroy_actions() {
     assert_eq!(list.items.len(), 1);
     assert_eq!(list.items[0].nick.as_deref(), Some("thirdwitch"));
     // the configuration form (§10.2, Example 164, abridged), then its submission
-    let id = xec.context().request(GetConfig::new(ROOM)).unwrap();
+    let id = xec.context().request(GetConfig::new(ROOM)).unwrap().id().to_owned();
     assert_eq!(xec.take_outgoing()[0].child("query", NS_OWNER).map(|q| q.has_children()), Some(false));
     let p = reply(
         &id,
@@ -304,8 +304,12 @@ fn admin_lists_config_and_destroy_actions() {
     let config = p[0].content::<RoomConfig>().unwrap();
     assert_eq!(config.form.form_type_value(), Some(FORM_ROOMCONFIG));
     let submission = config.form.submission().with_value("muc#roomconfig_roomname", "A Dark Cave");
-    let id =
-        xec.context().request(Configure::new(ROOM, submission.with_bool("muc#roomconfig_membersonly", true))).unwrap();
+    let id = xec
+        .context()
+        .request(Configure::new(ROOM, submission.with_bool("muc#roomconfig_membersonly", true)))
+        .unwrap()
+        .id()
+        .to_owned();
     let sent = xec.take_outgoing();
     let form = sent[0].child("query", NS_OWNER).and_then(|q| DataForm::find_in(&q)).unwrap();
     assert_eq!(form.form_type, FormType::Submit);
@@ -318,7 +322,7 @@ fn admin_lists_config_and_destroy_actions() {
         "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>"
     ));
     // destroy (§10.9)
-    let id = xec.context().request(Destroy::new(ROOM).reason("Macbeth doth come.")).unwrap();
+    let id = xec.context().request(Destroy::new(ROOM).reason("Macbeth doth come.")).unwrap().id().to_owned();
     xec.take_outgoing();
     assert_eq!(reply(&id, "")[0].key(), "muc_destroy_handle");
 }
@@ -326,7 +330,7 @@ fn admin_lists_config_and_destroy_actions() {
 #[test]
 fn nick_change_action_takes_the_new_presence_or_the_conflict() {
     let xec = Xec::new().unwrap();
-    let id = xec.context().request(ChangeNick::new(ROOM, "oldhag")).unwrap();
+    let id = xec.context().request(ChangeNick::new(ROOM, "oldhag")).unwrap().id().to_owned();
     assert_eq!(
         xec.take_outgoing()[0].to_xml(),
         format!(

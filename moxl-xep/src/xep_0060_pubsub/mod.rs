@@ -161,7 +161,7 @@ mod tests {
 
     /// Sends `action`, answers it with `reply` (its id filled in) from `from`.
     fn round_trip<A: moxl_core::xec::Action>(xec: &Xec, action: A, from: &str, reply: &str) -> Element {
-        let id = xec.context().request(action).unwrap();
+        let id = xec.context().request(action).unwrap().id().to_owned();
         let sent = xec.take_outgoing().pop().unwrap();
         let reply = reply.replace("ID", &id).replace("FROM", from);
         block_on(xec.dispatch(Element::parse(&reply).unwrap()));

@@ -76,7 +76,7 @@ fn error(id: &str, condition: &str) -> std::result::Result<Element, Box<dyn std:
 }
 
 fn get(xec: &Xec) -> std::result::Result<String, Box<dyn std::error::Error>> {
-    Ok(xec.context().request(Get { to: "example.com".into(), calls: 0 })?)
+    Ok(xec.context().request(Get { to: "example.com".into(), calls: 0 })?.id().to_owned())
 }
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {

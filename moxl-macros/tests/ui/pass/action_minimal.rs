@@ -56,12 +56,12 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let xec = Xec::new()?;
     let mut packets = xec.packets();
 
-    let id = xec.context().request(contacts::Get)?;
+    let id = xec.context().request(contacts::Get)?.id().to_owned();
     let reply = Element::parse(&format!("<iq xmlns='jabber:client' id='{id}' type='result'/>"))?;
     assert_eq!(block_on(xec.dispatch(reply)), Dispatched::Reply);
     assert_eq!(packets.try_recv().ok_or("no packet")?.key(), "contacts_get_handle");
 
-    let id = xec.context().request(contacts::Get)?;
+    let id = xec.context().request(contacts::Get)?.id().to_owned();
     let error = Element::parse(&format!(
         "<iq xmlns='jabber:client' id='{id}' type='error'><error type='auth'>\
            <forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
