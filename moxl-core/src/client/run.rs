@@ -272,6 +272,7 @@ async fn dispatch_loop(
         if left == 0 {
             if flow.ack_owed.swap(false, Ordering::SeqCst) {
                 if let Some(sm) = shared.sm().as_ref() {
+                    tracing::debug!(h = sm.state.inbound(), "unrequested ack after catching up");
                     let _ = control.send(Control::Raw(sm.state.answer()));
                 }
             }
@@ -290,9 +291,11 @@ fn on_sm(shared: &Shared, control: &mpsc::UnboundedSender<Control>, e: &Element,
     match e.name() {
         "r" => {
             let _ = control.send(Control::Raw(sm.state.answer()));
-            if flow.in_flight.load(Ordering::SeqCst) > 0 {
+            let in_flight = flow.in_flight.load(Ordering::SeqCst);
+            if in_flight > 0 {
                 flow.ack_owed.store(true, Ordering::SeqCst);
             }
+            tracing::debug!(h = sm.state.inbound(), in_flight, "ack request answered");
         }
         "a" => {
             let h = h_of(e)?;
