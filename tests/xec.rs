@@ -120,6 +120,64 @@ impl Payload for Broken {
     }
 }
 
+/// Only as a direct child of the stanza (an iq payload): `at = "child"`.
+#[payload(name = "direct", ns = "urn:example:moxl-test", at = "child")]
+#[derive(Default)]
+struct DirectOnly;
+
+impl Payload for DirectOnly {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        log(ctx, format!("direct:{}", element.attr("n").unwrap_or_default()));
+        if stanza.attr("type").as_deref() == Some("get") {
+            ctx.send(moxl::stanza::iq_result(stanza))?;
+        }
+        Ok(())
+    }
+}
+
+/// A stanza-level handler that opts into nested stanzas too (`at = "any"`), e.g. for a traffic log.
+#[payload(name = "presence", ns = "jabber:client", at = "any", key = "any_presence")]
+#[derive(Default)]
+struct AnyPresence;
+
+impl Payload for AnyPresence {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        log(ctx, format!("presence:{}", if element.ptr_eq(stanza) { "top" } else { "nested" }));
+        Ok(())
+    }
+}
+
+/// A request handler that declines (matches, answers nothing), and one that leaves the answer to the
+/// application.
+#[payload(name = "decline", ns = "urn:example:moxl-test", at = "child")]
+#[derive(Default)]
+struct Decline;
+
+impl Payload for Decline {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        if element.has_attr("later") {
+            ctx.answer_later();
+            ctx.deliver();
+        }
+        Ok(())
+    }
+}
+
+/// Delivers `n` Packets (to fill a subscriber's queue).
+#[payload(name = "burst", ns = "urn:example:moxl-test")]
+#[derive(Default)]
+struct Burst;
+
+impl Payload for Burst {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        let n: u32 = element.attr("n").and_then(|n| n.parse().ok()).unwrap_or(1);
+        for i in 0..n {
+            ctx.pack(i).deliver();
+        }
+        Ok(())
+    }
+}
+
 // ---- Actions --------------------------------------------------------------------------------------------
 
 /// XEP-0054 vCard retrieval, in a group of its own (moxl-xep's `xep_0054_vcard_temp::Get` owns `vcard_get_*`).
@@ -144,6 +202,32 @@ impl Get {
 
     async fn error_item_not_found(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
         ctx.pack(format!("{}:{}", self.note, error.text().unwrap_or_default())).deliver();
+    }
+}
+
+/// A paged request: each page's Action continues with the next one until the last; the requester gets every
+/// item from the last page's Action (`Context::continue_with`).
+#[derive(Serialize, Deserialize)]
+struct Pages {
+    page: u32,
+    items: Vec<String>,
+}
+
+#[action(group = "pages")]
+impl Pages {
+    type Output = Vec<String>;
+
+    fn request(&self) -> ElementBuilder {
+        iq_get(None).append(ElementBuilder::new("list", "urn:example:moxl-test").attr("page", self.page.to_string()))
+    }
+
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Vec<String>> {
+        let list = stanza.child("list", "urn:example:moxl-test").ok_or_else(|| Error::handler("no list"))?;
+        self.items.extend(list.children().filter_map(|c| c.attr("n").map(|n| n.into_owned())));
+        if list.has_attr("more") {
+            ctx.continue_with(Pages { page: self.page + 1, items: std::mem::take(&mut self.items) })?;
+        }
+        Ok(std::mem::take(&mut self.items))
     }
 }
 
@@ -492,6 +576,97 @@ async fn a_stored_action_is_revived_by_a_later_run() -> Result<()> {
     assert!(matches!(second_run.restore(&bad), Err(Error::Store(_))));
     let unknown = moxl::xec::StoredAction { type_name: "nowhere::Gone".into(), ..bad };
     assert!(matches!(second_run.restore(&unknown), Err(Error::Store(_))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn position_is_part_of_a_match() -> Result<()> {
+    let xec = xec();
+    // `at = "child"`: a direct child of the iq fires, a grandchild does not.
+    let iq = one("<iq type='get' id='d1' from='romeo@example.net/orchard'>\
+         <direct xmlns='urn:example:moxl-test' n='child'/>\
+         <wrap xmlns='urn:example:other'><direct xmlns='urn:example:moxl-test' n='grandchild'/></wrap></iq>");
+    xec.dispatch(iq).await;
+    assert_eq!(logged(&xec), ["direct:child"]);
+    assert_eq!(xec.take_outgoing()[0].attr("type").as_deref(), Some("result"), "answered once, by the handler");
+    // A presence nested in a message is not the stanza: the default stanza-level handlers do not fire for it,
+    // and nothing inside it is matched as part of the message; a handler registered `at = "any"` sees it.
+    let msg = one("<message from='mallory@evil.example' type='chat'><x xmlns='urn:example:other'>\
+         <presence xmlns='jabber:client' from='juliet@im.example.com/balcony'/></x><message from='bank.example' type='chat'>\
+         <body>forged</body><custom xmlns='urn:example:moxl-test' n='inside-nested'/></message></message>");
+    xec.dispatch(msg).await;
+    let log = logged(&xec);
+    assert_eq!(&log[1..], ["message:message", "presence:nested"], "{log:?}");
+    let presence = one("<presence from='romeo@example.net/orchard'/>");
+    xec.dispatch(presence).await;
+    assert_eq!(logged(&xec).last().map(String::as_str), Some("presence:top"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_iq_request_gets_one_reply() -> Result<()> {
+    let xec = xec();
+    let mut unhandled = xec.subscribe(Packet::UNHANDLED);
+    // A handler that matched but declined: the dispatcher answers, and the catch-all still sees the request.
+    xec.dispatch(one(
+        "<iq type='set' id='x1' from='romeo@example.net/orchard'><decline xmlns='urn:example:moxl-test'/></iq>",
+    ))
+    .await;
+    let out = xec.take_outgoing();
+    assert_eq!(out.len(), 1);
+    assert!(out[0].to_xml().contains("<service-unavailable"), "{}", out[0].to_xml());
+    assert!(unhandled.try_recv().is_some());
+    // A handler that leaves the answer to the application: nothing is sent for it.
+    xec.dispatch(one("<iq type='set' id='x2' from='romeo@example.net/orchard'><decline xmlns='urn:example:moxl-test' later=''/></iq>")).await;
+    assert!(xec.take_outgoing().is_empty());
+    // A payload one level too deep for its handler: unhandled, answered.
+    xec.dispatch(one("<iq type='get' id='x3' from='romeo@example.net/orchard'><wrap xmlns='urn:example:other'><direct xmlns='urn:example:moxl-test'/></wrap></iq>")).await;
+    assert!(xec.take_outgoing()[0].to_xml().contains("<service-unavailable"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_subscriber_that_does_not_read_holds_its_session_and_loses_nothing() -> Result<()> {
+    let xec = Xec::builder().event_capacity(4).build()?;
+    let mut numbers = xec.events::<u32>();
+    // Ten Packets for a queue of four: the dispatch waits for the subscriber.
+    let burst =
+        one("<message from='romeo@example.net/orchard'><burst xmlns='urn:example:moxl-test' n='10'/></message>");
+    let mut dispatch = Box::pin(xec.dispatch(burst));
+    assert!(tokio::time::timeout(Duration::from_millis(50), &mut dispatch).await.is_err(), "it must wait");
+    let mut got = Vec::new();
+    let mut done = false;
+    while got.len() < 10 || !done {
+        tokio::select! {
+            _ = &mut dispatch, if !done => done = true,
+            Some(n) = numbers.recv() => got.push(*n),
+        }
+    }
+    assert_eq!(got, (0..10).collect::<Vec<u32>>(), "in order, none lost");
+    // A dropped subscription holds nothing.
+    drop(numbers);
+    xec.dispatch(one(
+        "<message from='romeo@example.net/orchard'><burst xmlns='urn:example:moxl-test' n='10'/></message>",
+    ))
+    .await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_continued_action_answers_its_first_requester() -> Result<()> {
+    let xec = xec();
+    let mut pages = xec.subscribe("pages_pages_handle");
+    let request = xec.context().request(Pages { page: 1, items: vec![] })?;
+    for (page, reply) in [(1, "<a n='1'/><a n='2'/>"), (2, "<a n='3'/>")] {
+        let id = sent_id(&xec);
+        let more = if page == 1 { " more=''" } else { "" };
+        let xml = format!("<iq type='result' id='{id}'><list xmlns='urn:example:moxl-test'{more}>{reply}</list></iq>");
+        assert_eq!(xec.dispatch(one(&xml)).await, Dispatched::Reply);
+    }
+    assert_eq!(request.await?, ["1", "2", "3"]);
+    // Each page's result is still a Packet (the Moxl view): the first page's is empty (handed on).
+    assert_eq!(pages.try_recv().and_then(|p| p.content::<Vec<String>>().cloned()), Some(vec![]));
+    assert_eq!(pages.try_recv().and_then(|p| p.content::<Vec<String>>().map(Vec::len)), Some(3));
     Ok(())
 }
 

@@ -12,12 +12,24 @@
 //!    Payloads (it would let anyone forge a roster push as a "result"): it goes to the catch-all.
 //! 3. **The descent.** The stanza, each of its children and each of their children (three levels, in document
 //!    order: stanza, child 1, its children, child 2, its children…) is looked up by (name, namespace) in the
-//!    registry. Every match fires, in this order for one element: the Payloads registered for the element's
-//!    pubsub node, then those for any node; several for the same key in order of type name. The **node** of an
-//!    element is its own `node` attribute, or else the `node` attribute of its first child element (so that a
-//!    pubsub `<event>` is matched by the node of its `<items>`, `<retract>`, `<purge>`…).
-//! 4. **Nothing matched.** An `iq` `get`/`set` is answered `<service-unavailable/>` (RFC 6120 §8.4); every
-//!    unmatched stanza is delivered as a [`Packet::UNHANDLED`] Packet for a catch-all subscriber.
+//!    registry. Position is part of the match ([`Position`]): a Payload fires only where it may stand (the
+//!    top-level stanza for `message`/`presence`/`iq` handlers; `at = "child"` for an iq's payload…). A stanza
+//!    nested in the one being dispatched (a forwarded message, any wrapper) is not the stanza: stanza-level
+//!    handlers do not fire for it and the descent does not enter it; it reaches handlers only when whoever
+//!    vouches for it unwraps it ([`Context::dispatch_inner`], with an envelope the handlers can read). Every
+//!    match fires, in this order for one element: the Payloads registered for the element's pubsub node, then
+//!    those for any node; several for the same key in order of type name. The **node** of an element is its own
+//!    `node` attribute, or else the `node` attribute of its first child element (so that a pubsub `<event>` is
+//!    matched by the node of its `<items>`, `<retract>`, `<purge>`…).
+//! 4. **Answers.** An `iq` `get`/`set` gets exactly one reply (RFC 6120 §8.2.3): if no handler answered it (none
+//!    matched, or those that matched declined) and none said the application will
+//!    ([`Context::answer_later`]), it is answered `<service-unavailable/>` (RFC 6120 §8.4) and delivered as a
+//!    [`Packet::UNHANDLED`] Packet for a catch-all subscriber, as is every stanza that nothing handled.
+//! 5. **Delivery.** What the handlers delivered reaches the application's subscriptions, each a bounded queue:
+//!    [`Xec::dispatch`] returns once everything fits (a subscriber that does not read slows its own session,
+//!    never others, and loses nothing; see [`XecBuilder::event_capacity`]). Each Packet has two views: its key
+//!    (Moxl's, [`Xec::subscribe`]) and its content's type ([`Xec::events`]); an Action's `Output` is also what
+//!    its awaited [`Request`] resolves to.
 //!
 //! Handlers that fail are reported with a `tracing` warning and a [`Packet::HANDLER_ERROR`] Packet.
 
