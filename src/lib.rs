@@ -7,21 +7,74 @@
 //! - An **Action** is a request you send; its reply comes back to the same value, fields restored:
 //!   `#[action]` on the `impl` holding `request`, `handle` and optional `error_<condition>` methods.
 //! - Handlers deliver **Packets** to the application under stable keys (`vcard_get_handle`, `saslfailure`).
+//! - The typed layer on top: an Action's `Output` is awaited by whoever started it (`ctx.request(a)?.await`),
+//!   and events are subscribed to by type (`xec.events::<T>()`), as a `Stream`; the Packet under its key is the
+//!   second view of the same delivery.
 //!
 //! ```
 //! use moxl::prelude::*;
 //!
+//! /// The typed event this handler delivers.
+//! #[derive(Debug, Clone)]
+//! pub struct ChatLine {
+//!     pub from: String,
+//!     pub body: String,
+//! }
+//!
+//! /// An unsolicited element. `message` is a stanza-level name: this fires for top-level messages only, never for
+//! /// a message nested in another stanza (a forwarded one, any wrapper: whoever vouches for those unwraps them).
 //! #[payload(name = "message", ns = "jabber:client")]
 //! #[derive(Default)]
-//! pub struct Message;
+//! struct Chat;
 //!
-//! impl Payload for Message {
+//! impl Payload for Chat {
 //!     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
 //!         if let Some(body) = element.child_text("body", "jabber:client") {
-//!             ctx.pack(body).deliver(); // key: "message"
+//!             let from = element.attr("from").unwrap_or_default().into_owned();
+//!             ctx.pack(ChatLine { from, body }).deliver(); // events::<ChatLine>(), and the Packet "chat"
 //!         }
 //!         Ok(())
 //!     }
+//! }
+//!
+//! /// A request and its reply (XEP-0202 entity time, which moxl-xep does not ship). The fields are the Action's
+//! /// state, kept until the reply comes (and saved with serde, so a later run can handle it).
+//! #[derive(Serialize, Deserialize)]
+//! struct Get {
+//!     to: String,
+//! }
+//!
+//! #[action(group = "time")]
+//! impl Get {
+//!     /// The entity's clock, in UTC (XEP-0202 §4).
+//!     type Output = String;
+//!
+//!     fn request(&self) -> ElementBuilder {
+//!         iq_get(Some(&self.to)).append(ElementBuilder::new("time", "urn:xmpp:time"))
+//!     }
+//!
+//!     /// The awaited result, also delivered as the Packet "time_get_handle".
+//!     async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<String> {
+//!         let time = stanza.child("time", "urn:xmpp:time");
+//!         time.and_then(|t| t.child_text("utc", "urn:xmpp:time")).ok_or_else(|| Error::handler("no <utc/>"))
+//!     }
+//!
+//!     async fn error_service_unavailable(&mut self, ctx: &Context, _error: &StanzaError, _stanza: &Element) {
+//!         ctx.deliver(); // "time_get_errorserviceunavailable"; the requester gets Err(Error::Stanza(..))
+//!     }
+//! }
+//!
+//! async fn run(jid: moxl::jid::BareJid, password: &str) -> Result<()> {
+//!     use moxl::client::Client;
+//!
+//!     let builder = Client::builder(jid, password);
+//!     let mut chats = builder.events::<ChatLine>(); // before connecting: nothing delivered while connecting is missed
+//!     let client = builder.connect().await?;
+//!     let utc = client.xec().context().request(Get { to: "capulet.lit".into() })?.await?;
+//!     while let Some(line) = chats.recv().await {
+//!         println!("{}: {} (their clock: {utc})", line.from, line.body);
+//!     }
+//!     Ok(())
 //! }
 //! ```
 //!
