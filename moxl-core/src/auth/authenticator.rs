@@ -33,7 +33,9 @@ impl SaslAuthenticator {
     }
 
     fn session(&mut self) -> Result<&mut SaslSession> {
-        self.session.as_mut().ok_or_else(|| crate::Error::Negotiation("SASL message before the exchange began".into()))
+        self.session
+            .as_mut()
+            .ok_or_else(|| crate::stream::NegotiationError::protocol("SASL message before the exchange began").into())
     }
 }
 

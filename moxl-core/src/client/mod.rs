@@ -282,7 +282,8 @@ impl ClientBuilder {
     }
 
     /// How long one connection attempt may take, from resolving the domain to being bound (default
-    /// [`DEFAULT_CONNECT_TIMEOUT`]); past it the attempt fails with [`Error::Timeout`](crate::Error::Timeout).
+    /// [`DEFAULT_CONNECT_TIMEOUT`]); past it the attempt fails with
+    /// [`TransportError::Timeout`](crate::transport::TransportError::Timeout).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self

@@ -95,7 +95,8 @@ impl<T: Action> AnyAction for T {
     }
 
     fn state(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| Error::Store(format!("cannot save {}: {e}", T::TYPE_NAME)))
+        serde_json::to_string(self)
+            .map_err(|source| crate::session::StoreError::Serialize { what: T::TYPE_NAME.into(), source }.into())
     }
 }
 
