@@ -35,6 +35,7 @@ use jid::{BareJid, FullJid};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Duration;
+use tracing::Instrument as _;
 
 pub use connect::SessionInfo;
 pub use reconnect::Reconnect;
@@ -372,14 +373,15 @@ impl ClientBuilder {
         let xec = Arc::new(xec.build()?);
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
         // its stream-management session.
-        let stored = stored::open(self.store, &self.jid, &xec).await?;
+        let stored = stored::open(self.store, &self.jid, &xec).instrument(span.clone()).await?;
         {
             let mut slot = fast_token.lock().unwrap_or_else(PoisonError::into_inner);
             if slot.is_none() {
                 slot.clone_from(&stored.fast_token);
             }
         }
-        let connected = connect_once(&settings, stored.resume.clone(), self.register, &state_tx).await?;
+        let connected =
+            connect_once(&settings, stored.resume.clone(), self.register, &state_tx).instrument(span.clone()).await?;
         tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
             login = ?connected.info.login, resumption = ?connected.resumption, "online");
         let (closing, _) = watch::channel(false);
@@ -397,11 +399,16 @@ impl ClientBuilder {
         let first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, true);
         reconnect::record_start(&shared, &settings, &connected).await?;
         let state_tx = Arc::new(state_tx);
+        // Every task of the session runs in its span, so that each log line names the account.
         let timers = tokio::spawn({
             let xec = Arc::clone(&xec);
-            async move { xec.run_timers().await }
+            async move {
+                tracing::trace!("timer task started");
+                xec.run_timers().await
+            }
+            .instrument(shared.span.clone())
         });
-        let supervisor = tokio::spawn(reconnect::supervise(reconnect::Supervisor {
+        let supervise = reconnect::supervise(reconnect::Supervisor {
             shared: Arc::clone(&shared),
             settings,
             state: Arc::clone(&state_tx),
@@ -411,7 +418,8 @@ impl ClientBuilder {
             first: connected,
             first_resend,
             lease_ttl: stored.lease_ttl,
-        }));
+        });
+        let supervisor = tokio::spawn(supervise.instrument(shared.span.clone()));
         Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info, fast_token })
     }
 }
