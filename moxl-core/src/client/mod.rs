@@ -144,6 +144,25 @@ pub struct ClientBuilder {
     xec: XecBuilder,
 }
 
+/// Shows where and how the client connects; never the password or a FAST token.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("jid", &self.jid)
+            .field("server", &self.server)
+            .field("direct_tls", &self.direct_tls)
+            .field("websocket", &self.websocket)
+            .field("allow_cleartext", &self.allow_cleartext)
+            .field("resource", &self.resource)
+            .field("sasl2", &self.sasl2)
+            .field("sm", &self.sm)
+            .field("register", &self.register)
+            .field("reconnect", &self.reconnect)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
 pub const DEFAULT_PING: (Duration, Duration) = (Duration::from_secs(300), Duration::from_secs(30));
 
@@ -436,6 +455,16 @@ pub struct Client {
     supervisor: Option<JoinHandle<()>>,
     info: SessionInfo,
     fast_token: Arc<Mutex<Option<crate::session::FastToken>>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("jid", &self.jid())
+            .field("state", &*self.state.borrow())
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

@@ -272,6 +272,18 @@ pub struct Negotiator {
     used_bind2: bool,
 }
 
+impl std::fmt::Debug for Negotiator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Negotiator")
+            .field("domain", &self.config.domain)
+            .field("state", &self.state)
+            .field("secure", &self.secure)
+            .field("authenticated", &self.authenticated)
+            .field("mechanism", &self.mechanism)
+            .finish_non_exhaustive()
+    }
+}
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 impl Negotiator {

@@ -144,6 +144,17 @@ pub enum Connection {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Connection::Plain(tcp) => f.debug_tuple("Plain").field(&tcp.peer_addr().ok()).finish(),
+            Connection::Tls(tls) => {
+                f.debug_tuple("Tls").field(&tls.get_ref().0.peer_addr().ok()).field(&self.tls_version()).finish()
+            }
+        }
+    }
+}
+
 impl Connection {
     /// Whether the connection is encrypted.
     pub fn is_tls(&self) -> bool {

@@ -93,6 +93,15 @@ pub struct XecBuilder {
     account: Option<BareJid>,
 }
 
+impl std::fmt::Debug for XecBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XecBuilder")
+            .field("timeout", &self.timeout)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
 impl XecBuilder {
     /// How long Actions wait for their reply (default [`DEFAULT_TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -151,6 +160,12 @@ impl XecBuilder {
 /// ```
 pub struct Xec {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Xec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Xec").finish_non_exhaustive()
+    }
 }
 
 impl Xec {

@@ -135,6 +135,7 @@ impl PacketBus {
 /// The Packets for one subscriber: all of them ([`Xec::packets`](super::Xec::packets)) or those of one key
 /// ([`Xec::subscribe`](super::Xec::subscribe)). An async [`Stream`](futures_core::Stream); also
 /// [`recv`](Self::recv) and [`try_recv`](Self::try_recv).
+#[derive(Debug)]
 pub struct PacketStream {
     rx: mpsc::UnboundedReceiver<Packet>,
 }
