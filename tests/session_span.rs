@@ -71,6 +71,15 @@ impl Capture {
         ENTERED.with(|e| e.borrow().last().copied())
     }
 
+    /// The span a new span or an event belongs to: the one given explicitly, else (if contextual) the current one.
+    fn parent(explicit: Option<&Id>, contextual: bool) -> Option<u64> {
+        match explicit {
+            Some(p) => Some(p.into_u64()),
+            None if contextual => Self::current(),
+            None => None,
+        }
+    }
+
     fn account_of(&self, mut span: Option<u64>) -> Option<String> {
         let spans = self.spans.lock().unwrap();
         while let Some(id) = span {
@@ -93,11 +102,7 @@ impl Subscriber for Capture {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let mut fields = Fields::default();
         attrs.record(&mut fields);
-        let parent = match attrs.parent() {
-            Some(p) => Some(p.into_u64()),
-            None if attrs.is_contextual() => Self::current(),
-            None => None,
-        };
+        let parent = Self::parent(attrs.parent(), attrs.is_contextual());
         let info = SpanInfo { account: fields.account, parent };
         self.spans.lock().unwrap().insert(id, info);
         Id::from_u64(id)
@@ -110,11 +115,7 @@ impl Subscriber for Capture {
     fn event(&self, event: &Event<'_>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let span = match event.parent() {
-            Some(p) => Some(p.into_u64()),
-            None if event.is_contextual() => Self::current(),
-            None => None,
-        };
+        let span = Self::parent(event.parent(), event.is_contextual());
         let seen = Seen {
             target: event.metadata().target().to_owned(),
             message: fields.message.unwrap_or_default(),

@@ -61,7 +61,7 @@ fn web_socket_error(e: tokio_tungstenite::tungstenite::Error, io: fn(std::io::Er
     match e {
         WsError::Io(e) => io(e).into(),
         WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed { during: None }.into(),
-        other => TransportError::WebSocket { url: String::new(), source: other.into() }.into(),
+        other => TransportError::WebSocket { url: "connection".into(), source: other.into() }.into(),
     }
 }
 
