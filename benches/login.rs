@@ -40,7 +40,7 @@ fn retained(region: &Region<'_, std::alloc::System>) -> isize {
 async fn run() -> Result<()> {
     let logins = env("MOXL_BENCH_LOGINS", 30);
     let sessions = env("MOXL_BENCH_SESSIONS", 1000);
-    let server = Prosody::builder().account("juliet", "secret").start().map_err(|e| Error::Transport(e.to_string()))?;
+    let server = Prosody::builder().account("juliet", "secret").start().map_err(|e| Error::handler(e.to_string()))?;
     let tls = TlsConfig::only_ca_pem(server.ca_pem())?;
     let jid = BareJid::new(&server.jid("juliet"))?;
 
@@ -77,7 +77,7 @@ async fn run() -> Result<()> {
         .account("juliet", "secret")
         .sasl2(true)
         .start()
-        .map_err(|e| Error::Transport(e.to_string()))?;
+        .map_err(|e| Error::handler(e.to_string()))?;
     let sasl2_tls = TlsConfig::only_ca_pem(sasl2.ca_pem())?;
     let builder = || {
         Client::builder(jid.clone(), "secret")
@@ -93,12 +93,12 @@ async fn run() -> Result<()> {
         token = client.fast_token();
     }
     println!("  SASL2+Bind2 + SCRAM-SHA-256-PLUS  {}", summary(ms));
-    let token = token.ok_or_else(|| Error::Negotiation("no FAST token issued".into()))?;
+    let token = token.ok_or_else(|| Error::handler("no FAST token issued"))?;
     let mut ms = Vec::with_capacity(logins);
     for _ in 0..logins {
         let client = builder().fast_token(token.clone()).connect().await?;
         if !client.info().fast {
-            return Err(Error::Negotiation("the FAST token was not used".into()));
+            return Err(Error::handler("the FAST token was not used"));
         }
         ms.push(client.login_time().as_secs_f64() * 1000.0);
     }
@@ -147,6 +147,6 @@ fn main() -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Transport(e.to_string()))?;
+        .map_err(|e| Error::handler(e.to_string()))?;
     rt.block_on(run())
 }

@@ -47,7 +47,7 @@ async fn next(stream: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet>
     tokio::time::timeout(Duration::from_secs(10), stream.recv())
         .await
         .map_err(|_| Error::Timeout("no packet in 10 s".into()))?
-        .ok_or_else(|| Error::Transport("session ended".into()))
+        .ok_or_else(|| moxl::error::TransportError::Closed { during: None }.into())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -56,7 +56,7 @@ async fn main() -> Result<()> {
         .account("juliet", "balcony")
         .account("romeo", "orchard")
         .start()
-        .map_err(|e| Error::Transport(e.to_string()))?;
+        .map_err(|e| Error::handler(e.to_string()))?;
     println!(
         "server   Prosody {} on 127.0.0.1:{} (domain {})",
         server.version().unwrap_or("?"),
@@ -69,7 +69,7 @@ async fn main() -> Result<()> {
             .server("127.0.0.1", server.c2s_port())
             .tls(tls.clone()))
     };
-    let dir = TempDir::new("moxl-demo").map_err(|e| Error::Store(e.to_string()))?;
+    let dir = TempDir::new("moxl-demo").map_err(|e| Error::handler(e.to_string()))?;
     let file = dir.path().join("sessions.db");
     let store = SessionStore::open_sqlite_file(&file, &StoreOptions::default()).await?;
 

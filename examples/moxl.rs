@@ -131,12 +131,12 @@ fn client_builder(o: &Options) -> Result<ClientBuilder> {
             );
             if let Some(name) = &o.mechanism {
                 let mechanism = Mechanism::from_name(name)
-                    .ok_or_else(|| Error::Negotiation(format!("unknown SASL mechanism {name}")))?;
+                    .ok_or_else(|| Error::handler(format!("unknown SASL mechanism {name}")))?;
                 config.preference = vec![mechanism];
             }
             Client::with_sasl(jid, config)
         }
-        _ => return Err(Error::Negotiation("give --jid and --password, or --anonymous DOMAIN".into())),
+        _ => return Err(Error::handler("give --jid and --password, or --anonymous DOMAIN")),
     };
     if let Some((host, port)) = &o.server {
         builder = builder.server(host.clone(), *port);
@@ -145,7 +145,7 @@ fn client_builder(o: &Options) -> Result<ClientBuilder> {
         builder = builder.websocket(url.clone());
     }
     if let Some(path) = &o.ca_file {
-        let pem = std::fs::read_to_string(path).map_err(|e| Error::Transport(format!("{path}: {e}")))?;
+        let pem = std::fs::read_to_string(path).map_err(|e| Error::handler(format!("{path}: {e}")))?;
         builder = builder.tls(TlsConfig::with_extra_ca_pem(&pem)?);
     }
     Ok(builder.direct_tls(o.direct_tls).allow_cleartext(o.insecure_cleartext))
@@ -156,7 +156,7 @@ async fn wait(packets: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet
     tokio::time::timeout(Duration::from_secs(30), packets.recv())
         .await
         .map_err(|_| Error::Timeout("no answer in 30 s".into()))?
-        .ok_or_else(|| Error::Transport("the session ended".into()))
+        .ok_or_else(|| moxl::error::TransportError::Closed { during: None }.into())
 }
 
 async fn run(o: Options) -> Result<()> {
@@ -221,7 +221,7 @@ async fn run(o: Options) -> Result<()> {
                 break;
             }
         }
-        other => return Err(Error::Negotiation(format!("unknown command {other:?}\n{USAGE}"))),
+        other => return Err(Error::handler(format!("unknown command {other:?}\n{USAGE}"))),
     }
     Ok(())
 }

@@ -78,6 +78,10 @@
 //! }
 //! ```
 //!
+//! Handlers register themselves in every crate linked into the program. A crate that holds only handlers, and
+//! that the application never calls, is not linked unless named once: `use my_handlers as _;` (see
+//! [`Registry`](xec::Registry), whose `require_crate` checks it at startup).
+//!
 //! See `moxl_core` for the parts: [`xml`], [`stanza`], [`xec`], and [`session`] for what survives a restart (the
 //! session store: SQLite by default, PostgreSQL with the `postgres` feature).
 

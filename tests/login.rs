@@ -13,6 +13,7 @@ use common::{builder, jid, packet, server};
 use moxl::auth::{AuthError, Mechanism, SaslConfig};
 use moxl::client::Client;
 use moxl::prelude::*;
+use moxl::stream::NegotiationError;
 use moxl::transport::TlsConfig;
 use moxl::xep::rfc6121_roster::{Get, RosterItem};
 
@@ -90,11 +91,17 @@ async fn in_band_registration_creates_the_account_then_logs_in() -> Result<()> {
     let again = builder(&p, "mercutio", "queen-mab").connect().await?;
     assert_eq!(again.jid().to_bare(), jid(&p, "mercutio"));
     let taken = builder(&p, "juliet", "another").register(true).connect().await;
-    let Err(Error::Negotiation(message)) = taken else { panic!("registered a taken name: {:?}", taken.is_ok()) };
-    assert!(message.contains("conflict"), "{message}");
+    let Err(Error::Negotiation(NegotiationError::RegistrationFailed { source: Some(refusal) })) = taken else {
+        panic!("registered a taken name: {:?}", taken.is_ok())
+    };
+    assert_eq!(refusal.condition(), Some(moxl::stanza::Condition::Conflict), "{refusal}");
     // Anonymous logins have nothing to register.
     let anonymous = Client::anonymous(p.anon_domain())?.register(true).connect().await;
-    assert!(matches!(anonymous, Err(Error::Negotiation(_))), "{:?}", anonymous.err());
+    assert!(
+        matches!(anonymous, Err(Error::Negotiation(NegotiationError::RegistrationNeedsCredentials))),
+        "{:?}",
+        anonymous.err()
+    );
     Ok(())
 }
 

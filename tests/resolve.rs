@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use moxl::transport::{Endpoint, Resolver, TlsConfig};
+use moxl::transport::{Endpoint, Resolver, TlsConfig, TransportError};
 use moxl::{Error, Result};
 use moxl_test_support::{Dnsmasq, DnsmasqBuilder, Prosody};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -73,7 +73,9 @@ async fn the_addresses_of_a_target_come_from_the_same_server() -> Result<()> {
     let addrs = resolver.socket_addrs(&Endpoint::new("tls.example.test", 5223, true)).await?;
     assert_eq!(addrs, ["127.0.0.7:5223".parse().unwrap()], "IPv4 first (hickory's default strategy)");
     let err = resolver.socket_addrs(&Endpoint::new("missing.example.test", 5222, false)).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport(m) if m.contains("missing.example.test")), "{err}");
+    let Error::Transport(TransportError::Dns { host, source }) = &err else { panic!("not a DNS error: {err:?}") };
+    assert_eq!(host, "missing.example.test");
+    assert!(source.to_string().contains("missing.example.test"), "the resolver's own error is kept: {source}");
     Ok(())
 }
 
@@ -115,7 +117,8 @@ async fn a_dot_target_means_that_service_is_not_offered() -> Result<()> {
     assert_eq!(resolver.endpoints("tls-only.test").await?, [Endpoint::new("xmpp.tls-only.test", 443, true)]);
     for domain in ["no-xmpp.test", "dot-and-nothing.test"] {
         let err = resolver.endpoints(domain).await.unwrap_err();
-        assert!(matches!(&err, Error::Transport(m) if m.contains("offers no XMPP client service")), "{domain}: {err}");
+        assert!(matches!(&err, Error::Transport(TransportError::NoService { .. })), "{domain}: {err}");
+        assert!(err.to_string().contains("offers no XMPP client service"), "{domain}: {err}");
     }
     Ok(())
 }

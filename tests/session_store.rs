@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::session::{
-    FastToken, LeaseError, ServerEndpoint, SessionRecord, SessionStore, SmState, StoredCredentials, TransportKind,
-    UnackedStanza,
+    FastToken, LeaseError, ServerEndpoint, SessionRecord, SessionStore, SmState, StoreError, StoredCredentials,
+    TransportKind, UnackedStanza,
 };
 use moxl::xec::{ActionStore, Dispatched, StoredAction};
 use moxl_test_support::{PostgresDb, TempDir};
@@ -220,7 +220,10 @@ async fn every_field_round_trips(db: &impl TestDb) {
     lease2.save_record(&smaller).await.unwrap();
     assert_eq!(other.load(&romeo).await.unwrap(), Some(smaller));
     // ... and refuses another account's record.
-    assert!(matches!(lease2.save_record(&record).await, Err(Error::Store(m)) if m.contains("romeo@montague.lit")));
+    assert!(matches!(
+        lease2.save_record(&record).await,
+        Err(Error::Store(StoreError::Unstorable { session, .. })) if session == "romeo@montague.lit"
+    ));
 
     // Times before the epoch survive too.
     let old = FastToken::new("HT-SHA-256-NONE", "t", UNIX_EPOCH - Duration::from_millis(1_500));
@@ -251,7 +254,10 @@ async fn sm_counters_and_unacked_queue(db: &impl TestDb) {
     lease.update_sm(big, big + 1).await.unwrap();
     let sm = store.load(&juliet).await.unwrap().unwrap().sm.unwrap();
     assert_eq!((sm.inbound, sm.outbound), (big, big + 1));
-    assert!(matches!(lease.update_sm(u64::MAX, 0).await, Err(Error::Store(m)) if m.contains("too large")));
+    assert!(matches!(
+        lease.update_sm(u64::MAX, 0).await,
+        Err(Error::Store(StoreError::Unstorable { detail, .. })) if detail.contains("too large")
+    ));
 
     // The queue: push 1..=5, the server acks up to 3.
     for seq in 1..=5u64 {
@@ -339,7 +345,10 @@ async fn actions_are_saved_and_revived(db: &impl TestDb) {
     // State that does not fit the type is a clear error when reviving, not a panic.
     a.state = "{\"to\": 3}".into();
     lease.save(&a).await.unwrap();
-    assert!(matches!(Xec::new().unwrap().restore_from(&lease).await, Err(Error::Store(m)) if m.contains("Fetch")));
+    assert!(matches!(
+        Xec::new().unwrap().restore_from(&lease).await,
+        Err(Error::Store(StoreError::Revive { type_name, .. })) if type_name.contains("Fetch")
+    ));
     store.close().await;
 }
 
@@ -445,6 +454,11 @@ async fn one_winner_in_a_race(db: &impl TestDb) {
     }
 }
 
+/// The messages of an error's sources, outermost first.
+fn sources(e: &Error) -> Vec<String> {
+    std::iter::successors(std::error::Error::source(e), |s| s.source()).map(ToString::to_string).collect()
+}
+
 async fn corrupt_rows_are_clear_errors(db: &impl TestDb) {
     let store = open(db).await;
     let juliet = account("juliet@capulet.lit");
@@ -452,11 +466,13 @@ async fn corrupt_rows_are_clear_errors(db: &impl TestDb) {
     lease.save_record(&full_record(juliet.clone())).await.unwrap();
 
     let expect = |e: Option<Error>, column: &str| {
-        let message = match e {
-            Some(Error::Store(m)) => m,
-            other => panic!("expected a store error naming {column}, got {other:?}"),
-        };
-        assert!(message.contains("juliet@capulet.lit") && message.contains(column), "{message}");
+        let message = e.as_ref().map(ToString::to_string).unwrap_or_default();
+        match e {
+            Some(Error::Store(StoreError::Corrupt { session, column: c, .. })) => {
+                assert!(session == "juliet@capulet.lit" && c.contains(column), "{message}")
+            }
+            other => panic!("expected a corrupt-data error naming {column}, got {other:?}"),
+        }
         eprintln!("as expected: {message}");
     };
     let cases: [(&'static str, &str, &str); 5] = [
@@ -472,7 +488,13 @@ async fn corrupt_rows_are_clear_errors(db: &impl TestDb) {
     ];
     for (sql, value, column) in cases {
         db.exec(sql, value).await;
-        expect(store.load(&juliet).await.err(), column);
+        let err = store.load(&juliet).await.err();
+        if column == "credentials" {
+            // The JSON error is kept as the source, below the store error.
+            let chain = err.as_ref().map(sources).unwrap_or_default();
+            assert!(chain.len() >= 2 && chain.iter().any(|s| s.contains("line 1")), "{chain:?}");
+        }
+        expect(err, column);
         lease.save_record(&full_record(juliet.clone())).await.unwrap(); // repaired
     }
     // A negative counter.
@@ -533,7 +555,14 @@ async fn sqlite_corrupt_rows_are_clear_errors() {
     let juliet = account("juliet@capulet.lit");
     db.exec("UPDATE moxl_sessions SET sm_outbound = $1", "many").await;
     match store.load(&juliet).await {
-        Err(Error::Store(m)) => assert!(m.contains("juliet@capulet.lit") && m.contains("sm_outbound"), "{m}"),
+        Err(e @ Error::Store(StoreError::Corrupt { .. })) => {
+            let Error::Store(StoreError::Corrupt { session, column, .. }) = &e else { unreachable!() };
+            assert!(session == "juliet@capulet.lit" && column.contains("sm_outbound"), "{e}");
+            // The source chain: moxl's store error, then sqlx's decoding error.
+            let store_error = std::error::Error::source(&e).unwrap();
+            let sqlx_error = store_error.source().unwrap();
+            assert!(sqlx_error.downcast_ref::<sqlx::Error>().is_some(), "{sqlx_error:?}");
+        }
         other => panic!("{other:?}"),
     }
     db.exec("UPDATE moxl_sessions SET sm_outbound = 0 WHERE account = $1", "juliet@capulet.lit").await;
@@ -541,7 +570,9 @@ async fn sqlite_corrupt_rows_are_clear_errors() {
     let lease = store.acquire(&juliet, "process-a", TTL).await.unwrap();
     for result in [store.load(&juliet).await.map(drop), ActionStore::load(&lease).await.map(drop)] {
         match result {
-            Err(Error::Store(m)) => assert!(m.contains("juliet@capulet.lit") && m.contains("deadline_ms"), "{m}"),
+            Err(Error::Store(StoreError::Corrupt { session, column, .. })) => {
+                assert!(session == "juliet@capulet.lit" && column.contains("deadline_ms"), "{column}")
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -573,9 +573,9 @@ async fn a_stored_action_is_revived_by_a_later_run() -> Result<()> {
         to: None,
         deadline: std::time::SystemTime::now(),
     };
-    assert!(matches!(second_run.restore(&bad), Err(Error::Store(_))));
+    assert!(matches!(second_run.restore(&bad), Err(Error::Store(moxl::error::StoreError::Revive { .. }))));
     let unknown = moxl::xec::StoredAction { type_name: "nowhere::Gone".into(), ..bad };
-    assert!(matches!(second_run.restore(&unknown), Err(Error::Store(_))));
+    assert!(matches!(second_run.restore(&unknown), Err(Error::Store(moxl::error::StoreError::UnknownAction { .. }))));
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{builder, jid, packet};
 use moxl::prelude::*;
-use moxl::transport::TlsConfig;
+use moxl::transport::{TlsConfig, TransportError};
 use moxl::xep::xep_0045_muc::{Configure, History, Join};
 use moxl::xep::xep_0050_adhoc::{
     Command, CommandAction, CommandFailure, CommandResponse, Execute, List, NoteType, Status,
@@ -201,7 +201,7 @@ async fn a_megabyte_is_uploaded_over_https_and_downloaded_again() -> Result<()> 
 
     // the certificate is verified: with the public roots only, the test CA is not trusted
     let untrusted = Upload::new(TlsConfig::shared()?).put(&slot, UploadBody::bytes(data.clone())).await;
-    assert!(matches!(untrusted, Err(Error::Transport(_))), "{untrusted:?}");
+    assert!(matches!(untrusted, Err(Error::Transport(TransportError::CertificateUntrusted { .. }))), "{untrusted:?}");
 
     // the PUT, streamed from a reader, with progress reports
     let tls = TlsConfig::only_ca_pem(p.ca_pem())?;

@@ -49,7 +49,7 @@ pub mod __private {
     pub fn revive<T: Action>(state: &str) -> Result<Box<dyn AnyAction>> {
         serde_json::from_str::<T>(state)
             .map(|action| Box::new(crate::xec::Tracked { action, waiter: None }) as Box<dyn AnyAction>)
-            .map_err(|e| crate::Error::Store(format!("cannot revive {}: {e}", T::TYPE_NAME)))
+            .map_err(|source| crate::session::StoreError::Revive { type_name: T::TYPE_NAME.into(), source }.into())
     }
 
     /// An error reply that no method of the Action handles: a Packet `<prefix>_error<condition>` carrying the

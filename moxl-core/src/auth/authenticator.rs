@@ -26,6 +26,16 @@ pub struct SaslAuthenticator {
     session: Option<SaslSession>,
 }
 
+/// Shows the configuration (whose `Debug` hides the secrets) and whether an exchange began.
+impl std::fmt::Debug for SaslAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaslAuthenticator")
+            .field("config", &self.config)
+            .field("started", &self.session.is_some())
+            .finish()
+    }
+}
+
 impl SaslAuthenticator {
     /// An authenticator for these credentials and settings.
     pub fn new(config: SaslConfig) -> Self {
@@ -33,7 +43,9 @@ impl SaslAuthenticator {
     }
 
     fn session(&mut self) -> Result<&mut SaslSession> {
-        self.session.as_mut().ok_or_else(|| crate::Error::Negotiation("SASL message before the exchange began".into()))
+        self.session
+            .as_mut()
+            .ok_or_else(|| crate::stream::NegotiationError::protocol("SASL message before the exchange began").into())
     }
 }
 

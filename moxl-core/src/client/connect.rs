@@ -10,14 +10,16 @@ use tokio::time::{Duration, Instant};
 use super::{AuthenticatorFactory, ConnectionState, READ_BUFFER};
 use crate::session::FastToken;
 use crate::stream::{
-    NegotiationConfig, Negotiator, Output, Phase, ResumeFrom, Resumption, SmEnabled, StreamFeatures, TlsPolicy,
+    NegotiationConfig, NegotiationError, Negotiator, Output, Phase, ResumeFrom, Resumption, SmEnabled, StreamFeatures,
+    TlsPolicy,
 };
 use crate::transport::wire::Wire;
 use crate::transport::{
-    connect_addrs, connect_tcp, connect_websocket, Connection, Endpoint, Resolver, TlsConfig, WebSocketUrl,
+    connect_addrs, connect_tcp, connect_websocket, Connection, Endpoint, Resolver, TlsConfig, TransportError,
+    WebSocketUrl,
 };
 use crate::xml::{Limits, StreamParser};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Everything a connection attempt needs; kept by the client to reconnect.
 #[derive(Clone)]
@@ -94,12 +96,12 @@ pub(super) async fn connect_once(
 ) -> Result<Connected> {
     match tokio::time::timeout(s.timeout, negotiate(s, resume, register, state)).await {
         Ok(result) => result,
-        Err(_) => Err(Error::Timeout(format!(
-            "no session with {} within {:?} (stuck while {:?})",
-            s.jid.domain(),
-            s.timeout,
-            *state.borrow()
-        ))),
+        Err(_) => Err(TransportError::Timeout {
+            domain: s.jid.domain().to_string(),
+            after: s.timeout,
+            stage: format!("{:?}", *state.borrow()),
+        }
+        .into()),
     }
 }
 
@@ -124,9 +126,7 @@ async fn negotiate(
         config.fast_token = s.fast_token.lock().unwrap_or_else(PoisonError::into_inner).clone();
     }
     if register {
-        config.register = Some(s.register.clone().ok_or_else(|| {
-            Error::Negotiation("in-band registration needs a login with a username and a password".into())
-        })?);
+        config.register = Some(s.register.clone().ok_or(NegotiationError::RegistrationNeedsCredentials)?);
     }
     let mut direct_tls = false;
     let endpoint;
@@ -135,10 +135,7 @@ async fn negotiate(
             let url = WebSocketUrl::parse(url)?;
             endpoint = Some(Endpoint::new(url.host.clone(), url.port, url.tls));
             if !url.tls && !s.allow_cleartext {
-                return Err(Error::Transport(format!(
-                    "{} is cleartext WebSocket: use wss://, or allow cleartext for a test server",
-                    url.url
-                )));
+                return Err(TransportError::Cleartext { url: url.url }.into());
             }
             state.send_replace(ConnectionState::Securing);
             let ws = connect_websocket(&url, &s.tls, limits.max_stanza_bytes).await?;
@@ -188,7 +185,7 @@ async fn negotiate(
             state.send_replace(ConnectionState::Authenticating);
         }
         if !wire.recv(&mut buf, &mut parser).await? {
-            return Err(Error::Transport("the server closed the connection during negotiation".into()));
+            return Err(TransportError::Closed { during: Some("negotiation") }.into());
         }
         while let Some(event) = parser.next_event()? {
             pending.extend(negotiator.handle(event)?);
@@ -236,6 +233,7 @@ async fn open_tcp(
 ) -> Result<(Connection, Endpoint)> {
     // Each candidate with the addresses to race (Happy Eyeballs, RFC 8305) or, for the `server` override, a
     // name the system resolves.
+    let mut last_dns = None;
     let candidates: Vec<(Endpoint, Option<Vec<std::net::SocketAddr>>)> = match &s.server {
         Some((host, port)) => vec![(Endpoint::new(host.clone(), *port, s.direct_tls), None)],
         None => {
@@ -249,19 +247,25 @@ async fn open_tcp(
                 // The resolver's own addresses, so that a custom name server also resolves the targets.
                 match resolver.socket_addrs(&endpoint).await {
                     Ok(addrs) => out.push((endpoint, Some(addrs))),
-                    Err(e) => tracing::debug!(host = %endpoint.host, error = %e, "SRV target does not resolve"),
+                    Err(e) => {
+                        tracing::debug!(host = %endpoint.host, error = %e, "SRV target does not resolve");
+                        last_dns = Some(e);
+                    }
                 }
             }
             out
         }
     };
-    let mut last = Error::Transport(format!("no endpoint for {domain}"));
+    let mut last = last_dns.unwrap_or_else(|| {
+        let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no endpoint");
+        TransportError::connect(domain, 5222, source).into()
+    });
     for (mut endpoint, addrs) in candidates {
         let connected = match &addrs {
             None => connect_tcp(&endpoint.host, endpoint.port).await,
-            Some(addrs) => connect_addrs(addrs)
-                .await
-                .map_err(|e| Error::Transport(format!("cannot connect to {}:{}: {e}", endpoint.host, endpoint.port))),
+            Some(addrs) => {
+                connect_addrs(addrs).await.map_err(|e| TransportError::connect(&endpoint.host, endpoint.port, e).into())
+            }
         };
         let tcp = match connected {
             Ok(tcp) => tcp,

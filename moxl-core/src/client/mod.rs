@@ -35,6 +35,7 @@ use jid::{BareJid, FullJid};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Duration;
+use tracing::Instrument as _;
 
 pub use connect::SessionInfo;
 pub use reconnect::Reconnect;
@@ -165,6 +166,25 @@ pub struct ClientBuilder {
     xec: XecBuilder,
     /// The client's Packet bus, made first so that the application can subscribe before connecting.
     bus: Arc<crate::xec::PacketBus>,
+}
+
+/// Shows where and how the client connects; never the password or a FAST token.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("jid", &self.jid)
+            .field("server", &self.server)
+            .field("direct_tls", &self.direct_tls)
+            .field("websocket", &self.websocket)
+            .field("allow_cleartext", &self.allow_cleartext)
+            .field("resource", &self.resource)
+            .field("sasl2", &self.sasl2)
+            .field("sm", &self.sm)
+            .field("register", &self.register)
+            .field("reconnect", &self.reconnect)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
@@ -307,7 +327,8 @@ impl ClientBuilder {
     }
 
     /// How long one connection attempt may take, from resolving the domain to being bound (default
-    /// [`DEFAULT_CONNECT_TIMEOUT`]); past it the attempt fails with [`Error::Timeout`](crate::Error::Timeout).
+    /// [`DEFAULT_CONNECT_TIMEOUT`]); past it the attempt fails with
+    /// [`TransportError::Timeout`](crate::transport::TransportError::Timeout).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -430,14 +451,15 @@ impl ClientBuilder {
         let xec = Arc::new(xec.build()?);
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
         // its stream-management session.
-        let stored = stored::open(self.store, &self.jid, &xec).await?;
+        let stored = stored::open(self.store, &self.jid, &xec).instrument(span.clone()).await?;
         {
             let mut slot = fast_token.lock().unwrap_or_else(PoisonError::into_inner);
             if slot.is_none() {
                 slot.clone_from(&stored.fast_token);
             }
         }
-        let connected = connect_once(&settings, stored.resume.clone(), self.register, &state_tx).await?;
+        let connected =
+            connect_once(&settings, stored.resume.clone(), self.register, &state_tx).instrument(span.clone()).await?;
         tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
             login = ?connected.info.login, resumption = ?connected.resumption, "online");
         let (closing, _) = watch::channel(false);
@@ -456,11 +478,16 @@ impl ClientBuilder {
         let first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, true);
         reconnect::record_start(&shared, &settings, &connected).await?;
         let state_tx = Arc::new(state_tx);
+        // Every task of the session runs in its span, so that each log line names the account.
         let timers = tokio::spawn({
             let xec = Arc::clone(&xec);
-            async move { xec.run_timers().await }
+            async move {
+                tracing::trace!("timer task started");
+                xec.run_timers().await
+            }
+            .instrument(shared.span.clone())
         });
-        let supervisor = tokio::spawn(reconnect::supervise(reconnect::Supervisor {
+        let supervise = reconnect::supervise(reconnect::Supervisor {
             shared: Arc::clone(&shared),
             settings,
             state: Arc::clone(&state_tx),
@@ -470,7 +497,8 @@ impl ClientBuilder {
             first: connected,
             first_resend,
             lease_ttl: stored.lease_ttl,
-        }));
+        });
+        let supervisor = tokio::spawn(supervise.instrument(shared.span.clone()));
         Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info, fast_token })
     }
 }
@@ -487,6 +515,16 @@ pub struct Client {
     supervisor: Option<JoinHandle<()>>,
     info: SessionInfo,
     fast_token: Arc<Mutex<Option<crate::session::FastToken>>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("jid", &self.jid())
+            .field("state", &*self.state.borrow())
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

@@ -21,6 +21,7 @@ mod imp {
     use crate::session::{CapsCache, Lease, ServerEndpoint, SmState, TransportKind};
     use crate::xec::{ActionChange, ActionStore};
     use crate::Error;
+    use tracing::Instrument as _;
 
     /// The lease of the session, if it is stored (taken out when the session is closed), and the session's
     /// entity-caps cache, whose new entries are written through it.
@@ -114,10 +115,16 @@ mod imp {
             Ok(())
         }
 
-        /// Renews the lease every third of its time to live; ends (with the reason) when it is lost.
-        pub(in crate::client) fn renewal(&self, ttl: std::time::Duration) -> Option<tokio::task::JoinHandle<String>> {
+        /// Renews the lease every third of its time to live, in the session's `span`; ends (with the reason) when
+        /// it is lost.
+        pub(in crate::client) fn renewal(
+            &self,
+            ttl: std::time::Duration,
+            span: &tracing::Span,
+        ) -> Option<tokio::task::JoinHandle<String>> {
             let lease = self.lease()?;
-            Some(tokio::spawn(async move {
+            let renew = async move {
+                tracing::trace!("lease renewal task started");
                 loop {
                     tokio::time::sleep(ttl / 3).await;
                     match lease.renew().await {
@@ -126,7 +133,8 @@ mod imp {
                         Err(e) => tracing::warn!(error = %e, "cannot renew the session lease"),
                     }
                 }
-            }))
+            };
+            Some(tokio::spawn(renew.instrument(span.clone())))
         }
 
         /// The session was closed on purpose: nothing is left to resume; the lease is given back (if nothing
@@ -176,7 +184,11 @@ mod imp {
         pub(in crate::client) async fn started(&self, _start: Started<'_>) -> Result<()> {
             Ok(())
         }
-        pub(in crate::client) fn renewal(&self, _ttl: std::time::Duration) -> Option<tokio::task::JoinHandle<String>> {
+        pub(in crate::client) fn renewal(
+            &self,
+            _ttl: std::time::Duration,
+            _span: &tracing::Span,
+        ) -> Option<tokio::task::JoinHandle<String>> {
             None
         }
         pub(in crate::client) async fn closed(&self, _xec: &Xec) {}

@@ -75,9 +75,10 @@ pub(super) struct Supervisor {
 
 /// Runs connections until the session ends for good.
 pub(super) async fn supervise(s: Supervisor) {
+    tracing::trace!("supervisor task started");
     let Supervisor { shared, settings, state, jid, timing, reconnect, first, first_resend, lease_ttl } = s;
     let domain = settings.jid.domain().to_string();
-    let mut renewal = shared.persist.renewal(lease_ttl).map(Task);
+    let mut renewal = shared.persist.renewal(lease_ttl, &shared.span).map(Task);
     let mut connected = first;
     let mut resend = first_resend;
     loop {

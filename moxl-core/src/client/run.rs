@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Duration, Instant};
-use tracing::Instrument;
+use tracing::Instrument as _;
 
 use super::persist::Persist;
 use super::presence::PresenceMemory;
@@ -111,18 +111,23 @@ pub(super) async fn run(
     let framed = wire.is_framed();
     let (read, write) = wire.split();
     let (control_tx, control_rx) = mpsc::unbounded_channel();
-    let reader = Task(tokio::spawn(read_loop(read, parser, framed, Arc::clone(shared), control_tx)));
-    let writer = Task(tokio::spawn(write_loop(write, Arc::clone(shared), control_rx, resend, timing.keepalive)));
+    // The session's tasks run in its span: their log lines name the account.
+    let span = &shared.span;
+    let reader = read_loop(read, parser, framed, Arc::clone(shared), control_tx).instrument(span.clone());
+    let writer = write_loop(write, Arc::clone(shared), control_rx, resend, timing.keepalive).instrument(span.clone());
+    let (reader, writer) = (Task(tokio::spawn(reader)), Task(tokio::spawn(writer)));
     let _pinger = timing.ping.map(|(interval, timeout)| {
         let xec = Arc::clone(&shared.xec);
-        Task(tokio::spawn(async move {
+        let ping = async move {
+            tracing::trace!("pinger task started");
             loop {
                 tokio::time::sleep(interval).await;
                 if let Err(e) = xec.context().request_with_timeout(ServerPing { to: domain.clone() }, timeout) {
                     tracing::warn!(%e, "cannot send a ping");
                 }
             }
-        }))
+        };
+        Task(tokio::spawn(ping.instrument(span.clone())))
     });
     let (mut reader, mut writer) = (reader, writer);
     let joined = |r: Result<Ended, tokio::task::JoinError>| r.unwrap_or_else(|e| Ended::Lost(format!("task: {e}")));
@@ -183,6 +188,7 @@ async fn read_loop(
     shared: Arc<Shared>,
     control: mpsc::UnboundedSender<Control>,
 ) -> Ended {
+    tracing::trace!("reader task started");
     let mut dead = shared.dead.subscribe();
     let fatal = |e: &XmlError| {
         // RFC 6120 §4.9: tell the server why, then close.
@@ -327,6 +333,7 @@ async fn write_loop(
     resend: Vec<Element>,
     keepalive: Option<Duration>,
 ) -> Ended {
+    tracing::trace!("writer task started");
     let mut closing = shared.closing.subscribe();
     let mut first = resend;
     // One buffer for the life of the connection: everything queued goes out in one write.

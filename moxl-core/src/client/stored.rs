@@ -97,8 +97,11 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         let mut unacked = Vec::with_capacity(record.unacked.len());
         for u in &record.unacked {
             // A stored stanza that does not parse is reported, not silently dropped.
-            let stanza = Element::parse(&u.stanza).map_err(|e| {
-                crate::Error::Store(format!("session {account}: unacknowledged stanza {} does not parse: {e}", u.seq))
+            let stanza = Element::parse(&u.stanza).map_err(|e| crate::session::StoreError::Corrupt {
+                session: account.to_string(),
+                column: "unacked".into(),
+                detail: format!("unacknowledged stanza {} does not parse: {e}", u.seq),
+                source: Some(e.into()),
             })?;
             unacked.push((counter(u.seq), stanza));
         }

@@ -65,6 +65,7 @@
 //! ```
 
 mod caps;
+mod error;
 mod record;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
@@ -74,6 +75,7 @@ mod store;
 use std::time::Duration;
 
 pub use caps::CapsCache;
+pub use error::StoreError;
 pub use record::{FastToken, ServerEndpoint, SessionRecord, SmState, StoredCredentials, TransportKind, UnackedStanza};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::{Lease, SessionStore, StoreOptions};

@@ -25,8 +25,8 @@ use crate::{Error, Result};
 /// record.server = Some(ServerEndpoint::new("capulet.lit", 5222, TransportKind::StartTls));
 /// record.roster_version = Some("ver14".into());
 /// assert_eq!(record.resource(), Some("balcony"));
-/// let json = serde_json::to_string(&record).map_err(|e| moxl_core::Error::Store(e.to_string()))?;
-/// let back: SessionRecord = serde_json::from_str(&json).map_err(|e| moxl_core::Error::Store(e.to_string()))?;
+/// let json = serde_json::to_string(&record).map_err(|e| moxl_core::Error::handler(e.to_string()))?;
+/// let back: SessionRecord = serde_json::from_str(&json).map_err(|e| moxl_core::Error::handler(e.to_string()))?;
 /// assert_eq!(back, record);
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
@@ -211,7 +211,15 @@ impl FromStr for TransportKind {
             Some((name, url)) => (name, Some(url.to_owned())),
             None => (s, None),
         };
-        TransportKind::from_parts(name, url).map_err(Error::Store)
+        TransportKind::from_parts(name, url).map_err(|detail| {
+            crate::session::StoreError::Corrupt {
+                session: String::new(),
+                column: "transport".into(),
+                detail,
+                source: None,
+            }
+            .into()
+        })
     }
 }
 

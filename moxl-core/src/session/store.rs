@@ -9,6 +9,7 @@ use super::record::{
     FastToken, ServerEndpoint, SessionRecord, SmState, StoredCredentials, TransportKind, UnackedStanza,
 };
 use super::LeaseError;
+use crate::session::StoreError;
 use crate::xec::{ActionStore, StoredAction};
 use crate::{Error, Result};
 
@@ -110,7 +111,7 @@ pub struct SessionStore {
 }
 
 fn store_err(what: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
-    move |e| Error::Store(format!("{what}: {e}"))
+    move |e| StoreError::Database { what: what.to_owned(), source: e }.into()
 }
 
 impl SessionStore {
@@ -173,14 +174,18 @@ impl SessionStore {
                 let connect = PgConnectOptions::from_str(url).map_err(store_err("session store URL"))?;
                 Self::open_postgres(connect, options).await
             }
-            other => Err(Error::Store(format!(
-                "session store URL: unsupported scheme {other:?} (compiled in: {})",
-                [cfg!(feature = "sqlite").then_some("sqlite"), cfg!(feature = "postgres").then_some("postgres")]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+            other => Err(StoreError::UnsupportedScheme {
+                scheme: other.to_owned(),
+                compiled: [
+                    cfg!(feature = "sqlite").then_some("sqlite"),
+                    cfg!(feature = "postgres").then_some("postgres"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            }
+            .into()),
         }
     }
 
@@ -205,7 +210,7 @@ impl SessionStore {
             tokio::time::sleep(Duration::from_millis(50)).await;
             result = sqlx::migrate!("./migrations/sqlite").set_ignore_missing(true).run(&pool).await;
         }
-        result.map_err(|e| Error::Store(format!("migrating the SQLite session store: {e}")))?;
+        result.map_err(|source| StoreError::Migrate { backend: "SQLite", source })?;
         Ok(SessionStore { pool: Pool::Sqlite(pool) })
     }
 
@@ -221,8 +226,9 @@ impl SessionStore {
             <sqlx::PgConnection as sqlx::Connection>::connect_with(&connect),
         )
         .await
-        .map_err(|_| {
-            Error::Store(format!("opening the PostgreSQL session store: no answer within {:?}", options.busy_timeout))
+        .map_err(|_| StoreError::NoAnswer {
+            what: "opening the PostgreSQL session store".into(),
+            after: options.busy_timeout,
         })?
         .map_err(store_err("opening the PostgreSQL session store"))?;
         sqlx::Connection::close(probe).await.map_err(store_err("opening the PostgreSQL session store"))?;
@@ -238,7 +244,7 @@ impl SessionStore {
             .set_ignore_missing(true)
             .run(&pool)
             .await
-            .map_err(|e| Error::Store(format!("migrating the PostgreSQL session store: {e}")))?;
+            .map_err(|source| StoreError::Migrate { backend: "PostgreSQL", source })?;
         Ok(SessionStore { pool: Pool::Postgres(pool) })
     }
 
@@ -410,7 +416,7 @@ impl SessionStore {
                 }
             }
         }
-        Err(Error::Store(format!("{what}: the lease changed hands three times during the call; try again")))
+        Err(StoreError::Contended { what }.into())
     }
 }
 
@@ -425,7 +431,7 @@ fn create_private_file(path: &std::path::Path) -> Result<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::Store(format!("creating the session store {}: {e}", path.display()))),
+        Err(source) => Err(StoreError::Create { path: path.to_owned(), source }.into()),
     }
 }
 
@@ -602,10 +608,11 @@ impl Lease {
     /// ```
     pub async fn save_record(&self, record: &SessionRecord) -> Result<()> {
         if record.account != self.account {
-            return Err(Error::Store(format!(
-                "session {}: cannot save the record of {} through this lease",
-                self.key, record.account
-            )));
+            return Err(StoreError::Unstorable {
+                session: self.key.clone(),
+                detail: format!("cannot save the record of {} through this lease", record.account),
+            }
+            .into());
         }
         let what = self.what("save");
         let key = &self.key;
@@ -1111,7 +1118,19 @@ impl ActionStore for Lease {
 // ---- conversions between records and rows ---------------------------------------------------------------------
 
 fn corrupt(account: &str, column: &str, detail: impl std::fmt::Display) -> Error {
-    Error::Store(format!("session {account}: corrupt data in column {column}: {detail}"))
+    StoreError::Corrupt {
+        session: account.to_owned(),
+        column: column.to_owned(),
+        detail: detail.to_string(),
+        source: None,
+    }
+    .into()
+}
+
+/// [`corrupt`] with the decoding error as the source.
+fn corrupt_by(account: &str, column: &str, detail: &str, source: impl Into<crate::transport::BoxError>) -> Error {
+    let (session, column, detail) = (account.to_owned(), column.to_owned(), detail.to_owned());
+    StoreError::Corrupt { session, column, detail, source: Some(source.into()) }.into()
 }
 
 /// Reads a column, naming the session and column when it cannot be read as `T`.
@@ -1122,11 +1141,11 @@ where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
 {
     let name = column.rsplit('.').next().unwrap_or(column);
-    row.try_get::<T, _>(name).map_err(|e| corrupt(account, column, e))
+    row.try_get::<T, _>(name).map_err(|e| corrupt_by(account, column, &e.to_string(), e))
 }
 
 fn to_i64(value: u64, account: &str, what: &str) -> Result<i64> {
-    i64::try_from(value).map_err(|_| Error::Store(format!("session {account}: {what} {value} is too large to store")))
+    i64::try_from(value).map_err(|_| unstorable(account, format!("{what} {value} is too large to store")))
 }
 
 fn to_u64(value: i64, account: &str, column: &str) -> Result<u64> {
@@ -1134,13 +1153,12 @@ fn to_u64(value: i64, account: &str, column: &str) -> Result<u64> {
 }
 
 fn ttl_ms(ttl: Duration, account: &str) -> Result<i64> {
-    i64::try_from(ttl.as_millis())
-        .map_err(|_| Error::Store(format!("session {account}: lease ttl {ttl:?} is too long")))
+    i64::try_from(ttl.as_millis()).map_err(|_| unstorable(account, format!("lease ttl {ttl:?} is too long")))
 }
 
 /// Milliseconds since the Unix epoch (negative before it).
 fn time_to_ms(time: SystemTime, account: &str) -> Result<i64> {
-    let too_far = || Error::Store(format!("session {account}: time {time:?} cannot be stored"));
+    let too_far = || unstorable(account, format!("time {time:?} cannot be stored"));
     match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_millis()).map_err(|_| too_far()),
         Err(before) => i64::try_from(before.duration().as_millis()).map(|ms| -ms).map_err(|_| too_far()),
@@ -1154,7 +1172,12 @@ fn ms_to_time(ms: i64, account: &str, column: &str) -> Result<SystemTime> {
 }
 
 fn to_json<T: serde::Serialize>(value: &T, account: &str, what: &str) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Store(format!("session {account}: cannot serialize {what}: {e}")))
+    serde_json::to_string(value)
+        .map_err(|source| StoreError::Serialize { what: format!("session {account}: {what}"), source }.into())
+}
+
+fn unstorable(account: &str, detail: String) -> Error {
+    StoreError::Unstorable { session: account.to_owned(), detail }.into()
 }
 
 /// The single-valued columns, as read.
@@ -1240,7 +1263,9 @@ impl RawSession {
         };
         record.credentials = self
             .credentials
-            .map(|c| serde_json::from_str(&c).map_err(|e| corrupt(key, "credentials", format!("invalid JSON: {e}"))))
+            .map(|c| {
+                serde_json::from_str(&c).map_err(|e| corrupt_by(key, "credentials", &format!("invalid JSON: {e}"), e))
+            })
             .transpose()?;
         let inbound = to_u64(self.sm_inbound, key, "sm_inbound")?;
         let outbound = to_u64(self.sm_outbound, key, "sm_outbound")?;

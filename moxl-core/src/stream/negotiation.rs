@@ -12,6 +12,7 @@ use base64::Engine;
 use jid::FullJid;
 use rand::distr::{Alphanumeric, SampleString};
 
+use super::error::NegotiationError;
 use super::features::{feature_ns as fns, StreamFeatures};
 use super::register;
 use super::sm::{h_of, SmEnabled, SM3};
@@ -271,6 +272,18 @@ pub struct Negotiator {
     used_bind2: bool,
 }
 
+impl std::fmt::Debug for Negotiator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Negotiator")
+            .field("domain", &self.config.domain)
+            .field("state", &self.state)
+            .field("secure", &self.secure)
+            .field("authenticated", &self.authenticated)
+            .field("mechanism", &self.mechanism)
+            .finish_non_exhaustive()
+    }
+}
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 impl Negotiator {
@@ -370,7 +383,7 @@ impl Negotiator {
     /// The TLS upgrade asked for by [`Output::StartTls`] succeeded: a new stream starts (RFC 6120 §5.4.3.3).
     pub fn tls_established(&mut self) -> Result<Vec<Output>> {
         if self.state != State::AwaitTls {
-            return Err(Error::Negotiation("TLS established without STARTTLS".into()));
+            return Err(NegotiationError::protocol("TLS established without STARTTLS").into());
         }
         self.secure = true;
         self.state = State::AwaitHeader;
@@ -381,15 +394,15 @@ impl Negotiator {
     pub fn handle(&mut self, event: StreamEvent) -> Result<Vec<Output>> {
         match event {
             StreamEvent::Header(h) => self.on_header(h.version.as_deref()),
-            StreamEvent::End => Err(Error::Negotiation("the server closed the stream".into())),
+            StreamEvent::End => Err(NegotiationError::Closed.into()),
             // RFC 7395 §3.3.2 and §3.6: the framed stream header and its end.
             StreamEvent::Element(e) if self.config.framing && e.is("open", ns::FRAMING) => {
                 self.on_header(e.attr("version").as_deref())
             }
             StreamEvent::Element(e) if self.config.framing && e.is("close", ns::FRAMING) => {
                 Err(match e.attr("see-other-uri") {
-                    Some(uri) => Error::Negotiation(format!("the server redirects to {uri} (RFC 7395 §3.6.1)")),
-                    None => Error::Negotiation("the server closed the stream".into()),
+                    Some(uri) => NegotiationError::Redirected { uri: uri.into_owned() }.into(),
+                    None => NegotiationError::Closed.into(),
                 })
             }
             StreamEvent::Element(e) => {
@@ -403,10 +416,10 @@ impl Negotiator {
 
     fn on_header(&mut self, version: Option<&str>) -> Result<Vec<Output>> {
         if self.state != State::AwaitHeader {
-            return Err(Error::Negotiation("unexpected stream header".into()));
+            return Err(NegotiationError::protocol("unexpected stream header").into());
         }
         if version != Some("1.0") {
-            return Err(Error::Negotiation(format!("unsupported stream version {version:?}")));
+            return Err(NegotiationError::UnsupportedVersion { version: version.map(str::to_owned) }.into());
         }
         self.state = State::AwaitFeatures;
         Ok(Vec::new())
@@ -415,8 +428,9 @@ impl Negotiator {
     fn on_element(&mut self, e: &Element) -> Result<Vec<Output>> {
         match self.state.clone() {
             State::AwaitFeatures => {
-                let features = StreamFeatures::from_element(e)
-                    .ok_or_else(|| Error::Negotiation(format!("expected stream features, got <{}>", e.name())))?;
+                let features = StreamFeatures::from_element(e).ok_or_else(|| {
+                    NegotiationError::protocol(format!("expected stream features, got <{}>", e.name()))
+                })?;
                 self.on_features(features)
             }
             State::AwaitProceed => {
@@ -425,7 +439,7 @@ impl Negotiator {
                     Ok(vec![Output::StartTls])
                 } else {
                     // <failure/>: the server ends the stream (RFC 6120 §5.4.2.2).
-                    Err(Error::Negotiation("the server refused STARTTLS".into()))
+                    Err(NegotiationError::StartTlsRefused.into())
                 }
             }
             State::Register { id, fields } => self.on_register(e, &id, fields),
@@ -437,14 +451,14 @@ impl Negotiator {
                     return Ok(Vec::new());
                 }
                 if e.attr("type").as_deref() != Some("result") {
-                    return Err(Error::Negotiation("session establishment failed".into()));
+                    return Err(NegotiationError::BindFailed { what: "session establishment" }.into());
                 }
                 self.bound_to(jid)
             }
             State::Resume => self.on_resume(e),
             State::Enable { jid } => self.on_enable(e, jid),
             State::AwaitHeader | State::AwaitTls | State::Online => {
-                Err(Error::Negotiation(format!("unexpected <{}> during negotiation", e.name())))
+                Err(NegotiationError::protocol(format!("unexpected <{}> during negotiation", e.name())).into())
             }
         }
     }
@@ -460,15 +474,12 @@ impl Negotiator {
                 (None, TlsPolicy::AllowCleartext) => {
                     tracing::warn!(domain = %self.config.domain, "the server offers no STARTTLS: going on in cleartext, as allowed");
                 }
-                (None, _) => return Err(Error::Negotiation(
-                    "the server does not offer STARTTLS (or something stripped it): refusing to continue in cleartext"
-                        .into(),
-                )),
+                (None, _) => return Err(NegotiationError::StartTlsUnavailable.into()),
             }
         }
         if !self.authenticated && self.config.register.is_some() && !self.registered {
             if !features.register {
-                return Err(Error::Negotiation("the server does not offer in-band registration (XEP-0077)".into()));
+                return Err(NegotiationError::RegistrationUnavailable.into());
             }
             // XEP-0077 §3.1: ask for the fields first.
             let id = new_id();
@@ -482,7 +493,7 @@ impl Negotiator {
                 return self.start_sasl2(sasl2, &features.channel_binding_types);
             }
             if features.mechanisms.is_empty() {
-                return Err(Error::Negotiation("the server offers no SASL mechanism".into()));
+                return Err(NegotiationError::NoSaslMechanism.into());
             }
             let (mechanism, initial) =
                 self.auth.start(&features.mechanisms, self.secure, &features.channel_binding_types)?;
@@ -515,7 +526,7 @@ impl Negotiator {
             }
         }
         if !features.bind {
-            return Err(Error::Negotiation("the server offers no resource binding".into()));
+            return Err(NegotiationError::NoResourceBinding.into());
         }
         if features.session_required {
             tracing::debug!("the server requires a legacy session (RFC 3921)");
@@ -539,7 +550,7 @@ impl Negotiator {
 
     fn on_sasl(&mut self, e: &Element) -> Result<Vec<Output>> {
         if e.ns() != fns::SASL {
-            return Err(Error::Negotiation(format!("unexpected <{}> during SASL", e.name())));
+            return Err(NegotiationError::protocol(format!("unexpected <{}> during SASL", e.name())).into());
         }
         match e.name() {
             "challenge" => {
@@ -566,7 +577,7 @@ impl Negotiator {
                 Err(crate::auth::AuthError::from_failure(condition.as_deref().unwrap_or_default(), text.as_deref())
                     .into())
             }
-            other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL"))),
+            other => Err(NegotiationError::protocol(format!("unexpected <{other}> during SASL")).into()),
         }
     }
 
@@ -593,13 +604,13 @@ impl Negotiator {
             tracing::warn!("the server refused to enable stream management");
             return Ok(self.online(jid, None));
         }
-        Err(Error::Negotiation(format!("unexpected <{}> while enabling stream management", e.name())))
+        Err(NegotiationError::protocol(format!("unexpected <{}> while enabling stream management", e.name())).into())
     }
 
     fn on_resume(&mut self, e: &Element) -> Result<Vec<Output>> {
-        let resume = self.config.resume.clone().ok_or_else(|| Error::Negotiation("nothing to resume".into()))?;
+        let resume = self.config.resume.clone().ok_or_else(|| NegotiationError::protocol("nothing to resume"))?;
         if e.is("resumed", SM3) {
-            let h = h_of(e).ok_or_else(|| Error::Negotiation("<resumed/> without a valid h".into()))?;
+            let h = h_of(e).ok_or_else(|| NegotiationError::protocol("<resumed/> without a valid h"))?;
             self.resumption = Resumption::Resumed { h };
             let sm = SmEnabled { id: Some(resume.id), location: None, max: None };
             return Ok(self.online(resume.jid, Some(sm)));
@@ -609,11 +620,11 @@ impl Negotiator {
             self.resumption = Resumption::Failed { h: h_of(e) };
             tracing::info!(h = ?h_of(e), "the server could not resume the session: binding a new one");
             if !self.features.bind {
-                return Err(Error::Negotiation("the server offers no resource binding".into()));
+                return Err(NegotiationError::NoResourceBinding.into());
             }
             return self.bind(false);
         }
-        Err(Error::Negotiation(format!("unexpected <{}> while resuming", e.name())))
+        Err(NegotiationError::protocol(format!("unexpected <{}> while resuming", e.name())).into())
     }
 
     fn on_register(&mut self, e: &Element, id: &str, fields: bool) -> Result<Vec<Output>> {
@@ -623,21 +634,18 @@ impl Negotiator {
         if e.attr("type").as_deref() != Some("result") {
             // XEP-0077 §3.1: 409 conflict (the name is taken), 406 not-acceptable (a field is missing)…
             let error = StanzaError::from_stanza(e);
-            let detail = error.as_ref().map(ToString::to_string).unwrap_or_else(|| "an invalid reply".into());
-            return Err(Error::Negotiation(format!("in-band registration failed: {detail}")));
+            return Err(NegotiationError::RegistrationFailed { source: error.map(Box::new) }.into());
         }
         let (username, password) = self.config.register.clone().unwrap_or_default();
         if fields {
             let (asked, registered) = register::asked_fields(e);
             if registered {
-                return Err(Error::Negotiation("in-band registration: already registered".into()));
+                return Err(NegotiationError::AlreadyRegistered.into());
             }
             // Only the basic fields are filled in here (XEP-0077 §3.1); a server that asks only through a data form
             // (§6) needs the application. One that requires more (an email…) answers not-acceptable.
             if !asked.iter().any(|f| f == "username") || !asked.iter().any(|f| f == "password") {
-                return Err(Error::Negotiation(format!(
-                    "in-band registration does not ask for a username and password but for {asked:?}"
-                )));
+                return Err(NegotiationError::RegistrationFields { asked }.into());
             }
             let id = new_id();
             let set = register::credentials(None, &username, &password).attr("id", id.clone());
@@ -702,7 +710,7 @@ impl Negotiator {
 
     fn on_sasl2(&mut self, e: &Element, bind2: bool) -> Result<Vec<Output>> {
         if e.ns() != fns::SASL2 {
-            return Err(Error::Negotiation(format!("unexpected <{}> during SASL2", e.name())));
+            return Err(NegotiationError::protocol(format!("unexpected <{}> during SASL2", e.name())).into());
         }
         match e.name() {
             // XEP-0388 §2.4
@@ -739,7 +747,10 @@ impl Negotiator {
                         self.used_bind2 = true;
                         let id = e.child_text("authorization-identifier", fns::SASL2).unwrap_or_default();
                         self.bound = Some(FullJid::new(id.trim()).map_err(|err| {
-                            Error::Negotiation(format!("Bind2 bound, but the identity {id:?} is not a full JID: {err}"))
+                            NegotiationError::protocol_with(
+                                format!("Bind2 bound, but the identity {id:?} is not a full JID"),
+                                err,
+                            )
                         })?);
                     } else {
                         let why = e.child("failed", fns::BIND2).map(|f| f.to_xml()).unwrap_or_default();
@@ -758,7 +769,7 @@ impl Negotiator {
                 let (offer, cb_types) = self
                     .sasl2_offer
                     .clone()
-                    .ok_or_else(|| Error::Negotiation("SASL2 failure without an offer".into()))?;
+                    .ok_or_else(|| NegotiationError::protocol("SASL2 failure without an offer"))?;
                 self.start_sasl2(&offer, &cb_types)
             }
             // XEP-0388 §2.6.2: an RFC 6120 §6.5 condition, as in the legacy profile.
@@ -774,9 +785,9 @@ impl Negotiator {
                     .child("tasks", fns::SASL2)
                     .map(|t| t.children().map(|c| c.text().into_owned()).collect())
                     .unwrap_or_default();
-                Err(Error::Negotiation(format!("the server requires SASL2 tasks moxl does not perform: {tasks:?}")))
+                Err(NegotiationError::UnsupportedTasks { tasks }.into())
             }
-            other => Err(Error::Negotiation(format!("unexpected <{other}> during SASL2"))),
+            other => Err(NegotiationError::protocol(format!("unexpected <{other}> during SASL2")).into()),
         }
     }
 
@@ -789,7 +800,7 @@ impl Negotiator {
                 let jid = e
                     .child("bind", fns::BIND)
                     .and_then(|b| b.child_text("jid", fns::BIND))
-                    .ok_or_else(|| Error::Negotiation("resource binding result without a JID".into()))?;
+                    .ok_or_else(|| NegotiationError::protocol("resource binding result without a JID"))?;
                 let jid = FullJid::new(jid.trim())?;
                 if self.features.session_required {
                     // RFC 3921 §3: some servers still require the session request.
@@ -809,7 +820,9 @@ impl Negotiator {
                     // RFC 6120 §7.7.2.2: the resource is taken; ask for a fresh one once.
                     return self.bind(true);
                 }
-                Err(error.map(Error::from).unwrap_or_else(|| Error::Negotiation("resource binding failed".into())))
+                Err(error
+                    .map(Error::from)
+                    .unwrap_or_else(|| NegotiationError::BindFailed { what: "resource binding" }.into()))
             }
         }
     }
@@ -820,7 +833,7 @@ fn decode(text: &str) -> Result<Vec<u8>> {
     if text == "=" {
         return Ok(Vec::new());
     }
-    B64.decode(text).map_err(|e| Error::Negotiation(format!("invalid base64 from the server: {e}")))
+    B64.decode(text).map_err(|e| NegotiationError::protocol_with("invalid base64 from the server", e).into())
 }
 
 /// SASL2 data (XEP-0388 §2.2): plain base64, empty for no data.

@@ -16,15 +16,17 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::{Error, Result};
+use crate::Result;
 
 mod channel_binding;
+mod error;
 mod resolve;
 mod tcp;
 mod websocket;
 pub(crate) mod wire;
 
 pub use channel_binding::{server_end_point, ChannelBinding};
+pub use error::{BoxError, TransportError};
 pub use resolve::{Endpoint, Resolver};
 pub use tcp::{connect_addrs, connect_tcp, CONNECTION_ATTEMPT_DELAY};
 pub(crate) use websocket::connect as connect_websocket;
@@ -57,7 +59,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 fn build(roots: rustls::RootCertStore) -> Result<TlsConfig> {
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Transport(format!("TLS configuration: {e}")))?
+        .map_err(|e| TransportError::TlsConfig { detail: "protocol versions".into(), source: Some(e.into()) })?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(TlsConfig { config: Arc::new(config) })
@@ -71,9 +73,9 @@ fn parse_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>> {
     use rustls::pki_types::pem::PemObject;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<std::result::Result<_, _>>()
-        .map_err(|e| Error::Transport(format!("invalid PEM certificate: {e}")))?;
+        .map_err(|e| TransportError::TlsConfig { detail: "invalid PEM certificate".into(), source: Some(e.into()) })?;
     if certs.is_empty() {
-        return Err(Error::Transport("no certificate in the PEM data".into()));
+        return Err(TransportError::tls_config("no certificate in the PEM data").into());
     }
     Ok(certs)
 }
@@ -83,14 +85,20 @@ impl TlsConfig {
     /// connection that uses it.
     pub fn shared() -> Result<TlsConfig> {
         static SHARED: OnceLock<std::result::Result<TlsConfig, String>> = OnceLock::new();
-        SHARED.get_or_init(|| build(webpki_roots()).map_err(|e| e.to_string())).clone().map_err(Error::Transport)
+        SHARED
+            .get_or_init(|| build(webpki_roots()).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|e| TransportError::tls_config(e).into())
     }
 
     /// The web PKI roots plus the certificate authorities in `pem` (e.g. a company CA).
     pub fn with_extra_ca_pem(pem: &str) -> Result<TlsConfig> {
         let mut roots = webpki_roots();
         for cert in parse_pem(pem)? {
-            roots.add(cert).map_err(|e| Error::Transport(format!("unusable CA certificate: {e}")))?;
+            roots.add(cert).map_err(|e| TransportError::TlsConfig {
+                detail: "unusable CA certificate".into(),
+                source: Some(e.into()),
+            })?;
         }
         build(roots)
     }
@@ -99,7 +107,10 @@ impl TlsConfig {
     pub fn only_ca_pem(pem: &str) -> Result<TlsConfig> {
         let mut roots = rustls::RootCertStore::empty();
         for cert in parse_pem(pem)? {
-            roots.add(cert).map_err(|e| Error::Transport(format!("unusable CA certificate: {e}")))?;
+            roots.add(cert).map_err(|e| TransportError::TlsConfig {
+                detail: "unusable CA certificate".into(),
+                source: Some(e.into()),
+            })?;
         }
         build(roots)
     }
@@ -117,11 +128,11 @@ impl TlsConfig {
     /// Upgrades a TCP connection, verifying the certificate against `domain` (also the SNI).
     pub async fn connect(&self, domain: &str, tcp: TcpStream) -> Result<TlsStream<TcpStream>> {
         let name = ServerName::try_from(domain.to_owned())
-            .map_err(|e| Error::Transport(format!("invalid server name {domain:?}: {e}")))?;
+            .map_err(|e| TransportError::InvalidName { name: domain.to_owned(), source: e.into() })?;
         TlsConnector::from(Arc::clone(&self.config))
             .connect(name, tcp)
             .await
-            .map_err(|e| Error::Transport(format!("TLS with {domain}: {e}")))
+            .map_err(|e| TransportError::tls(domain, e).into())
     }
 }
 
@@ -131,6 +142,17 @@ pub enum Connection {
     Plain(TcpStream),
     /// TLS over TCP.
     Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Connection::Plain(tcp) => f.debug_tuple("Plain").field(&tcp.peer_addr().ok()).finish(),
+            Connection::Tls(tls) => {
+                f.debug_tuple("Tls").field(&tls.get_ref().0.peer_addr().ok()).field(&self.tls_version()).finish()
+            }
+        }
+    }
 }
 
 impl Connection {

@@ -16,7 +16,8 @@ use hickory_resolver::{Name, ResolveError, TokioResolver};
 use rand::seq::SliceRandom as _;
 use rand::Rng;
 
-use crate::{Error, Result};
+use super::TransportError;
+use crate::Result;
 
 /// The port of the fallback process (RFC 6120 §3.2.2): the IANA-registered `xmpp-client` port.
 const FALLBACK_PORT: u16 = 5222;
@@ -110,7 +111,8 @@ impl Resolver {
     /// The system's resolver configuration (`/etc/resolv.conf`: name servers, timeout, attempts; `/etc/hosts`
     /// for addresses), read once per process; every call returns the same resolver, sharing one cache.
     ///
-    /// Fails (with [`Error::Transport`], and the same error on every call) when the configuration cannot be read.
+    /// Fails (with [`TransportError::Dns`], and the same error on every call) when the configuration cannot be
+    /// read.
     ///
     /// ```no_run
     /// use moxl_core::transport::Resolver;
@@ -124,10 +126,13 @@ impl Resolver {
             .get_or_init(|| {
                 TokioResolver::builder_tokio()
                     .map(|builder| Resolver::from_hickory(builder.build()))
-                    .map_err(|e| format!("system DNS configuration (/etc/resolv.conf): {e}"))
+                    .map_err(|e| e.to_string())
             })
             .clone()
-            .map_err(Error::Transport)
+            .map_err(|e| {
+                TransportError::Dns { host: "system DNS configuration (/etc/resolv.conf)".into(), source: e.into() }
+                    .into()
+            })
     }
 
     /// A resolver that asks only the DNS server at `server` (UDP, and TCP on the same port), without
@@ -207,7 +212,8 @@ impl Resolver {
     ///   SERVFAIL, no reachable server) falls back the same way, with a `tracing` warning.
     /// - An IP address as the domain gives its fallback endpoint without asking DNS.
     ///
-    /// Errors ([`Error::Transport`]): the domain is not a valid DNS name, or the service is not offered (`.`).
+    /// Errors ([`Error::Transport`](crate::Error::Transport)): the domain is not a valid DNS name ([`TransportError::InvalidName`]), or the
+    /// service is not offered ([`TransportError::NoService`]).
     ///
     /// ```no_run
     /// # async fn run() -> moxl_core::Result<()> {
@@ -221,7 +227,7 @@ impl Resolver {
     pub async fn endpoints(&self, domain: &str) -> Result<Vec<Endpoint>> {
         let bare = domain.strip_suffix('.').unwrap_or(domain);
         if bare.is_empty() {
-            return Err(Error::Transport("cannot resolve an empty domain".into()));
+            return Err(TransportError::InvalidName { name: String::new(), source: "an empty domain".into() }.into());
         }
         let unbracketed = bare.strip_prefix('[').and_then(|d| d.strip_suffix(']')).unwrap_or(bare);
         if unbracketed.parse::<IpAddr>().is_ok() {
@@ -254,10 +260,10 @@ impl Resolver {
             .inner
             .lookup_ip(name)
             .await
-            .map_err(|e| Error::Transport(format!("cannot resolve {}: {e}", endpoint.host)))?;
+            .map_err(|e| TransportError::Dns { host: endpoint.host.clone(), source: e.into() })?;
         let addrs: Vec<SocketAddr> = lookup.iter().map(|ip| SocketAddr::new(ip, endpoint.port)).collect();
         if addrs.is_empty() {
-            return Err(Error::Transport(format!("cannot resolve {}: no address", endpoint.host)));
+            return Err(TransportError::Dns { host: endpoint.host.clone(), source: "no address".into() }.into());
         }
         Ok(addrs)
     }
@@ -283,7 +289,7 @@ fn srv_name(service: &str, domain: &str) -> Result<Name> {
 fn fqdn(host: &str) -> Result<Name> {
     let host = host.strip_suffix('.').unwrap_or(host);
     Name::from_utf8(format!("{host}."))
-        .map_err(|e| Error::Transport(format!("{host:?} is not a valid domain name: {e}")))
+        .map_err(|e| TransportError::InvalidName { name: host.to_owned(), source: e.into() }.into())
 }
 
 /// Whether a lookup error says "there is no such record" (NXDOMAIN, or NOERROR without an answer), as opposed
@@ -375,12 +381,12 @@ pub(crate) fn combine<R: Rng + ?Sized>(
         return Ok(rfc2782_order(records, rng).into_iter().map(Endpoint::from).collect());
     }
     if !not_offered.is_empty() {
-        let mut message =
-            format!("{domain} offers no XMPP client service (SRV target \".\" for {})", not_offered.join(" and "));
-        if !failures.is_empty() {
-            message.push_str(&format!("; other lookup failed: {}", failures.join("; ")));
+        return Err(TransportError::NoService {
+            domain: domain.to_owned(),
+            services: not_offered.join(" and "),
+            failures: (!failures.is_empty()).then(|| failures.join("; ")),
         }
-        return Err(Error::Transport(message));
+        .into());
     }
     let fallback = Endpoint::fallback(domain);
     if failures.is_empty() {
@@ -449,6 +455,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+    use crate::Error;
 
     fn rec(target: &str, priority: u16, weight: u16) -> SrvRecord {
         SrvRecord { priority, weight, port: 5222, target: target.into(), direct_tls: false }
@@ -676,7 +683,8 @@ mod tests {
             (Answer::NotOffered, Answer::Failed("timeout".into())),
         ] {
             let err = combined(direct.clone(), starttls.clone()).unwrap_err();
-            assert!(matches!(&err, Error::Transport(m) if m.contains("offers no XMPP client service")), "{err}");
+            assert!(matches!(&err, Error::Transport(TransportError::NoService { .. })), "{err}");
+            assert!(err.to_string().contains("offers no XMPP client service"), "{err}");
         }
     }
 

@@ -14,7 +14,8 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::{Error, Result};
+use super::TransportError;
+use crate::Result;
 
 /// How long an attempt runs alone before the next address is tried too: RFC 8305 §5 recommends 250 ms.
 ///
@@ -34,9 +35,9 @@ pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 pub async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| Error::Transport(format!("cannot resolve {host}: {e}")))?
+        .map_err(|e| TransportError::Dns { host: host.to_owned(), source: e.into() })?
         .collect();
-    connect_addrs(&addrs).await.map_err(|e| Error::Transport(format!("cannot connect to {host}:{port}: {e}")))
+    connect_addrs(&addrs).await.map_err(|e| TransportError::connect(host, port, e).into())
 }
 
 /// Opens a TCP connection to the first of `addrs` that answers, by Happy Eyeballs (RFC 8305 §4, §5): address
@@ -83,6 +84,7 @@ where
     let mut next = addrs.iter().copied();
     let mut pending = FuturesUnordered::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut kinds: Vec<io::ErrorKind> = Vec::new();
     let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(timer);
     let mut start_now = true;
@@ -106,6 +108,7 @@ where
                 Err(e) => {
                     tracing::debug!(%addr, error = %e, "connection attempt failed");
                     failures.push(format!("{addr}: {e}"));
+                    kinds.push(e.kind());
                     start_now = true;
                 }
             },
@@ -113,9 +116,15 @@ where
             else => break,
         }
     }
+    // The kind every attempt failed with (all refused: `ConnectionRefused`), so that callers can tell why.
+    let kind = match kinds.split_first() {
+        None => io::ErrorKind::NotFound,
+        Some((first, rest)) if rest.iter().all(|k| k == first) => *first,
+        Some(_) => io::ErrorKind::Other,
+    };
     Err(match failures.len() {
-        0 => io::Error::new(io::ErrorKind::NotFound, "no address"),
-        _ => io::Error::other(failures.join("; ")),
+        0 => io::Error::new(kind, "no address"),
+        _ => io::Error::new(kind, failures.join("; ")),
     })
 }
 
@@ -195,6 +204,7 @@ mod tests {
         let refuse = |_addr| async { Err::<(), _>(io::Error::from(io::ErrorKind::ConnectionRefused)) };
         let e = race(&[x, y], CONNECTION_ATTEMPT_DELAY, refuse).await.unwrap_err();
         assert!(e.to_string().contains("192.0.2.1:5222") && e.to_string().contains("192.0.2.2:5222"), "{e}");
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "all refused: the kind says so");
         assert_eq!(race(&[], CONNECTION_ATTEMPT_DELAY, refuse).await.unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 

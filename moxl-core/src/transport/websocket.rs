@@ -6,8 +6,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
-use super::{connect_tcp, Connection, TlsConfig};
-use crate::{Error, Result};
+use super::{connect_tcp, Connection, TlsConfig, TransportError};
+use crate::Result;
 
 /// The WebSocket subprotocol of XMPP (RFC 7395 §3.1).
 pub const SUBPROTOCOL: &str = "xmpp";
@@ -37,17 +37,22 @@ impl WebSocketUrl {
     /// # Ok::<(), moxl_core::Error>(())
     /// ```
     pub fn parse(url: &str) -> Result<WebSocketUrl> {
-        let request = url.into_client_request().map_err(|e| Error::Transport(format!("WebSocket URL {url:?}: {e}")))?;
+        let request = url
+            .into_client_request()
+            .map_err(|e| TransportError::WebSocket { url: url.to_owned(), source: e.into() })?;
         let uri = request.uri();
         let tls = match uri.scheme_str() {
             Some("wss") => true,
             Some("ws") => false,
-            other => return Err(Error::Transport(format!("WebSocket URL {url:?}: scheme {other:?} is not ws or wss"))),
+            other => {
+                let source = format!("scheme {other:?} is not ws or wss").into();
+                return Err(TransportError::WebSocket { url: url.to_owned(), source }.into());
+            }
         };
         let host = uri
             .host()
             .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
-            .ok_or_else(|| Error::Transport(format!("WebSocket URL {url:?} has no host")))?;
+            .ok_or_else(|| TransportError::WebSocket { url: url.to_owned(), source: "no host".into() })?;
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         Ok(WebSocketUrl { url: url.to_owned(), host, port, tls })
     }
@@ -63,14 +68,17 @@ pub(crate) async fn connect(
     let tcp = connect_tcp(&url.host, url.port).await?;
     let conn =
         if url.tls { Connection::Tls(Box::new(tls.connect(&url.host, tcp).await?)) } else { Connection::Plain(tcp) };
-    let mut request =
-        url.url.as_str().into_client_request().map_err(|e| Error::Transport(format!("WebSocket {}: {e}", url.url)))?;
+    let mut request = url
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| TransportError::WebSocket { url: url.url.clone(), source: e.into() })?;
     request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
     let config = WebSocketConfig::default().max_message_size(Some(max_message)).max_frame_size(Some(max_message));
     // tungstenite refuses a handshake whose answer lacks the subprotocol we asked for (RFC 7395 §3.1: the server
     // must confirm `xmpp`).
     let (ws, _response) = tokio_tungstenite::client_async_with_config(request, conn, Some(config))
         .await
-        .map_err(|e| Error::Transport(format!("WebSocket handshake with {}: {e}", url.url)))?;
+        .map_err(|e| TransportError::WebSocket { url: url.url.clone(), source: e.into() })?;
     Ok(ws)
 }

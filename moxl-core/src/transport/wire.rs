@@ -8,8 +8,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use super::{ChannelBinding, Connection, TlsConfig};
+use super::{ChannelBinding, Connection, TlsConfig, TransportError};
 use crate::stanza::StreamCondition;
+use crate::stream::NegotiationError;
 use crate::xml::{ns, Element, StreamParser, XmlError};
 use crate::{Error, Result};
 
@@ -21,12 +22,47 @@ pub(crate) enum Wire {
     WebSocket(Box<WebSocketStream<Connection>>),
 }
 
-fn write_error(e: impl std::fmt::Display) -> Error {
-    Error::Transport(format!("write: {e}"))
+fn write_error(e: impl Into<WireError>) -> Error {
+    match e.into() {
+        WireError::Io(e) => TransportError::Write(e).into(),
+        WireError::WebSocket(e) => web_socket_error(e, TransportError::Write),
+    }
 }
 
-fn read_error(e: impl std::fmt::Display) -> Error {
-    Error::Transport(format!("read: {e}"))
+fn read_error(e: impl Into<WireError>) -> Error {
+    match e.into() {
+        WireError::Io(e) => TransportError::Read(e).into(),
+        WireError::WebSocket(e) => web_socket_error(e, TransportError::Read),
+    }
+}
+
+/// The errors of both kinds of wire.
+enum WireError {
+    Io(std::io::Error),
+    WebSocket(tokio_tungstenite::tungstenite::Error),
+}
+
+impl From<std::io::Error> for WireError {
+    fn from(e: std::io::Error) -> Self {
+        WireError::Io(e)
+    }
+}
+
+impl From<tokio_tungstenite::tungstenite::Error> for WireError {
+    fn from(e: tokio_tungstenite::tungstenite::Error) -> Self {
+        WireError::WebSocket(e)
+    }
+}
+
+/// A WebSocket error: the socket's own I/O error as `io`, a closed connection as such, the rest as a WebSocket
+/// error.
+fn web_socket_error(e: tokio_tungstenite::tungstenite::Error, io: fn(std::io::Error) -> TransportError) -> Error {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match e {
+        WsError::Io(e) => io(e).into(),
+        WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed { during: None }.into(),
+        other => TransportError::WebSocket { url: "connection".into(), source: other.into() }.into(),
+    }
 }
 
 impl Wire {
@@ -86,7 +122,7 @@ impl Wire {
             Wire::Stream(Connection::Plain(tcp)) => {
                 Ok(Wire::Stream(Connection::Tls(Box::new(tls.connect(domain, tcp).await?))))
             }
-            _ => Err(Error::Negotiation("STARTTLS on a connection that cannot be upgraded".into())),
+            _ => Err(NegotiationError::protocol("STARTTLS on a connection that cannot be upgraded").into()),
         }
     }
 

@@ -202,7 +202,8 @@ impl<A: Action> AnyAction for Tracked<A> {
     }
 
     fn state(&self) -> Result<String> {
-        serde_json::to_string(&self.action).map_err(|e| Error::Store(format!("cannot save {}: {e}", A::TYPE_NAME)))
+        serde_json::to_string(&self.action)
+            .map_err(|source| crate::session::StoreError::Serialize { what: A::TYPE_NAME.into(), source }.into())
     }
 }
 

@@ -95,6 +95,15 @@ pub struct Context {
     continuation: Option<Continuation>,
 }
 
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("key", &self.key)
+            .field("stanza", &self.stanza.as_ref().map(|s| s.name()))
+            .finish_non_exhaustive()
+    }
+}
+
 impl Context {
     pub(crate) fn new(
         shared: Arc<Shared>,
@@ -416,6 +425,12 @@ impl Context {
 pub struct PacketBuilder<'a> {
     ctx: &'a Context,
     packet: Packet,
+}
+
+impl std::fmt::Debug for PacketBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PacketBuilder").field("packet", &self.packet).finish_non_exhaustive()
+    }
 }
 
 impl PacketBuilder<'_> {

@@ -451,7 +451,7 @@ impl Xec {
             .shared
             .registry
             .action_type(&stored.type_name)
-            .ok_or_else(|| Error::Store(format!("no registered Action type {}", stored.type_name)))?;
+            .ok_or_else(|| crate::session::StoreError::UnknownAction { type_name: stored.type_name.clone() })?;
         let action = (ty.registration.revive)(&stored.state)?;
         let to = stored.to.as_deref().map(Jid::new).transpose()?;
         let left = stored.deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);

@@ -1,5 +1,7 @@
 //! The registry: every `#[payload]`, `#[action]` and declared feature of every linked crate, collected at
 //! compile time by `inventory` and built once into the dispatch table.
+//!
+//! A crate of handlers that the program never names is not linked: see [`Registry`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -230,6 +232,26 @@ pub(crate) struct ActionType {
 /// Building checks that Packet keys are unambiguous: two Payload types with the same key, or two Action types
 /// with the same `group_type` prefix, are an error naming both (set `key`/`group` to tell them apart). Several
 /// Payloads for the same (name, namespace, node) are allowed: all of them fire, ordered by type name.
+///
+/// # A crate of handlers the program never names
+/// Only crates the program is linked with register anything, and Rust links a dependency only when the code
+/// names it: a crate that holds nothing but handlers, which the application never calls, is left out silently,
+/// and its handlers never fire. Name it once, in the application (`main.rs` or `lib.rs`):
+///
+/// ```text
+/// use my_handlers as _; // links every #[payload] and #[action] of my_handlers
+/// ```
+///
+/// This links the whole crate, whatever its number of codegen units (rustc keeps every registration of a crate
+/// it links; `tests/linking_named.rs` checks handlers spread over several modules). To check it at startup, ask
+/// the registry, which also logs at `debug` the crates it found:
+///
+/// ```
+/// let registry = moxl_core::xec::Registry::global()?;
+/// registry.require_crate("moxl_core")?; // Err(Error::Registry) names the missing `use` line
+/// assert!(registry.require_crate("my_handlers").is_err());
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Registry {
     /// FxHash: the keys are our own static strings, so a peer cannot choose colliding lookups to any effect.
@@ -237,6 +259,13 @@ pub struct Registry {
     actions: HashMap<&'static str, ActionType>,
     features: BTreeSet<&'static str>,
     presence_extensions: Vec<PresenceExtensionFn>,
+    /// The crates that registered a Payload, an Action or a presence extension.
+    crates: BTreeSet<&'static str>,
+}
+
+/// The crate of a path (`moxl_xep::xep_0199_ping::Ping` → `moxl_xep`).
+fn crate_of(path: &'static str) -> &'static str {
+    path.split("::").next().unwrap_or(path)
 }
 
 static GLOBAL: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
@@ -258,7 +287,14 @@ impl Registry {
             )?;
             let mut extensions: Vec<_> = inventory::iter::<PresenceExtensionRegistration>().collect();
             extensions.sort_by_key(|e| e.module_path);
+            registry.crates.extend(extensions.iter().map(|e| crate_of(e.module_path)));
             registry.presence_extensions = extensions.into_iter().map(|e| e.extend).collect();
+            tracing::debug!(
+                crates = ?registry.crates,
+                payloads = registry.table.values().map(|s| s.generic.len() + s.by_node.iter().map(|(_, l)| l.len()).sum::<usize>()).sum::<usize>(),
+                actions = registry.actions.len(),
+                "handler registry built; a crate of handlers missing here is not linked (add `use that_crate as _;`)"
+            );
             Ok(registry)
         }) {
             Ok(r) => Ok(r),
@@ -306,11 +342,13 @@ impl Registry {
             }
             action_types.insert(a.type_name, ActionType { registration: a, prefix });
         }
+        let crates = keys.values().chain(action_types.keys()).map(|t| crate_of(t)).collect();
         Ok(Registry {
             table,
             actions: action_types,
             features: features.into_iter().collect(),
             presence_extensions: Vec::new(),
+            crates,
         })
     }
 
@@ -344,6 +382,41 @@ impl Registry {
     /// ```
     pub fn action_prefix(&self, type_name: &str) -> Option<&str> {
         self.actions.get(type_name).map(|a| a.prefix.as_str())
+    }
+
+    /// The crates that registered a Payload, an Action or a presence extension, sorted (crate names as in
+    /// paths: `moxl_xep`, not `moxl-xep`).
+    ///
+    /// ```
+    /// let registry = moxl_core::xec::Registry::global()?;
+    /// assert!(registry.crates().any(|c| c == "moxl_core"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn crates(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.crates.iter().copied()
+    }
+
+    /// Checks that the crate `name` (as in paths: underscores) registered something, i.e. that it is linked.
+    /// A crate of handlers that the application never names is not linked and registers nothing, silently; this
+    /// turns that into an error at startup, which says how to link it (see [`Registry`]).
+    ///
+    /// ```
+    /// use moxl_core::{xec::Registry, Error};
+    /// let registry = Registry::global()?;
+    /// let Err(Error::Registry(message)) = registry.require_crate("my_handlers") else { panic!() };
+    /// assert!(message.contains("use my_handlers as _;"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn require_crate(&self, name: &str) -> Result<()> {
+        let name = name.replace('-', "_");
+        if self.crates.contains(name.as_str()) {
+            return Ok(());
+        }
+        Err(Error::Registry(format!(
+            "crate {name} registered no handler: it is not linked into this program, or has no #[payload]/#[action]; \
+             if the program never names it, add `use {name} as _;` to the application (linked: {})",
+            self.crates.iter().copied().collect::<Vec<_>>().join(", ")
+        )))
     }
 
     /// The disco features declared by every linked module, sorted and deduplicated.

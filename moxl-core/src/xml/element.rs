@@ -371,6 +371,12 @@ pub struct Children {
     end: u32,
 }
 
+impl fmt::Debug for Children {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Children").field("parent", &self.parent.name()).finish_non_exhaustive()
+    }
+}
+
 impl Iterator for Children {
     type Item = Element;
 
@@ -387,6 +393,12 @@ impl Iterator for Children {
 /// Iterator over the attributes of an [`Element`] (see [`Element::attrs`]): `(qualified name, unescaped value)`.
 pub struct Attrs<'a> {
     raw: AttrScanner<'a>,
+}
+
+impl fmt::Debug for Attrs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attrs").finish_non_exhaustive()
+    }
 }
 
 impl<'a> Iterator for Attrs<'a> {

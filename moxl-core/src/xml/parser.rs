@@ -172,6 +172,16 @@ pub struct StreamParser {
     failed: Option<XmlError>,
 }
 
+impl std::fmt::Debug for StreamParser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamParser")
+            .field("buffered", &self.buf.len().saturating_sub(self.pos))
+            .field("depth", &self.open.len())
+            .field("framed", &self.framed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for StreamParser {
     fn default() -> Self {
         Self::new()

@@ -10,9 +10,10 @@ use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
-use moxl_core::transport::{TlsConfig, connect_tcp};
+use moxl_core::transport::{TlsConfig, TransportError, connect_tcp};
 use moxl_core::{Error, Result};
 use tokio::io::{AsyncRead, ReadBuf};
+use tracing::Instrument as _;
 
 use super::Slot;
 
@@ -205,10 +206,8 @@ impl Upload {
     /// ```
     pub async fn put(self, slot: &Slot, body: UploadBody) -> Result<String> {
         if let Some(len) = body.len().filter(|l| *l != slot.size) {
-            return Err(Error::Transport(format!(
-                "the body has {len} bytes, the slot was requested for {}",
-                slot.size
-            )));
+            let detail = format!("the body has {len} bytes, the slot was requested for {}", slot.size);
+            return Err(TransportError::http(&slot.put_url, detail).into());
         }
         let uri = https_uri(&slot.put_url)?;
         let body = ProgressBody { source: body.0, sent: 0, total: slot.size, progress: self.progress, buf: Vec::new() };
@@ -226,11 +225,11 @@ impl Upload {
                 request = request.header(HeaderName::from_static(lowercase(name)), header_value(&value)?);
             }
         }
-        let request = request.body(body).map_err(|e| Error::Transport(format!("HTTP request: {e}")))?;
+        let request = request.body(body).map_err(|e| http_error(&slot.put_url, "request", e))?;
         let response = send(&self.tls, &uri, request).await?;
         match response.status().as_u16() {
             200 | 201 => Ok(slot.get_url.clone()),
-            status => Err(Error::Transport(format!("HTTP upload to {} refused: status {status}", slot.put_url))),
+            status => Err(TransportError::http(&slot.put_url, format!("upload refused: status {status}")).into()),
         }
     }
 }
@@ -250,18 +249,18 @@ pub async fn download(url: &str, tls: &TlsConfig, max_size: u64) -> Result<Vec<u
         .uri(path_of(&uri))
         .header(HOST, authority_of(&uri)?)
         .body(ProgressBody { source: Source::Bytes(Bytes::new()), sent: 0, total: 0, progress: None, buf: Vec::new() })
-        .map_err(|e| Error::Transport(format!("HTTP request: {e}")))?;
+        .map_err(|e| http_error(url, "request", e))?;
     let response = send(tls, &uri, request).await?;
     if response.status().as_u16() != 200 {
-        return Err(Error::Transport(format!("HTTP GET {url}: status {}", response.status())));
+        return Err(TransportError::http(url, format!("GET: status {}", response.status())).into());
     }
     let mut body: Incoming = response.into_body();
     let mut out = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| Error::Transport(format!("HTTP GET {url}: {e}")))?;
+        let frame = frame.map_err(|e| http_error(url, "GET", e))?;
         if let Ok(data) = frame.into_data() {
             if u64::try_from(out.len() + data.len()).unwrap_or(u64::MAX) > max_size {
-                return Err(Error::Transport(format!("HTTP GET {url}: larger than {max_size} bytes")));
+                return Err(TransportError::http(url, format!("GET: larger than {max_size} bytes")).into());
             }
             out.extend_from_slice(&data);
         }
@@ -278,18 +277,21 @@ async fn send(tls: &TlsConfig, uri: &Uri, request: Request<ProgressBody>) -> Res
     let stream = tls.connect(host, tcp).await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| Error::Transport(format!("HTTP with {host}: {e}")))?;
+        .map_err(|e| http_error(&uri.to_string(), "handshake", e))?;
     // Drives the connection; a failure there also reaches the request or its body.
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    sender.send_request(request).await.map_err(|e| Error::Transport(format!("HTTP with {host}: {e}")))
+    tokio::spawn(
+        async move {
+            let _ = connection.await;
+        }
+        .in_current_span(),
+    );
+    sender.send_request(request).await.map_err(|e| http_error(&uri.to_string(), "request", e))
 }
 
 fn https_uri(url: &str) -> Result<Uri> {
-    let uri: Uri = url.parse().map_err(|e| Error::Transport(format!("invalid URL {url:?}: {e}")))?;
+    let uri: Uri = url.parse().map_err(|e| http_error(url, "invalid URL", e))?;
     if uri.scheme_str() != Some("https") || uri.host().is_none_or(str::is_empty) {
-        return Err(Error::Transport(format!("not an https URL: {url:?}")));
+        return Err(TransportError::http(url, "not an https URL").into());
     }
     Ok(uri)
 }
@@ -305,7 +307,13 @@ fn authority_of(uri: &Uri) -> Result<HeaderValue> {
 }
 
 fn header_value(value: &str) -> Result<HeaderValue> {
-    HeaderValue::from_str(value).map_err(|e| Error::Transport(format!("invalid HTTP header value {value:?}: {e}")))
+    HeaderValue::from_str(value).map_err(|e| http_error("", &format!("invalid header value {value:?}"), e))
+}
+
+/// An HTTP failure with the library's error as its source.
+fn http_error(url: &str, detail: &str, source: impl Into<moxl_core::transport::BoxError>) -> Error {
+    let (url, detail) = (url.to_owned(), detail.to_owned());
+    TransportError::Http { url, detail, source: Some(source.into()) }.into()
 }
 
 fn lowercase(name: &'static str) -> &'static str {
