@@ -3,8 +3,10 @@
 //!
 //! Each client is a few tasks on the caller's tokio runtime, no thread of its own: a supervisor that connects
 //! and reconnects, and per connection a reader (parses, counts for XEP-0198, dispatches), a writer (sends what
-//! handlers queue, keeps it until the server acknowledges it) and a pinger; plus the Action timer. Dropping the
-//! client (or [`Client::close`]) ends all of them.
+//! handlers queue, keeps it until the server acknowledges it) and a pinger; plus the Action timer.
+//! [`Client::close`] ends all of them and the session. Dropping the client ends them too, and closes the
+//! stream as `close` does, unless the session is stored: then it is kept for the next run to resume (see
+//! [`Client`'s `Drop`](Client#impl-Drop-for-Client)).
 //!
 //! # Losing the connection
 //! With stream management (XEP-0198, enabled whenever the server offers it) every stanza we send is kept until
@@ -15,7 +17,13 @@
 //! tells the application that nothing was lost. If the session cannot be resumed (the server forgot it, or
 //! offers no stream management), a fresh one is bound: our last broadcast presence and the room joins still in
 //! effect are sent again, as are our stanzas the old session did not acknowledge (except presences), and
-//! [`ConnectionState::Reestablished`] (with [`Packet::REESTABLISHED`]) says so. Authentication failures, a stream
+//! [`ConnectionState::Reestablished`] (with [`Packet::REESTABLISHED`]) says so. The pending Actions whose
+//! requests the old session had handled time out at once (their `timeout` runs): the replies were queued for
+//! the old stream, and a server gives a new session none of it (XEP-0198 §5); those whose requests it had not
+//! acknowledged stay pending, their requests sent again. The backoff starts over only after a session stayed
+//! up for [`Reconnect::stable`]. The same holds for a [stored](ClientBuilder::session_store) session on the
+//! first connection of a new process: resumed if the server still has it, else replaced by a fresh session
+//! (`Reestablished`), also when the connection fails while resuming. Authentication failures, a stream
 //! `conflict` (another client took the resource) and [`Client::close`] end the session for good:
 //! [`ConnectionState::Disconnected`].
 //!
@@ -141,6 +149,31 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     store: stored::StoreConfig,
     xec: XecBuilder,
+    /// The connection state, from the first attempt on (see [`ClientBuilder::state`]).
+    state: watch::Sender<ConnectionState>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    /// The settings that say where and how the client connects; never the credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("jid", &self.jid)
+            .field("server", &self.server)
+            .field("direct_tls", &self.direct_tls)
+            .field("websocket", &self.websocket)
+            .field("allow_cleartext", &self.allow_cleartext)
+            .field("resource", &self.resource)
+            .field("sasl2", &self.sasl2)
+            .field("sm", &self.sm)
+            .field("register", &self.register)
+            .field("fast", &self.fast)
+            .field("keepalive", &self.keepalive)
+            .field("ping", &self.ping)
+            .field("reconnect", &self.reconnect)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("stored", &stored::is_stored(&self.store))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default interval and timeout of server pings (XEP-0199) that detect dead connections.
@@ -178,7 +211,31 @@ impl ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             store: stored::StoreConfig::default(),
             xec: Xec::builder(),
+            state: watch::Sender::new(ConnectionState::Connecting),
         }
+    }
+
+    /// The connection state from the first attempt on: subscribe before [`connect`](Self::connect) to see it
+    /// go through [`Connecting`](ConnectionState::Connecting), [`Securing`](ConnectionState::Securing),
+    /// [`Authenticating`](ConnectionState::Authenticating) to [`Online`](ConnectionState::Online) (or
+    /// [`Disconnected`](ConnectionState::Disconnected) when `connect` fails). It is the same channel as
+    /// [`Client::state`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use moxl_core::client::{Client, ConnectionState};
+    /// let builder = Client::builder("juliet@example.com".parse()?, "secret");
+    /// let mut state = builder.state();
+    /// tokio::spawn(async move {
+    ///     while state.changed().await.is_ok() {
+    ///         println!("{:?}", *state.borrow_and_update());
+    ///     }
+    /// });
+    /// let client = builder.connect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.subscribe()
     }
 
     /// Pings the server (XEP-0199) every `interval`; no answer within `timeout` ends the session as a dead
@@ -338,7 +395,20 @@ impl ClientBuilder {
     /// password, an untrusted certificate, no route); later losses are handled by reconnecting (see the
     /// [module documentation](self)).
     pub async fn connect(self) -> Result<Client> {
-        let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
+        let state_tx = self.state.clone();
+        match self.connect_inner().await {
+            Ok(client) => Ok(client),
+            Err(e) => {
+                state_tx.send_replace(ConnectionState::Disconnected(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    async fn connect_inner(self) -> Result<Client> {
+        let state_tx = self.state;
+        state_tx.send_replace(ConnectionState::Connecting);
+        let state_rx = state_tx.subscribe();
         let tls = match self.tls {
             Some(t) => t,
             None => TlsConfig::shared()?,
@@ -378,7 +448,17 @@ impl ClientBuilder {
                 slot.clone_from(&stored.fast_token);
             }
         }
-        let connected = connect_once(&settings, stored.resume.clone(), self.register, &state_tx).await?;
+        let connected = match connect_once(&settings, stored.resume.clone(), self.register, &state_tx).await {
+            Ok(connected) => connected,
+            // Resuming the stored session failed on the way (the server closed the connection or stopped
+            // answering during negotiation): rather than staying offline, bind a fresh session at once
+            // (XEP-0198 §5 leaves it to the client to bind a new session when resumption fails).
+            Err(e) if stored.resume.is_some() && !matches!(e, crate::Error::Auth(_)) => {
+                tracing::info!(parent: &span, error = %e, "resuming the stored session failed: binding a fresh one");
+                connect_once(&settings, None, self.register, &state_tx).await?
+            }
+            Err(e) => return Err(e),
+        };
         tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
             login = ?connected.info.login, resumption = ?connected.resumption, "online");
         let (closing, _) = watch::channel(false);
@@ -393,7 +473,10 @@ impl ClientBuilder {
         });
         let info = connected.info.clone();
         let jid = Arc::new(Mutex::new(connected.jid.clone()));
-        let first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, true);
+        // A stored session that could not be resumed is replaced by a fresh one: `Reestablished`, as after a
+        // lost connection.
+        let mut first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, stored.resume.is_some());
+        reconnect::forget_lost_replies(&shared, &connected, &mut first_resend).await;
         reconnect::record_start(&shared, &settings, &connected).await?;
         let state_tx = Arc::new(state_tx);
         let timers = tokio::spawn({
@@ -411,22 +494,45 @@ impl ClientBuilder {
             first_resend,
             lease_ttl: stored.lease_ttl,
         }));
-        Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info, fast_token })
+        Ok(Client {
+            jid,
+            xec,
+            shared,
+            state: state_rx,
+            timers,
+            supervisor: Mutex::new(Some(supervisor)),
+            info,
+            fast_token,
+        })
     }
 }
 
 /// A connected session: send stanzas and start Actions through [`Client::xec`], read Packets from it.
 ///
-/// Each client costs a few tasks and a timer on the caller's runtime; dropping it ends them and the connection.
+/// Each client costs a few tasks and a timer on the caller's runtime; dropping it ends them and the connection
+/// (closing the stream, except for a stored session kept for the next run: see the `Drop` implementation).
 pub struct Client {
     jid: Arc<Mutex<FullJid>>,
     xec: Arc<Xec>,
     shared: Arc<Shared>,
     state: watch::Receiver<ConnectionState>,
     timers: JoinHandle<()>,
-    supervisor: Option<JoinHandle<()>>,
+    /// Taken by [`Client::close`] (or the drop) to wait for the end of the session.
+    supervisor: Mutex<Option<JoinHandle<()>>>,
     info: SessionInfo,
     fast_token: Arc<Mutex<Option<crate::session::FastToken>>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("jid", &self.jid())
+            .field("state", &*self.state.borrow())
+            .field("transport", &self.info.transport)
+            .field("mechanism", &self.info.mechanism)
+            .field("stored", &self.shared.persist.is_on())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -530,24 +636,67 @@ impl Client {
         self.state.clone()
     }
 
-    /// Closes the session gracefully: sends what is queued, then closes the stream (`</stream:stream>`, or
-    /// `<close/>` on WebSocket), which also ends stream management's session on the server; no reconnection
-    /// follows. Waits at most two seconds.
-    pub async fn close(mut self) {
+    /// Closes the session gracefully: sends what is queued, then closes the stream (`</stream:stream>`, RFC 6120
+    /// §4.4, or `<close/>` on WebSocket, RFC 7395 §3.6), which also ends stream management's session on the
+    /// server (XEP-0198 §5: a cleanly closed stream cannot be resumed); no reconnection follows. With a
+    /// [session store](ClientBuilder::session_store), the stored session ends too and its lease is given back.
+    /// Waits at most two seconds. It takes `&self`, so that a client shared in an `Arc` can be closed; a second
+    /// call (or one after the session ended) returns at once.
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use moxl_core::client::Client;
+    /// let client = Arc::new(Client::builder("juliet@example.com".parse()?, "secret").connect().await?);
+    /// let shared = Arc::clone(&client);
+    /// tokio::spawn(async move { /* … use `shared` … */ drop(shared) });
+    /// client.close().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn close(&self) {
         self.shared.closing.send_replace(true);
-        if let Some(supervisor) = self.supervisor.take() {
-            if tokio::time::timeout(Duration::from_secs(2), supervisor).await.is_err() {
+        let supervisor = self.supervisor.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(supervisor) = supervisor {
+            let abort = supervisor.abort_handle();
+            if tokio::time::timeout(CLOSE_WAIT, supervisor).await.is_err() {
                 tracing::debug!(jid = %self.jid(), "the session did not finish closing in time");
+                abort.abort();
             }
         }
     }
 }
 
+/// How long [`Client::close`] (and the drop of a client) waits for the stream to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 impl Drop for Client {
+    /// Ends the client's tasks and its connection.
+    ///
+    /// - Without a [session store](ClientBuilder::session_store), nobody can resume the session later: the stream
+    ///   is closed as by [`Client::close`] (`</stream:stream>`, RFC 6120 §4.4), so that the server ends the
+    ///   session at once (else, with stream management, it would keep a detached session for resumption, XEP-0198
+    ///   §5, for minutes: others would see us online and the server would route messages to it). The closing
+    ///   runs in the background on the runtime, bounded to two seconds; without a runtime the socket is just
+    ///   closed.
+    /// - With a session store, the session is kept for the next run to resume: the socket is closed without
+    ///   closing the stream, and the server keeps the session (and queues what arrives for it) until that run
+    ///   resumes it, or its resumption timeout passes. Call [`Client::close`] to end it instead.
     fn drop(&mut self) {
         self.timers.abort();
-        if let Some(supervisor) = &self.supervisor {
-            supervisor.abort();
+        let supervisor = self.supervisor.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(supervisor) = supervisor else { return };
+        let runtime = tokio::runtime::Handle::try_current();
+        match runtime {
+            Ok(runtime) if !self.shared.persist.is_on() && !supervisor.is_finished() => {
+                self.shared.closing.send_replace(true);
+                let abort = supervisor.abort_handle();
+                runtime.spawn(async move {
+                    if tokio::time::timeout(CLOSE_WAIT, supervisor).await.is_err() {
+                        abort.abort();
+                    }
+                });
+            }
+            _ => supervisor.abort(),
         }
     }
 }

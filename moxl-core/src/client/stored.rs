@@ -46,6 +46,16 @@ pub(super) fn user_agent_id(config: &StoreConfig, account: &BareJid) -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Whether the session is kept in a store.
+pub(super) fn is_stored(config: &StoreConfig) -> bool {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    if config.store.is_some() {
+        return true;
+    }
+    let _ = config;
+    false
+}
+
 /// The entity-caps cache the client gives its controller as an extension: one for a stored session (filled by
 /// [`open`], written through its lease), none without a store (entity-caps handlers then use their own cache).
 pub(super) fn caps_cache(config: &StoreConfig) -> Option<crate::session::CapsCache> {

@@ -212,6 +212,18 @@ impl Xec {
     /// Runs the timeout of every Action whose deadline is `now` or earlier; returns how many timed out.
     pub async fn expire(&self, now: Instant) -> usize {
         let expired = self.shared.pending().expire(now);
+        self.run_timeouts(expired).await
+    }
+
+    /// Times out now the pending Actions that `lost` picks by id: their requests went out on a stream whose
+    /// replies are gone (a fresh session replaced a lost one that could not be resumed, XEP-0198 §5). Each runs
+    /// its `timeout` as if its deadline had passed; a late reply is dropped. Returns how many.
+    pub(crate) async fn time_out_lost(&self, lost: impl Fn(&str) -> bool) -> usize {
+        let expired = self.shared.pending().remove_lost(Instant::now(), lost);
+        self.run_timeouts(expired).await
+    }
+
+    async fn run_timeouts(&self, expired: Vec<(String, pending::Entry)>) -> usize {
         let count = expired.len();
         for (id, mut entry) in expired {
             tracing::debug!(id, prefix = entry.prefix, "action timed out");

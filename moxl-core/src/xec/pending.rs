@@ -142,6 +142,24 @@ impl Pending {
         }
     }
 
+    /// Removes the Actions that `lost` picks (by id), whatever their deadline, remembering their ids for late
+    /// replies: their replies cannot come any more (see [`Xec::time_out_lost`](super::Xec::time_out_lost)).
+    pub(crate) fn remove_lost(&mut self, now: Instant, lost: impl Fn(&str) -> bool) -> Vec<(String, Entry)> {
+        let ids: Vec<String> = self.by_id.keys().filter(|id| lost(id)).cloned().collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(entry) = self.by_id.remove(&id) {
+                self.deadlines.remove(&(entry.deadline, id.clone()));
+                self.note(Change::Removed(id.clone()));
+                if self.tombstones.len() < MAX_TOMBSTONES {
+                    self.tombstones.insert(id.clone(), (entry.to.clone(), now + TOMBSTONE_TTL));
+                }
+                out.push((id, entry));
+            }
+        }
+        out
+    }
+
     /// Removes the Actions whose deadline has passed, remembering their ids for late replies.
     pub(crate) fn expire(&mut self, now: Instant) -> Vec<(String, Entry)> {
         self.tombstones.retain(|_, (_, until)| *until > now);
