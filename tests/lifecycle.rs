@@ -184,3 +184,60 @@ async fn the_backoff_grows_across_logins_that_die_at_once() -> Result<()> {
     assert!(matches!(s, ConnectionState::Reconnecting { attempt: 1, .. }), "{s:?}");
     Ok(())
 }
+
+/// Every presence with a type, logged as `TYPE from BARE` into the client's [`Log`].
+#[payload(name = "presence", ns = "jabber:client")]
+#[derive(Default)]
+struct TypedPresence;
+
+impl Payload for TypedPresence {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
+        if let (Some(log), Some(kind)) = (ctx.get::<Log>(), element.attr("type")) {
+            let from = element.attr("from").map(|f| f.split('/').next().unwrap_or_default().to_owned());
+            log.push(format!("{kind} from {}", from.unwrap_or_default()));
+        }
+        Ok(())
+    }
+}
+
+async fn logged(log: &Log, line: &str) -> bool {
+    for _ in 0..40 {
+        if log.lines().iter().any(|l| l == line) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A session is an interested resource by default (RFC 6121 §3.1.6): it fetched the roster at its start (the
+/// `"roster"` start hook of moxl-xep), so the approval of its subscription request reaches it. One that opted
+/// out of the hook is not, and the server does not deliver the approval to it.
+#[tokio::test]
+async fn the_approval_of_a_subscription_reaches_the_session_that_asked() -> Result<()> {
+    let p = server();
+    let romeo_log = Log::default();
+    let romeo = builder(&p, "romeo", "montague", p.c2s_port())
+        .xec(moxl::xec::Xec::builder().extension(romeo_log.clone()))
+        .connect()
+        .await?;
+    romeo.xec().context().send(presence(None, None))?;
+    let romeo_bare = jid(&p, "romeo").to_string();
+    let juliet_bare = jid(&p, "juliet").to_string();
+    for (interested, user, password) in [(true, "juliet", "secret"), (false, "nurse", "angelica")] {
+        p.register(user, password).unwrap();
+        let log = Log::default();
+        let mut asker = builder(&p, user, password, p.c2s_port()).xec(moxl::xec::Xec::builder().extension(log.clone()));
+        if !interested {
+            asker = asker.without_start_hook("roster");
+        }
+        let asker = asker.connect().await?;
+        let bare = if interested { juliet_bare.clone() } else { jid(&p, user).to_string() };
+        asker.xec().context().send(presence(Some(&romeo_bare), Some("subscribe")))?;
+        assert!(logged(&romeo_log, &format!("subscribe from {bare}")).await, "{:?}", romeo_log.lines());
+        romeo.xec().context().send(presence(Some(&bare), Some("subscribed")))?;
+        let approved = logged(&log, &format!("subscribed from {romeo_bare}")).await;
+        assert_eq!(approved, interested, "{user}: {:?}", log.lines());
+    }
+    Ok(())
+}

@@ -16,7 +16,9 @@
 //! send again what it had not acknowledged, and [`ConnectionState::Resumed`] (and a [`Packet::RESUMED`] Packet)
 //! tells the application that nothing was lost. If the session cannot be resumed (the server forgot it, or
 //! offers no stream management), a fresh one is bound: our last broadcast presence and the room joins still in
-//! effect are sent again, as are our stanzas the old session did not acknowledge (except presences), and
+//! effect are sent again, as are our stanzas the old session did not acknowledge (except presences: XEP-0198 §5
+//! lets the client send again what the server did not handle; when its `<failed/>` carries `h`, only those; without
+//! it, a stanza the server handled but never acknowledged may arrive twice), and
 //! [`ConnectionState::Reestablished`] (with [`Packet::REESTABLISHED`]) says so. The pending Actions whose
 //! requests the old session had handled time out at once (their `timeout` runs): the replies were queued for
 //! the old stream, and a server gives a new session none of it (XEP-0198 §5); those whose requests it had not
@@ -35,6 +37,7 @@ mod persist;
 mod presence;
 pub(crate) mod reconnect;
 mod run;
+mod start;
 mod stored;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -46,6 +49,7 @@ use tokio::time::Duration;
 
 pub use connect::SessionInfo;
 pub use reconnect::Reconnect;
+pub use start::{start_hooks, SessionStart, StartHook};
 
 use crate::auth::{SaslAuthenticator, SaslConfig};
 use crate::stream::{Authenticator, StreamFeatures};
@@ -151,6 +155,8 @@ pub struct ClientBuilder {
     xec: XecBuilder,
     /// The connection state, from the first attempt on (see [`ClientBuilder::state`]).
     state: watch::Sender<ConnectionState>,
+    /// The session-start hooks not to run.
+    skip_hooks: Vec<String>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -172,6 +178,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("reconnect", &self.reconnect)
             .field("connect_timeout", &self.connect_timeout)
             .field("stored", &stored::is_stored(&self.store))
+            .field("skip_hooks", &self.skip_hooks)
             .finish_non_exhaustive()
     }
 }
@@ -212,7 +219,26 @@ impl ClientBuilder {
             store: stored::StoreConfig::default(),
             xec: Xec::builder(),
             state: watch::Sender::new(ConnectionState::Connecting),
+            skip_hooks: Vec::new(),
         }
+    }
+
+    /// Does not run the [session-start hook](StartHook) `name` (see [`start_hooks`]). By default every
+    /// registered hook runs at the start of each fresh session: with moxl-xep linked, `"roster"` fetches the
+    /// roster (with versioning, RFC 6121 §2.6, from the version in the [session store](Self::session_store)),
+    /// which makes the session an interested resource (RFC 6121 §3.1.6): the server then sends it roster pushes
+    /// and the approvals of our subscription requests. An application that must not be one opts out with
+    /// `.without_start_hook("roster")`.
+    ///
+    /// ```
+    /// use moxl_core::client::Client;
+    /// let builder = Client::builder("juliet@example.com".parse()?, "secret").without_start_hook("roster");
+    /// assert!(format!("{builder:?}").contains("roster"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn without_start_hook(mut self, name: impl Into<String>) -> Self {
+        self.skip_hooks.push(name.into());
+        self
     }
 
     /// The connection state from the first attempt on: subscribe before [`connect`](Self::connect) to see it
@@ -431,6 +457,8 @@ impl ClientBuilder {
             fast: self.fast,
             timeout: self.connect_timeout,
             fast_token: Arc::clone(&fast_token),
+            skip_hooks: self.skip_hooks,
+            roster_version: None,
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
@@ -442,6 +470,8 @@ impl ClientBuilder {
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
         // its stream-management session.
         let stored = stored::open(self.store, &self.jid, &xec).await?;
+        let mut settings = settings;
+        settings.roster_version.clone_from(&stored.roster_version);
         {
             let mut slot = fast_token.lock().unwrap_or_else(PoisonError::into_inner);
             if slot.is_none() {
@@ -477,6 +507,7 @@ impl ClientBuilder {
         // lost connection.
         let mut first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, stored.resume.is_some());
         reconnect::forget_lost_replies(&shared, &connected, &mut first_resend).await;
+        reconnect::run_start_hooks(&shared, &settings, &connected);
         reconnect::record_start(&shared, &settings, &connected).await?;
         let state_tx = Arc::new(state_tx);
         let timers = tokio::spawn({

@@ -173,6 +173,7 @@ pub(super) async fn supervise(s: Supervisor) {
         up_since = Instant::now();
         resend = start_session(&shared, &connected, &state, &jid, true);
         forget_lost_replies(&shared, &connected, &mut resend).await;
+        run_start_hooks(&shared, &settings, &connected);
         if let Err(e) = Box::pin(record_start(&shared, &settings, &connected)).await {
             state.send_replace(ConnectionState::Disconnected(e.to_string()));
             return;
@@ -350,4 +351,14 @@ pub(super) async fn forget_lost_replies(shared: &Shared, connected: &Connected, 
     if lost > 0 {
         tracing::info!(parent: &shared.span, lost, "requests of the lost session time out: their replies are gone");
     }
+}
+
+/// On a fresh session (not after a resumption: the server kept what they asked for, XEP-0198 §5), runs the
+/// session-start hooks (see [`StartHook`](super::StartHook)); their requests go out after `resend`.
+pub(super) fn run_start_hooks(shared: &Shared, settings: &Settings, connected: &Connected) {
+    if matches!(connected.resumption, Resumption::Resumed { .. }) {
+        return;
+    }
+    let start = super::SessionStart::new(&connected.jid, &connected.info.features, settings.roster_version.as_deref());
+    super::start::run_hooks(&shared.xec.context(), &start, &settings.skip_hooks);
 }

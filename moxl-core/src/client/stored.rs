@@ -75,6 +75,8 @@ pub(super) struct Opened {
     pub(super) resume: Option<ResumeFrom>,
     pub(super) sm: Option<SmSession>,
     pub(super) lease_ttl: Duration,
+    /// The stored roster version (RFC 6121 §2.6), for the session-start hooks.
+    pub(super) roster_version: Option<String>,
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -89,6 +91,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
             resume: None,
             sm: None,
             lease_ttl: config.ttl,
+            roster_version: None,
         });
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
@@ -123,10 +126,18 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         resume,
         sm,
         lease_ttl: config.ttl,
+        roster_version: record.roster_version,
     })
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec>) -> Result<Opened> {
-    Ok(Opened { persist: Persist, fast_token: None, resume: None, sm: None, lease_ttl: config.ttl })
+    Ok(Opened {
+        persist: Persist,
+        fast_token: None,
+        resume: None,
+        sm: None,
+        lease_ttl: config.ttl,
+        roster_version: None,
+    })
 }
