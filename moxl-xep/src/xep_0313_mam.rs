@@ -351,7 +351,7 @@ impl Fin {
         Fin {
             complete: flag("complete").unwrap_or(false),
             stable: flag("stable").unwrap_or(true),
-            set: SetResult::find_in(&fin).unwrap_or_default(),
+            set: SetResult::find_in(fin).unwrap_or_default(),
         }
     }
 }
@@ -403,7 +403,7 @@ struct Waiting {
 /// Which Action a `<fin/>` message finishes.
 enum Finish {
     Query,
-    CatchUp(CatchUp),
+    CatchUp(Box<CatchUp>),
 }
 
 /// How long a `urn:xmpp:mam:0` query waits for its `<fin/>` message after its iq was answered; past it, its
@@ -929,7 +929,7 @@ impl CatchUp {
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<()> {
         if awaits_fin_message(&self.query.ns, stanza) {
-            Queries::await_fin(ctx, &self.query.queryid, Finish::CatchUp(self.clone()));
+            Queries::await_fin(ctx, &self.query.queryid, Finish::CatchUp(Box::new(self.clone())));
             return Ok(());
         }
         let page = self.query.page(ctx, stanza);
