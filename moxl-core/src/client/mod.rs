@@ -117,7 +117,8 @@ pub enum ConnectionState {
     /// Reconnected and resumed (XEP-0198 §5): nothing was lost.
     Resumed(FullJid),
     /// Reconnected with a fresh session (resumption failed or was impossible); presence and rooms were sent
-    /// again.
+    /// again. Also the state after the first connection of a [stored](ClientBuilder::session_store) session
+    /// that could not be resumed: what the server had kept for the old session is gone.
     Reestablished(FullJid),
     /// The session ended for good, and why.
     Disconnected(String),
@@ -662,7 +663,7 @@ impl Client {
         self.shared.sm().as_ref().map(|sm| sm.id.clone())
     }
 
-    /// The connection state, as it changes.
+    /// The connection state, as it changes (from the first attempt on: [`ClientBuilder::state`]).
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
         self.state.clone()
     }
