@@ -397,10 +397,11 @@ async fn a_contact_announcing_microblog_notify_in_its_caps_gets_posts_without_su
 /// directly (his broadcast presence does not reach her), and her posts reach him: the last one at once, then
 /// each new one. Her first post created her microblog with XEP-0472's publish-options (every post kept, access
 /// model `presence`), so "the last two posts" (asked with `max_items`: Prosody ignores XEP-0059 paging on PEP
-/// nodes) are two of three. A test of the client's flow: it should run against every server of the support.
+/// nodes) are two of three. After a server restart, the fresh sessions follow on (the directed presence is sent
+/// again). A test of the client's flow: it should run against every server of the support.
 #[tokio::test]
 async fn following_a_contact_brings_her_posts_and_her_last_posts_are_read() -> Result<()> {
-    let p = server();
+    let mut p = server();
     let juliet = builder(&p, "juliet", "secret").connect().await?;
     let romeo = builder(&p, "romeo", "montague").connect().await?;
     let juliet_bare = jid(&p, "juliet").to_string();
@@ -437,5 +438,22 @@ async fn following_a_contact_brings_her_posts_and_her_last_posts_are_read() -> R
         page.content::<FeedPage>().unwrap().posts.iter().filter_map(|p| p.item_id.clone()).collect();
     ids.sort();
     assert_eq!(ids, ["four", "three"]);
+
+    // The server restarts: both sessions are replaced by fresh ones (XEP-0198 §5), which send their presences
+    // again, romeo's directed one to juliet included (RFC 6121 §4.6): her posts still reach him.
+    p.restart().unwrap();
+    for client in [&juliet, &romeo] {
+        let mut state = client.state();
+        let fresh = tokio::time::timeout(
+            Duration::from_secs(15),
+            state.wait_for(|s| matches!(s, moxl::client::ConnectionState::Reestablished(_))),
+        )
+        .await;
+        assert!(fresh.is_ok(), "no fresh session: {:?}", *client.state().borrow());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await; // her PEP service asks for his caps
+    let entry = Entry::new("O, I am fortune's fool", "localhost", "five");
+    ask(&juliet, "microblog_publish_handle", microblog::publish_action(&entry, Some("five"))?).await;
+    next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "five")).await;
     Ok(())
 }
