@@ -13,7 +13,8 @@
 //! commands: login | send TO BODY | listen | echo | roster | disco JID
 //! ```
 //!
-//! Output is one JSON line per result or event; errors go to stderr with a non-zero exit status.
+//! Output is one JSON line per result or event; errors go to stderr with a non-zero exit status. The session is
+//! closed (`</stream:stream>`) when the command is done, and on SIGINT (Ctrl-C) or SIGTERM.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -161,6 +162,45 @@ async fn wait(packets: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet
 
 async fn run(o: Options) -> Result<()> {
     let client = client_builder(&o)?.connect().await?;
+    let outcome = tokio::select! {
+        outcome = command(&o, &client) => outcome,
+        signal = shutdown() => {
+            eprintln!("moxl: {signal}: closing the session");
+            Ok(())
+        }
+    };
+    // End the stream (RFC 6120 §4.4) after what is queued went out: the server ends the session at once instead
+    // of keeping it for a resumption that never comes (XEP-0198 §5), others see us go offline, and messages to
+    // us go to our other resources or to offline storage.
+    client.close().await;
+    outcome
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.
+async fn shutdown() -> &'static str {
+    let interrupt = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "SIGINT",
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                name = interrupt => name,
+                _ = terminate.recv() => "SIGTERM",
+            },
+            Err(_) => interrupt.await,
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await
+}
+
+/// Runs the command of the command line on a connected client.
+async fn command(o: &Options, client: &Client) -> Result<()> {
     let transport = client.transport();
     let ctx = client.xec().context();
     let mut packets = client.xec().packets();
@@ -175,9 +215,8 @@ async fn run(o: Options) -> Result<()> {
             println!("{line}");
         }
         ["send", to, body @ ..] => {
+            // Sent when the session closes at the latest: `close` sends what is queued first.
             ctx.send(message(to, "chat", Some(&body.join(" "))))?;
-            // Give the writer a moment to flush before the client is dropped.
-            tokio::time::sleep(Duration::from_millis(200)).await;
             println!("{}", json!({"sent": {"to": to, "body": body.join(" ")}}));
         }
         ["listen"] | ["echo"] => {

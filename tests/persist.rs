@@ -14,7 +14,7 @@ use moxl::client::{Client, ClientBuilder, ConnectionState};
 use moxl::prelude::*;
 use moxl::session::{LeaseError, SessionStore, StoreOptions};
 use moxl::transport::TlsConfig;
-use moxl_test_support::{PostgresDb, Prosody, TempDir};
+use moxl_test_support::{CutProxy, PostgresDb, Prosody, TempDir};
 
 fn builder(p: &Prosody, user: &str, password: &str, log: &Log) -> ClientBuilder {
     Client::builder(jid(p, user), password)
@@ -42,6 +42,12 @@ impl Ask {
             log.push(format!("answer for: {}", self.note));
         }
         Ok(())
+    }
+
+    async fn timeout(&mut self, ctx: &Context) {
+        if let Some(log) = ctx.get::<Log>() {
+            log.push(format!("no answer for: {}", self.note));
+        }
     }
 }
 
@@ -133,5 +139,62 @@ async fn two_processes_on_one_postgresql_store_never_drive_the_same_session() ->
     a.close().await;
     let b = builder(&p, "juliet", "secret", &Log::default()).session_store(store_b, "process-b").connect().await?;
     assert!(matches!(*b.state().borrow(), ConnectionState::Online(_)));
+    Ok(())
+}
+
+/// The server forgot the stored session (it restarted): the next run's resumption gets `<failed/>` and binds a
+/// fresh session, reported as `Reestablished` (not `Online`: the application must know that what the old
+/// session had not delivered is gone). The request the first run had made, acknowledged by the server, can
+/// get no reply in the new session (XEP-0198 §5): its Action times out at once instead of waiting a minute.
+/// A test of the client's handling of `<failed/>`: it should run against every server of the test support.
+#[tokio::test]
+async fn a_stored_session_the_server_forgot_is_replaced_and_its_lost_requests_time_out() -> Result<()> {
+    let mut p = server();
+    let dir = TempDir::new("moxl-persist").unwrap();
+    let path = dir.path().join("sessions.db");
+    let romeo = builder(&p, "romeo", "montague", &Log::default()).connect().await?;
+    let mut questions = romeo.xec().subscribe("question");
+
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let first = builder(&p, "juliet", "secret", &Log::default()).session_store(store, "host-1").connect().await?;
+    first.xec().context().request(Ask { to: romeo.jid().to_string(), note: "never answered".into() })?;
+    tokio::time::timeout(Duration::from_secs(5), questions.recv()).await.expect("asked").expect("open");
+    tokio::time::sleep(Duration::from_millis(300)).await; // the server acknowledges it
+    drop(first);
+    drop(romeo);
+    p.restart().unwrap();
+
+    let log = Log::default();
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let second = builder(&p, "juliet", "secret", &log).session_store(store, "host-1").connect().await?;
+    assert_eq!(*second.state().borrow(), ConnectionState::Reestablished(second.jid()));
+    eventually("the lost request's timeout", || !log.lines().is_empty()).await;
+    assert_eq!(log.lines(), ["no answer for: never answered"]);
+    // (the roster fetch of the new session's start may still be pending: it is answered soon)
+    eventually("no pending Action", || second.xec().pending() == 0).await;
+    Ok(())
+}
+
+/// The server closes the connection while the next run negotiates its resumption (seen with 50 sessions
+/// restarted at once): the client does not stay offline, it binds a fresh session at once (`Reestablished`).
+/// Should run against every server of the test support.
+#[tokio::test]
+async fn a_stored_session_whose_resumption_is_cut_falls_back_to_a_fresh_one() -> Result<()> {
+    let p = server();
+    let proxy = CutProxy::start(p.c2s_port()).unwrap();
+    let dir = TempDir::new("moxl-persist").unwrap();
+    let path = dir.path().join("sessions.db");
+    let via_proxy = |log: &Log| builder(&p, "juliet", "secret", log).server("127.0.0.1", proxy.port());
+
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let first = via_proxy(&Log::default()).session_store(store, "host-1").connect().await?;
+    assert!(first.stream_management().flatten().is_some(), "resumable");
+    drop(first);
+
+    proxy.refuse_next(1);
+    let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
+    let second = via_proxy(&Log::default()).session_store(store, "host-1").connect().await?;
+    assert_eq!(*second.state().borrow(), ConnectionState::Reestablished(second.jid()));
+    assert_eq!(proxy.connections(), 2, "the refused attempt, then the fresh session");
     Ok(())
 }

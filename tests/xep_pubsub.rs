@@ -299,7 +299,7 @@ async fn a_microblog_post_reaches_a_contact_and_the_feed_is_read() -> Result<()>
             "<div xmlns='http://www.w3.org/1999/xhtml'><p>that I shall say <em>good night</em></p></div>",
         ))
         .with_link(Link::comments(SERVICE, "balcony"));
-    let id = ask(&juliet, "pubsub_publish_handle", microblog::publish_action(&entry, Some("balcony"))?).await;
+    let id = ask(&juliet, "microblog_publish_handle", microblog::publish_action(&entry, Some("balcony"))?).await;
     assert_eq!(id.content::<Published>().unwrap().id.as_deref(), Some("balcony"));
     let event = next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "balcony")).await;
     let MicroblogEvent::Posts { from, posts: got } = event else { unreachable!() };
@@ -311,7 +311,7 @@ async fn a_microblog_post_reaches_a_contact_and_the_feed_is_read() -> Result<()>
 
     // a third post, then the feed read by pages of two (see the service test: Prosody 0.12 answers one page)
     let third = Entry::new("O happy dagger", "localhost", "dagger");
-    ask(&juliet, "pubsub_publish_handle", microblog::publish_action(&third, Some("dagger"))?).await;
+    ask(&juliet, "microblog_publish_handle", microblog::publish_action(&third, Some("dagger"))?).await;
     next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "dagger")).await;
     let mut titles = Vec::new();
     let mut query = SetQuery::max(2);
@@ -380,14 +380,80 @@ async fn a_contact_announcing_microblog_notify_in_its_caps_gets_posts_without_su
     // include urn:xmpp:microblog:0+notify (declared by the microblog module): her server asks for them and
     // sends him the last post (XEP-0163 §4.3), then the next ones, with no subscription of his.
     let entry = Entry::new("Good night, good night", "localhost", "night");
-    ask(&juliet, "pubsub_publish_handle", microblog::publish_action(&entry, Some("night"))?).await;
+    ask(&juliet, "microblog_publish_handle", microblog::publish_action(&entry, Some("night"))?).await;
     romeo.xec().context().send(presence(None, None))?;
     let event = next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "night")).await;
     assert!(matches!(event, MicroblogEvent::Posts { ref from, .. } if *from == juliet_bare));
     let next = Entry::new("Parting is such sweet sorrow", "localhost", "sorrow");
-    ask(&juliet, "pubsub_publish_handle", microblog::publish_action(&next, Some("sorrow"))?).await;
+    ask(&juliet, "microblog_publish_handle", microblog::publish_action(&next, Some("sorrow"))?).await;
     let event = next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "sorrow")).await;
     let MicroblogEvent::Posts { posts: got, .. } = event else { unreachable!() };
     assert_eq!(got[0].entry, next);
+    Ok(())
+}
+
+/// Following works as a user expects (XEP-0277 with XEP-0163 §4.3): romeo follows juliet, who does not follow
+/// him back; once she approves, her PEP service learns his `+notify` from the presence `follow` sends her
+/// directly (his broadcast presence does not reach her), and her posts reach him: the last one at once, then
+/// each new one. Her first post created her microblog with XEP-0472's publish-options (every post kept, access
+/// model `presence`), so "the last two posts" (asked with `max_items`: Prosody ignores XEP-0059 paging on PEP
+/// nodes) are two of three. After a server restart, the fresh sessions follow on (the directed presence is sent
+/// again). A test of the client's flow: it should run against every server of the support.
+#[tokio::test]
+async fn following_a_contact_brings_her_posts_and_her_last_posts_are_read() -> Result<()> {
+    let mut p = server();
+    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let juliet_bare = jid(&p, "juliet").to_string();
+    let mut requests = juliet.xec().subscribe("pubsubtest_subscribe");
+    let mut posts = romeo.xec().subscribe("microblog_event");
+    let mut approved = romeo.xec().subscribe("microblog_followapproved");
+    juliet.xec().context().send(presence(None, None))?;
+    romeo.xec().context().send(presence(None, None))?;
+
+    for (id, title) in [("one", "Good morrow"), ("two", "What light"), ("three", "It is the east")] {
+        let entry = Entry::new(title, "localhost", id);
+        ask(&juliet, "microblog_publish_handle", microblog::publish_action(&entry, Some(id))?).await;
+    }
+    let config = ask(&juliet, "pubsub_getconfig_handle", GetConfig::new(None, microblog::NODE)).await;
+    let config = config.content::<DataForm>().unwrap();
+    assert_eq!(config.value("pubsub#access_model"), Some("presence"), "{config:?}");
+    assert_eq!(config.field("pubsub#persist_items").and_then(|f| f.as_bool()), Some(true));
+    assert_ne!(config.value("pubsub#max_items"), Some("1"), "every post kept");
+    assert_eq!(config.value("pubsub#type"), Some(microblog::NODE), "XEP-0472 §6.2");
+
+    microblog::follow(&romeo.xec().context(), &juliet_bare)?;
+    let request = packet(&mut requests).await;
+    let from = request.content::<Element>().unwrap().attr("from").unwrap().into_owned();
+    juliet.xec().context().send(presence(Some(from.split('/').next().unwrap()), Some("subscribed")))?;
+    assert_eq!(packet(&mut approved).await.content::<String>().unwrap(), &juliet_bare);
+    let event = next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "three")).await;
+    assert!(matches!(event, MicroblogEvent::Posts { ref from, .. } if *from == juliet_bare));
+    let entry = Entry::new("Parting is such sweet sorrow", "localhost", "four");
+    ask(&juliet, "microblog_publish_handle", microblog::publish_action(&entry, Some("four"))?).await;
+    next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "four")).await;
+
+    let page = ask(&romeo, "microblog_feed_handle", Feed::last(Some(&juliet_bare), 2)).await;
+    let mut ids: Vec<String> =
+        page.content::<FeedPage>().unwrap().posts.iter().filter_map(|p| p.item_id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, ["four", "three"]);
+
+    // The server restarts: both sessions are replaced by fresh ones (XEP-0198 §5), which send their presences
+    // again, romeo's directed one to juliet included (RFC 6121 §4.6): her posts still reach him.
+    p.restart().unwrap();
+    for client in [&juliet, &romeo] {
+        let mut state = client.state();
+        let fresh = tokio::time::timeout(
+            Duration::from_secs(15),
+            state.wait_for(|s| matches!(s, moxl::client::ConnectionState::Reestablished(_))),
+        )
+        .await;
+        assert!(fresh.is_ok(), "no fresh session: {:?}", *client.state().borrow());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await; // her PEP service asks for his caps
+    let entry = Entry::new("O, I am fortune's fool", "localhost", "five");
+    ask(&juliet, "microblog_publish_handle", microblog::publish_action(&entry, Some("five"))?).await;
+    next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "five")).await;
     Ok(())
 }

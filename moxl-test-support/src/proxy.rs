@@ -14,6 +14,8 @@ struct State {
     /// Both ends of every open connection.
     open: Mutex<Vec<(TcpStream, TcpStream)>>,
     refusing: AtomicBool,
+    /// How many of the next connections to close at once (see [`CutProxy::refuse_next`]).
+    refuse_next: AtomicUsize,
     stopped: AtomicBool,
     accepted: AtomicUsize,
 }
@@ -55,7 +57,9 @@ impl CutProxy {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                if shared.refusing.load(Ordering::SeqCst) {
+                let refuse_one =
+                    shared.refuse_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                if refuse_one || shared.refusing.load(Ordering::SeqCst) {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
                 }
@@ -94,6 +98,20 @@ impl CutProxy {
     /// While `true`, new connections are closed as soon as they are accepted.
     pub fn set_refusing(&self, refusing: bool) {
         self.state.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    /// Closes the next `count` connections as soon as they are accepted (a server that drops a connection during
+    /// negotiation), then forwards again.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::builder().account("juliet", "secret").start()?;
+    /// let proxy = moxl_test_support::CutProxy::start(server.c2s_port())?;
+    /// proxy.refuse_next(1); // the first connection to proxy.port() is closed at once, the second goes through
+    /// # Ok(()) }
+    /// ```
+    pub fn refuse_next(&self, count: usize) {
+        self.state.refuse_next.store(count, Ordering::SeqCst);
     }
 
     /// How many connections were forwarded so far.

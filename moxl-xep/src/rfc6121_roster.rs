@@ -259,6 +259,21 @@ pub struct Fetch {
     ver: Option<String>,
 }
 
+/// The session-start hook `"roster"` (see [`moxl_core::client::StartHook`]): every fresh session fetches the
+/// roster ([`Fetch`], with the stored version if the session store keeps one), which makes it an interested
+/// resource (RFC 6121 §3.1.6, §2.1.6): the server sends it roster pushes and the approvals (`subscribed`) of our
+/// subscription requests (§3.1.6: only to interested resources). The answer is delivered as
+/// `roster_fetch_handle`. Opt out with `ClientBuilder::without_start_hook("roster")`.
+///
+/// ```
+/// assert!(moxl_core::client::start_hooks().any(|h| h.name == "roster"));
+/// ```
+fn fetch_at_session_start(ctx: &Context, start: &moxl_core::client::SessionStart<'_>) -> moxl_core::Result<()> {
+    ctx.request(Fetch::new(start.features, start.roster_version)).map(|_| ())
+}
+
+moxl_core::start_hook!("roster", fetch_at_session_start);
+
 impl Fetch {
     /// A roster get that sends the stored version `stored` (or the empty version without one) when `features`
     /// say the server supports versioning, and no version otherwise (§2.6.1: a client MUST NOT send one then).

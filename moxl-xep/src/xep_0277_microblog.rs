@@ -7,11 +7,13 @@
 //!   written with [`Entry::to_element`]; [`Post`]: an entry with its item id and publisher.
 //! - [`publish`], [`retract`], [`feed`]: the requests; [`publish_action`], [`retract_action`], [`Feed`]: the
 //!   Actions (a feed read by pages, XEP-0059).
+//! - [`follow`] (and [`FollowApproved`]): following a contact's microblog so that its PEP service notifies us.
 //! - [`MicroblogEvents`]: delivers the notifications of the microblog node as typed [`MicroblogEvent`]s. The
 //!   module declares `urn:xmpp:microblog:0+notify`, so that contacts' servers send them (XEP-0163 §4.3).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use moxl_core::stanza::StanzaError;
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
 use moxl_core::{action, payload};
@@ -589,17 +591,103 @@ pub fn publish(entry: &Entry, id: Option<&str>) -> ElementBuilder {
     pubsub::publish(None, NODE, id, entry.to_element())
 }
 
-/// The Action that publishes `entry` as our post `id`: a [`pubsub::Publish`], delivering
-/// `pubsub_publish_handle` with the item id.
+/// The Action that publishes `entry` as our post `id` ([`Publish`], with XEP-0472's publish-options for a
+/// microblog of access model `presence`).
 ///
 /// ```
 /// use moxl_xep::xep_0277_microblog::{publish_action, Entry};
 /// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let mut published = xec.subscribe("microblog_publish_handle");
 /// xec.context().request(publish_action(&Entry::new("hi", "montague.lit", "p1"), Some("p1"))?)?;
 /// # Ok(()) }
 /// ```
-pub fn publish_action(entry: &Entry, id: Option<&str>) -> moxl_core::Result<pubsub::Publish> {
-    pubsub::Publish::new(None, NODE, id, entry.to_element())
+pub fn publish_action(entry: &Entry, id: Option<&str>) -> moxl_core::Result<Publish> {
+    Publish::new(entry, id)
+}
+
+/// Publishes a post to our microblog with XEP-0472's publish-options (§6.2: the microblog type, every post kept,
+/// an access model; see [`microblog_options`](crate::xep_0472_social_profile::microblog_options)), so that a
+/// first post creates a node that keeps the posts (a PEP node's default keeps only the last one, XEP-0163).
+///
+/// A node that exists with another configuration refuses the options (`precondition-not-met`, XEP-0060
+/// §7.1.5), and some services refuse options they do not support (`not-acceptable`, `bad-request`,
+/// `feature-not-implemented`): the post is then published again without options, once, into the node as it is
+/// configured (its owner's choices, such as the access model, are never changed behind their back).
+///
+/// | Packet key | content | when |
+/// |---|---|---|
+/// | `microblog_publish_handle` | [`Published`](pubsub::Published) | published |
+/// | `microblog_publish_error` | [`StanzaError`] | refused (also without options) |
+///
+/// ```
+/// use moxl_xep::xep_0277_microblog::{Entry, Publish};
+/// let p = Publish::new(&Entry::new("hi", "montague.lit", "p1"), Some("p1"))?.access_model("open");
+/// assert!(p.request_stanza().build()?.to_xml().contains("<value>open</value>"));
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Publish {
+    publish: pubsub::Publish,
+    /// The publish-options were sent and refused: this is the publish without them.
+    plain: bool,
+}
+
+impl Publish {
+    /// A post `entry` with item id `id` (`None`: the service's choice), access model `presence`.
+    pub fn new(entry: &Entry, id: Option<&str>) -> moxl_core::Result<Publish> {
+        let publish = pubsub::Publish::new(None, NODE, id, entry.to_element())?
+            .with_options(crate::xep_0472_social_profile::microblog_options("presence"));
+        Ok(Publish { publish, plain: false })
+    }
+
+    /// The same post with another access model (XEP-0060 §4.5: `open`, `presence`, `roster`, `whitelist`).
+    pub fn access_model(mut self, access_model: &str) -> Publish {
+        self.publish = self.publish.with_options(crate::xep_0472_social_profile::microblog_options(access_model));
+        self
+    }
+
+    /// The request this Action sends.
+    pub fn request_stanza(&self) -> ElementBuilder {
+        self.publish.request_stanza()
+    }
+
+    /// After a refusal of the options: the publish without them, unless it was that already.
+    fn without_options(&self) -> Option<Publish> {
+        (!self.plain).then(|| Publish { publish: self.publish.clone().without_options(), plain: true })
+    }
+}
+
+/// Whether a publish error is about the publish-options (XEP-0060 §7.1.5): precondition-not-met, or options the
+/// service does not accept.
+fn refuses_options(error: &StanzaError) -> bool {
+    pubsub::is_precondition_not_met(error)
+        || matches!(error.condition_name(), "not-acceptable" | "bad-request" | "feature-not-implemented")
+}
+
+#[action(group = "microblog")]
+impl Publish {
+    fn request(&self) -> ElementBuilder {
+        self.request_stanza()
+    }
+
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+        ctx.pack(self.publish.published(stanza)).deliver();
+    }
+
+    async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
+        if refuses_options(error) {
+            if let Some(retry) = self.without_options() {
+                tracing::info!(
+                    condition = error.condition_name(),
+                    "microblog publish-options refused: publishing without"
+                );
+                ctx.request(retry)?;
+                return Ok(());
+            }
+        }
+        ctx.pack(error.clone()).deliver();
+        Ok(())
+    }
 }
 
 /// Deletes our post `id`, notifying subscribers (§2 and XEP-0060 §7.2).
@@ -667,6 +755,9 @@ pub struct Feed {
     jid: Option<String>,
     node: String,
     set: SetQuery,
+    /// Asks for the most recent items with `max_items` (XEP-0060 §6.5.7) instead of XEP-0059 paging.
+    #[serde(default)]
+    max_items: Option<u32>,
 }
 
 impl Feed {
@@ -679,7 +770,20 @@ impl Feed {
     /// # Ok::<(), moxl_core::Error>(())
     /// ```
     pub fn new(jid: Option<&str>, set: SetQuery) -> Feed {
-        Feed { jid: jid.map(str::to_owned), node: NODE.to_owned(), set }
+        Feed { jid: jid.map(str::to_owned), node: NODE.to_owned(), set, max_items: None }
+    }
+
+    /// The `n` most recent posts of `jid`'s microblog (`None`: ours), asked with `max_items` (XEP-0060 §6.5.7):
+    /// the way to get "the last N posts" from PEP services that ignore XEP-0059 paging on PEP nodes (Prosody
+    /// answers every item to a `<set><max/></set>`). The page has no result set.
+    ///
+    /// ```
+    /// let f = moxl_xep::xep_0277_microblog::Feed::last(Some("romeo@montague.lit"), 5);
+    /// assert!(f.request_stanza().build()?.to_xml().contains("<items node='urn:xmpp:microblog:0' max_items='5'/>"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn last(jid: Option<&str>, n: u32) -> Feed {
+        Feed { jid: jid.map(str::to_owned), node: NODE.to_owned(), set: SetQuery::default(), max_items: Some(n) }
     }
 
     /// The page `set` of another node holding posts: a comments node (§3.4) or a feed on a pubsub service.
@@ -692,12 +796,15 @@ impl Feed {
     /// # Ok::<(), moxl_core::Error>(())
     /// ```
     pub fn of_node(jid: &str, node: &str, set: SetQuery) -> Feed {
-        Feed { jid: Some(jid.to_owned()), node: node.to_owned(), set }
+        Feed { jid: Some(jid.to_owned()), node: node.to_owned(), set, max_items: None }
     }
 
     /// The request this Action sends.
     pub fn request_stanza(&self) -> ElementBuilder {
-        pubsub::items_page(self.jid.as_deref(), &self.node, &self.set)
+        match self.max_items {
+            Some(n) => pubsub::items_max(self.jid.as_deref(), &self.node, n),
+            None => pubsub::items_page(self.jid.as_deref(), &self.node, &self.set),
+        }
     }
 }
 
@@ -716,6 +823,91 @@ impl Feed {
             set: page.and_then(|p| p.set),
         })
         .deliver();
+    }
+}
+
+/// The contacts we asked to follow in this session, whose approval we wait for (bare JIDs).
+#[derive(Default)]
+struct Following(std::sync::Mutex<std::collections::BTreeSet<String>>);
+
+fn bare(jid: &str) -> &str {
+    jid.split_once('/').map_or(jid, |(bare, _)| bare)
+}
+
+/// Follows `jid`'s microblog the way PEP delivers it (XEP-0163 §4.3): asks to subscribe to the contact's
+/// presence (RFC 6121 §3.1.1; a contact's PEP service notifies only those subscribed to its presence), and once
+/// the contact approves (`subscribed`, which reaches this session because it fetched the roster at its start,
+/// RFC 6121 §3.1.6), sends the contact our presence directly ([`FollowApproved`]). Our broadcast presence does
+/// not reach a contact who does not see our presence, so without it the contact's server would never learn
+/// our entity capabilities, with their `urn:xmpp:microblog:0+notify`, and would send no notifications
+/// (XEP-0163 §4.3.1); with it, the server sends the last post (§4.3.3) and each new one. Already subscribed, the
+/// contact's server approves again at once (RFC 6121 §3.1.3) and the same follows.
+///
+/// The wait for the approval is kept in the session's memory: an approval that comes in a later run is not
+/// followed by the directed presence (call `follow` again then).
+///
+/// ```
+/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let mut approved = xec.subscribe("microblog_followapproved");
+/// moxl_xep::xep_0277_microblog::follow(&xec.context(), "juliet@capulet.lit")?;
+/// # Ok(()) }
+/// ```
+pub fn follow(ctx: &Context, jid: &str) -> moxl_core::Result<()> {
+    let contact = bare(jid).to_owned();
+    ctx.session_state::<Following>()
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(contact.clone());
+    ctx.send(moxl_core::stanza::presence(Some(&contact), Some("subscribe")))
+}
+
+/// The approval of a [`follow`]: sends the contact our available presence directly (with our entity
+/// capabilities, so `+notify`), then delivers the contact's bare JID (`microblog_followapproved`). Only for a
+/// contact this session asked to follow; other approvals are left to `rfc6121_presence`.
+///
+/// ```
+/// use moxl_core::xec::Xec;
+/// use moxl_core::xml::Element;
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; } }
+/// # }
+/// # block_on(async {
+/// let xec = Xec::new()?;
+/// let mut approved = xec.subscribe("microblog_followapproved");
+/// moxl_xep::xep_0277_microblog::follow(&xec.context(), "juliet@capulet.lit")?;
+/// assert_eq!(xec.take_outgoing()[0].attr("type").as_deref(), Some("subscribe"));
+/// xec.dispatch(Element::parse("<presence xmlns='jabber:client' from='juliet@capulet.lit' type='subscribed'/>")?).await;
+/// let directed = xec.take_outgoing().remove(0);
+/// assert_eq!((directed.attr("to").as_deref(), directed.attr("type")), (Some("juliet@capulet.lit"), None));
+/// assert_eq!(approved.try_recv().unwrap().content::<String>().unwrap(), "juliet@capulet.lit");
+/// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+/// ```
+#[payload(name = "presence", ns = "jabber:client", key = "microblog_followapproved")]
+#[derive(Debug, Default)]
+pub struct FollowApproved;
+
+impl Payload for FollowApproved {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+        if !element.ptr_eq(stanza) || ctx.is_unwrapped() || element.attr("type").as_deref() != Some("subscribed") {
+            return Ok(());
+        }
+        let Some(from) = element.attr("from") else { return Ok(()) };
+        let contact = bare(&from).to_owned();
+        let asked = ctx
+            .session_state::<Following>()
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&contact);
+        if asked {
+            // RFC 6121 §4.6: directed presence, so that the contact's PEP service learns our +notify.
+            ctx.send(moxl_core::stanza::presence(Some(&contact), None))?;
+            ctx.pack(contact).deliver();
+        }
+        Ok(())
     }
 }
 

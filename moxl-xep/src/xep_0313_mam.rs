@@ -8,7 +8,9 @@
 //! `queryid` this session sent, and only from the archive it queried** (our own: no `from` or our bare JID; a
 //! room's: the room's JID); anything else is dropped and logged with a warning. Accepted results are collected
 //! in the session's memory (never in the saved Action, and bounded by the page size) and delivered in order,
-//! as one [`Page`], when the query's answer comes. An archived message is history: it is never dispatched as a
+//! as one [`Page`], when the query's answer comes (a `urn:xmpp:mam:0` archive answers the iq first and sends
+//! `<fin/>` in a message after the results, XEP-0313 0.3 §4.1: the page then waits for that message, see
+//! [`MamFinV0`]). An archived message is history: it is never dispatched as a
 //! live message (no receipt, no chat state), only delivered as an [`ArchivedMessage`].
 //!
 //! Start queries with [`Query::send`] / [`CatchUp::send`], which note the `queryid` before the request goes
@@ -334,11 +336,22 @@ impl Fin {
         let Some(fin) = iq.children().find(|c| c.name() == "fin" && is_mam_ns(c.ns())) else {
             return Fin { complete: true, stable: true, set: SetResult::default() };
         };
+        Fin::from_element(&fin)
+    }
+
+    /// Reads a `<fin/>` element itself (in an iq result, or in a message from a `urn:xmpp:mam:0` archive).
+    ///
+    /// ```
+    /// let fin = moxl_core::xml::Element::parse("<fin xmlns='urn:xmpp:mam:0' queryid='f27' complete='true'/>")?;
+    /// assert!(moxl_xep::xep_0313_mam::Fin::from_element(&fin).complete);
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
+    pub fn from_element(fin: &Element) -> Fin {
         let flag = |name: &str| fin.attr(name).map(|v| matches!(v.as_ref(), "true" | "1"));
         Fin {
             complete: flag("complete").unwrap_or(false),
             stable: flag("stable").unwrap_or(true),
-            set: SetResult::find_in(&fin).unwrap_or_default(),
+            set: SetResult::find_in(fin).unwrap_or_default(),
         }
     }
 }
@@ -373,13 +386,66 @@ struct Queries(Mutex<HashMap<String, Collected>>);
 struct Collected {
     archive: Option<String>,
     messages: Vec<ArchivedMessage>,
+    /// A `urn:xmpp:mam:0` query whose iq was answered before its results: what finishes it when its `<fin/>`
+    /// message comes.
+    waiting: Option<Waiting>,
 }
+
+/// A `urn:xmpp:mam:0` query answered by an iq without `<fin/>`: the archive sends the results and then the
+/// `<fin/>` in a message (XEP-0313 0.2–0.3, §4.1; ejabberd still does for `mam:0`). The Action has ended with
+/// the iq, so its context (the Packet keys of its outcomes) is kept here until then.
+struct Waiting {
+    query: Finish,
+    ctx: Context,
+    since: std::time::Instant,
+}
+
+/// Which Action a `<fin/>` message finishes.
+enum Finish {
+    Query,
+    CatchUp(Box<CatchUp>),
+}
+
+/// How long a `urn:xmpp:mam:0` query waits for its `<fin/>` message after its iq was answered; past it, its
+/// `timeout` Packet is delivered (when the next query starts or a `<fin/>` comes; no timer runs).
+const FIN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Queries {
     fn open(ctx: &Context, queryid: &str, archive: Option<&str>) {
+        Queries::time_out_waiting(ctx);
         let state = ctx.session_state::<Queries>();
         let mut map = state.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.insert(queryid.to_owned(), Collected { archive: archive.map(str::to_owned), messages: Vec::new() });
+        map.insert(
+            queryid.to_owned(),
+            Collected { archive: archive.map(str::to_owned), messages: Vec::new(), waiting: None },
+        );
+    }
+
+    /// Keeps the query open after its iq answer, until its `<fin/>` message.
+    fn await_fin(ctx: &Context, queryid: &str, query: Finish) {
+        let state = ctx.session_state::<Queries>();
+        let mut map = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(collected) = map.get_mut(queryid) {
+            collected.waiting = Some(Waiting { query, ctx: ctx.clone(), since: std::time::Instant::now() });
+        }
+    }
+
+    /// Ends the queries that waited too long for their `<fin/>` message, delivering their `timeout` Packet.
+    fn time_out_waiting(ctx: &Context) {
+        let state = ctx.session_state::<Queries>();
+        let expired: Vec<(String, Context)> = {
+            let mut map = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let ids: Vec<String> = map
+                .iter()
+                .filter(|(_, c)| c.waiting.as_ref().is_some_and(|w| w.since.elapsed() >= FIN_WAIT))
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.into_iter().filter_map(|id| map.remove(&id).and_then(|c| c.waiting).map(|w| (id, w.ctx))).collect()
+        };
+        for (queryid, ctx) in expired {
+            tracing::warn!(queryid, "no <fin/> message from the mam:0 archive in time");
+            ctx.__method("timeout").pack(queryid).deliver();
+        }
     }
 
     fn close(ctx: &Context, queryid: &str) -> Vec<ArchivedMessage> {
@@ -486,6 +552,84 @@ impl Payload for MamResultV0 {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
         collect(ctx, element, stanza);
         Ok(())
+    }
+}
+
+/// Whether a query's iq answer leaves its `<fin/>` to a later message: a `urn:xmpp:mam:0` query answered
+/// without one (XEP-0313 0.2–0.3, §4.1: "the server MUST send a message with a `<fin/>` element"). Other
+/// namespaces carry it in the iq (§4.3); an answer without one is read as complete ([`Fin::from_iq`]).
+fn awaits_fin_message(ns: &str, iq: &Element) -> bool {
+    ns == NS_0 && !iq.children().any(|c| c.name() == "fin" && is_mam_ns(c.ns()))
+}
+
+/// The `<fin/>` a `urn:xmpp:mam:0` archive sends in a message after the results (XEP-0313 0.2–0.3, §4.1). It
+/// finishes the query (or catch-up) waiting for it: the [`Page`] is delivered under the query's own Packet key
+/// (`mam_query_handle`, `mam_catchup_handle`), and a catch-up asks for its next page. Accepted only for a
+/// `queryid` this session sent and whose iq was answered, from the queried archive, on a top-level message.
+/// (Its own Packet key, `mamfinv0`, is unused.)
+///
+/// ```
+/// use moxl_core::xec::Xec;
+/// use moxl_core::xml::Element;
+/// use moxl_xep::xep_0313_mam::{CatchUp, Page};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; } }
+/// # }
+/// # block_on(async {
+/// let xec = Xec::builder().account("juliet@capulet.lit".parse()?).build()?;
+/// let mut pages = xec.subscribe("mam_catchup_handle");
+/// CatchUp::new(None, Default::default(), 50).namespace("urn:xmpp:mam:0").send(&xec.context())?;
+/// let query = xec.take_outgoing().remove(0);
+/// let id = query.attr("id").unwrap().into_owned();
+/// let queryid = query.child("query", "urn:xmpp:mam:0").unwrap().attr("queryid").unwrap().into_owned();
+/// // The iq is answered first, with nothing in it…
+/// xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>"))?).await;
+/// assert!(pages.try_recv().is_none());
+/// // …then the <fin/> comes in a message.
+/// xec.dispatch(Element::parse(&format!("<message xmlns='jabber:client'><fin xmlns='urn:xmpp:mam:0' \
+///     queryid='{queryid}' complete='true'/></message>"))?).await;
+/// assert!(pages.try_recv().unwrap().content::<Page>().unwrap().done);
+/// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+/// ```
+#[payload(name = "fin", ns = "urn:xmpp:mam:0")]
+#[derive(Debug, Default)]
+pub struct MamFinV0;
+
+impl Payload for MamFinV0 {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        if !stanza.is("message", ns::CLIENT) || ctx.is_unwrapped() || !stanza.children().any(|c| c.ptr_eq(element)) {
+            return Ok(());
+        }
+        Queries::time_out_waiting(ctx);
+        let Some(queryid) = element.attr("queryid").map(|q| q.into_owned()) else { return Ok(()) };
+        let state = ctx.session_state::<Queries>();
+        let taken = {
+            let mut map = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+            match map.get(&queryid) {
+                Some(c) if c.waiting.is_some() => {
+                    if !is_from_archive(ctx.from().as_deref(), c.archive.as_deref(), ctx.account().as_ref()) {
+                        tracing::warn!(from = ?ctx.from(), queryid, "MAM <fin/> not from the queried archive: dropped");
+                        return Ok(());
+                    }
+                    map.remove(&queryid)
+                }
+                _ => None,
+            }
+        };
+        let Some(Collected { messages, waiting: Some(waiting), .. }) = taken else {
+            tracing::warn!(from = ?ctx.from(), queryid, "MAM <fin/> for no query waiting for one: dropped");
+            return Ok(());
+        };
+        let page = Page { queryid, messages, fin: Fin::from_element(element), number: 1, done: true };
+        match waiting.query {
+            Finish::Query => {
+                waiting.ctx.pack(page).deliver();
+                Ok(())
+            }
+            Finish::CatchUp(catch_up) => catch_up.deliver(&waiting.ctx, page),
+        }
     }
 }
 
@@ -617,6 +761,10 @@ impl Query {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+        if awaits_fin_message(&self.ns, stanza) {
+            Queries::await_fin(ctx, &self.queryid, Finish::Query);
+            return;
+        }
         ctx.pack(self.page(ctx, stanza)).deliver();
     }
 
@@ -742,6 +890,18 @@ impl CatchUp {
         })
     }
 
+    /// Delivers a page (as page number `pages + 1`) and asks for the next one if needed.
+    fn deliver(&self, ctx: &Context, mut page: Page) -> Result<()> {
+        page.number = self.pages + 1;
+        let next = self.next(&page);
+        page.done = next.is_none();
+        ctx.pack(page).deliver();
+        match next {
+            Some(next) => next.send(ctx).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// The next page's catch-up, if one is needed after `page`.
     fn next(&self, page: &Page) -> Option<CatchUp> {
         let received = self.received.saturating_add(u32::try_from(page.messages.len()).unwrap_or(u32::MAX));
@@ -768,15 +928,12 @@ impl CatchUp {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<()> {
-        let mut page = self.query.page(ctx, stanza);
-        page.number = self.pages + 1;
-        let next = self.next(&page);
-        page.done = next.is_none();
-        ctx.pack(page).deliver();
-        match next {
-            Some(next) => next.send(ctx).map(|_| ()),
-            None => Ok(()),
+        if awaits_fin_message(&self.query.ns, stanza) {
+            Queries::await_fin(ctx, &self.query.queryid, Finish::CatchUp(Box::new(self.clone())));
+            return Ok(());
         }
+        let page = self.query.page(ctx, stanza);
+        self.deliver(ctx, page)
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -1093,6 +1250,59 @@ mod tests {
         let room_page = pages.try_recv().unwrap();
         let ids: Vec<String> = room_page.content::<Page>().unwrap().messages.iter().map(|m| m.id.clone()).collect();
         assert_eq!(ids, ["r1"]);
+    }
+
+    /// An ejabberd `urn:xmpp:mam:0` answer (XEP-0313 0.3, §4.1): the empty iq result first, then the results,
+    /// then `<fin/>` in a message. Paging goes on from that `<fin/>` (it stopped after the empty iq before).
+    #[test]
+    fn a_mam_0_catch_up_reads_its_fin_from_the_message_and_pages_on() {
+        let xec = juliet();
+        let mut pages = xec.subscribe("mam_catchup_handle");
+        CatchUp::new(None, Filter::default(), 2).namespace(NS_0).send(&xec.context()).unwrap();
+        let ask = |xec: &Xec| {
+            let q = xec.take_outgoing().remove(0);
+            let queryid = q.child("query", NS_0).unwrap().attr("queryid").unwrap().into_owned();
+            (q.attr("id").unwrap().into_owned(), queryid, q)
+        };
+        let fin_message = |from: Option<&str>, queryid: &str, complete: bool, last: &str| {
+            let from = from.map(|f| format!(" from='{f}'")).unwrap_or_default();
+            Element::parse(&format!(
+                "<message xmlns='jabber:client' to='juliet@capulet.lit/chamber'{from}><fin xmlns='{NS_0}' \
+                 queryid='{queryid}' complete='{complete}'><set xmlns='http://jabber.org/protocol/rsm'>\
+                 <first index='0'>a</first><last>{last}</last></set></fin></message>"
+            ))
+            .unwrap()
+        };
+        let (id, queryid, _) = ask(&xec);
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
+        assert!(pages.try_recv().is_none(), "the empty iq answer is not the end");
+        block_on(xec.dispatch(result(None, NS_0, &queryid, "a1", "one")));
+        block_on(xec.dispatch(result(None, NS_0, &queryid, "a2", "two")));
+        // someone else's <fin/> for our query is dropped
+        block_on(xec.dispatch(fin_message(Some("romeo@montague.lit"), &queryid, true, "a2")));
+        assert!(pages.try_recv().is_none());
+        block_on(xec.dispatch(fin_message(Some("juliet@capulet.lit"), &queryid, false, "a2")));
+        let page = pages.try_recv().unwrap();
+        let page = page.content::<Page>().unwrap();
+        assert_eq!(page.messages.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["a1", "a2"]);
+        assert!(!page.done && page.number == 1);
+        // the next page goes after a2, and ends with the archive's complete <fin/>
+        let (id, queryid, q) = ask(&xec);
+        let set = q.child("query", NS_0).unwrap().child("set", crate::xep_0059_rsm::NS).unwrap();
+        assert_eq!(set.child_text("after", crate::xep_0059_rsm::NS).as_deref(), Some("a2"));
+        block_on(
+            xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>")).unwrap()),
+        );
+        block_on(xec.dispatch(result(None, NS_0, &queryid, "a3", "three")));
+        block_on(xec.dispatch(fin_message(None, &queryid, true, "a3")));
+        let page = pages.try_recv().unwrap();
+        let page = page.content::<Page>().unwrap();
+        assert_eq!(page.messages.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["a3"]);
+        assert!(page.done && page.number == 2);
+        assert!(xec.take_outgoing().is_empty());
+        assert!(xec.context().session_state::<Queries>().0.lock().unwrap().is_empty());
     }
 
     #[test]

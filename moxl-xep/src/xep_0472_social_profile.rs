@@ -60,12 +60,36 @@ pub fn feed_options(pubsub_type: &str) -> DataForm {
 }
 
 fn with_profile(form: DataForm, pubsub_type: &str) -> DataForm {
+    kept(form, pubsub_type)
+        .with_value("pubsub#send_last_published_item", "never")
+        .with_bool("pubsub#deliver_payloads", false)
+}
+
+/// The part of the profile that keeps the posts (§6.1.1): the type, retractions notified, as many items as the
+/// service allows, persistent items.
+fn kept(form: DataForm, pubsub_type: &str) -> DataForm {
     form.with_value("pubsub#type", pubsub_type)
         .with_bool("pubsub#notify_retract", true)
         .with_value("pubsub#max_items", "max")
         .with_bool("pubsub#persist_items", true)
-        .with_value("pubsub#send_last_published_item", "never")
-        .with_bool("pubsub#deliver_payloads", false)
+}
+
+/// The publish-options of a post to our PEP microblog (§6.2, XEP-0060 §7.1.5): the microblog type, every post
+/// kept (persistent, as many items as the service allows, retractions notified), and `access_model` (XEP-0060
+/// §4.5; `presence`, XEP-0163's default, lets the contacts who see our presence read and follow it; `open`
+/// makes it public). Unlike [`feed_options`], notifications carry the posts and the last one is sent to a new
+/// follower (the PEP defaults, XEP-0163 §4.3): a contact sees a post when it is published, without fetching it.
+///
+/// ```
+/// let options = moxl_xep::xep_0472_social_profile::microblog_options("presence");
+/// assert_eq!(options.form_type_value(), Some("http://jabber.org/protocol/pubsub#publish-options"));
+/// assert_eq!(options.value("pubsub#type"), Some("urn:xmpp:microblog:0"));
+/// assert_eq!(options.value("pubsub#max_items"), Some("max"));
+/// assert_eq!(options.value("pubsub#access_model"), Some("presence"));
+/// assert_eq!(options.value("pubsub#deliver_payloads"), None);
+/// ```
+pub fn microblog_options(access_model: &str) -> DataForm {
+    kept(pubsub::publish_options(), MICROBLOG).with_value("pubsub#access_model", access_model)
 }
 
 /// The `xmpp:` URI of a post: `service?;node=…;item=…` (§4.3).

@@ -45,6 +45,10 @@ pub(super) struct Settings {
     pub(super) timeout: Duration,
     /// The current FAST token, shared by every connection attempt.
     pub(super) fast_token: Arc<Mutex<Option<FastToken>>>,
+    /// The session-start hooks not to run.
+    pub(super) skip_hooks: Vec<String>,
+    /// The roster version of the stored session, for the session-start hooks.
+    pub(super) roster_version: Option<String>,
 }
 
 /// A negotiated connection, ready for stanzas.

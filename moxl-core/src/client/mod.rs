@@ -3,8 +3,10 @@
 //!
 //! Each client is a few tasks on the caller's tokio runtime, no thread of its own: a supervisor that connects
 //! and reconnects, and per connection a reader (parses, counts for XEP-0198, dispatches), a writer (sends what
-//! handlers queue, keeps it until the server acknowledges it) and a pinger; plus the Action timer. Dropping the
-//! client (or [`Client::close`]) ends all of them.
+//! handlers queue, keeps it until the server acknowledges it) and a pinger; plus the Action timer.
+//! [`Client::close`] ends all of them and the session. Dropping the client ends them too, and closes the
+//! stream as `close` does, unless the session is stored: then it is kept for the next run to resume (see
+//! [`Client`'s `Drop`](Client#impl-Drop-for-Client)).
 //!
 //! # Losing the connection
 //! With stream management (XEP-0198, enabled whenever the server offers it) every stanza we send is kept until
@@ -14,8 +16,16 @@
 //! send again what it had not acknowledged, and [`ConnectionState::Resumed`] (and a [`Packet::RESUMED`] Packet)
 //! tells the application that nothing was lost. If the session cannot be resumed (the server forgot it, or
 //! offers no stream management), a fresh one is bound: our last broadcast presence and the room joins still in
-//! effect are sent again, as are our stanzas the old session did not acknowledge (except presences), and
-//! [`ConnectionState::Reestablished`] (with [`Packet::REESTABLISHED`]) says so. Authentication failures, a stream
+//! effect are sent again, as are our stanzas the old session did not acknowledge (except presences: XEP-0198 §5
+//! lets the client send again what the server did not handle; when its `<failed/>` carries `h`, only those; without
+//! it, a stanza the server handled but never acknowledged may arrive twice), and
+//! [`ConnectionState::Reestablished`] (with [`Packet::REESTABLISHED`]) says so. The pending Actions whose
+//! requests the old session had handled time out at once (their `timeout` runs): the replies were queued for
+//! the old stream, and a server gives a new session none of it (XEP-0198 §5); those whose requests it had not
+//! acknowledged stay pending, their requests sent again. The backoff starts over only after a session stayed
+//! up for [`Reconnect::stable`]. The same holds for a [stored](ClientBuilder::session_store) session on the
+//! first connection of a new process: resumed if the server still has it, else replaced by a fresh session
+//! (`Reestablished`), also when the connection fails while resuming. Authentication failures, a stream
 //! `conflict` (another client took the resource) and [`Client::close`] end the session for good:
 //! [`ConnectionState::Disconnected`].
 //!
@@ -27,6 +37,7 @@ mod persist;
 mod presence;
 pub(crate) mod reconnect;
 mod run;
+mod start;
 mod stored;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,6 +50,7 @@ use tracing::Instrument as _;
 
 pub use connect::SessionInfo;
 pub use reconnect::Reconnect;
+pub use start::{start_hooks, SessionStart, StartHook};
 
 use crate::auth::{SaslAuthenticator, SaslConfig};
 use crate::stream::{Authenticator, StreamFeatures};
@@ -115,7 +127,8 @@ pub enum ConnectionState {
     /// Reconnected and resumed (XEP-0198 §5): nothing was lost.
     Resumed(FullJid),
     /// Reconnected with a fresh session (resumption failed or was impossible); presence and rooms were sent
-    /// again.
+    /// again. Also the state after the first connection of a [stored](ClientBuilder::session_store) session
+    /// that could not be resumed: what the server had kept for the old session is gone.
     Reestablished(FullJid),
     /// The session ended for good, and why.
     Disconnected(String),
@@ -166,6 +179,10 @@ pub struct ClientBuilder {
     xec: XecBuilder,
     /// The client's Packet bus, made first so that the application can subscribe before connecting.
     bus: Arc<crate::xec::PacketBus>,
+    /// The connection state, from the first attempt on (see [`ClientBuilder::state`]).
+    state: watch::Sender<ConnectionState>,
+    /// The session-start hooks not to run.
+    skip_hooks: Vec<String>,
 }
 
 /// Shows where and how the client connects; never the password or a FAST token.
@@ -181,8 +198,13 @@ impl std::fmt::Debug for ClientBuilder {
             .field("sasl2", &self.sasl2)
             .field("sm", &self.sm)
             .field("register", &self.register)
+            .field("fast", &self.fast)
+            .field("keepalive", &self.keepalive)
+            .field("ping", &self.ping)
             .field("reconnect", &self.reconnect)
             .field("connect_timeout", &self.connect_timeout)
+            .field("stored", &stored::is_stored(&self.store))
+            .field("skip_hooks", &self.skip_hooks)
             .finish_non_exhaustive()
     }
 }
@@ -223,7 +245,50 @@ impl ClientBuilder {
             store: stored::StoreConfig::default(),
             xec: Xec::builder(),
             bus: Arc::default(),
+            state: watch::Sender::new(ConnectionState::Connecting),
+            skip_hooks: Vec::new(),
         }
+    }
+
+    /// Does not run the [session-start hook](StartHook) `name` (see [`start_hooks`]). By default every
+    /// registered hook runs at the start of each fresh session: with moxl-xep linked, `"roster"` fetches the
+    /// roster (with versioning, RFC 6121 §2.6, from the version in the [session store](Self::session_store)),
+    /// which makes the session an interested resource (RFC 6121 §3.1.6): the server then sends it roster pushes
+    /// and the approvals of our subscription requests. An application that must not be one opts out with
+    /// `.without_start_hook("roster")`.
+    ///
+    /// ```
+    /// use moxl_core::client::Client;
+    /// let builder = Client::builder("juliet@example.com".parse()?, "secret").without_start_hook("roster");
+    /// assert!(format!("{builder:?}").contains("roster"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn without_start_hook(mut self, name: impl Into<String>) -> Self {
+        self.skip_hooks.push(name.into());
+        self
+    }
+
+    /// The connection state from the first attempt on: subscribe before [`connect`](Self::connect) to see it
+    /// go through [`Connecting`](ConnectionState::Connecting), [`Securing`](ConnectionState::Securing),
+    /// [`Authenticating`](ConnectionState::Authenticating) to [`Online`](ConnectionState::Online) (or
+    /// [`Disconnected`](ConnectionState::Disconnected) when `connect` fails). It is the same channel as
+    /// [`Client::state`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use moxl_core::client::{Client, ConnectionState};
+    /// let builder = Client::builder("juliet@example.com".parse()?, "secret");
+    /// let mut state = builder.state();
+    /// tokio::spawn(async move {
+    ///     while state.changed().await.is_ok() {
+    ///         println!("{:?}", *state.borrow_and_update());
+    ///     }
+    /// });
+    /// let client = builder.connect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.subscribe()
     }
 
     /// Pings the server (XEP-0199) every `interval`; no answer within `timeout` ends the session as a dead
@@ -413,9 +478,22 @@ impl ClientBuilder {
     /// password, an untrusted certificate, no route); later losses are handled by reconnecting (see the
     /// [module documentation](self)).
     pub async fn connect(self) -> Result<Client> {
-        let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
+        let state_tx = self.state.clone();
+        match self.connect_inner().await {
+            Ok(client) => Ok(client),
+            Err(e) => {
+                state_tx.send_replace(ConnectionState::Disconnected(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    async fn connect_inner(self) -> Result<Client> {
+        let state_tx = self.state;
+        state_tx.send_replace(ConnectionState::Connecting);
+        let state_rx = state_tx.subscribe();
         // The typed view of the state: each change as an event (`Packet::STATE`), from the first attempt on.
-        let _forwarder = tokio::spawn(forward_states(state_rx.clone(), Arc::clone(&self.bus)));
+        let _forwarder = tokio::spawn(forward_states(state_tx.subscribe(), Arc::clone(&self.bus)));
         let tls = match self.tls {
             Some(t) => t,
             None => TlsConfig::shared()?,
@@ -438,6 +516,8 @@ impl ClientBuilder {
             fast: self.fast,
             timeout: self.connect_timeout,
             fast_token: Arc::clone(&fast_token),
+            skip_hooks: self.skip_hooks,
+            roster_version: None,
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
@@ -452,14 +532,28 @@ impl ClientBuilder {
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume
         // its stream-management session.
         let stored = stored::open(self.store, &self.jid, &xec).instrument(span.clone()).await?;
+        let mut settings = settings;
+        settings.roster_version.clone_from(&stored.roster_version);
         {
             let mut slot = fast_token.lock().unwrap_or_else(PoisonError::into_inner);
             if slot.is_none() {
                 slot.clone_from(&stored.fast_token);
             }
         }
-        let connected =
-            connect_once(&settings, stored.resume.clone(), self.register, &state_tx).instrument(span.clone()).await?;
+        let connected = match connect_once(&settings, stored.resume.clone(), self.register, &state_tx)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(connected) => connected,
+            // Resuming the stored session failed on the way (the server closed the connection or stopped
+            // answering during negotiation): rather than staying offline, bind a fresh session at once
+            // (XEP-0198 §5 leaves it to the client to bind a new session when resumption fails).
+            Err(e) if stored.resume.is_some() && !matches!(e, crate::Error::Auth(_)) => {
+                tracing::info!(parent: &span, error = %e, "resuming the stored session failed: binding a fresh one");
+                connect_once(&settings, None, self.register, &state_tx).instrument(span.clone()).await?
+            }
+            Err(e) => return Err(e),
+        };
         tracing::info!(parent: &span, jid = %connected.jid, mechanism = ?connected.info.mechanism,
             login = ?connected.info.login, resumption = ?connected.resumption, "online");
         let (closing, _) = watch::channel(false);
@@ -475,7 +569,11 @@ impl ClientBuilder {
         });
         let info = connected.info.clone();
         let jid = Arc::new(Mutex::new(connected.jid.clone()));
-        let first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, true);
+        // A stored session that could not be resumed is replaced by a fresh one: `Reestablished`, as after a
+        // lost connection.
+        let mut first_resend = reconnect::start_session(&shared, &connected, &state_tx, &jid, stored.resume.is_some());
+        reconnect::forget_lost_replies(&shared, &connected, &mut first_resend).await;
+        reconnect::run_start_hooks(&shared, &settings, &connected);
         reconnect::record_start(&shared, &settings, &connected).await?;
         let state_tx = Arc::new(state_tx);
         // Every task of the session runs in its span, so that each log line names the account.
@@ -499,20 +597,31 @@ impl ClientBuilder {
             lease_ttl: stored.lease_ttl,
         });
         let supervisor = tokio::spawn(supervise.instrument(shared.span.clone()));
-        Ok(Client { jid, xec, shared, state: state_rx, timers, supervisor: Some(supervisor), info, fast_token })
+        Ok(Client {
+            jid,
+            xec,
+            shared,
+            state: state_rx,
+            timers,
+            supervisor: Mutex::new(Some(supervisor)),
+            info,
+            fast_token,
+        })
     }
 }
 
 /// A connected session: send stanzas and start Actions through [`Client::xec`], read Packets from it.
 ///
-/// Each client costs a few tasks and a timer on the caller's runtime; dropping it ends them and the connection.
+/// Each client costs a few tasks and a timer on the caller's runtime; dropping it ends them and the connection
+/// (closing the stream, except for a stored session kept for the next run: see the `Drop` implementation).
 pub struct Client {
     jid: Arc<Mutex<FullJid>>,
     xec: Arc<Xec>,
     shared: Arc<Shared>,
     state: watch::Receiver<ConnectionState>,
     timers: JoinHandle<()>,
-    supervisor: Option<JoinHandle<()>>,
+    /// Taken by [`Client::close`] (or the drop) to wait for the end of the session.
+    supervisor: Mutex<Option<JoinHandle<()>>>,
     info: SessionInfo,
     fast_token: Arc<Mutex<Option<crate::session::FastToken>>>,
 }
@@ -522,7 +631,9 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("jid", &self.jid())
             .field("state", &*self.state.borrow())
-            .field("info", &self.info)
+            .field("transport", &self.info.transport)
+            .field("mechanism", &self.info.mechanism)
+            .field("stored", &self.shared.persist.is_on())
             .finish_non_exhaustive()
     }
 }
@@ -623,29 +734,72 @@ impl Client {
         self.shared.sm().as_ref().map(|sm| sm.id.clone())
     }
 
-    /// The connection state, as it changes.
+    /// The connection state, as it changes (from the first attempt on: [`ClientBuilder::state`]).
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
         self.state.clone()
     }
 
-    /// Closes the session gracefully: sends what is queued, then closes the stream (`</stream:stream>`, or
-    /// `<close/>` on WebSocket), which also ends stream management's session on the server; no reconnection
-    /// follows. Waits at most two seconds.
-    pub async fn close(mut self) {
+    /// Closes the session gracefully: sends what is queued, then closes the stream (`</stream:stream>`, RFC 6120
+    /// §4.4, or `<close/>` on WebSocket, RFC 7395 §3.6), which also ends stream management's session on the
+    /// server (XEP-0198 §5: a cleanly closed stream cannot be resumed); no reconnection follows. With a
+    /// [session store](ClientBuilder::session_store), the stored session ends too and its lease is given back.
+    /// Waits at most two seconds. It takes `&self`, so that a client shared in an `Arc` can be closed; a second
+    /// call (or one after the session ended) returns at once.
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use std::sync::Arc;
+    /// use moxl_core::client::Client;
+    /// let client = Arc::new(Client::builder("juliet@example.com".parse()?, "secret").connect().await?);
+    /// let shared = Arc::clone(&client);
+    /// tokio::spawn(async move { /* … use `shared` … */ drop(shared) });
+    /// client.close().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn close(&self) {
         self.shared.closing.send_replace(true);
-        if let Some(supervisor) = self.supervisor.take() {
-            if tokio::time::timeout(Duration::from_secs(2), supervisor).await.is_err() {
+        let supervisor = self.supervisor.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(supervisor) = supervisor {
+            let abort = supervisor.abort_handle();
+            if tokio::time::timeout(CLOSE_WAIT, supervisor).await.is_err() {
                 tracing::debug!(jid = %self.jid(), "the session did not finish closing in time");
+                abort.abort();
             }
         }
     }
 }
 
+/// How long [`Client::close`] (and the drop of a client) waits for the stream to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 impl Drop for Client {
+    /// Ends the client's tasks and its connection.
+    ///
+    /// - Without a [session store](ClientBuilder::session_store), nobody can resume the session later: the stream
+    ///   is closed as by [`Client::close`] (`</stream:stream>`, RFC 6120 §4.4), so that the server ends the
+    ///   session at once (else, with stream management, it would keep a detached session for resumption, XEP-0198
+    ///   §5, for minutes: others would see us online and the server would route messages to it). The closing
+    ///   runs in the background on the runtime, bounded to two seconds; without a runtime the socket is just
+    ///   closed.
+    /// - With a session store, the session is kept for the next run to resume: the socket is closed without
+    ///   closing the stream, and the server keeps the session (and queues what arrives for it) until that run
+    ///   resumes it, or its resumption timeout passes. Call [`Client::close`] to end it instead.
     fn drop(&mut self) {
         self.timers.abort();
-        if let Some(supervisor) = &self.supervisor {
-            supervisor.abort();
+        let supervisor = self.supervisor.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(supervisor) = supervisor else { return };
+        let runtime = tokio::runtime::Handle::try_current();
+        match runtime {
+            Ok(runtime) if !self.shared.persist.is_on() && !supervisor.is_finished() => {
+                self.shared.closing.send_replace(true);
+                let abort = supervisor.abort_handle();
+                runtime.spawn(async move {
+                    if tokio::time::timeout(CLOSE_WAIT, supervisor).await.is_err() {
+                        abort.abort();
+                    }
+                });
+            }
+            _ => supervisor.abort(),
         }
     }
 }

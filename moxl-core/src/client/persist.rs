@@ -3,7 +3,9 @@
 //! Every write happens on the connection's writer task, in the order that keeps promises: an Action is saved and
 //! a stanza is queued as unacknowledged *before* it is written to the socket; an acknowledgement from the server
 //! removes what it covers; the inbound count is written after the stanzas it counts were handled (so a crash in
-//! between redelivers them: at least once, never lost).
+//! between redelivers them: at least once, never lost), and before an `<a/>` tells the server about them (a later
+//! run must never resume with a lower `h` than we acknowledged: the server would refuse the resumption,
+//! XEP-0198 §5).
 //!
 //! [`ClientBuilder::session_store`]: super::ClientBuilder::session_store
 

@@ -1,6 +1,7 @@
-//! What to send again when a lost session cannot be resumed: our last broadcast presence and the presence that
-//! joined each room we are still in, under the nick we have now (XEP-0198 §5: a fresh session starts with
-//! nothing).
+//! What to send again when a lost session cannot be resumed: our last broadcast presence, the presence that
+//! joined each room we are still in, under the nick we have now, and the available presence we last sent directly
+//! to other entities (RFC 6121 §4.6: e.g. to a contact whose PEP service must learn our `+notify`, XEP-0163
+//! §4.3) (XEP-0198 §5: a fresh session starts with nothing).
 //!
 //! Rooms are learned from what we send (the join presence) and kept up to date from what the rooms send about us
 //! (XEP-0045 §7.6: a nick change, §7.2.9: a nick the room assigned, §8.2/§9.1: a kick or ban ends our stay).
@@ -19,6 +20,8 @@ const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
 pub(super) struct PresenceMemory {
     broadcast: Option<Element>,
     rooms: BTreeMap<String, Element>,
+    /// Available directed presence (RFC 6121 §4.6) to entities other than rooms, by address.
+    directed: BTreeMap<String, Element>,
 }
 
 fn bare(jid: &str) -> &str {
@@ -34,15 +37,23 @@ impl PresenceMemory {
         let kind = stanza.attr("type");
         let unavailable = kind.as_deref() == Some("unavailable");
         match stanza.attr("to") {
-            // RFC 6121 §4.2: broadcast presence; §4.5: unavailable ends it.
-            None if unavailable => self.broadcast = None,
+            // RFC 6121 §4.2: broadcast presence; §4.5: unavailable ends it, and directed presence too (§4.6.3).
+            None if unavailable => {
+                self.broadcast = None;
+                self.directed.clear();
+            }
             None if kind.is_none() => self.broadcast = Some(stanza.clone()),
             None => {}
             Some(to) if unavailable => {
                 self.rooms.remove(bare(&to));
+                self.directed.remove(to.as_ref());
             }
             Some(to) if kind.is_none() && stanza.child("x", MUC).is_some() => {
                 self.rooms.insert(bare(&to).to_owned(), stanza.clone());
+            }
+            // A presence update in a room we are in is not directed presence.
+            Some(to) if kind.is_none() && !self.rooms.contains_key(bare(&to)) => {
+                self.directed.insert(to.into_owned(), stanza.clone());
             }
             Some(_) => {}
         }
@@ -91,9 +102,10 @@ impl PresenceMemory {
         }
     }
 
-    /// The presences to send on a fresh session: the broadcast one first, then one per room.
+    /// The presences to send on a fresh session: the broadcast one first, then one per room, then the directed
+    /// ones.
     pub(super) fn replay(&self) -> Vec<Element> {
-        self.broadcast.iter().chain(self.rooms.values()).cloned().collect()
+        self.broadcast.iter().chain(self.rooms.values()).chain(self.directed.values()).cloned().collect()
     }
 }
 
@@ -137,6 +149,32 @@ mod tests {
         assert!(replay[1].contains("room@muc.lit/nick"));
         m.observe(&e("<presence xmlns='jabber:client' type='unavailable'/>"));
         assert_eq!(m.replay().len(), 1);
+    }
+
+    #[test]
+    fn directed_presence_is_replayed_until_ended() {
+        let mut m = PresenceMemory::default();
+        m.observe(&e("<presence xmlns='jabber:client'/>"));
+        m.observe(&e("<presence xmlns='jabber:client' to='room@muc.lit/nick'><x xmlns='http://jabber.org/protocol/muc'/></presence>"));
+        // RFC 6121 §4.6.2: to a contact; an update in the room is no directed presence
+        m.observe(&e("<presence xmlns='jabber:client' to='juliet@capulet.lit'/>"));
+        m.observe(&e("<presence xmlns='jabber:client' to='room@muc.lit/nick'><show>away</show></presence>"));
+        m.observe(&e("<presence xmlns='jabber:client' to='nurse@capulet.lit'/>"));
+        let to: Vec<Option<String>> = m.replay().iter().map(|p| p.attr("to").map(|t| t.into_owned())).collect();
+        assert_eq!(
+            to,
+            [
+                None,
+                Some("room@muc.lit/nick".into()),
+                Some("juliet@capulet.lit".into()),
+                Some("nurse@capulet.lit".into())
+            ]
+        );
+        // §4.6.3: ended by a directed unavailable presence, or by our broadcast one
+        m.observe(&e("<presence xmlns='jabber:client' to='nurse@capulet.lit' type='unavailable'/>"));
+        assert_eq!(m.replay().len(), 3);
+        m.observe(&e("<presence xmlns='jabber:client' type='unavailable'/>"));
+        assert_eq!(m.replay().len(), 1, "the room stays");
     }
 
     fn joined() -> PresenceMemory {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use jid::FullJid;
 use rand::Rng;
 use tokio::sync::watch;
-use tokio::time::Duration;
+use tokio::time::{Duration, Instant};
 
 use super::connect::{connect_once, Connected, Settings};
 use super::persist::Started;
@@ -21,11 +21,17 @@ use crate::Error;
 /// between zero and `initial · 2^(attempt-1)`, capped at `max`), for at most `attempts` tries (`None`: until
 /// the client is closed).
 ///
+/// The attempt count goes back to 1 only once a session stayed up for `stable` (default
+/// [`Reconnect::DEFAULT_STABLE`]): a server that accepts the login and drops the connection at once is not
+/// hammered with logins at the first delay, the count (and the delay) grows across such short sessions, and
+/// they count towards `attempts`.
+///
 /// ```
 /// use std::time::Duration;
 /// use moxl_core::client::Reconnect;
-/// let policy = Reconnect::default();
+/// let policy = Reconnect::default().stable_after(Duration::from_secs(10));
 /// assert_eq!((policy.initial, policy.max), (Duration::from_millis(500), Duration::from_secs(60)));
+/// assert_eq!(policy.stable, Duration::from_secs(10));
 /// assert!(policy.delay(3) <= Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,18 +43,60 @@ pub struct Reconnect {
     pub max: Duration,
     /// How many attempts before giving up (`None`: never give up).
     pub attempts: Option<u32>,
+    /// How long a session must stay up before a loss starts the backoff over at attempt 1.
+    pub stable: Duration,
 }
 
 impl Default for Reconnect {
     fn default() -> Self {
-        Reconnect { initial: Duration::from_millis(500), max: Duration::from_secs(60), attempts: None }
+        Reconnect::new(Duration::from_millis(500), Duration::from_secs(60))
     }
 }
 
 impl Reconnect {
+    /// The default of [`stable`](Self::stable): a session that stayed up this long resets the backoff.
+    pub const DEFAULT_STABLE: Duration = Duration::from_secs(30);
+
     /// A policy with these delays, trying forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moxl_core::client::Reconnect;
+    /// let policy = Reconnect::new(Duration::from_millis(100), Duration::from_secs(5));
+    /// assert_eq!((policy.attempts, policy.stable), (None, Reconnect::DEFAULT_STABLE));
+    /// ```
     pub fn new(initial: Duration, max: Duration) -> Self {
-        Reconnect { initial, max, attempts: None }
+        Reconnect { initial, max, attempts: None, stable: Self::DEFAULT_STABLE }
+    }
+
+    /// The same policy, resetting the backoff only after a session stayed up for `stable`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moxl_core::client::Reconnect;
+    /// assert_eq!(Reconnect::default().stable_after(Duration::ZERO).stable, Duration::ZERO);
+    /// ```
+    pub fn stable_after(mut self, stable: Duration) -> Self {
+        self.stable = stable;
+        self
+    }
+
+    /// The attempt count to go on from after losing a session that was up for `uptime`, when `failed` attempts
+    /// (and short sessions) came before it: 0 (start over) once it was [`stable`](Self::stable), else `failed`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use moxl_core::client::Reconnect;
+    /// let policy = Reconnect::default();
+    /// assert_eq!(policy.carried_over(4, Duration::from_secs(2)), 4);
+    /// assert_eq!(policy.carried_over(4, Duration::from_secs(300)), 0);
+    /// ```
+    pub fn carried_over(&self, failed: u32, uptime: Duration) -> u32 {
+        if uptime >= self.stable {
+            0
+        } else {
+            failed
+        }
     }
 
     /// The delay before attempt `attempt` (1-based): full jitter over the exponential ceiling.
@@ -81,6 +129,9 @@ pub(super) async fn supervise(s: Supervisor) {
     let mut renewal = shared.persist.renewal(lease_ttl, &shared.span).map(Task);
     let mut connected = first;
     let mut resend = first_resend;
+    // Attempts (and short sessions) since the last stable session: the backoff goes on from there.
+    let mut failed = 0u32;
+    let mut up_since = Instant::now();
     loop {
         let ended = tokio::select! {
             ended = run::run(&shared, connected.wire, connected.parser, std::mem::take(&mut resend), timing, domain.clone()) => ended,
@@ -108,9 +159,10 @@ pub(super) async fn supervise(s: Supervisor) {
             return;
         };
         shared.xec.deliver(Packet::new(Packet::DISCONNECTED, None, Some(reason.clone())));
+        failed = policy.carried_over(failed, up_since.elapsed());
         let reconnected = tokio::select! {
             // Boxed: connecting is a large future, and thousands of idle sessions should not each carry its space.
-            c = Box::pin(reconnect_loop(&shared, &settings, &state, &jid, policy, reason)) => c,
+            c = Box::pin(reconnect_loop(&shared, &settings, &state, &jid, policy, reason, &mut failed)) => c,
             lost = lease_lost(&mut renewal) => {
                 state.send_replace(ConnectionState::Disconnected(lost));
                 None
@@ -120,7 +172,10 @@ pub(super) async fn supervise(s: Supervisor) {
             Some(c) => c,
             None => return,
         };
-        resend = start_session(&shared, &connected, &state, &jid, false);
+        up_since = Instant::now();
+        resend = start_session(&shared, &connected, &state, &jid, true);
+        forget_lost_replies(&shared, &connected, &mut resend).await;
+        run_start_hooks(&shared, &settings, &connected);
         if let Err(e) = Box::pin(record_start(&shared, &settings, &connected)).await {
             state.send_replace(ConnectionState::Disconnected(e.to_string()));
             return;
@@ -162,7 +217,8 @@ pub(super) async fn record_start(shared: &Shared, settings: &Settings, connected
         .await
 }
 
-/// Tries until connected, closed, or refused for good.
+/// Tries until connected, closed, or refused for good. `failed` counts the attempts since the last stable
+/// session (see [`Reconnect::stable`]); each attempt adds one, a success leaves it for the next loss to judge.
 async fn reconnect_loop(
     shared: &Shared,
     settings: &Settings,
@@ -170,11 +226,12 @@ async fn reconnect_loop(
     jid: &Mutex<FullJid>,
     policy: Reconnect,
     mut reason: String,
+    failed: &mut u32,
 ) -> Option<Connected> {
     let mut closing = shared.closing.subscribe();
-    let mut attempt = 0u32;
     loop {
-        attempt += 1;
+        *failed = failed.saturating_add(1);
+        let attempt = *failed;
         if policy.attempts.is_some_and(|max| attempt > max) {
             state.send_replace(ConnectionState::Disconnected(format!("gave up reconnecting: {reason}")));
             return None;
@@ -209,13 +266,15 @@ async fn reconnect_loop(
 }
 
 /// Takes a negotiated connection into use: updates stream management, the state and the JID, and returns what
-/// to send first.
+/// to send first. `replaces` says that an earlier session existed (a lost connection, or a stored session from an
+/// earlier run): a fresh session then reports [`ConnectionState::Reestablished`], else
+/// [`ConnectionState::Online`].
 pub(super) fn start_session(
     shared: &Shared,
     connected: &Connected,
     state: &watch::Sender<ConnectionState>,
     jid: &Mutex<FullJid>,
-    initial: bool,
+    replaces: bool,
 ) -> Vec<Element> {
     let new_jid = connected.jid.clone();
     *jid.lock().unwrap_or_else(PoisonError::into_inner) = new_jid.clone();
@@ -250,19 +309,10 @@ pub(super) fn start_session(
                     old.state.take_unacked().into_iter().filter(|s| is_counted(s) && !s.is("presence", ns::CLIENT)),
                 );
             }
-            if !initial {
+            if replaces {
                 tracing::info!(parent: &shared.span, jid = %new_jid, "a new session replaces the lost one");
             }
-            // The replies to requests of the lost session that are not sent again cannot come: their Actions end
-            // now (awaiting requesters get Error::Disconnected) rather than at their timeout.
-            let resent: std::collections::HashSet<String> =
-                resend.iter().filter_map(|s| s.attr("id").map(|id| id.into_owned())).collect();
-            let abandoned =
-                shared.xec.abandon_pending("the session was replaced by a new one", |id| resent.contains(id));
-            if abandoned > 0 {
-                tracing::debug!(parent: &shared.span, abandoned, "requests of the lost session abandoned");
-            }
-            let event = (!initial).then(|| (ConnectionState::Reestablished(new_jid.clone()), Packet::REESTABLISHED));
+            let event = replaces.then(|| (ConnectionState::Reestablished(new_jid.clone()), Packet::REESTABLISHED));
             (resend, event)
         }
     };
@@ -280,4 +330,37 @@ pub(super) fn start_session(
         }
     }
     resend
+}
+
+/// On a fresh session that replaced a lost one, the pending Actions whose requests are not sent again time out
+/// now: their requests were handled in the old stream (acknowledged by the server, or sent without stream
+/// management), and whatever was queued for the old stream, their replies included, is not delivered to a new
+/// one (XEP-0198 §5: only a resumed stream gets it; the server bounces or stores what the old session had not
+/// delivered). Waiting for their deadlines would only delay the same answer. The requests the old stream had
+/// not seen acknowledged are sent again (in `resend`, see [`start_session`]), as are those queued while
+/// disconnected (moved into `resend`, behind them, here): those Actions stay pending and get their replies.
+pub(super) async fn forget_lost_replies(shared: &Shared, connected: &Connected, resend: &mut Vec<Element>) {
+    if matches!(connected.resumption, Resumption::Resumed { .. }) {
+        return;
+    }
+    resend.extend(shared.xec.take_outgoing());
+    let sent_again: std::collections::HashSet<String> = resend
+        .iter()
+        .filter(|s| s.is("iq", ns::CLIENT))
+        .filter_map(|s| s.attr("id").map(|id| id.into_owned()))
+        .collect();
+    let lost = shared.xec.time_out_lost(|id| !sent_again.contains(id)).await;
+    if lost > 0 {
+        tracing::info!(parent: &shared.span, lost, "requests of the lost session time out: their replies are gone");
+    }
+}
+
+/// On a fresh session (not after a resumption: the server kept what they asked for, XEP-0198 §5), runs the
+/// session-start hooks (see [`StartHook`](super::StartHook)); their requests go out after `resend`.
+pub(super) fn run_start_hooks(shared: &Shared, settings: &Settings, connected: &Connected) {
+    if matches!(connected.resumption, Resumption::Resumed { .. }) {
+        return;
+    }
+    let start = super::SessionStart::new(&connected.jid, &connected.info.features, settings.roster_version.as_deref());
+    super::start::run_hooks(&shared.xec.context(), &start, &settings.skip_hooks);
 }

@@ -384,6 +384,14 @@ async fn write_loop(
             () = shared.xec.outgoing_ready() => {}
             message = control.recv() => match message {
                 Some(Control::Raw(xml)) => {
+                    // An `<a/>` tells the server these stanzas were handled (XEP-0198 §4): with a store, the count
+                    // is written first, so that a later run never resumes with a lower `h` than we acknowledged
+                    // (the server fails such a resumption and closes the stream, XEP-0198 §5).
+                    if shared.persist.is_on() {
+                        if let Err(e) = store_counters(&shared).await {
+                            return Ended::Fatal(e.to_string());
+                        }
+                    }
                     if let Err(e) = write.send_raw(&xml).await {
                         return Ended::Lost(e.to_string());
                     }

@@ -46,6 +46,16 @@ pub(super) fn user_agent_id(config: &StoreConfig, account: &BareJid) -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Whether the session is kept in a store.
+pub(super) fn is_stored(config: &StoreConfig) -> bool {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    if config.store.is_some() {
+        return true;
+    }
+    let _ = config;
+    false
+}
+
 /// The entity-caps cache the client gives its controller as an extension: one for a stored session (filled by
 /// [`open`], written through its lease), none without a store (entity-caps handlers then use their own cache).
 pub(super) fn caps_cache(config: &StoreConfig) -> Option<crate::session::CapsCache> {
@@ -65,6 +75,8 @@ pub(super) struct Opened {
     pub(super) resume: Option<ResumeFrom>,
     pub(super) sm: Option<SmSession>,
     pub(super) lease_ttl: Duration,
+    /// The stored roster version (RFC 6121 §2.6), for the session-start hooks.
+    pub(super) roster_version: Option<String>,
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -79,6 +91,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
             resume: None,
             sm: None,
             lease_ttl: config.ttl,
+            roster_version: None,
         });
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
@@ -116,10 +129,18 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         resume,
         sm,
         lease_ttl: config.ttl,
+        roster_version: record.roster_version,
     })
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec>) -> Result<Opened> {
-    Ok(Opened { persist: Persist, fast_token: None, resume: None, sm: None, lease_ttl: config.ttl })
+    Ok(Opened {
+        persist: Persist,
+        fast_token: None,
+        resume: None,
+        sm: None,
+        lease_ttl: config.ttl,
+        roster_version: None,
+    })
 }

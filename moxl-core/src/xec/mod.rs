@@ -276,7 +276,7 @@ impl Xec {
     /// closed), except those whose request id `keep` says will still be answered (sent again): whoever awaits
     /// one gets [`Error::Disconnected`], and a Packet `group_type_disconnected` is delivered. Returns how many.
     pub(crate) fn abandon_pending(&self, reason: &str, keep: impl Fn(&str) -> bool) -> usize {
-        let abandoned = self.shared.pending().take_unless(keep);
+        let abandoned = self.shared.pending().remove_lost(Instant::now(), |id| !keep(id));
         let count = abandoned.len();
         for (id, mut entry) in abandoned {
             tracing::debug!(id, prefix = entry.prefix, "action abandoned: {reason}");
@@ -319,6 +319,23 @@ impl Xec {
     /// Runs the timeout of every Action whose deadline is `now` or earlier; returns how many timed out.
     pub async fn expire(&self, now: Instant) -> usize {
         let expired = self.shared.pending().expire(now);
+        self.run_timeouts(expired).await
+    }
+
+    /// Times out now the pending Actions that `lost` picks by id: their requests went out on a stream whose
+    /// replies are gone (a fresh session replaced a lost one that could not be resumed, XEP-0198 §5). Each runs
+    /// its `timeout` as if its deadline had passed; a late reply is dropped. Returns how many.
+    pub(crate) async fn time_out_lost(&self, lost: impl Fn(&str) -> bool) -> usize {
+        let mut expired = self.shared.pending().remove_lost(Instant::now(), lost);
+        // Whoever awaits one learns the truth (the session that would have carried the reply is gone); the
+        // Action's own `timeout` method still runs, for the Packet view.
+        for (_, entry) in &mut expired {
+            entry.action.abandon(Error::Disconnected("the session was replaced by a new one".into()));
+        }
+        self.run_timeouts(expired).await
+    }
+
+    async fn run_timeouts(&self, expired: Vec<(String, pending::Entry)>) -> usize {
         let count = expired.len();
         for (id, mut entry) in expired {
             tracing::debug!(id, prefix = entry.prefix, "action timed out");

@@ -154,18 +154,22 @@ impl Pending {
         }
     }
 
-    /// Removes every pending Action but those `keep` names by id (the others' replies cannot come any more).
-    pub(crate) fn take_unless(&mut self, keep: impl Fn(&str) -> bool) -> Vec<(String, Entry)> {
-        let ids: Vec<String> = self.by_id.keys().filter(|id| !keep(id)).cloned().collect();
-        let mut taken = Vec::with_capacity(ids.len());
+    /// Removes the Actions that `lost` picks (by id), whatever their deadline, remembering their ids for late
+    /// replies: their replies cannot come any more (see [`Xec::time_out_lost`](super::Xec::time_out_lost)).
+    pub(crate) fn remove_lost(&mut self, now: Instant, lost: impl Fn(&str) -> bool) -> Vec<(String, Entry)> {
+        let ids: Vec<String> = self.by_id.keys().filter(|id| lost(id)).cloned().collect();
+        let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(entry) = self.by_id.remove(&id) {
                 self.deadlines.remove(&(entry.deadline, id.clone()));
                 self.note(Change::Removed(id.clone()));
-                taken.push((id, entry));
+                if self.tombstones.len() < MAX_TOMBSTONES {
+                    self.tombstones.insert(id.clone(), (entry.to.clone(), now + TOMBSTONE_TTL));
+                }
+                out.push((id, entry));
             }
         }
-        taken
+        out
     }
 
     /// Removes the Actions whose deadline has passed, remembering their ids for late replies.

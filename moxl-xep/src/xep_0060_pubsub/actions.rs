@@ -98,6 +98,20 @@ impl Publish {
         self
     }
 
+    /// The same publish without publish-options.
+    ///
+    /// ```
+    /// use moxl_core::xml::ElementBuilder;
+    /// use moxl_xep::xep_0060_pubsub::{publish_options, Publish};
+    /// let p = Publish::new(None, "n", None, ElementBuilder::new("x", "urn:x"))?.with_options(publish_options());
+    /// assert!(!p.without_options().request_stanza().build()?.to_xml().contains("publish-options"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn without_options(mut self) -> Publish {
+        self.options = None;
+        self
+    }
+
     /// The node.
     pub fn node(&self) -> &str {
         &self.node
