@@ -12,7 +12,8 @@ use common::{servers, Transport};
 use moxl::auth::{AuthError, ChannelBindingType, Mechanism, SaslConfig};
 use moxl::client::Client;
 use moxl::prelude::*;
-use moxl_test_support::ServerKind;
+use moxl::session::SessionStore;
+use moxl_test_support::{ServerKind, TempDir};
 
 /// What each server offers for a password account (over TLS), as configured by the test support.
 fn offered(kind: ServerKind) -> &'static [Mechanism] {
@@ -153,6 +154,50 @@ async fn a_refused_channel_binding_is_its_own_error_and_is_retried_without_bindi
         let result = transport.connect(server, Client::with_sasl(common::jid(server, "juliet"), wrong)).connect().await;
         let Err(err) = result else { panic!("{context}: logged in with a wrong password") };
         assert!(matches!(err, Error::Auth(AuthError::BadCredentials(_))), "{context}: {err}");
+    }
+    Ok(())
+}
+
+/// With a session store, the strongest mechanism an account used is remembered; a later login offered only weaker
+/// ones is refused (possible downgrade) unless the application allows it. PLAIN over TLS stays allowed for an
+/// account never seen with more.
+#[tokio::test]
+async fn the_session_store_pins_the_strongest_mechanism() -> Result<()> {
+    for server in servers() {
+        let dir = TempDir::new("moxl-pin").unwrap();
+        let store = SessionStore::open_sqlite_file(dir.path().join("store.db"), &Default::default()).await?;
+        let user = format!("pin-{}", server.kind());
+        server.register(&user, "secret").unwrap();
+        let jid = common::jid(server, &user);
+        let login = |preference: Vec<Mechanism>, allow_downgrade: bool| {
+            let mut config = SaslConfig::password(user.clone(), "secret", server.domain());
+            config.preference = preference;
+            config.allow_downgrade = allow_downgrade;
+            Transport::StartTls
+                .connect(server, Client::with_sasl(jid.clone(), config))
+                .session_store(store.clone(), "t")
+        };
+        // Never seen: PLAIN over TLS is fine.
+        let client = login(vec![Mechanism::Plain], false).connect().await?;
+        assert_eq!(client.mechanism(), Some("PLAIN"));
+        client.close().await;
+        // The default (strongest) mechanism is used and pinned.
+        let strongest = default_choice(server.kind());
+        let client = login(Mechanism::DEFAULT_PREFERENCE.to_vec(), false).connect().await?;
+        assert_eq!(client.mechanism(), Some(strongest.name()));
+        client.close().await;
+        // Now PLAIN (or SCRAM-SHA-1) alone is refused, with a clear error...
+        for weaker in [Mechanism::Plain, Mechanism::ScramSha1] {
+            let result = login(vec![weaker], false).connect().await;
+            let Err(err) = result else { panic!("{}: {weaker} accepted below the pin", server.kind()) };
+            assert!(matches!(err, Error::Auth(AuthError::BelowPinned(ref m)) if m.contains(strongest.name())), "{err}");
+        }
+        // ...unless the application allows it; which does not lower the pin.
+        let client = login(vec![Mechanism::Plain], true).connect().await?;
+        assert_eq!(client.mechanism(), Some("PLAIN"));
+        client.close().await;
+        assert!(login(vec![Mechanism::Plain], false).connect().await.is_err());
+        store.close().await;
     }
     Ok(())
 }

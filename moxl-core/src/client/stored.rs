@@ -62,6 +62,8 @@ pub(super) struct Opened {
     pub(super) persist: Persist,
     /// The stored FAST token, if any.
     pub(super) fast_token: Option<crate::session::FastToken>,
+    /// The pinned SASL mechanism (the strongest the account used), if any.
+    pub(super) auth_pin: Option<crate::auth::MechanismPin>,
     pub(super) resume: Option<ResumeFrom>,
     pub(super) sm: Option<SmSession>,
     pub(super) lease_ttl: Duration,
@@ -76,6 +78,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         return Ok(Opened {
             persist: Persist::default(),
             fast_token: None,
+            auth_pin: None,
             resume: None,
             sm: None,
             lease_ttl: config.ttl,
@@ -83,6 +86,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
     let record = lease.load().await?;
+    let auth_pin = lease.auth_pin().await?;
     // The entity-caps cache the client gave the controller (see `caps_cache`), filled with the stored entries.
     let caps = xec.context().get::<crate::session::CapsCache>().cloned();
     if let Some(caps) = &caps {
@@ -110,6 +114,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     Ok(Opened {
         persist: Persist::new(Some(lease), caps),
         fast_token: record.fast_token,
+        auth_pin,
         resume,
         sm,
         lease_ttl: config.ttl,
@@ -118,5 +123,5 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec>) -> Result<Opened> {
-    Ok(Opened { persist: Persist, fast_token: None, resume: None, sm: None, lease_ttl: config.ttl })
+    Ok(Opened { persist: Persist, fast_token: None, auth_pin: None, resume: None, sm: None, lease_ttl: config.ttl })
 }
