@@ -97,6 +97,16 @@ impl Transport {
     }
 }
 
+/// Registers a fresh account `<name>-<n>` with the password `secret` on a shared server (so that tests sharing a
+/// server do not see each other's rosters, presence or data) and returns its local part.
+pub(crate) fn fresh_account(server: &Server, name: &str) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let user = format!("{name}-{n}");
+    server.register(&user, "secret").unwrap_or_else(|e| panic!("{}: registering {user}: {e}", server.kind()));
+    user
+}
+
 /// A client for `user` on either server over STARTTLS, trusting its CA.
 pub(crate) fn client(server: &Server, user: &str, password: &str) -> ClientBuilder {
     Transport::StartTls.connect(server, Client::builder(jid(server, user), password))
