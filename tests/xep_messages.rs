@@ -10,13 +10,13 @@ mod common;
 use std::time::Duration;
 
 use common::{client, fresh_account, jid, packet, servers};
-use moxl_test_support::Server;
 use moxl::prelude::*;
 use moxl::xec::PacketStream;
 use moxl::xep::xep_0085_chat_states::{with_chat_state, ChatState, ChatStateNotification};
 use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
 use moxl::xep::xep_0333_markers::{mark, markable, ChatMarker, Marker};
 use moxl::xep::xep_0359_stable_ids::{self as sid, origin_id, stanza_id, with_origin_id, StanzaId};
+use moxl_test_support::Server;
 
 /// Every message with an origin id, delivered whole (to read its ids in the test).
 #[payload(name = "origin-id", ns = "urn:xmpp:sid:0")]
