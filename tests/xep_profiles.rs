@@ -288,11 +288,19 @@ async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_
 #[tokio::test]
 async fn an_avatar_round_trips_and_a_contact_learns_of_it() -> Result<()> {
     assert_eq!(&AVATAR_PNG[..8], b"\x89PNG\r\n\x1a\n");
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in common::servers() {
+        let (juliet_user, romeo_user) = (common::fresh_account(p, "juliet"), common::fresh_account(p, "romeo"));
+        let juliet = common::client(p, &juliet_user, "secret").connect().await?;
+        let romeo = common::client(p, &romeo_user, "secret").connect().await?;
+        avatar_round_trip(&juliet, &romeo).await?;
+    }
+    Ok(())
+}
+
+/// Juliet publishes an avatar and a tune; Romeo, her contact, reads them and learns of the avatar.
+async fn avatar_round_trip(juliet: &Client, romeo: &Client) -> Result<()> {
     let juliet_jid = juliet.jid().to_bare().to_string();
-    romeo_follows_juliet(&juliet, &romeo).await?;
+    romeo_follows_juliet(juliet, romeo).await?;
 
     let mut published = juliet.xec().subscribe("avatar_publish_handle");
     juliet.xec().context().request(avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40))?;
@@ -330,7 +338,8 @@ async fn an_avatar_round_trips_and_a_contact_learns_of_it() -> Result<()> {
     let notified = event.content::<UserData<Metadata>>().unwrap();
     assert_eq!(notified.data.as_ref().and_then(|m| m.current()), Some(&info));
 
-    // XEP-0153: Prosody puts the hash in her next presence
+    // XEP-0153: the server (Prosody's mod_vcard_legacy, ejabberd's mod_avatar and mod_vcard_xupdate) puts the hash
+    // in her next presence
     let mut updates = romeo.xec().subscribe("avatarupdate");
     juliet.xec().context().send(presence(None, None))?;
     let update = until(&mut updates, |p| {
