@@ -18,30 +18,11 @@ pub(crate) struct GeneratedCerts {
 /// each certificate's expiry, and a timer beyond 2³² ms (about 49 days) kills its certificate manager.
 const VALID_DAYS: i64 = 30;
 
-/// The civil date (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (i32::try_from(year).unwrap_or(i32::MAX), u8::try_from(month).unwrap_or(1), u8::try_from(day).unwrap_or(1))
-}
-
 /// Sets the validity to [yesterday, yesterday + [`VALID_DAYS`]].
 fn set_validity(params: &mut CertificateParams) {
-    let today = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs() / 86_400).unwrap_or(0))
-        .unwrap_or(0);
-    let (y, m, d) = civil_from_days(today - 1);
-    params.not_before = rcgen::date_time_ymd(y, m, d);
-    let (y, m, d) = civil_from_days(today - 1 + VALID_DAYS);
-    params.not_after = rcgen::date_time_ymd(y, m, d);
+    let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    params.not_before = yesterday;
+    params.not_after = yesterday + time::Duration::days(VALID_DAYS);
 }
 
 /// Makes a CA and a leaf whose subject alternative names are `names` (DNS names or IP addresses).
@@ -68,16 +49,4 @@ pub(crate) fn generate(names: &[String]) -> Result<GeneratedCerts, rcgen::Error>
     let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer)?;
 
     Ok(GeneratedCerts { ca_pem: ca_cert.pem(), leaf_pem: leaf_cert.pem(), leaf_key_pem: leaf_key.serialize_pem() })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil_from_days;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_794), (2026, 12, 7));
-    }
 }
