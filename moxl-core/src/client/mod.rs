@@ -309,7 +309,7 @@ impl ClientBuilder {
     /// holds it; the same owner, e.g. a restarted process, takes it back at once), revives the stored Actions,
     /// pins the strongest SASL mechanism the account authenticated with (a later login offered only weaker ones
     /// fails with [`AuthError::BelowPinned`](crate::auth::AuthError::BelowPinned) unless the
-    /// [`SaslConfig`](crate::auth::SaslConfig) allows a downgrade),
+    /// [`SaslConfig`] allows a downgrade),
     /// and resumes the stored stream-management session if the server still has it: a reply to a request made
     /// by an earlier run reaches that Action's `handle`, with its fields restored. [`Client::close`] ends the
     /// stored session and gives the lease back; dropping the client (or the process dying) keeps it for the
