@@ -78,6 +78,33 @@ async fn every_offered_mechanism_over_every_transport() -> Result<()> {
     Ok(())
 }
 
+/// `ws://` on loopback, allowed for tests: SCRAM (never PLAIN, nor DIGEST-MD5) in cleartext on both servers.
+#[tokio::test]
+async fn cleartext_websocket_on_both_servers_uses_scram() -> Result<()> {
+    for server in servers() {
+        let client = Client::builder(common::jid(server, "juliet"), "secret")
+            .websocket(server.websocket_url())
+            .allow_cleartext(true)
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", server.kind()));
+        assert_eq!(client.transport(), "ws");
+        assert_eq!(client.mechanism(), Some(default_choice(server.kind()).name()));
+        client.close().await;
+        for weak in [Mechanism::Plain, Mechanism::DigestMd5] {
+            let mut config = SaslConfig::password("juliet", "secret", server.domain());
+            config.preference = vec![weak];
+            let refused = Client::with_sasl(common::jid(server, "juliet"), config)
+                .websocket(server.websocket_url())
+                .allow_cleartext(true)
+                .connect()
+                .await;
+            assert!(matches!(refused, Err(Error::Auth(AuthError::NoAcceptableMechanism(_)))), "{}", server.kind());
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_wrong_password_is_bad_credentials_everywhere() {
     for server in servers() {
