@@ -697,6 +697,8 @@ fn render(c: &ConfigInput<'_>) -> String {
     s.push_str("modules:\n");
     for module in [
         "mod_adhoc",
+        // The HTTP API's `change_password` (for `register` on an existing account).
+        "mod_admin_extra",
         "mod_blocking",
         "mod_caps",
         "mod_carboncopy",
