@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages that the integration tests need (Debian 12 / bookworm, as root or via sudo):
 #   prosody                      - the real XMPP server started by moxl-test-support
+#   ejabberd                     - the second real XMPP server (23.01 on bookworm), started the same way by
+#                                  moxl-test-support (its own VM per test file, no ejabberdctl, no epmd)
 #   lua-unbound                  - Prosody's recommended DNS library (without it every start prints a warning)
 #   sasl2-bin libsasl2-modules   - Cyrus SASL reference server for the CRAM-MD5 / DIGEST-MD5 tests
 #   prosody-modules              - community modules: SASL2, Bind2, FAST (XEP-0388/0386/0484) for the SASL2 tests
@@ -13,7 +15,7 @@
 # The packaged Prosody service is never left running: the tests start their own servers on free loopback ports.
 set -euo pipefail
 
-PACKAGES=(prosody prosody-modules lua-unbound sasl2-bin libsasl2-modules dnsmasq-base postgresql-client)
+PACKAGES=(prosody prosody-modules lua-unbound ejabberd sasl2-bin libsasl2-modules dnsmasq-base postgresql-client)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -84,7 +86,8 @@ fi
 
 echo "install-test-deps: installing ${missing[*]}"
 
-# Keep apt from starting the packaged services (Prosody would listen on 5222/5269/5280 with /etc/prosody).
+# Keep apt from starting the packaged services (Prosody would listen on 5222/5269/5280 with /etc/prosody, ejabberd
+# on 5222/5269/5280/5443/1883/3478 with /etc/ejabberd).
 # policy-rc.d exiting 101 tells invoke-rc.d "action forbidden". Create one only if there is none, and remove
 # only the one we created.
 POLICY=/usr/sbin/policy-rc.d
@@ -113,18 +116,25 @@ packaged_prosody_pids() {
         esac
     done
 }
-before=" $(packaged_prosody_pids | tr '\n' ' ') "
+# The packaged ejabberd runs as the system user `ejabberd` (its Erlang VM, and the epmd it starts); test servers
+# run as the test user.
+packaged_ejabberd_pids() {
+    if id ejabberd > /dev/null 2>&1; then
+        pgrep -u ejabberd -f 'beam.smp|epmd' 2> /dev/null || true
+    fi
+}
+before=" $( { packaged_prosody_pids; packaged_ejabberd_pids; } | tr '\n' ' ') "
 
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-# If a packaged Prosody got started anyway (e.g. a policy-rc.d that allowed it), stop that one, by its pid.
-for pid in $(packaged_prosody_pids); do
+# If a packaged Prosody or ejabberd got started anyway (e.g. a policy-rc.d that allowed it), stop it, by its pid.
+for pid in $(packaged_prosody_pids) $(packaged_ejabberd_pids); do
     case "$before" in
         *" $pid "*) continue ;;
     esac
-    echo "install-test-deps: stopping the packaged prosody service (pid $pid)"
+    echo "install-test-deps: stopping a packaged server process (pid $pid)"
     "${SUDO[@]}" kill -TERM "$pid" 2> /dev/null || true
     for _ in $(seq 1 50); do
         kill -0 "$pid" 2> /dev/null || break

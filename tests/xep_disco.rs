@@ -1,5 +1,5 @@
-//! Service discovery (XEP-0030, XEP-0128), entity capabilities (XEP-0115) and bits of binary (XEP-0231) through a
-//! real Prosody: the server's info and items, another moxl client's info computed from the registry, the caps
+//! Service discovery (XEP-0030, XEP-0128), entity capabilities (XEP-0115) and bits of binary (XEP-0231) through
+//! both real servers (Prosody and ejabberd): the server's info and items, another moxl client's info computed from the registry, the caps
 //! hash in a presence verified by the receiver, and a BoB round trip between two clients.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
@@ -9,17 +9,24 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{builder, packet, server};
+use common::{client, packet, servers};
 use moxl::prelude::*;
 use moxl::stanza::StanzaError;
 use moxl::xec::{Registry, Xec};
 use moxl::xep::xep_0030_disco::{DiscoIdentity, DiscoInfo, DiscoItems, InfoQuery, ItemsQuery};
 use moxl::xep::xep_0115_caps::{our_caps, verify, EntityCaps, EntityFeatures, MemoryCapsStore};
+use moxl_test_support::Server;
 
 #[tokio::test]
 async fn the_servers_info_and_items_are_typed() -> Result<()> {
-    let p = server();
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in servers() {
+        the_servers_info_and_items_are_typed_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn the_servers_info_and_items_are_typed_on(p: &Server) -> Result<()> {
+    let romeo = client(p, "romeo", "montague").connect().await?;
     let (mut infos, mut items) =
         (romeo.xec().subscribe("disco_infoquery_handle"), romeo.xec().subscribe("disco_itemsquery_handle"));
 
@@ -34,8 +41,8 @@ async fn the_servers_info_and_items_are_typed() -> Result<()> {
 
     romeo.xec().context().request(ItemsQuery::new(p.domain()))?;
     let listed = packet(&mut items).await.content::<DiscoItems>().unwrap().clone();
-    let muc = p.muc_domain().expect("the test Prosody has a MUC component");
-    let pubsub = p.pubsub_domain().expect("the test Prosody has a pubsub component");
+    let muc = p.muc_domain().expect("the test server has a MUC service");
+    let pubsub = p.pubsub_domain().expect("the test server has a pubsub service");
     assert!(listed.has_jid(muc) && listed.has_jid(pubsub), "{listed:?}");
 
     // and the components themselves say what they are
@@ -47,10 +54,16 @@ async fn the_servers_info_and_items_are_typed() -> Result<()> {
 
 #[tokio::test]
 async fn another_moxl_client_answers_with_the_registry_features() -> Result<()> {
-    let p = server();
+    for p in servers() {
+        another_moxl_client_answers_with_the_registry_features_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn another_moxl_client_answers_with_the_registry_features_on(p: &Server) -> Result<()> {
     let identity = DiscoIdentity::new("client", "web", "Juliet's balcony");
-    let juliet = builder(&p, "juliet", "secret").xec(Xec::builder().extension(identity)).connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let juliet = client(p, "juliet", "secret").xec(Xec::builder().extension(identity)).connect().await?;
+    let romeo = client(p, "romeo", "montague").connect().await?;
     let mut infos = romeo.xec().subscribe("disco_infoquery_handle");
     let mut not_found = romeo.xec().subscribe("disco_infoquery_erroritemnotfound");
     let to = juliet.jid().to_string();
@@ -79,11 +92,17 @@ async fn another_moxl_client_answers_with_the_registry_features() -> Result<()> 
 
 #[tokio::test]
 async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    for p in servers() {
+        caps_in_presence_are_fetched_verified_and_answer_feature_questions_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions_on(p: &Server) -> Result<()> {
+    let juliet = client(p, "juliet", "secret").connect().await?;
     // a store of its own, so that no other test in this process has filled it
     let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
-    let romeo = builder(&p, "romeo", "montague").xec(Xec::builder().extension(caps.clone())).connect().await?;
+    let romeo = client(p, "romeo", "montague").xec(Xec::builder().extension(caps.clone())).connect().await?;
     let (mut fetched, mut known) = (romeo.xec().subscribe("caps_fetch_handle"), romeo.xec().subscribe("entitycaps"));
     let juliet_jid = juliet.jid().to_string();
     assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), None);
@@ -117,13 +136,19 @@ async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions() ->
 
 #[tokio::test]
 async fn bits_of_binary_round_trip_between_two_clients() -> Result<()> {
+    for p in servers() {
+        bits_of_binary_round_trip_between_two_clients_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn bits_of_binary_round_trip_between_two_clients_on(p: &Server) -> Result<()> {
     use moxl::xep::xep_0231_bob::{cid, BobCache, Data, Request};
-    let p = server();
     let cache = BobCache::default();
     let smiley = Data::new("image/png", b"\x89PNG\r\n\x1a\n a small smiley".to_vec()).with_max_age(86400);
     let id = cache.insert(smiley.clone());
-    let juliet = builder(&p, "juliet", "secret").xec(Xec::builder().extension(cache)).connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    let juliet = client(p, "juliet", "secret").xec(Xec::builder().extension(cache)).connect().await?;
+    let romeo = client(p, "romeo", "montague").connect().await?;
     let mut data = romeo.xec().subscribe("bob_request_handle");
     let mut unknown = romeo.xec().subscribe("bob_request_erroritemnotfound");
     let to = juliet.jid().to_string();

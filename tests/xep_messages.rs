@@ -1,5 +1,6 @@
-//! Message extensions between two clients through a real Prosody: chat states (XEP-0085), delivery receipts
-//! answered by the client itself (XEP-0184), origin and stanza ids (XEP-0359), and chat markers (XEP-0333).
+//! Message extensions between two clients through both real servers (Prosody and ejabberd), on fresh accounts:
+//! chat states (XEP-0085), delivery receipts answered by the client itself (XEP-0184), origin and stanza ids
+//! (XEP-0359), and chat markers (XEP-0333).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -8,13 +9,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{builder, jid, packet, server};
+use common::{client, fresh_account, jid, packet, servers};
 use moxl::prelude::*;
 use moxl::xec::PacketStream;
 use moxl::xep::xep_0085_chat_states::{with_chat_state, ChatState, ChatStateNotification};
 use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
 use moxl::xep::xep_0333_markers::{mark, markable, ChatMarker, Marker};
 use moxl::xep::xep_0359_stable_ids::{self as sid, origin_id, stanza_id, with_origin_id, StanzaId};
+use moxl_test_support::Server;
 
 /// Every message with an origin id, delivered whole (to read its ids in the test).
 #[payload(name = "origin-id", ns = "urn:xmpp:sid:0")]
@@ -62,9 +64,16 @@ async fn nothing_within_500ms(stream: &mut PacketStream) {
 
 #[tokio::test]
 async fn chat_state_and_receipt_request_are_delivered_and_answered() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in servers() {
+        chat_state_and_receipt_request_are_delivered_and_answered_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn chat_state_and_receipt_request_are_delivered_and_answered_on(p: &Server) -> Result<()> {
+    let (juliet_user, romeo_user) = (fresh_account(p, "juliet"), fresh_account(p, "romeo"));
+    let juliet = client(p, &juliet_user, "secret").connect().await?;
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
     let (mut states, mut bodies) = (romeo.xec().subscribe("chatstate"), romeo.xec().subscribe("body"));
     let mut receipts = juliet.xec().subscribe("receipt");
 
@@ -91,9 +100,16 @@ async fn chat_state_and_receipt_request_are_delivered_and_answered() -> Result<(
 
 #[tokio::test]
 async fn groupchat_and_error_messages_get_no_receipt() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in servers() {
+        groupchat_and_error_messages_get_no_receipt_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn groupchat_and_error_messages_get_no_receipt_on(p: &Server) -> Result<()> {
+    let (juliet_user, romeo_user) = (fresh_account(p, "juliet"), fresh_account(p, "romeo"));
+    let juliet = client(p, &juliet_user, "secret").connect().await?;
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
     let mut bodies = romeo.xec().subscribe("body");
     let mut acks = juliet.xec().subscribe("anyack");
     let mut receipts = juliet.xec().subscribe("receipt");
@@ -119,11 +135,18 @@ async fn groupchat_and_error_messages_get_no_receipt() -> Result<()> {
 
 #[tokio::test]
 async fn origin_ids_arrive_and_forged_stanza_ids_are_not_trusted() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in servers() {
+        origin_ids_arrive_and_forged_stanza_ids_are_not_trusted_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn origin_ids_arrive_and_forged_stanza_ids_are_not_trusted_on(p: &Server) -> Result<()> {
+    let (juliet_user, romeo_user) = (fresh_account(p, "juliet"), fresh_account(p, "romeo"));
+    let juliet = client(p, &juliet_user, "secret").connect().await?;
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
     let mut marked = romeo.xec().subscribe("withoriginid");
-    let someone_else = jid(&p, "tybalt").to_string();
+    let someone_else = jid(p, "tybalt").to_string();
 
     let forged = ElementBuilder::new("stanza-id", sid::NS).attr("id", "forged-1").attr("by", someone_else.clone());
     let m = with_origin_id(message(&romeo.jid().to_string(), "chat", Some("marked")), "oid-5f0a1c5e");
@@ -147,9 +170,16 @@ async fn origin_ids_arrive_and_forged_stanza_ids_are_not_trusted() -> Result<()>
 
 #[tokio::test]
 async fn a_markable_message_is_marked_displayed_by_the_application() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in servers() {
+        a_markable_message_is_marked_displayed_by_the_application_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn a_markable_message_is_marked_displayed_by_the_application_on(p: &Server) -> Result<()> {
+    let (juliet_user, romeo_user) = (fresh_account(p, "juliet"), fresh_account(p, "romeo"));
+    let juliet = client(p, &juliet_user, "secret").connect().await?;
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
     let mut markables = romeo.xec().subscribe("markableseen");
     let mut markers = juliet.xec().subscribe("chatmarker");
 

@@ -203,6 +203,47 @@ async fn vcard_temp_round_trips_every_field_and_a_missing_vcard_is_item_not_foun
     Ok(())
 }
 
+/// The vCard with the type flags of each field sorted: their order carries no meaning, and ejabberd writes them in
+/// the order of the DTD.
+fn flags_sorted(card: Option<&VCard>) -> Option<VCard> {
+    let mut card = card?.clone();
+    card.emails.iter_mut().for_each(|e| e.types.sort());
+    card.tels.iter_mut().for_each(|t| t.types.sort());
+    card.addresses.iter_mut().for_each(|a| a.types.sort());
+    card.labels.iter_mut().for_each(|l| l.types.sort());
+    Some(card)
+}
+
+/// ejabberd's `mod_vcard` stores vcard-temp as sent (but the order of type flags), like Prosody's `mod_vcard`:
+/// the same round trip, on the shared ejabberd of the test support.
+#[tokio::test]
+async fn vcard_temp_round_trips_every_field_on_ejabberd() -> Result<()> {
+    let p = common::servers().iter().find(|s| s.kind() == moxl_test_support::ServerKind::Ejabberd).unwrap();
+    let (juliet_user, romeo_user) = (common::fresh_account(p, "juliet"), common::fresh_account(p, "romeo"));
+    let juliet = common::client(p, &juliet_user, "secret").connect().await?;
+    let romeo = common::client(p, &romeo_user, "secret").connect().await?;
+    let juliet_jid = juliet.jid().to_bare().to_string();
+    let card = full_vcard(&juliet_jid);
+
+    // nobody has a vCard yet: Romeo asking for Juliet's gets an empty vCard (ejabberd), not an error
+    let mut cards = romeo.xec().subscribe("vcard_get_handle");
+    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    assert_eq!(packet(&mut cards).await.content::<VCard>(), Some(&VCard::default()));
+
+    let mut stored = juliet.xec().subscribe("vcard_set_handle");
+    juliet.xec().context().request(vcard::Set { vcard: card.clone() })?;
+    packet(&mut stored).await;
+
+    let mut own = juliet.xec().subscribe("vcard_get_handle");
+    juliet.xec().context().request(vcard::Get::own())?;
+    assert_eq!(flags_sorted(packet(&mut own).await.content::<VCard>()), flags_sorted(Some(&card)));
+    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    let got = packet(&mut cards).await;
+    assert_eq!(flags_sorted(got.content::<VCard>()), flags_sorted(Some(&card)));
+    assert_eq!(got.from(), Some(juliet_jid.as_str()));
+    Ok(())
+}
+
 #[tokio::test]
 async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_the_vcard4_fields() -> Result<()> {
     let p = server();
@@ -247,11 +288,19 @@ async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_
 #[tokio::test]
 async fn an_avatar_round_trips_and_a_contact_learns_of_it() -> Result<()> {
     assert_eq!(&AVATAR_PNG[..8], b"\x89PNG\r\n\x1a\n");
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in common::servers() {
+        let (juliet_user, romeo_user) = (common::fresh_account(p, "juliet"), common::fresh_account(p, "romeo"));
+        let juliet = common::client(p, &juliet_user, "secret").connect().await?;
+        let romeo = common::client(p, &romeo_user, "secret").connect().await?;
+        avatar_round_trip(&juliet, &romeo).await?;
+    }
+    Ok(())
+}
+
+/// Juliet publishes an avatar and a tune; Romeo, her contact, reads them and learns of the avatar.
+async fn avatar_round_trip(juliet: &Client, romeo: &Client) -> Result<()> {
     let juliet_jid = juliet.jid().to_bare().to_string();
-    romeo_follows_juliet(&juliet, &romeo).await?;
+    romeo_follows_juliet(juliet, romeo).await?;
 
     let mut published = juliet.xec().subscribe("avatar_publish_handle");
     juliet.xec().context().request(avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40))?;
@@ -289,7 +338,8 @@ async fn an_avatar_round_trips_and_a_contact_learns_of_it() -> Result<()> {
     let notified = event.content::<UserData<Metadata>>().unwrap();
     assert_eq!(notified.data.as_ref().and_then(|m| m.current()), Some(&info));
 
-    // XEP-0153: Prosody puts the hash in her next presence
+    // XEP-0153: the server (Prosody's mod_vcard_legacy, ejabberd's mod_avatar and mod_vcard_xupdate) puts the hash
+    // in her next presence
     let mut updates = romeo.xec().subscribe("avatarupdate");
     juliet.xec().context().send(presence(None, None))?;
     let update = until(&mut updates, |p| {

@@ -1,4 +1,4 @@
-//! Querying entities through a real Prosody, and answering such queries: XMPP Ping (XEP-0199), Software Version
+//! Querying entities through both real servers (Prosody and ejabberd), and answering such queries: XMPP Ping (XEP-0199), Software Version
 //! (XEP-0092) and Last Activity (XEP-0012), each asked of the server and of another client, whose moxl-xep
 //! Payloads answer.
 
@@ -9,20 +9,28 @@ mod common;
 
 use std::time::Duration;
 
-use common::{builder, jid, packet, server};
+use common::{client, fresh_account, jid, packet, servers};
 use moxl::prelude::*;
 use moxl::xec::Xec;
 use moxl::xep::xep_0012_last::{self as last, IdleTime, LastActivity};
 use moxl::xep::xep_0092_version::{self as version, SoftwareVersion};
 use moxl::xep::xep_0199_ping::{Pong, RoundTrip};
+use moxl_test_support::{Server, ServerKind};
 
 #[tokio::test]
 async fn ping_the_server_another_client_and_a_resource_that_is_not_there() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in servers() {
+        ping(p).await?;
+    }
+    Ok(())
+}
+
+async fn ping(p: &Server) -> Result<()> {
+    let juliet = client(p, &fresh_account(p, "juliet"), "secret").connect().await?;
+    let romeo_user = fresh_account(p, "romeo");
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
     let mut pongs = juliet.xec().subscribe("ping_roundtrip_handle");
-    // Prosody's mod_ping (§4.2), then Romeo's client, answered by moxl-xep's PingAnswer (§4.4)
+    // The server's ping module (§4.2), then Romeo's client, answered by moxl-xep's PingAnswer (§4.4)
     for to in [p.domain().to_owned(), romeo.jid().to_string()] {
         juliet.xec().context().request(RoundTrip::new(to.clone()))?;
         let reply = packet(&mut pongs).await;
@@ -33,7 +41,7 @@ async fn ping_the_server_another_client_and_a_resource_that_is_not_there() -> Re
     }
     // §6: no such resource, the server answers service-unavailable from that full JID
     let mut unavailable = juliet.xec().subscribe("ping_roundtrip_errorserviceunavailable");
-    let gone = format!("{}/nobody-here", jid(&p, "romeo"));
+    let gone = format!("{}/nobody-here", jid(p, &romeo_user));
     juliet.xec().context().request(RoundTrip::new(gone.clone()))?;
     let reply = packet(&mut unavailable).await;
     assert_eq!(reply.from(), Some(gone.as_str()));
@@ -47,16 +55,29 @@ async fn ping_the_server_another_client_and_a_resource_that_is_not_there() -> Re
 
 #[tokio::test]
 async fn software_version_of_the_server_and_of_another_client() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    for p in servers() {
+        software_version(p).await?;
+    }
+    Ok(())
+}
+
+async fn software_version(p: &Server) -> Result<()> {
+    let juliet = client(p, &fresh_account(p, "juliet"), "secret").connect().await?;
     let configured = SoftwareVersion::new("Balcony", "1.2.3");
-    let romeo = builder(&p, "romeo", "montague").xec(Xec::builder().extension(configured.clone())).connect().await?;
+    let romeo = client(p, &fresh_account(p, "romeo"), "secret")
+        .xec(Xec::builder().extension(configured.clone()))
+        .connect()
+        .await?;
     let mut versions = juliet.xec().subscribe("version_query_handle");
-    // Prosody's mod_version
+    // The server's mod_version
     juliet.xec().context().request(version::Query { to: p.domain().to_owned() })?;
     let server = packet(&mut versions).await;
     let server = server.content::<SoftwareVersion>().unwrap();
-    assert_eq!(server.name, "Prosody");
+    let name = match p.kind() {
+        ServerKind::Prosody => "Prosody",
+        _ => "ejabberd",
+    };
+    assert_eq!(server.name, name);
     assert!(!server.version.is_empty(), "{server:?}");
     // Romeo's client answers with what its application configured, without an os
     juliet.xec().context().request(version::Query { to: romeo.jid().to_string() })?;
@@ -74,53 +95,81 @@ async fn software_version_of_the_server_and_of_another_client() -> Result<()> {
 
 #[tokio::test]
 async fn last_activity_of_the_server_an_account_and_another_client() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
-    let romeo = builder(&p, "romeo", "montague")
+    for p in servers() {
+        last_activity(p).await?;
+    }
+    Ok(())
+}
+
+async fn last_activity(p: &Server) -> Result<()> {
+    let juliet_user = fresh_account(p, "juliet");
+    let romeo_user = fresh_account(p, "romeo");
+    let juliet = client(p, &juliet_user, "secret").connect().await?;
+    let romeo = client(p, &romeo_user, "secret")
         .xec(Xec::builder().extension(IdleTime::new(|_requester| Some(123))))
         .connect()
         .await?;
     let ctx = juliet.xec().context();
     let mut answers = juliet.xec().subscribe("last_query_handle");
-    // §5: the server's uptime (Prosody's mod_uptime), a few seconds at most, no text
+    // §5: the server's uptime (Prosody's mod_uptime, ejabberd's mod_last), a few minutes at most, no text
     ctx.request(last::Query { to: p.domain().to_owned() })?;
     let uptime = packet(&mut answers).await;
     assert_eq!(uptime.from(), Some(p.domain()));
     let uptime = uptime.content::<LastActivity>().unwrap();
     assert!(uptime.seconds.is_some_and(|s| s < 600), "{uptime:?}");
     assert_eq!(uptime.status, None);
-    // §4: Romeo's client answers for its full JID with the idle time its application reports
-    ctx.request(last::Query { to: romeo.jid().to_string() })?;
-    let idle = packet(&mut answers).await;
-    assert_eq!(idle.from(), Some(romeo.jid().to_string().as_str()));
-    assert_eq!(idle.content::<LastActivity>(), Some(&LastActivity::new(123)));
-    // Juliet's client reports none: service-unavailable (§4, the privacy default)
-    let mut refused = romeo.xec().subscribe("last_query_errorserviceunavailable");
-    romeo.xec().context().request(last::Query { to: juliet.jid().to_string() })?;
-    let refusal = packet(&mut refused).await;
-    assert_eq!(refusal.from(), Some(juliet.jid().to_string().as_str()));
-    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::ServiceUnavailable));
-    // §3: a bare JID is answered by the server (Prosody's mod_lastactivity), never by a client, and only to
+    if p.kind() == ServerKind::Ejabberd {
+        // ejabberd's mod_last answers a query to a full JID itself, with service-unavailable: the client is never
+        // asked (Prosody delivers it).
+        let mut refused = juliet.xec().subscribe("last_query_errorserviceunavailable");
+        ctx.request(last::Query { to: romeo.jid().to_string() })?;
+        let refusal = packet(&mut refused).await;
+        assert_eq!(refusal.from(), Some(romeo.jid().to_string().as_str()));
+    } else {
+        // §4: Romeo's client answers for its full JID with the idle time its application reports
+        ctx.request(last::Query { to: romeo.jid().to_string() })?;
+        let idle = packet(&mut answers).await;
+        assert_eq!(idle.from(), Some(romeo.jid().to_string().as_str()));
+        assert_eq!(idle.content::<LastActivity>(), Some(&LastActivity::new(123)));
+        // Juliet's client reports none: service-unavailable (§4, the privacy default)
+        let mut refused = romeo.xec().subscribe("last_query_errorserviceunavailable");
+        romeo.xec().context().request(last::Query { to: juliet.jid().to_string() })?;
+        let refusal = packet(&mut refused).await;
+        assert_eq!(refusal.from(), Some(juliet.jid().to_string().as_str()));
+        let condition = refusal.content::<StanzaError>().and_then(StanzaError::condition);
+        assert_eq!(condition, Some(Condition::ServiceUnavailable));
+    }
+    // §3: a bare JID is answered by the server (mod_lastactivity, mod_last), never by a client, and only to
     // someone with a subscription to the account's presence: Juliet has none yet.
-    let romeo_bare = jid(&p, "romeo").to_string();
-    let mut forbidden = juliet.xec().subscribe("last_query_errorforbidden");
+    // Prosody says forbidden, ejabberd subscription-required.
+    let romeo_bare = jid(p, &romeo_user).to_string();
+    let (key, condition) = match p.kind() {
+        ServerKind::Ejabberd => ("last_query_errorsubscriptionrequired", Condition::SubscriptionRequired),
+        _ => ("last_query_errorforbidden", Condition::Forbidden),
+    };
+    let mut forbidden = juliet.xec().subscribe(key);
     ctx.request(last::Query { to: romeo_bare.clone() })?;
     let refusal = packet(&mut forbidden).await;
     assert_eq!(refusal.from(), Some(romeo_bare.as_str()));
-    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(Condition::Forbidden));
+    assert_eq!(refusal.content::<StanzaError>().and_then(StanzaError::condition), Some(condition));
     // Juliet subscribes to Romeo's presence; each round trip to the server makes sure it has handled what came
     // before (a client's stanzas are handled in order).
     ctx.send(presence(Some(&romeo_bare), Some("subscribe")))?;
     round_trip(&juliet).await;
     let rctx = romeo.xec().context();
-    rctx.send(presence(Some(&jid(&p, "juliet").to_string()), Some("subscribed")))?;
+    rctx.send(presence(Some(&jid(p, &juliet_user).to_string()), Some("subscribed")))?;
     rctx.send(presence(None, Some("unavailable")).text_child("status", "Gone to Mantua"))?;
     round_trip(&romeo).await;
     ctx.request(last::Query { to: romeo_bare.clone() })?;
     let gone = packet(&mut answers).await;
     assert_eq!(gone.from(), Some(romeo_bare.as_str()));
     let gone = gone.content::<LastActivity>().unwrap();
-    assert_eq!(gone.status.as_deref(), Some("Gone to Mantua"));
+    // ejabberd answers for an account still connected without the status of its unavailable presence.
+    let status = match p.kind() {
+        ServerKind::Ejabberd => None,
+        _ => Some("Gone to Mantua"),
+    };
+    assert_eq!(gone.status.as_deref(), status);
     assert!(gone.seconds.is_some_and(|s| s < 60), "{gone:?}");
     assert_eq!(juliet.xec().pending(), 0);
     Ok(())

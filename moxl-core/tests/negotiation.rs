@@ -341,3 +341,48 @@ fn legacy_session_when_required() -> Result<()> {
     assert!(matches!(run.take().as_slice(), [Output::Online { .. }]));
     Ok(())
 }
+
+/// A server that refuses our channel binding right after `<auth/>` (as ejabberd 23.01 does with `tls-exporter`):
+/// the real authenticator retries once on the same stream (RFC 6120 §6.4.5) with the best mechanism without
+/// binding; a second refusal is judged on the credentials. With only `-PLUS` allowed, the refusal is final and
+/// reported as what it is.
+#[test]
+fn a_refused_channel_binding_is_retried_once_without_binding() -> Result<()> {
+    use moxl_core::auth::{AuthError, ChannelBindingType, Mechanism, SaslAuthenticator, SaslConfig};
+    let features = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+        <mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-256-PLUS</mechanism></mechanisms></stream:features>";
+    let refusal = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/>\
+        <text xml:lang='en'>Invalid channel binding</text></failure>";
+    let start = |preference: Vec<Mechanism>| -> Result<Run> {
+        let mut sasl = SaslConfig::password("juliet", "secret", "im.example.com");
+        sasl.known_channel_bindings = vec![ChannelBindingType::TlsExporter];
+        sasl.preference = preference;
+        let mut config = NegotiationConfig::new("im.example.com");
+        config.tls = TlsPolicy::Direct;
+        let mut run = Run::new(config, Box::new(SaslAuthenticator::new(sasl)));
+        run.negotiator.set_channel_binding(Some((ChannelBindingType::TlsExporter, vec![7; 32])));
+        run.take(); // the stream header
+        run.server(HEADER)?;
+        run.server(features)?;
+        Ok(run)
+    };
+
+    let mut run = start(Mechanism::DEFAULT_PREFERENCE.to_vec())?;
+    assert!(sent(&run.take())[0].contains("mechanism='SCRAM-SHA-256-PLUS'"));
+    run.server(refusal)?;
+    let retry = run.take();
+    let retry = sent(&retry);
+    assert_eq!(retry.len(), 1);
+    assert!(retry[0].contains("mechanism='SCRAM-SHA-256'"), "{}", retry[0]);
+    assert_eq!(run.negotiator.mechanism(), Some("SCRAM-SHA-256"));
+    // Only one retry: the next refusal is about the credentials.
+    let err = run.server("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>").unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::BadCredentials(_))), "{err}");
+
+    // The application allows only -PLUS: no retry, and the error names the binding.
+    let mut run = start(vec![Mechanism::ScramSha256Plus])?;
+    run.take();
+    let err = run.server(refusal).unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::ChannelBindingRejected(_))), "{err}");
+    Ok(())
+}

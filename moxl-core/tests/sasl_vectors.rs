@@ -9,8 +9,8 @@
 
 use base64::Engine;
 use moxl_core::auth::{
-    choose, choose_offer, AuthError, ChannelBindingType, Credentials, Mechanism, SaslConfig, SaslSession, ServerOffer,
-    TestHooks, TlsState,
+    choose, choose_offer, AuthError, ChannelBindingType, Credentials, Mechanism, MechanismPin, SaslConfig, SaslSession,
+    ServerOffer, TestHooks, TlsState,
 };
 
 fn hooks(nonce: &str) -> TestHooks {
@@ -248,6 +248,14 @@ fn scram_server_errors_are_classified() {
     let mut s = scram_sha1_session();
     s.step(RFC5802_SERVER_FIRST.as_bytes()).unwrap();
     assert!(matches!(s.step(b"e=server-does-support-channel-binding"), Err(AuthError::Downgrade(_))));
+
+    // RFC 5802 §7: the channel-binding errors are not about the credentials.
+    for e in ["channel-bindings-dont-match", "unsupported-channel-binding-type", "channel-binding-not-supported"] {
+        let mut s = scram_sha1_session();
+        s.step(RFC5802_SERVER_FIRST.as_bytes()).unwrap();
+        let r = s.finish(Some(format!("e={e}").as_bytes()));
+        assert!(matches!(r, Err(AuthError::ChannelBindingRejected(_))), "{e}: {r:?}");
+    }
 }
 
 #[test]
@@ -455,9 +463,11 @@ fn scram_password_goes_through_saslprep() {
 // ---------------------------------------------------------------------------------------------------------
 // Choosing: preference, cleartext refusal, shuffled offers
 
-const ALL: [&str; 9] = [
+const ALL: [&str; 11] = [
+    "SCRAM-SHA-512-PLUS",
     "SCRAM-SHA-256-PLUS",
     "SCRAM-SHA-1-PLUS",
+    "SCRAM-SHA-512",
     "SCRAM-SHA-256",
     "SCRAM-SHA-1",
     "DIGEST-MD5",
@@ -484,18 +494,24 @@ fn shuffles(offer: &[&'static str]) -> Vec<Vec<&'static str>> {
 fn preference_order_whatever_the_offer_order() {
     let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
     for offer in shuffles(&ALL) {
-        assert_eq!(choose(&offer, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha256, "{offer:?}");
+        assert_eq!(choose(&offer, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha512, "{offer:?}");
     }
     config.channel_binding = Some((ChannelBindingType::TlsExporter, vec![7; 32]));
     for offer in shuffles(&ALL) {
-        assert_eq!(choose(&offer, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha256Plus, "{offer:?}");
+        // The server lists no channel-binding type (XEP-0440): no -PLUS, whatever the TLS version.
+        assert_eq!(choose(&offer, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha512, "{offer:?}");
+        let listed = ServerOffer::new(offer.iter().copied()).with_channel_bindings(["tls-exporter"]);
+        assert_eq!(choose_offer(&listed, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha512Plus, "{offer:?}");
         // No -PLUS without TLS, whatever the config says.
-        assert_eq!(choose(&offer, &config, TlsState::Cleartext).unwrap(), Mechanism::ScramSha256, "{offer:?}");
+        assert_eq!(choose_offer(&listed, &config, TlsState::Cleartext).unwrap(), Mechanism::ScramSha512, "{offer:?}");
     }
-    // Walk down the default preference by removing the best each time.
+    // Walk down the default preference by removing the best each time (the server lists our binding type).
+    config.known_channel_bindings = vec![ChannelBindingType::TlsExporter];
     let expected = [
+        Mechanism::ScramSha512Plus,
         Mechanism::ScramSha256Plus,
         Mechanism::ScramSha1Plus,
+        Mechanism::ScramSha512,
         Mechanism::ScramSha256,
         Mechanism::ScramSha1,
         Mechanism::DigestMd5,
@@ -554,17 +570,61 @@ fn anonymous_only_when_asked_for() {
     ));
 }
 
-/// XEP-0440: no -PLUS when the server lists channel-binding types and ours is not one of them.
+/// XEP-0440: -PLUS only with a binding type the server is known to accept: listed, told by the application, or
+/// pinned from an earlier login. A server listing nothing gets no -PLUS (ejabberd 23.01 would refuse
+/// `tls-exporter` on TLS 1.3).
 #[test]
 fn plus_only_with_an_advertised_channel_binding_type() {
     let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
     config.channel_binding = Some((ChannelBindingType::TlsExporter, vec![7; 32]));
     let offer = ServerOffer::new(["SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"]);
-    assert_eq!(choose_offer(&offer, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha1Plus);
+    assert_eq!(choose_offer(&offer, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha1);
     let unique_only = offer.clone().with_channel_bindings(["tls-unique"]);
     assert_eq!(choose_offer(&unique_only, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha1);
-    let with_exporter = offer.with_channel_bindings(["tls-unique", "tls-exporter"]);
+    let with_exporter = offer.clone().with_channel_bindings(["tls-unique", "tls-exporter"]);
     assert_eq!(choose_offer(&with_exporter, &config, TlsState::Tls).unwrap(), Mechanism::ScramSha1Plus);
+    let mut told = config.clone();
+    told.known_channel_bindings = vec![ChannelBindingType::TlsExporter];
+    assert_eq!(choose_offer(&offer, &told, TlsState::Tls).unwrap(), Mechanism::ScramSha1Plus);
+    let mut pinned = config.clone();
+    pinned.pinned = Some(MechanismPin::new(Mechanism::ScramSha1Plus, Some(ChannelBindingType::TlsExporter)));
+    assert_eq!(choose_offer(&offer, &pinned, TlsState::Tls).unwrap(), Mechanism::ScramSha1Plus);
+    // A pin with another binding type says nothing about ours.
+    pinned.pinned = Some(MechanismPin::new(Mechanism::ScramSha1Plus, Some(ChannelBindingType::TlsServerEndPoint)));
+    assert!(matches!(choose_offer(&offer, &pinned, TlsState::Tls), Err(AuthError::BelowPinned(_))));
+}
+
+/// Mechanism pinning: nothing weaker than the pin unless allowed; PLAIN over TLS for an account never seen.
+#[test]
+fn pinned_accounts_refuse_weaker_mechanisms() {
+    let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
+    assert_eq!(choose(&["PLAIN"], &config, TlsState::Tls).unwrap(), Mechanism::Plain);
+    config.pinned = Some(MechanismPin::new(Mechanism::ScramSha256, None));
+    for offer in [&["PLAIN"][..], &["SCRAM-SHA-1", "PLAIN"], &["DIGEST-MD5", "CRAM-MD5"]] {
+        let r = choose(offer, &config, TlsState::Tls);
+        assert!(matches!(r, Err(AuthError::BelowPinned(ref m)) if m.contains("SCRAM-SHA-256")), "{offer:?}: {r:?}");
+    }
+    assert_eq!(choose(&["SCRAM-SHA-256", "PLAIN"], &config, TlsState::Tls).unwrap(), Mechanism::ScramSha256);
+    assert_eq!(choose(&["SCRAM-SHA-512", "PLAIN"], &config, TlsState::Tls).unwrap(), Mechanism::ScramSha512);
+    config.allow_downgrade = true;
+    assert_eq!(choose(&["SCRAM-SHA-1", "PLAIN"], &config, TlsState::Tls).unwrap(), Mechanism::ScramSha1);
+    // Anonymous logins are never pinned.
+    let mut anonymous = SaslConfig::anonymous("capulet.lit");
+    anonymous.pinned = Some(MechanismPin::new(Mechanism::ScramSha256, None));
+    assert_eq!(choose(&["ANONYMOUS"], &anonymous, TlsState::Tls).unwrap(), Mechanism::Anonymous);
+}
+
+/// A -PLUS attempt refused before the server saw a proof, or with a text naming the binding, is a channel-binding
+/// rejection (ejabberd 23.01: `<not-authorized/>` "Invalid channel binding" right after the client-first-message);
+/// after the proof, without such a text, it stays "bad credentials".
+#[test]
+fn a_refused_binding_is_not_bad_credentials() {
+    let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
+    config.channel_binding = Some((ChannelBindingType::TlsExporter, vec![7; 32]));
+    let session = SaslSession::start(Mechanism::ScramSha512Plus, &config).unwrap();
+    assert!(matches!(session.failure("not-authorized", None), AuthError::ChannelBindingRejected(_)));
+    let plain = SaslSession::start(Mechanism::ScramSha512, &config).unwrap();
+    assert!(matches!(plain.failure("not-authorized", None), AuthError::BadCredentials(_)));
 }
 
 #[test]

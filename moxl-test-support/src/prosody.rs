@@ -830,7 +830,7 @@ fn bind_failure(log: &str) -> Option<StartFailure> {
 }
 
 /// The log from byte `offset` on, lossily decoded; empty if unreadable.
-fn read_log_from(log: &Path, offset: u64) -> String {
+pub(crate) fn read_log_from(log: &Path, offset: u64) -> String {
     let mut bytes = Vec::new();
     if let Ok(mut file) = File::open(log) {
         if file.seek(SeekFrom::Start(offset)).is_ok() {
@@ -840,7 +840,7 @@ fn read_log_from(log: &Path, offset: u64) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn tail(text: &str, lines: usize) -> String {
+pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);
     all.get(start..).unwrap_or_default().join("\n")
@@ -850,7 +850,7 @@ fn create_dir(path: &Path) -> Result<(), TestSupportError> {
     std::fs::create_dir_all(path).map_err(|e| TestSupportError::io(format!("creating {}", path.display()), e))
 }
 
-fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), TestSupportError> {
+pub(crate) fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), TestSupportError> {
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -862,7 +862,7 @@ fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), TestSupport
 }
 
 /// Rejects local parts that Prosody's nodeprep would refuse or that would be ambiguous on a command line.
-fn validate_localpart(user: &str) -> Result<(), TestSupportError> {
+pub(crate) fn validate_localpart(user: &str) -> Result<(), TestSupportError> {
     const FORBIDDEN: &[char] = &['"', '&', '\'', '/', ':', '<', '>', '@'];
     if user.is_empty() || user.len() > 1023 || user.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(TestSupportError::InvalidArgument(format!("invalid account name {user:?}")));
@@ -873,7 +873,7 @@ fn validate_localpart(user: &str) -> Result<(), TestSupportError> {
     Ok(())
 }
 
-fn validate_password(password: &str) -> Result<(), TestSupportError> {
+pub(crate) fn validate_password(password: &str) -> Result<(), TestSupportError> {
     // prosodyctl reads a password from the terminal when it gets an empty one.
     if password.is_empty() || password.contains('\0') {
         return Err(TestSupportError::InvalidArgument("the password must be non-empty and have no NUL".into()));

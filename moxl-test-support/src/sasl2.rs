@@ -48,6 +48,22 @@ pub(crate) const CB_EXPORTER_MODULE: (&str, &str) = (
      end);\n",
 );
 
+/// A host module that lists `tls-exporter` in XEP-0440's `<sasl-channel-binding/>` on TLS 1.3 streams before
+/// authentication, as Prosody 13's `mod_saslauth` lists the bindings it supports. Without such a list moxl uses no
+/// `-PLUS` (it never guesses the server's binding type).
+pub(crate) const CB_TYPES_MODULE: (&str, &str) = (
+    "moxl_test_cb_types",
+    "-- Written by moxl-test-support: XEP-0440 channel-binding types, as Prosody 13 advertises them.\n\
+     module:hook(\"stream-features\", function (event)\n\
+     \tlocal origin, features = event.origin, event.features;\n\
+     \tif origin.type ~= \"c2s_unauthed\" or not origin.secure or not origin.conn then return; end\n\
+     \tlocal sock = origin.conn:socket();\n\
+     \tif not (sock and sock.info and sock.exportkeyingmaterial) or sock:info(\"protocol\") ~= \"TLSv1.3\" then return; end\n\
+     \tfeatures:tag(\"sasl-channel-binding\", { xmlns = \"urn:xmpp:sasl-cb:0\" })\n\
+     \t\t:tag(\"channel-binding\", { type = \"tls-exporter\" }):up():up();\n\
+     end, 1);\n",
+);
+
 /// Trunk-only calls of the packaged `mod_sasl2.lua` and their Prosody 0.12 replacements.
 const SASL2_PATCHES: [(&str, &str); 6] = [
     // mod_saslauth's stream-features hook runs after this one and replaces `session.sasl_handler` with its own,
@@ -91,7 +107,7 @@ fn read_module(modules_dir: &Path, name: &str) -> Result<String, TestSupportErro
     })
 }
 
-/// The three modules' sources and [`CB_EXPORTER_MODULE`], `mod_sasl2` patched for Prosody 0.12. Fails if a trunk-only call is not where it
+/// The modules' sources, [`CB_EXPORTER_MODULE`] and [`CB_TYPES_MODULE`], `mod_sasl2` patched for Prosody 0.12. Fails if a trunk-only call is not where it
 /// was expected (another snapshot of `prosody-modules`), rather than start a server that breaks streams.
 pub(crate) fn patched_sources(modules_dir: &Path) -> Result<Vec<(&'static str, String)>, TestSupportError> {
     let mut out = Vec::with_capacity(MODULES.len());
@@ -113,5 +129,6 @@ pub(crate) fn patched_sources(modules_dir: &Path) -> Result<Vec<(&'static str, S
         out.push((name, source));
     }
     out.push((CB_EXPORTER_MODULE.0, CB_EXPORTER_MODULE.1.to_owned()));
+    out.push((CB_TYPES_MODULE.0, CB_TYPES_MODULE.1.to_owned()));
     Ok(out)
 }

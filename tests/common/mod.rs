@@ -4,7 +4,7 @@
 // Each test binary uses a part of it.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use moxl::client::{Client, ClientBuilder};
@@ -12,7 +12,7 @@ use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xec::{Packet, PacketStream};
-use moxl_test_support::{Prosody, ProsodyBuilder};
+use moxl_test_support::{Prosody, ProsodyBuilder, Server, ServerKind};
 
 /// The accounts of [`server`]: juliet/secret and romeo/montague.
 pub(crate) fn accounts() -> ProsodyBuilder {
@@ -24,9 +24,92 @@ pub(crate) fn server() -> Prosody {
     accounts().start().expect("Prosody starts (bash scripts/install-test-deps.sh)")
 }
 
+/// Both servers (Prosody and ejabberd) with the accounts of [`accounts`], started once per test binary and shared by
+/// its tests (a watchdog stops them when the test process exits). Tests that change an account's state register
+/// their own account with [`Server::register`].
+pub(crate) fn servers() -> &'static [Server] {
+    static SERVERS: OnceLock<Vec<Server>> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        ServerKind::ALL
+            .into_iter()
+            .map(|kind| {
+                kind.start(&[("juliet", "secret"), ("romeo", "montague")])
+                    .unwrap_or_else(|e| panic!("{kind} starts (bash scripts/install-test-deps.sh): {e}"))
+            })
+            .collect()
+    })
+}
+
+/// A server that has JIDs: [`Prosody`] or either [`Server`].
+pub(crate) trait Jids {
+    /// `user@domain`.
+    fn bare(&self, user: &str) -> String;
+}
+
+impl Jids for Prosody {
+    fn bare(&self, user: &str) -> String {
+        self.jid(user)
+    }
+}
+
+impl Jids for Server {
+    fn bare(&self, user: &str) -> String {
+        self.jid(user)
+    }
+}
+
 /// `user@` the server's domain.
-pub(crate) fn jid(p: &Prosody, user: &str) -> BareJid {
-    BareJid::new(&p.jid(user)).unwrap()
+pub(crate) fn jid(p: &impl Jids, user: &str) -> BareJid {
+    BareJid::new(&p.bare(user)).unwrap()
+}
+
+/// How a client reaches a [`Server`]: the three transports both servers offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// The c2s port, then STARTTLS (RFC 6120 §5).
+    StartTls,
+    /// XEP-0368 direct TLS.
+    DirectTls,
+    /// XMPP over WebSocket (RFC 7395) with TLS (`wss://`).
+    WebSocket,
+}
+
+impl Transport {
+    pub(crate) const ALL: [Transport; 3] = [Transport::StartTls, Transport::DirectTls, Transport::WebSocket];
+
+    /// What [`Client::transport`] says for it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Transport::StartTls => "starttls",
+            Transport::DirectTls => "direct-tls",
+            Transport::WebSocket => "wss",
+        }
+    }
+
+    /// Points the builder at the server over this transport, trusting the server's CA.
+    pub(crate) fn connect(self, server: &Server, builder: ClientBuilder) -> ClientBuilder {
+        let builder = builder.tls(TlsConfig::only_ca_pem(server.ca_pem()).unwrap());
+        match self {
+            Transport::StartTls => builder.server("127.0.0.1", server.c2s_port()),
+            Transport::DirectTls => builder.server("127.0.0.1", server.direct_tls_port()).direct_tls(true),
+            Transport::WebSocket => builder.websocket(server.websocket_tls_url()),
+        }
+    }
+}
+
+/// Registers a fresh account `<name>-<n>` with the password `secret` on a shared server (so that tests sharing a
+/// server do not see each other's rosters, presence or data) and returns its local part.
+pub(crate) fn fresh_account(server: &Server, name: &str) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let user = format!("{name}-{n}");
+    server.register(&user, "secret").unwrap_or_else(|e| panic!("{}: registering {user}: {e}", server.kind()));
+    user
+}
+
+/// A client for `user` on either server over STARTTLS, trusting its CA.
+pub(crate) fn client(server: &Server, user: &str, password: &str) -> ClientBuilder {
+    Transport::StartTls.connect(server, Client::builder(jid(server, user), password))
 }
 
 /// A client for `user` on the test server: STARTTLS on the c2s port, trusting the test CA.

@@ -1,7 +1,8 @@
 //! [`SaslAuthenticator`]: the SASL mechanisms of this module as the negotiator's
 //! [`Authenticator`](crate::stream::Authenticator).
 
-use super::{choose_offer, SaslConfig, SaslSession, ServerOffer, TlsState};
+use super::config::choose_with;
+use super::{AuthError, ChannelBindingType, Mechanism, MechanismPin, SaslConfig, SaslSession, ServerOffer, TlsState};
 use crate::Result;
 
 /// Runs one SASL attempt for the stream negotiator: chooses by preference among what the server offers
@@ -24,6 +25,12 @@ use crate::Result;
 pub struct SaslAuthenticator {
     config: SaslConfig,
     session: Option<SaslSession>,
+    /// The offer and encryption of the current exchange, for a retry on the same stream.
+    offer: Option<(ServerOffer, TlsState)>,
+    /// Whether the server already refused our channel binding on this stream (then no `-PLUS` again).
+    binding_refused: bool,
+    /// The mechanism and binding that succeeded.
+    succeeded: Option<MechanismPin>,
 }
 
 /// Shows the configuration (whose `Debug` hides the secrets) and whether an exchange began.
@@ -39,7 +46,15 @@ impl std::fmt::Debug for SaslAuthenticator {
 impl SaslAuthenticator {
     /// An authenticator for these credentials and settings.
     pub fn new(config: SaslConfig) -> Self {
-        SaslAuthenticator { config, session: None }
+        SaslAuthenticator { config, session: None, offer: None, binding_refused: false, succeeded: None }
+    }
+
+    /// Starts an attempt with `mechanism` and remembers it.
+    fn begin(&mut self, mechanism: Mechanism, offer: &ServerOffer) -> Result<(String, Option<Vec<u8>>)> {
+        let session = SaslSession::start_with_offer(mechanism, &self.config, offer)?;
+        let initial = session.initial_response();
+        self.session = Some(session);
+        Ok((mechanism.name().to_owned(), initial))
     }
 
     fn session(&mut self) -> Result<&mut SaslSession> {
@@ -61,11 +76,44 @@ impl crate::stream::Authenticator for SaslAuthenticator {
             offer = offer.with_channel_bindings(channel_binding_types.iter().cloned());
         }
         let tls = if secure { TlsState::Tls } else { TlsState::Cleartext };
-        let mechanism = choose_offer(&offer, &self.config, tls)?;
-        let session = SaslSession::start_with_offer(mechanism, &self.config, &offer)?;
-        let initial = session.initial_response();
-        self.session = Some(session);
-        Ok((mechanism.name().to_owned(), initial))
+        let mechanism = choose_with(&offer, &self.config, tls, !self.binding_refused)?;
+        let started = self.begin(mechanism, &offer);
+        self.offer = Some((offer, tls));
+        started
+    }
+
+    /// A refused `-PLUS` attempt ([`AuthError::ChannelBindingRejected`]) is retried once on the same stream (RFC
+    /// 6120 §6.4.5 lets the client try again) with the best mechanism without channel binding, unless the
+    /// preference allows nothing else (the application pinned `-PLUS`) or the account is pinned to `-PLUS`
+    /// ([`SaslConfig::pinned`]: then [`AuthError::BelowPinned`]). Every other failure is final here.
+    fn failure(&mut self, condition: &str, text: Option<&str>) -> Result<(String, Option<Vec<u8>>)> {
+        let error = match &self.session {
+            Some(session) => session.failure(condition, text),
+            None => AuthError::from_failure(condition, text),
+        };
+        self.session = None;
+        let AuthError::ChannelBindingRejected(why) = &error else { return Err(error.into()) };
+        if self.binding_refused {
+            return Err(error.into());
+        }
+        self.binding_refused = true;
+        let Some((offer, tls)) = self.offer.clone() else { return Err(error.into()) };
+        let mechanism = match choose_with(&offer, &self.config, tls, false) {
+            Ok(m) => m,
+            Err(AuthError::BelowPinned(more)) => {
+                return Err(
+                    AuthError::BelowPinned(format!("the server refused our channel binding ({why}); {more}")).into()
+                )
+            }
+            // Nothing without binding is allowed: the binding error is the one to report.
+            Err(_) => return Err(error.into()),
+        };
+        tracing::warn!(
+            %why,
+            retry = %mechanism,
+            "the server refused our channel binding: retrying once without it"
+        );
+        self.begin(mechanism, &offer)
     }
 
     fn challenge(&mut self, data: &[u8]) -> Result<Vec<u8>> {
@@ -73,7 +121,20 @@ impl crate::stream::Authenticator for SaslAuthenticator {
     }
 
     fn success(&mut self, data: Option<&[u8]>) -> Result<()> {
-        Ok(self.session()?.finish(data)?)
+        let session = self.session()?;
+        session.finish(data)?;
+        let mechanism = session.mechanism();
+        let binding: Option<ChannelBindingType> = self.config.channel_binding.as_ref().map(|(cb, _)| *cb);
+        self.succeeded = Some(MechanismPin::new(mechanism, binding));
+        Ok(())
+    }
+
+    fn succeeded(&self) -> Option<MechanismPin> {
+        self.succeeded
+    }
+
+    fn set_pin(&mut self, pin: Option<MechanismPin>) {
+        self.config.pinned = pin;
     }
 
     fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {

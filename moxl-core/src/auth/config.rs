@@ -11,10 +11,14 @@ use super::AuthError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Mechanism {
+    /// `SCRAM-SHA-512-PLUS`: SCRAM with SHA-512 and channel binding.
+    ScramSha512Plus,
     /// `SCRAM-SHA-256-PLUS`: SCRAM with SHA-256 (RFC 7677) and channel binding (RFC 5802 §6).
     ScramSha256Plus,
     /// `SCRAM-SHA-1-PLUS`: SCRAM with SHA-1 (RFC 5802) and channel binding.
     ScramSha1Plus,
+    /// `SCRAM-SHA-512` (registered at IANA; RFC 5802 with SHA-512). Offered by ejabberd.
+    ScramSha512,
     /// `SCRAM-SHA-256` (RFC 7677).
     ScramSha256,
     /// `SCRAM-SHA-1` (RFC 5802).
@@ -31,9 +35,11 @@ pub enum Mechanism {
 
 impl Mechanism {
     /// The default preference, strongest first. `ANONYMOUS` is not in it: it is used only when asked for.
-    pub const DEFAULT_PREFERENCE: [Mechanism; 7] = [
+    pub const DEFAULT_PREFERENCE: [Mechanism; 9] = [
+        Mechanism::ScramSha512Plus,
         Mechanism::ScramSha256Plus,
         Mechanism::ScramSha1Plus,
+        Mechanism::ScramSha512,
         Mechanism::ScramSha256,
         Mechanism::ScramSha1,
         Mechanism::DigestMd5,
@@ -42,9 +48,9 @@ impl Mechanism {
     ];
 
     /// Every mechanism moxl implements: the default preference, then `ANONYMOUS`.
-    #[allow(clippy::indexing_slicing)] // `i < 7` indexes both arrays in bounds
-    pub const ALL: [Mechanism; 8] = {
-        let mut all = [Mechanism::Anonymous; 8];
+    #[allow(clippy::indexing_slicing)] // `i < 9` indexes both arrays in bounds
+    pub const ALL: [Mechanism; 10] = {
+        let mut all = [Mechanism::Anonymous; 10];
         let mut i = 0;
         while i < Self::DEFAULT_PREFERENCE.len() {
             all[i] = Self::DEFAULT_PREFERENCE[i];
@@ -56,8 +62,10 @@ impl Mechanism {
     /// The IANA name, as in `<mechanism>` and `<auth mechanism='…'>`.
     pub const fn name(self) -> &'static str {
         match self {
+            Mechanism::ScramSha512Plus => "SCRAM-SHA-512-PLUS",
             Mechanism::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
             Mechanism::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
+            Mechanism::ScramSha512 => "SCRAM-SHA-512",
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha1 => "SCRAM-SHA-1",
             Mechanism::DigestMd5 => "DIGEST-MD5",
@@ -82,14 +90,59 @@ impl Mechanism {
 
     /// Whether this is a `-PLUS` (channel-binding) mechanism.
     pub const fn is_plus(self) -> bool {
-        matches!(self, Mechanism::ScramSha256Plus | Mechanism::ScramSha1Plus)
+        matches!(self, Mechanism::ScramSha512Plus | Mechanism::ScramSha256Plus | Mechanism::ScramSha1Plus)
+    }
+
+    /// The same mechanism without channel binding (`SCRAM-SHA-256` for `SCRAM-SHA-256-PLUS`); itself otherwise.
+    ///
+    /// ```
+    /// use moxl_core::auth::Mechanism;
+    /// assert_eq!(Mechanism::ScramSha512Plus.without_binding(), Mechanism::ScramSha512);
+    /// assert_eq!(Mechanism::Plain.without_binding(), Mechanism::Plain);
+    /// ```
+    pub const fn without_binding(self) -> Mechanism {
+        match self {
+            Mechanism::ScramSha512Plus => Mechanism::ScramSha512,
+            Mechanism::ScramSha256Plus => Mechanism::ScramSha256,
+            Mechanism::ScramSha1Plus => Mechanism::ScramSha1,
+            other => other,
+        }
+    }
+
+    /// How strong the mechanism is, for [mechanism pinning](SaslConfig::pinned): channel binding first (it
+    /// stops a man in the middle holding a certificate the client trusts), then the SCRAM hash, then the weak
+    /// mechanisms (DIGEST-MD5 and CRAM-MD5 above PLAIN, which sends the password itself). `ANONYMOUS` is 0.
+    ///
+    /// ```
+    /// use moxl_core::auth::Mechanism;
+    /// assert!(Mechanism::ScramSha1Plus.strength() > Mechanism::ScramSha512.strength());
+    /// assert!(Mechanism::ScramSha512.strength() > Mechanism::ScramSha256.strength());
+    /// assert!(Mechanism::DigestMd5.strength() > Mechanism::Plain.strength());
+    /// ```
+    pub const fn strength(self) -> u8 {
+        match self {
+            Mechanism::ScramSha512Plus => 15,
+            Mechanism::ScramSha256Plus => 14,
+            Mechanism::ScramSha1Plus => 13,
+            Mechanism::ScramSha512 => 5,
+            Mechanism::ScramSha256 => 4,
+            Mechanism::ScramSha1 => 3,
+            Mechanism::DigestMd5 | Mechanism::CramMd5 => 2,
+            Mechanism::Plain => 1,
+            Mechanism::Anonymous => 0,
+        }
     }
 
     /// Whether this is a SCRAM mechanism.
     pub const fn is_scram(self) -> bool {
         matches!(
             self,
-            Mechanism::ScramSha256Plus | Mechanism::ScramSha1Plus | Mechanism::ScramSha256 | Mechanism::ScramSha1
+            Mechanism::ScramSha512Plus
+                | Mechanism::ScramSha256Plus
+                | Mechanism::ScramSha1Plus
+                | Mechanism::ScramSha512
+                | Mechanism::ScramSha256
+                | Mechanism::ScramSha1
         )
     }
 
@@ -134,6 +187,21 @@ impl ChannelBindingType {
             ChannelBindingType::TlsServerEndPoint => "tls-server-end-point",
             ChannelBindingType::TlsUnique => "tls-unique",
         }
+    }
+}
+
+impl ChannelBindingType {
+    /// The type with this registered name.
+    ///
+    /// ```
+    /// use moxl_core::auth::ChannelBindingType;
+    /// assert_eq!(ChannelBindingType::from_name("tls-exporter"), Some(ChannelBindingType::TlsExporter));
+    /// assert_eq!(ChannelBindingType::from_name("tls-foo"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<ChannelBindingType> {
+        [ChannelBindingType::TlsExporter, ChannelBindingType::TlsServerEndPoint, ChannelBindingType::TlsUnique]
+            .into_iter()
+            .find(|t| t.name() == name.trim())
     }
 }
 
@@ -190,7 +258,7 @@ impl fmt::Debug for Credentials {
 /// use moxl_core::auth::{ChannelBindingType, Mechanism, SaslConfig};
 /// let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
 /// config.channel_binding = Some((ChannelBindingType::TlsExporter, vec![0; 32]));
-/// assert_eq!(config.preference[0], Mechanism::ScramSha256Plus);
+/// assert_eq!(config.preference[0], Mechanism::ScramSha512Plus);
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -209,8 +277,79 @@ pub struct SaslConfig {
     /// Off by default; for test servers on loopback only.
     pub allow_plain_in_cleartext: bool,
     /// The channel-binding type and data of this connection: `tls-exporter` on TLS 1.3, `tls-server-end-point`
-    /// otherwise. `-PLUS` mechanisms are used only when this is set.
+    /// otherwise. `-PLUS` mechanisms are used only when this is set, and only when the server is known to accept
+    /// the type (see [`choose_offer`]).
     pub channel_binding: Option<(ChannelBindingType, Vec<u8>)>,
+    /// Channel-binding types the application knows the server accepts although the server does not list them
+    /// (XEP-0440), for instance from its own configuration. Empty by default: then `-PLUS` is used only with a
+    /// type the server lists, or the one of [`pinned`](Self::pinned).
+    pub known_channel_bindings: Vec<ChannelBindingType>,
+    /// The strongest mechanism (and channel binding) this account has authenticated with before, normally loaded
+    /// from the session store. A login offered only weaker mechanisms ([`Mechanism::strength`]) then fails with
+    /// [`AuthError::BelowPinned`] unless [`allow_downgrade`](Self::allow_downgrade): a man in the middle who can
+    /// strip mechanisms from the (TLS-protected) offer is not stopped by TLS alone. `None` (an account never seen)
+    /// allows anything the other rules allow, `PLAIN` over TLS included.
+    pub pinned: Option<MechanismPin>,
+    /// Accept a mechanism weaker than [`pinned`](Self::pinned). Off by default.
+    pub allow_downgrade: bool,
+}
+
+/// What [`SaslConfig::pinned`] remembers: a mechanism this account authenticated with, and the channel-binding
+/// type it used (`-PLUS` only).
+///
+/// ```
+/// use moxl_core::auth::{ChannelBindingType, Mechanism, MechanismPin};
+/// let pin = MechanismPin::new(Mechanism::ScramSha256Plus, Some(ChannelBindingType::TlsExporter));
+/// assert_eq!(pin.to_string(), "SCRAM-SHA-256-PLUS tls-exporter");
+/// assert_eq!(MechanismPin::parse("SCRAM-SHA-256-PLUS tls-exporter"), Some(pin));
+/// assert_eq!(MechanismPin::parse("SCRAM-SHA-1").map(|p| p.mechanism), Some(Mechanism::ScramSha1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MechanismPin {
+    /// The mechanism.
+    pub mechanism: Mechanism,
+    /// Its channel-binding type, for a `-PLUS` mechanism.
+    pub channel_binding: Option<ChannelBindingType>,
+}
+
+impl MechanismPin {
+    /// A pin of this mechanism and binding (the binding is dropped for a mechanism without channel binding).
+    pub fn new(mechanism: Mechanism, channel_binding: Option<ChannelBindingType>) -> Self {
+        MechanismPin { mechanism, channel_binding: channel_binding.filter(|_| mechanism.is_plus()) }
+    }
+
+    /// Reads the form [`Display`](fmt::Display) writes: the mechanism name, then the binding type after a space.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split_whitespace();
+        let mechanism = Mechanism::from_name(parts.next()?)?;
+        let binding = match parts.next() {
+            Some(name) => Some(ChannelBindingType::from_name(name)?),
+            None => None,
+        };
+        if parts.next().is_some() || mechanism.is_plus() != binding.is_some() {
+            return None;
+        }
+        Some(MechanismPin::new(mechanism, binding))
+    }
+
+    /// The stronger of two pins (by [`Mechanism::strength`]); `self` when equal.
+    pub fn max(self, other: MechanismPin) -> MechanismPin {
+        if other.mechanism.strength() > self.mechanism.strength() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl fmt::Display for MechanismPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.channel_binding {
+            Some(cb) => write!(f, "{} {cb}", self.mechanism),
+            None => f.write_str(self.mechanism.name()),
+        }
+    }
 }
 
 impl SaslConfig {
@@ -223,6 +362,9 @@ impl SaslConfig {
             preference: Mechanism::DEFAULT_PREFERENCE.to_vec(),
             allow_plain_in_cleartext: false,
             channel_binding: None,
+            known_channel_bindings: Vec::new(),
+            pinned: None,
+            allow_downgrade: false,
         }
     }
 
@@ -235,6 +377,9 @@ impl SaslConfig {
             preference: vec![Mechanism::Anonymous],
             allow_plain_in_cleartext: false,
             channel_binding: None,
+            known_channel_bindings: Vec::new(),
+            pinned: None,
+            allow_downgrade: false,
         }
     }
 }
@@ -279,16 +424,11 @@ impl ServerOffer {
         self.mechanisms.iter().any(|m| m.trim().to_ascii_uppercase().ends_with("-PLUS"))
     }
 
-    /// Whether the server accepts this channel-binding type: it advertised it (XEP-0440), or it advertised no
-    /// list and the type is the default of the TLS version it comes from. That default is `tls-exporter` for
-    /// TLS 1.3 (RFC 9266 §3) and `tls-unique` before (RFC 5802 §6.1), which rustls cannot produce: without
-    /// XEP-0440, `tls-server-end-point` is never assumed (Prosody 0.12 offers `-PLUS` on TLS 1.2 but checks only
-    /// `tls-unique`).
-    fn accepts(&self, cb: ChannelBindingType) -> bool {
-        match &self.channel_bindings {
-            Some(types) => types.iter().any(|t| t.trim() == cb.name()),
-            None => cb == ChannelBindingType::TlsExporter,
-        }
+    /// Whether this channel-binding type is one the server is known to accept: it lists it (XEP-0440 §2).
+    ///
+    /// Without a list, nothing is assumed from the TLS version (see [`choose_offer`]).
+    pub(crate) fn lists(&self, cb: ChannelBindingType) -> bool {
+        self.channel_bindings.as_ref().is_some_and(|types| types.iter().any(|t| t.trim() == cb.name()))
     }
 }
 
@@ -311,22 +451,74 @@ pub fn choose(offered: &[&str], config: &SaslConfig, tls: TlsState) -> Result<Me
     choose_offer(&ServerOffer::new(offered.iter().copied()), config, tls)
 }
 
-/// [`choose`], also honouring the XEP-0440 channel-binding types in `offer`: no `-PLUS` when the server
-/// advertised types and ours is not among them.
+/// [`choose`], also honouring the XEP-0440 channel-binding types in `offer`, and the pin.
+///
+/// # Channel binding: never guessed
+///
+/// A `-PLUS` mechanism is chosen only with a channel-binding type the server is known to accept: one it lists
+/// (XEP-0440), one in [`SaslConfig::known_channel_bindings`], or the one of [`SaslConfig::pinned`] (this account
+/// already authenticated with it). A server's silence says nothing: RFC 9266 §3 makes `tls-exporter` SCRAM's
+/// default on TLS 1.3, but servers written before it do otherwise (ejabberd 23.01 checks `tls-unique` on TLS 1.3
+/// too; Prosody 0.12 offers `-PLUS` only with `tls-unique`), and RFC 5802's default, `tls-unique`, is undefined on
+/// TLS 1.3 (RFC 9266 §2) and cannot be produced by rustls on TLS 1.2.
+///
+/// # Pinning
+///
+/// With [`SaslConfig::pinned`] and without [`SaslConfig::allow_downgrade`], mechanisms weaker than the pinned
+/// one are refused, and when nothing else is left the error is [`AuthError::BelowPinned`].
+///
+/// ```
+/// use moxl_core::auth::{choose_offer, ChannelBindingType, Mechanism, MechanismPin, SaslConfig, ServerOffer, TlsState};
+/// let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
+/// config.channel_binding = Some((ChannelBindingType::TlsExporter, vec![0; 32]));
+/// let offer = ServerOffer::new(["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"]);
+/// // No XEP-0440 list: no -PLUS.
+/// assert_eq!(choose_offer(&offer, &config, TlsState::Tls)?, Mechanism::ScramSha256);
+/// let listed = offer.clone().with_channel_bindings(["tls-exporter"]);
+/// assert_eq!(choose_offer(&listed, &config, TlsState::Tls)?, Mechanism::ScramSha256Plus);
+/// // An account seen with -PLUS refuses a server that now offers only PLAIN.
+/// config.pinned = Some(MechanismPin::new(Mechanism::ScramSha256Plus, Some(ChannelBindingType::TlsExporter)));
+/// assert!(choose_offer(&ServerOffer::new(["PLAIN"]), &config, TlsState::Tls).is_err());
+/// # Ok::<(), moxl_core::auth::AuthError>(())
+/// ```
 pub fn choose_offer(offer: &ServerOffer, config: &SaslConfig, tls: TlsState) -> Result<Mechanism, AuthError> {
+    choose_with(offer, config, tls, true)
+}
+
+/// Whether the server is known to accept channel binding `cb` (see [`choose_offer`]).
+pub(crate) fn binding_known(offer: &ServerOffer, config: &SaslConfig, cb: ChannelBindingType) -> bool {
+    offer.lists(cb)
+        || config.known_channel_bindings.contains(&cb)
+        || config.pinned.is_some_and(|p| p.channel_binding == Some(cb))
+}
+
+/// [`choose_offer`]; `allow_plus: false` leaves out every `-PLUS` mechanism (the retry after the server refused
+/// our channel binding).
+pub(crate) fn choose_with(
+    offer: &ServerOffer,
+    config: &SaslConfig,
+    tls: TlsState,
+    allow_plus: bool,
+) -> Result<Mechanism, AuthError> {
     let offered: Vec<Mechanism> = offer.mechanisms.iter().filter_map(|n| Mechanism::from_name(n)).collect();
     let anonymous = matches!(config.credentials, Credentials::Anonymous { .. });
     let candidates: &[Mechanism] = if anonymous { &[Mechanism::Anonymous] } else { &config.preference };
+    let pin = config.pinned.filter(|_| !config.allow_downgrade && !anonymous);
     let mut refused = Vec::new();
+    let mut below_pin = false;
     for &m in candidates {
         if !offered.contains(&m) || (m == Mechanism::Anonymous) != anonymous {
             continue;
         }
         if m.is_plus() {
             match (&config.channel_binding, tls) {
-                (Some((cb, _)), TlsState::Tls) if offer.accepts(*cb) => {}
+                _ if !allow_plus => {
+                    refused.push(format!("{m} (the server refused our channel binding)"));
+                    continue;
+                }
+                (Some((cb, _)), TlsState::Tls) if binding_known(offer, config, *cb) => {}
                 (Some((cb, _)), TlsState::Tls) => {
-                    refused.push(format!("{m} (the server does not list channel binding {cb})"));
+                    refused.push(format!("{m} (the server is not known to accept channel binding {cb})"));
                     continue;
                 }
                 _ => continue,
@@ -334,6 +526,11 @@ pub fn choose_offer(offer: &ServerOffer, config: &SaslConfig, tls: TlsState) -> 
         }
         if m.is_weak() && tls == TlsState::Cleartext && !config.allow_plain_in_cleartext {
             refused.push(format!("{m} (weak, and the stream is not encrypted)"));
+            continue;
+        }
+        if let Some(pin) = pin.filter(|p| m.strength() < p.mechanism.strength()) {
+            refused.push(format!("{m} (weaker than {pin}, which this account used before)"));
+            below_pin = true;
             continue;
         }
         return Ok(m);
@@ -345,6 +542,9 @@ pub fn choose_offer(offer: &ServerOffer, config: &SaslConfig, tls: TlsState) -> 
     }
     if anonymous {
         message.push_str("; only ANONYMOUS was asked for");
+    }
+    if below_pin {
+        return Err(AuthError::BelowPinned(message));
     }
     Err(AuthError::NoAcceptableMechanism(message))
 }

@@ -15,6 +15,11 @@
 ///   channel binding: treat it as an active man-in-the-middle and do not retry on this connection.
 /// - [`NoAcceptableMechanism`](AuthError::NoAcceptableMechanism) means nothing offered is acceptable under the
 ///   configuration (for instance only PLAIN, over cleartext).
+/// - [`ChannelBindingRejected`](AuthError::ChannelBindingRejected) means the server refused our channel binding
+///   (a `-PLUS` attempt), not the credentials: the client retries once without binding, unless the application
+///   allows only `-PLUS`.
+/// - [`BelowPinned`](AuthError::BelowPinned) means the server offered only mechanisms weaker than the one this
+///   account used before (mechanism pinning): possibly a downgrade attack; the application may allow it.
 /// - [`Config`](AuthError::Config) means the local configuration cannot be used (empty password, a password
 ///   SASLprep rejects, a `-PLUS` mechanism without channel-binding data).
 ///
@@ -49,6 +54,16 @@ pub enum AuthError {
     /// not (RFC 5802 §6). Possibly an active man-in-the-middle.
     #[error("downgrade detected: {0}")]
     Downgrade(String),
+    /// The server refused the channel binding of a `-PLUS` attempt (SCRAM `e=channel-bindings-dont-match` and the
+    /// like, a `<failure/>` before the client sent any proof of the password, or one whose text names the
+    /// binding). Not a verdict on the credentials.
+    #[error("channel binding rejected: {0}")]
+    ChannelBindingRejected(String),
+    /// The server offered only mechanisms weaker than the one this account authenticated with before
+    /// ([`SaslConfig::pinned`](super::SaslConfig::pinned)); refused unless
+    /// [`SaslConfig::allow_downgrade`](super::SaslConfig::allow_downgrade).
+    #[error("refusing a weaker mechanism than this account used before: {0}")]
+    BelowPinned(String),
     /// None of the offered mechanisms is acceptable under the configuration.
     #[error("no acceptable mechanism: {0}")]
     NoAcceptableMechanism(String),
@@ -84,6 +99,10 @@ impl AuthError {
         match value {
             "invalid-proof" | "unknown-user" => AuthError::BadCredentials(message),
             "no-resources" => AuthError::TemporaryFailure(message),
+            // RFC 5802 §7: the channel-binding errors.
+            "channel-bindings-dont-match" | "unsupported-channel-binding-type" | "channel-binding-not-supported" => {
+                AuthError::ChannelBindingRejected(message)
+            }
             "server-does-support-channel-binding" => AuthError::Downgrade(format!(
                 "{message}: the server supports channel binding although it offered no -PLUS mechanism to us"
             )),

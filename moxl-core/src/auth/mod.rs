@@ -20,7 +20,7 @@
 //!
 //! | mechanism | implementation | server proves it knows the password |
 //! | --- | --- | --- |
-//! | `SCRAM-SHA-256(-PLUS)`, `SCRAM-SHA-1(-PLUS)` | moxl (RFC 5802, RFC 7677) | yes: `v=` is checked |
+//! | `SCRAM-SHA-512(-PLUS)`, `SCRAM-SHA-256(-PLUS)`, `SCRAM-SHA-1(-PLUS)` | moxl (RFC 5802, RFC 7677) | yes: `v=` is checked |
 //! | `DIGEST-MD5` | moxl (RFC 2831) | yes: `rspauth` is checked |
 //! | `CRAM-MD5` | moxl (RFC 2195) | no |
 //! | `PLAIN`, `ANONYMOUS` | rsasl | no |
@@ -32,11 +32,18 @@
 //!
 //! # Policy
 //!
-//! - Preference, strongest first, configurable: `SCRAM-SHA-256-PLUS`, `SCRAM-SHA-1-PLUS`, `SCRAM-SHA-256`,
-//!   `SCRAM-SHA-1`, `DIGEST-MD5`, `CRAM-MD5`, `PLAIN` ([`Mechanism::DEFAULT_PREFERENCE`]). `ANONYMOUS` only
-//!   for [`Credentials::Anonymous`]. The order of the server's `<mechanism/>` elements never matters.
-//! - `-PLUS` only with channel-binding data ([`SaslConfig::channel_binding`]) and, when the server advertised
-//!   XEP-0440 types, only if ours is among them.
+//! - Preference, strongest first, configurable: `SCRAM-SHA-512-PLUS`, `SCRAM-SHA-256-PLUS`, `SCRAM-SHA-1-PLUS`,
+//!   `SCRAM-SHA-512`, `SCRAM-SHA-256`, `SCRAM-SHA-1`, `DIGEST-MD5`, `CRAM-MD5`, `PLAIN`
+//!   ([`Mechanism::DEFAULT_PREFERENCE`]). `ANONYMOUS` only for [`Credentials::Anonymous`]. The order of the
+//!   server's `<mechanism/>` elements never matters.
+//! - `-PLUS` only with channel-binding data ([`SaslConfig::channel_binding`]) of a type the server is known to
+//!   accept: listed by it (XEP-0440), told by the application ([`SaslConfig::known_channel_bindings`]), or pinned
+//!   from an earlier login ([`SaslConfig::pinned`]). Never guessed from the TLS version (see [`choose_offer`]).
+//! - A refused channel binding is [`AuthError::ChannelBindingRejected`], not bad credentials; the
+//!   [`SaslAuthenticator`] then retries once on the same stream without binding, unless the preference allows
+//!   only `-PLUS`.
+//! - Mechanism pinning ([`SaslConfig::pinned`]): nothing weaker than what the account used before, unless
+//!   [`SaslConfig::allow_downgrade`]; the error is [`AuthError::BelowPinned`].
 //! - Over cleartext, all three weak mechanisms are refused: `PLAIN` (the password itself), and `CRAM-MD5` and
 //!   `DIGEST-MD5` (an eavesdropper gets an unsalted MD5-based response to run a dictionary against), unless
 //!   [`SaslConfig::allow_plain_in_cleartext`]. SCRAM is allowed: what it shows an eavesdropper is salted and
@@ -62,7 +69,9 @@ mod ssdp;
 mod util;
 
 pub use authenticator::SaslAuthenticator;
-pub use config::{choose, choose_offer, ChannelBindingType, Credentials, Mechanism, SaslConfig, ServerOffer, TlsState};
+pub use config::{
+    choose, choose_offer, ChannelBindingType, Credentials, Mechanism, MechanismPin, SaslConfig, ServerOffer, TlsState,
+};
 pub use error::AuthError;
 pub use session::SaslSession;
 #[doc(hidden)]

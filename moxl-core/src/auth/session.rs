@@ -167,17 +167,21 @@ macro_rules! moxl_mechanism {
     };
 }
 
+moxl_mechanism!(SCRAM_SHA512_PLUS, SelScramSha512Plus, b"SCRAM-SHA-512-PLUS", Mechanism::ScramSha512Plus, Side::Client);
 moxl_mechanism!(SCRAM_SHA256_PLUS, SelScramSha256Plus, b"SCRAM-SHA-256-PLUS", Mechanism::ScramSha256Plus, Side::Client);
 moxl_mechanism!(SCRAM_SHA1_PLUS, SelScramSha1Plus, b"SCRAM-SHA-1-PLUS", Mechanism::ScramSha1Plus, Side::Client);
+moxl_mechanism!(SCRAM_SHA512, SelScramSha512, b"SCRAM-SHA-512", Mechanism::ScramSha512, Side::Client);
 moxl_mechanism!(SCRAM_SHA256, SelScramSha256, b"SCRAM-SHA-256", Mechanism::ScramSha256, Side::Client);
 moxl_mechanism!(SCRAM_SHA1, SelScramSha1, b"SCRAM-SHA-1", Mechanism::ScramSha1, Side::Client);
 moxl_mechanism!(DIGEST_MD5, SelDigestMd5, b"DIGEST-MD5", Mechanism::DigestMd5, Side::Server);
 moxl_mechanism!(CRAM_MD5, SelCramMd5, b"CRAM-MD5", Mechanism::CramMd5, Side::Server);
 
 /// Every mechanism the rsasl registry of a session knows: moxl's, and rsasl's PLAIN and ANONYMOUS.
-static MECHANISMS: [RsaslMechanism; 8] = [
+static MECHANISMS: [RsaslMechanism; 10] = [
+    SCRAM_SHA512_PLUS,
     SCRAM_SHA256_PLUS,
     SCRAM_SHA1_PLUS,
+    SCRAM_SHA512,
     SCRAM_SHA256,
     SCRAM_SHA1,
     DIGEST_MD5,
@@ -235,6 +239,8 @@ pub struct SaslSession {
     session: Session,
     initial: Option<Vec<u8>>,
     phase: Phase,
+    /// How many challenges the server sent (for SCRAM, none means it has not seen a proof of the password yet).
+    challenges: usize,
 }
 
 impl fmt::Debug for SaslSession {
@@ -315,7 +321,7 @@ impl SaslSession {
         let session = SASLClient::new(sasl_config)
             .start_suggested(&[name])
             .map_err(|e| AuthError::Internal(format!("rsasl cannot start {mechanism}: {e}")))?;
-        let mut this = SaslSession { mechanism, session, initial: None, phase: Phase::Running };
+        let mut this = SaslSession { mechanism, session, initial: None, phase: Phase::Running, challenges: 0 };
         if this.session.are_we_first() {
             let mut out = Vec::new();
             match this.session.step(None, &mut out).map_err(from_rsasl)? {
@@ -354,6 +360,7 @@ impl SaslSession {
             }
             Phase::Failed => return Err(AuthError::Internal("this SASL attempt already failed".into())),
         }
+        self.challenges += 1;
         let mut out = Vec::new();
         match self.session.step(Some(challenge), &mut out) {
             Ok(State::Running) => Ok(out),
@@ -365,6 +372,44 @@ impl SaslSession {
                 self.phase = Phase::Failed;
                 Err(from_rsasl(e))
             }
+        }
+    }
+
+    /// Maps the server's `<failure/>` (RFC 6120 §6.5: `condition` is the child element's name, `text` the optional
+    /// `<text/>`) for this attempt, like [`AuthError::from_failure`] except that a `-PLUS` attempt refused before
+    /// the server saw any proof of the password (no challenge answered yet: ejabberd checks the GS2 header of the
+    /// client-first-message), or with a text naming the channel binding, is
+    /// [`AuthError::ChannelBindingRejected`]: the password was not judged, so "bad credentials" would be wrong.
+    ///
+    /// ```
+    /// use moxl_core::auth::{AuthError, ChannelBindingType, Mechanism, SaslConfig, SaslSession};
+    /// let mut config = SaslConfig::password("juliet", "r0m30", "capulet.lit");
+    /// config.channel_binding = Some((ChannelBindingType::TlsExporter, vec![0; 32]));
+    /// let session = SaslSession::start(Mechanism::ScramSha256Plus, &config)?;
+    /// let err = session.failure("not-authorized", Some("Invalid channel binding"));
+    /// assert!(matches!(err, AuthError::ChannelBindingRejected(_)));
+    /// let plain = SaslSession::start(Mechanism::Plain, &config)?;
+    /// assert!(matches!(plain.failure("not-authorized", None), AuthError::BadCredentials(_)));
+    /// # Ok::<(), AuthError>(())
+    /// ```
+    pub fn failure(&self, condition: &str, text: Option<&str>) -> AuthError {
+        let error = AuthError::from_failure(condition, text);
+        if !self.mechanism.is_plus() {
+            return error;
+        }
+        let names_binding = text.is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("channel binding") || t.contains("channel-binding") || t.contains("cbind")
+        });
+        let before_proof = self.mechanism.is_scram() && self.challenges == 0;
+        match error {
+            AuthError::BadCredentials(message) | AuthError::Rejected(message) if names_binding || before_proof => {
+                AuthError::ChannelBindingRejected(format!(
+                    "{message} (the server refused {} before judging the password)",
+                    self.mechanism
+                ))
+            }
+            other => other,
         }
     }
 

@@ -49,6 +49,8 @@ pub(super) struct Settings {
     pub(super) skip_hooks: Vec<String>,
     /// The roster version of the stored session, for the session-start hooks.
     pub(super) roster_version: Option<String>,
+    /// The strongest SASL mechanism the account used (mechanism pinning), shared by every connection attempt.
+    pub(super) auth_pin: Arc<Mutex<Option<crate::auth::MechanismPin>>>,
 }
 
 /// A negotiated connection, ready for stanzas.
@@ -63,6 +65,8 @@ pub(super) struct Connected {
     pub(super) resumption: Resumption,
     /// The FAST token changed (issued, rotated, or refused): `Some(new)` to store.
     pub(super) fast_changed: Option<Option<FastToken>>,
+    /// The pinned mechanism rose with this login: the new pin, to store.
+    pub(super) auth_pin_raised: Option<crate::auth::MechanismPin>,
 }
 
 /// How a connection was made: mechanism, TLS, transport, SASL2/Bind2, features and login time.
@@ -161,6 +165,7 @@ async fn negotiate(
     };
     let (mut negotiator, first) = Negotiator::new(config, (s.authenticator)());
     negotiator.set_channel_binding(wire.channel_binding());
+    negotiator.set_auth_pin(*s.auth_pin.lock().unwrap_or_else(PoisonError::into_inner));
     let mut pending = first;
     let mut buf = vec![0u8; READ_BUFFER];
     let (jid, features, sm, resumption) = loop {
@@ -224,7 +229,16 @@ async fn negotiate(
     if let Some(token) = &fast_changed {
         token.clone_into(&mut s.fast_token.lock().unwrap_or_else(PoisonError::into_inner));
     }
-    Ok(Connected { wire, parser, jid, info, sm, resumption, fast_changed })
+    // Mechanism pinning: the pin only rises (an allowed downgrade does not lower it).
+    let auth_pin_raised = negotiator.auth_succeeded().and_then(|used| {
+        let mut slot = s.auth_pin.lock().unwrap_or_else(PoisonError::into_inner);
+        let raised = slot.map_or(used, |old| old.max(used));
+        (*slot != Some(raised)).then(|| {
+            *slot = Some(raised);
+            raised
+        })
+    });
+    Ok(Connected { wire, parser, jid, info, sm, resumption, fast_changed, auth_pin_raised })
 }
 
 /// Opens the TCP connection (and TLS, for direct TLS): to the `server` override, else to the SRV endpoints of the

@@ -418,6 +418,9 @@ impl ClientBuilder {
     /// and unacknowledged stanzas, and the pending Actions, written through as they change. `connect` takes the
     /// session's lease as `owner` (failing with [`Error::Lease`](crate::Error::Lease) while another owner
     /// holds it; the same owner, e.g. a restarted process, takes it back at once), revives the stored Actions,
+    /// pins the strongest SASL mechanism the account authenticated with (a later login offered only weaker ones
+    /// fails with [`AuthError::BelowPinned`](crate::auth::AuthError::BelowPinned) unless the
+    /// [`SaslConfig`] allows a downgrade),
     /// and resumes the stored stream-management session if the server still has it: a reply to a request made
     /// by an earlier run reaches that Action's `handle`, with its fields restored. [`Client::close`] ends the
     /// stored session and gives the lease back; dropping the client (or the process dying) keeps it for the
@@ -499,6 +502,7 @@ impl ClientBuilder {
             None => TlsConfig::shared()?,
         };
         let fast_token = Arc::new(Mutex::new(self.fast_token));
+        let auth_pin = Arc::new(Mutex::new(None));
         let settings = Settings {
             jid: self.jid.clone(),
             authenticator: self.authenticator,
@@ -518,6 +522,7 @@ impl ClientBuilder {
             fast_token: Arc::clone(&fast_token),
             skip_hooks: self.skip_hooks,
             roster_version: None,
+            auth_pin: Arc::clone(&auth_pin),
         };
         let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
@@ -540,6 +545,7 @@ impl ClientBuilder {
                 slot.clone_from(&stored.fast_token);
             }
         }
+        *auth_pin.lock().unwrap_or_else(PoisonError::into_inner) = stored.auth_pin;
         let connected = match connect_once(&settings, stored.resume.clone(), self.register, &state_tx)
             .instrument(span.clone())
             .await

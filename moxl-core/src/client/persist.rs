@@ -109,6 +109,9 @@ mod imp {
             if let Some(token) = start.fast_token {
                 check(lease.set_fast_token(token).await)?;
             }
+            if let Some(pin) = start.auth_pin {
+                check(lease.set_auth_pin(Some(pin)).await)?;
+            }
             if let Some(sm) = start.new_sm {
                 let state = sm.map(|(id, location)| SmState::new(id, location));
                 check(lease.set_sm(state.as_ref()).await)?;
@@ -210,4 +213,6 @@ pub(super) struct Started<'a> {
     pub(super) new_sm: Option<Option<(String, Option<String>)>>,
     /// `Some` when the FAST token changed (issued, rotated, or refused).
     pub(super) fast_token: Option<Option<&'a crate::session::FastToken>>,
+    /// `Some` when the pinned SASL mechanism rose (mechanism pinning).
+    pub(super) auth_pin: Option<&'a crate::auth::MechanismPin>,
 }

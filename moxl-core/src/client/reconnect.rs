@@ -213,6 +213,7 @@ pub(super) async fn record_start(shared: &Shared, settings: &Settings, connected
             websocket: settings.websocket.as_deref(),
             new_sm,
             fast_token: connected.fast_changed.as_ref().map(Option::as_ref),
+            auth_pin: connected.auth_pin_raised.as_ref(),
         })
         .await
 }

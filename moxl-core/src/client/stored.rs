@@ -72,6 +72,8 @@ pub(super) struct Opened {
     pub(super) persist: Persist,
     /// The stored FAST token, if any.
     pub(super) fast_token: Option<crate::session::FastToken>,
+    /// The pinned SASL mechanism (the strongest the account used), if any.
+    pub(super) auth_pin: Option<crate::auth::MechanismPin>,
     pub(super) resume: Option<ResumeFrom>,
     pub(super) sm: Option<SmSession>,
     pub(super) lease_ttl: Duration,
@@ -88,6 +90,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         return Ok(Opened {
             persist: Persist::default(),
             fast_token: None,
+            auth_pin: None,
             resume: None,
             sm: None,
             lease_ttl: config.ttl,
@@ -96,6 +99,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
     let record = lease.load().await?;
+    let auth_pin = lease.auth_pin().await?;
     // The entity-caps cache the client gave the controller (see `caps_cache`), filled with the stored entries.
     let caps = xec.context().get::<crate::session::CapsCache>().cloned();
     if let Some(caps) = &caps {
@@ -126,6 +130,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     Ok(Opened {
         persist: Persist::new(Some(lease), caps),
         fast_token: record.fast_token,
+        auth_pin,
         resume,
         sm,
         lease_ttl: config.ttl,
@@ -138,6 +143,7 @@ pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec
     Ok(Opened {
         persist: Persist,
         fast_token: None,
+        auth_pin: None,
         resume: None,
         sm: None,
         lease_ttl: config.ttl,

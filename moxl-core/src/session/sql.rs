@@ -57,6 +57,11 @@ macro_rules! common {
              WHERE account = $1 AND ",
             $lease_ok
         );
+        /// The pinned SASL mechanism ($3, `MECHANISM [BINDING]`).
+        pub(crate) const SET_AUTH_PIN: &str =
+            concat!("UPDATE moxl_sessions SET auth_pin = $3 WHERE account = $1 AND ", $lease_ok);
+        /// The pinned SASL mechanism of an account.
+        pub(crate) const LOAD_AUTH_PIN: &str = "SELECT auth_pin FROM moxl_sessions WHERE account = $1";
         /// The stored credentials (JSON).
         pub(crate) const SET_CREDENTIALS: &str =
             concat!("UPDATE moxl_sessions SET credentials = $3 WHERE account = $1 AND ", $lease_ok);

@@ -983,6 +983,57 @@ impl Lease {
         self.written(n)
     }
 
+    /// The pinned SASL mechanism of the account (see [`SaslConfig::pinned`](crate::auth::SaslConfig::pinned)): the
+    /// strongest one it authenticated with; `None` for an account never seen.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use moxl_core::auth::{ChannelBindingType, Mechanism, MechanismPin};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let store = moxl_core::session::SessionStore::open("sqlite::memory:").await?;
+    /// # let lease = store.acquire(&"juliet@capulet.lit".parse()?, "me", Duration::from_secs(30)).await?;
+    /// assert_eq!(lease.auth_pin().await?, None);
+    /// let pin = MechanismPin::new(Mechanism::ScramSha256Plus, Some(ChannelBindingType::TlsExporter));
+    /// lease.set_auth_pin(Some(&pin)).await?;
+    /// assert_eq!(lease.auth_pin().await?, Some(pin));
+    /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+    /// ```
+    pub async fn auth_pin(&self) -> Result<Option<crate::auth::MechanismPin>> {
+        let what = self.what("auth_pin");
+        let text: Option<Option<String>> = on_pool!(&self.store.pool, |p, sql| sqlx::query_scalar(sql::LOAD_AUTH_PIN)
+            .bind(&self.key)
+            .fetch_optional(p)
+            .await
+            .map_err(store_err(&what))?);
+        match text.flatten() {
+            None => Ok(None),
+            Some(t) => crate::auth::MechanismPin::parse(&t).map(Some).ok_or_else(|| {
+                StoreError::Corrupt {
+                    session: self.key.clone(),
+                    column: "auth_pin".into(),
+                    detail: format!("the stored pin {t:?} does not parse"),
+                    source: None,
+                }
+                .into()
+            }),
+        }
+    }
+
+    /// Writes (or clears) the pinned SASL mechanism (see [`auth_pin`](Self::auth_pin)).
+    pub async fn set_auth_pin(&self, pin: Option<&crate::auth::MechanismPin>) -> Result<()> {
+        let what = self.what("set_auth_pin");
+        let text = pin.map(ToString::to_string);
+        let n = on_pool!(&self.store.pool, |p, sql| sqlx::query(sql::SET_AUTH_PIN)
+            .bind(&self.key)
+            .bind(self.token)
+            .bind(&text)
+            .execute(p)
+            .await
+            .map_err(store_err(&what))?
+            .rows_affected());
+        self.written(n)
+    }
+
     /// Writes (or clears) the roster version.
     ///
     /// ```

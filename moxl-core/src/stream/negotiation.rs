@@ -44,6 +44,26 @@ pub trait Authenticator: Send {
     fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {
         let _ = binding;
     }
+
+    /// The server refused the attempt with this RFC 6120 §6.5 `condition` (and optional text). Returns the next
+    /// attempt (mechanism and initial response) to make on the same stream (§6.4.5 allows retries), or the error
+    /// to fail with. The default never retries.
+    fn failure(&mut self, condition: &str, text: Option<&str>) -> Result<(String, Option<Vec<u8>>)> {
+        Err(crate::auth::AuthError::from_failure(condition, text).into())
+    }
+
+    /// The mechanism (and channel binding) that authenticated, once [`success`](Self::success) returned `Ok`: what
+    /// a session store remembers for mechanism pinning. The default knows none.
+    fn succeeded(&self) -> Option<crate::auth::MechanismPin> {
+        None
+    }
+
+    /// The strongest mechanism this account used before (from a session store), given before
+    /// [`start`](Self::start): weaker ones are then refused (see [`crate::auth::SaslConfig::pinned`]). Ignored by
+    /// default.
+    fn set_pin(&mut self, pin: Option<crate::auth::MechanismPin>) {
+        let _ = pin;
+    }
 }
 
 /// Whether the stream must be encrypted.
@@ -357,6 +377,17 @@ impl Negotiator {
         }
     }
 
+    /// The mechanism (and channel binding) that authenticated this stream, if the authenticator knows it (for
+    /// mechanism pinning).
+    pub fn auth_succeeded(&self) -> Option<crate::auth::MechanismPin> {
+        self.auth.succeeded()
+    }
+
+    /// The strongest mechanism this account used before: see [`Authenticator::set_pin`].
+    pub fn set_auth_pin(&mut self, pin: Option<crate::auth::MechanismPin>) {
+        self.auth.set_pin(pin);
+    }
+
     /// The channel-binding data of the TLS connection, for `-PLUS` mechanisms; call it once TLS is up (after
     /// [`tls_established`](Self::tls_established), or at once for direct TLS).
     pub fn set_channel_binding(&mut self, binding: Option<crate::transport::ChannelBinding>) {
@@ -495,18 +526,8 @@ impl Negotiator {
             if features.mechanisms.is_empty() {
                 return Err(NegotiationError::NoSaslMechanism.into());
             }
-            let (mechanism, initial) =
-                self.auth.start(&features.mechanisms, self.secure, &features.channel_binding_types)?;
-            let payload = match initial {
-                Some(data) if data.is_empty() => "=".to_owned(),
-                Some(data) => B64.encode(data),
-                None => String::new(),
-            };
-            let auth = ElementBuilder::new("auth", fns::SASL).attr("mechanism", mechanism.clone());
-            let auth = if payload.is_empty() { auth } else { auth.text(payload) };
-            self.mechanism = Some(mechanism);
-            self.state = State::Sasl;
-            return Ok(vec![Output::Send(auth.build()?.to_xml())]);
+            let attempt = self.auth.start(&features.mechanisms, self.secure, &features.channel_binding_types)?;
+            return self.send_auth(attempt);
         }
         if let Some(jid) = self.bound.take() {
             // XEP-0388 §2.6.1: these are the features of the authenticated stream; Bind2 already bound it.
@@ -548,6 +569,20 @@ impl Negotiator {
         Ok(vec![Output::Send(bind.build()?.to_xml())])
     }
 
+    /// RFC 6120 §6.4.2: `<auth mechanism='…'>` with the initial response (`=` for an empty one).
+    fn send_auth(&mut self, (mechanism, initial): (String, Option<Vec<u8>>)) -> Result<Vec<Output>> {
+        let payload = match initial {
+            Some(data) if data.is_empty() => "=".to_owned(),
+            Some(data) => B64.encode(data),
+            None => String::new(),
+        };
+        let auth = ElementBuilder::new("auth", fns::SASL).attr("mechanism", mechanism.clone());
+        let auth = if payload.is_empty() { auth } else { auth.text(payload) };
+        self.mechanism = Some(mechanism);
+        self.state = State::Sasl;
+        Ok(vec![Output::Send(auth.build()?.to_xml())])
+    }
+
     fn on_sasl(&mut self, e: &Element) -> Result<Vec<Output>> {
         if e.ns() != fns::SASL {
             return Err(NegotiationError::protocol(format!("unexpected <{}> during SASL", e.name())).into());
@@ -571,11 +606,12 @@ impl Negotiator {
                 Ok(vec![Output::Restart, self.open()])
             }
             "failure" => {
-                // RFC 6120 §6.5: the condition says whether retrying can help.
+                // RFC 6120 §6.5: the condition says whether retrying can help; the authenticator decides whether
+                // to try again on this stream (§6.4.5), e.g. without channel binding.
                 let condition = e.children().find(|c| c.name() != "text").map(|c| c.name().to_owned());
                 let text = e.child_text("text", fns::SASL);
-                Err(crate::auth::AuthError::from_failure(condition.as_deref().unwrap_or_default(), text.as_deref())
-                    .into())
+                let attempt = self.auth.failure(condition.as_deref().unwrap_or_default(), text.as_deref())?;
+                self.send_auth(attempt)
             }
             other => Err(NegotiationError::protocol(format!("unexpected <{other}> during SASL")).into()),
         }
@@ -661,18 +697,30 @@ impl Negotiator {
     /// XEP-0388 §2.3: `<authenticate/>` with the initial response, the user agent, and (XEP-0386 §3) a Bind2
     /// request unless a specific resource was asked for.
     fn start_sasl2(&mut self, offer: &super::features::Sasl2Offer, cb_types: &[String]) -> Result<Vec<Output>> {
+        self.start_sasl2_with(offer, cb_types, None)
+    }
+
+    /// [`start_sasl2`](Self::start_sasl2), with the attempt already chosen (a retry after a failure).
+    fn start_sasl2_with(
+        &mut self,
+        offer: &super::features::Sasl2Offer,
+        cb_types: &[String],
+        retry: Option<(String, Option<Vec<u8>>)>,
+    ) -> Result<Vec<Output>> {
         self.sasl2_offer = Some((offer.clone(), cb_types.to_vec()));
         let authcid = self.config.account.as_deref().and_then(|a| a.split_once('@')).map_or("", |(node, _)| node);
         // XEP-0484 §3.4: a token, if we have one the server takes here (and it was not refused just now).
         let attempt = match (&self.config.fast_token, self.fast_rejected, self.secure) {
+            _ if retry.is_some() => None,
             (Some(token), false, true) => {
                 super::fast::Attempt::new(token, authcid, &offer.fast_mechanisms, self.cb.as_ref())
             }
             _ => None,
         };
-        let (mechanism, initial) = match &attempt {
-            Some(a) => (a.mechanism.clone(), Some(a.initial.clone())),
-            None => self.auth.start(&offer.mechanisms, self.secure, cb_types)?,
+        let (mechanism, initial) = match (&attempt, retry) {
+            (Some(a), _) => (a.mechanism.clone(), Some(a.initial.clone())),
+            (None, Some(retry)) => retry,
+            (None, None) => self.auth.start(&offer.mechanisms, self.secure, cb_types)?,
         };
         let mut auth = ElementBuilder::new("authenticate", fns::SASL2).attr("mechanism", mechanism.clone());
         if let Some(data) = initial {
@@ -776,8 +824,12 @@ impl Negotiator {
             "failure" => {
                 let condition = e.children().find(|c| c.ns() == fns::SASL).map(|c| c.name().to_owned());
                 let text = e.child_text("text", fns::SASL2);
-                Err(crate::auth::AuthError::from_failure(condition.as_deref().unwrap_or_default(), text.as_deref())
-                    .into())
+                let retry = self.auth.failure(condition.as_deref().unwrap_or_default(), text.as_deref())?;
+                let (offer, cb_types) = self
+                    .sasl2_offer
+                    .clone()
+                    .ok_or_else(|| Error::Negotiation(NegotiationError::protocol("SASL2 failure without an offer")))?;
+                self.start_sasl2_with(&offer, &cb_types, Some(retry))
             }
             // XEP-0388 §2.6.3: tasks (2FA, password change, upgrades) are not supported.
             "continue" => {
