@@ -271,8 +271,8 @@ impl Disable {
 
 /// Checks and unwraps one carbon: delivers it, then dispatches its message. Shared by both Payloads.
 async fn unwrap(ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-    // Only the wrapper directly inside the message (not one nested deeper), and never a carbon inside a carbon.
-    if !stanza.is("message", ns::CLIENT) || !stanza.children().any(|c| c.ptr_eq(element)) {
+    // Only the wrapper directly inside the message (`at = "child"`), and never a carbon inside a carbon.
+    if !stanza.is("message", ns::CLIENT) {
         return Ok(());
     }
     if ctx.is_unwrapped() {
@@ -317,7 +317,7 @@ async fn unwrap(ctx: &Context, element: &Element, stanza: &Element) -> Result<()
 /// assert!(carbons.try_recv().is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[payload(name = "received", ns = "urn:xmpp:carbons:2")]
+#[payload(name = "received", ns = "urn:xmpp:carbons:2", at = "child")]
 #[derive(Debug, Default)]
 pub struct CarbonReceived;
 
@@ -337,7 +337,7 @@ impl Payload for CarbonReceived {
 /// let to = carbon.content::<moxl_xep::xep_0280_carbons::Carbon>()?.message.attr("to");
 /// # Some(()) }
 /// ```
-#[payload(name = "sent", ns = "urn:xmpp:carbons:2")]
+#[payload(name = "sent", ns = "urn:xmpp:carbons:2", at = "child")]
 #[derive(Debug, Default)]
 pub struct CarbonSent;
 
@@ -402,7 +402,8 @@ mod tests {
         let mut threads = xec.subscribe("carbons_test_thread");
         let mut receipts = xec.subscribe("receipt");
 
-        assert_eq!(block_on(xec.dispatch(Element::parse(RECEIVED).unwrap())), Dispatched::Payloads(1));
+        // the carbon Payload, and the incoming-message Payload on the carrying message (no body: not delivered)
+        assert_eq!(block_on(xec.dispatch(Element::parse(RECEIVED).unwrap())), Dispatched::Payloads(2));
         let p = received.try_recv().unwrap();
         let c = p.content::<Carbon>().unwrap();
         assert_eq!(c.direction, Direction::Received);
