@@ -217,13 +217,13 @@ pub fn is_from_own_account(from: Option<&str>, account: Option<&moxl_core::jid::
     }
 }
 
-/// Turns carbons on (§4). Delivers `carbons_enable_handle` (no content) once the server copies to this client;
-/// an error goes to `carbons_enable_error` (content: the [`StanzaError`](moxl_core::stanza::StanzaError)).
+/// Turns carbons on (§4). Output: `()` once the server copies to this client; an error is
+/// `Err(Error::Stanza(..))`. The second view: `carbons_enable_handle` (no content), or `carbons_enable_error`
+/// (content: the [`StanzaError`](moxl_core::stanza::StanzaError)).
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut enabled = xec.subscribe("carbons_enable_handle");
-/// xec.context().request(moxl_xep::xep_0280_carbons::Enable)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(moxl_xep::xep_0280_carbons::Enable)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -244,11 +244,12 @@ impl Enable {
     }
 }
 
-/// Turns carbons off (§5). Delivers `carbons_disable_handle`, or `carbons_disable_error` with the error.
+/// Turns carbons off (§5). Output: `()` once done; an error is `Err(Error::Stanza(..))`. The second view:
+/// `carbons_disable_handle`, or `carbons_disable_error` with the error.
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0280_carbons::Disable)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(moxl_xep::xep_0280_carbons::Disable)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
