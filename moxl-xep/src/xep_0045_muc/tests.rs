@@ -205,7 +205,8 @@ fn messages_subjects_invitations_declines_and_statuses_are_delivered() {
         key_of(
             "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' type='groupchat'><body>Harpier cries</body></message>"
         ),
-        ["mucmessage"]
+        // the room's view, and the incoming-message event of every message with a body (rfc6121_message)
+        ["incomingmessage", "mucmessage"]
     );
     assert_eq!(
         key_of(
@@ -248,7 +249,10 @@ fn messages_subjects_invitations_declines_and_statuses_are_delivered() {
         "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'/></x></message>",
     ] {
         let keys = key_of(xml);
-        assert!(keys.iter().all(|k| k == "moxl.unhandled" || k == "mucmessage"), "{xml}: {keys:?}");
+        assert!(
+            keys.iter().all(|k| ["moxl.unhandled", "mucmessage", "incomingmessage"].contains(&k.as_str())),
+            "{xml}: {keys:?}"
+        );
         assert!(!keys.iter().any(|k| k == "mucsubject" || k == "mucinvitation"), "{xml}: {keys:?}");
     }
 }
