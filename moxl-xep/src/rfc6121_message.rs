@@ -385,7 +385,9 @@ mod tests {
         assert_eq!(m.stanza_ids[0].id_by("romeo@montague.example"), Some("5f3dbc5e"));
         assert_eq!(m.carbon, None);
         for kind in ["", " type='normal'", " type='groupchat'"] {
-            let xml = format!("<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/firstwitch'{kind}><body>Thrice</body></message>");
+            let xml = format!(
+                "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/firstwitch'{kind}><body>Thrice</body></message>"
+            );
             assert_eq!(incoming(&xec, &xml).len(), 1, "{kind}");
         }
         // not chat: headline, error; no body: a chat state, a receipt, an empty body

@@ -784,7 +784,8 @@ impl InfoQuery {
     }
 
     async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<DiscoInfo> {
-        Ok(DiscoInfo::from_stanza(stanza).unwrap_or_else(|| DiscoInfo { node: self.node.clone(), ..DiscoInfo::default() }))
+        Ok(DiscoInfo::from_stanza(stanza)
+            .unwrap_or_else(|| DiscoInfo { node: self.node.clone(), ..DiscoInfo::default() }))
     }
 }
 

@@ -224,7 +224,8 @@ mod tests {
         let xec = Xec::new().unwrap();
         let out = xec.context().request(RoundTrip::new("capulet.lit")).unwrap();
         // §4.2 Example 5: the pong
-        let pong = crate::test_util::answer_last(&xec, "<iq xmlns='jabber:client' from='capulet.lit' id='ID' type='result'/>");
+        let pong =
+            crate::test_util::answer_last(&xec, "<iq xmlns='jabber:client' from='capulet.lit' id='ID' type='result'/>");
         block_on(xec.dispatch(pong));
         assert!(block_on(out).unwrap() < Duration::from_secs(60));
         // §4.2 Example 6: no ping support

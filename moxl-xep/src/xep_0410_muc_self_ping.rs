@@ -201,9 +201,11 @@ mod tests {
     #[test]
     fn awaited_self_pings_read_as_verdicts() {
         let xec = Xec::new().unwrap();
-        for (error, verdict) in
-            [(None, Verdict::Joined), (Some("not-acceptable"), Verdict::NotJoined), (Some("item-not-found"), Verdict::Joined)]
-        {
+        for (error, verdict) in [
+            (None, Verdict::Joined),
+            (Some("not-acceptable"), Verdict::NotJoined),
+            (Some("item-not-found"), Verdict::Joined),
+        ] {
             let out = xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch")).unwrap();
             let id = out.id().to_owned();
             xec.take_outgoing();

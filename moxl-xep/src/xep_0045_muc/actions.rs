@@ -247,8 +247,9 @@ impl ChangeNick {
     }
 
     async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<MucPresence> {
-        MucPresence::from_stanza(stanza)
-            .ok_or_else(|| moxl_core::Error::handler("the answer to the nick change is no MUC presence (XEP-0045 §7.6)"))
+        MucPresence::from_stanza(stanza).ok_or_else(|| {
+            moxl_core::Error::handler("the answer to the nick change is no MUC presence (XEP-0045 §7.6)")
+        })
     }
 
     async fn error_conflict(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
