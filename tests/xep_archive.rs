@@ -33,13 +33,15 @@ impl Payload for CarbonShape {
     }
 }
 
-/// A MAM query that reaches a client (here Romeo's, playing an archive): delivered whole, not answered.
+/// A MAM query that reaches a client (here Romeo's, playing an archive): delivered whole, answered later by the
+/// test (so not answered `service-unavailable` by the dispatcher).
 #[payload(name = "query", ns = "urn:xmpp:mam:2", key = "archivetest_mamquery")]
 #[derive(Default)]
 struct MamQuerySeen;
 
 impl Payload for MamQuerySeen {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.answer_later();
         ctx.pack(stanza.clone()).deliver();
         Ok(())
     }
