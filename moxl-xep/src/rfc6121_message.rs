@@ -10,6 +10,10 @@
 //! application that wants every message stanza still registers its own `#[payload(name = "message", ns =
 //! "jabber:client")]` (the keys `message` and `body` are left to it). The message extensions of this crate
 //! (corrections, reactions, retractions, replies, receipts, chat states…) deliver their own events.
+//!
+//! Since [`IncomingMessages`] is registered for every `<message/>`, a message no longer reaches the catch-all
+//! (`Packet::UNHANDLED`). A groupchat message with a body comes both as an [`IncomingMessage`] and, from the MUC
+//! module, as a `GroupchatMessage` (`mucmessage`, with the occupant's nick): read one of the two.
 
 use std::borrow::Cow;
 
