@@ -24,8 +24,9 @@ use moxl::client::{Client, ClientBuilder};
 use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
-use moxl::xep::rfc6121_roster::{Get, RosterItem};
-use moxl::xep::xep_0030_disco::{DiscoInfo, InfoQuery};
+use moxl::xep::rfc6121_message::{IncomingMessage, MessageType};
+use moxl::xep::rfc6121_roster::Get;
+use moxl::xep::xep_0030_disco::InfoQuery;
 use serde_json::json;
 
 /// Every incoming message with a body.
@@ -219,8 +220,23 @@ async fn command(o: &Options, client: &Client) -> Result<()> {
             ctx.send(message(to, "chat", Some(&body.join(" "))))?;
             println!("{}", json!({"sent": {"to": to, "body": body.join(" ")}}));
         }
-        ["listen"] | ["echo"] => {
-            let echo = o.command.first().is_some_and(|c| c == "echo");
+        ["echo"] => {
+            // The typed message event: chat/normal/groupchat messages with a body, carbons marked as such.
+            let mut messages = client.xec().events::<IncomingMessage>();
+            ctx.send(presence(None, None))?;
+            while let Some(m) = messages.recv().await {
+                let (from, body) = (m.info.from.as_deref(), m.body());
+                println!(
+                    "{}",
+                    json!({"event": "message", "from": from, "type": m.info.kind.as_str(), "body": body, "carbon": m.carbon.is_some()})
+                );
+                // echo chats sent to this client (a carbon is a copy of a conversation of another client of ours)
+                if let (MessageType::Chat, None, Some(from), Some(body)) = (m.info.kind, m.carbon, from, body) {
+                    ctx.send(message(from, "chat", Some(body)))?;
+                }
+            }
+        }
+        ["listen"] => {
             ctx.send(presence(None, None))?;
             loop {
                 let p = wait(&mut packets).await.or_else(|e| match e {
@@ -229,36 +245,21 @@ async fn command(o: &Options, client: &Client) -> Result<()> {
                 })?;
                 let Some(event) = p.content::<serde_json::Value>() else { continue };
                 println!("{event}");
-                if echo && event["event"] == "message" && event["type"] == "chat" {
-                    if let (Some(from), Some(body)) = (event["from"].as_str(), event["body"].as_str()) {
-                        ctx.send(message(from, "chat", Some(body)))?;
-                    }
-                }
             }
         }
         ["roster"] => {
-            let mut replies = client.xec().subscribe("roster_get_handle");
-            ctx.request(Get)?;
-            let items = wait(&mut replies).await?.content::<Vec<RosterItem>>().cloned().unwrap_or_default();
+            // the typed result: the roster's items
+            let items = ctx.request(Get)?.await?;
             println!("{}", json!({ "roster": items }));
         }
         ["disco", jid] => {
-            // moxl-xep's XEP-0030 query: a typed DiscoInfo, or the error.
-            let mut replies = client.xec().packets();
-            ctx.request(InfoQuery::new(*jid))?;
-            loop {
-                let reply = wait(&mut replies).await?;
-                if !reply.key().starts_with("disco_infoquery_") {
-                    continue;
-                }
-                let out = match (reply.content::<DiscoInfo>(), reply.content::<StanzaError>()) {
-                    (Some(info), _) => json!({ "jid": jid, "info": info }),
-                    (None, Some(error)) => json!({ "jid": jid, "error": error.to_string() }),
-                    (None, None) => json!({ "jid": jid, "error": reply.key() }),
-                };
-                println!("{out}");
-                break;
-            }
+            // moxl-xep's XEP-0030 query: a typed DiscoInfo, or the stanza error.
+            let out = match ctx.request(InfoQuery::new(*jid))?.await {
+                Ok(info) => json!({ "jid": jid, "info": info }),
+                Err(Error::Stanza(error)) => json!({ "jid": jid, "error": error.to_string() }),
+                Err(other) => return Err(other),
+            };
+            println!("{out}");
         }
         other => return Err(Error::handler(format!("unknown command {other:?}\n{USAGE}"))),
     }

@@ -3,19 +3,29 @@
 //! [`message`](moxl_core::stanza::message) leaves out: [`with_thread`], [`with_subject`], [`with_body`] in
 //! another language, [`with_lang`].
 //!
-//! This module registers no Payload: an application reads messages with its own `#[payload(name = "message",
-//! ns = "jabber:client")]` (or a narrower one) and types them with [`MessageInfo::from_element`] when it wants
-//! to. A built-in Payload delivering every message would fire for every chat state, receipt and MUC message
-//! alongside the application's handler, and would take the obvious Packet keys (`message`, `body`) from it. The
-//! message extensions of this crate (corrections, reactions, retractions, replies…) deliver their own events.
+//! The typed message event: [`IncomingMessages`] delivers every chat, normal or groupchat message with a body
+//! that reached this client, live or as a XEP-0280 carbon copy (marked as such), as an [`IncomingMessage`] under
+//! the Packet key `incomingmessage` (read it with `xec.events::<IncomingMessage>()`). Archived messages
+//! (XEP-0313 results) are never among them, nor messages nested in another one that nobody vouched for. An
+//! application that wants every message stanza still registers its own `#[payload(name = "message", ns =
+//! "jabber:client")]` (the keys `message` and `body` are left to it). The message extensions of this crate
+//! (corrections, reactions, retractions, replies, receipts, chat states…) deliver their own events.
+//!
+//! Since [`IncomingMessages`] is registered for every `<message/>`, a message no longer reaches the catch-all
+//! (`Packet::UNHANDLED`). A groupchat message with a body comes both as an [`IncomingMessage`] and, from the MUC
+//! module, as a `GroupchatMessage` (`mucmessage`, with the occupant's nick): read one of the two.
 
 use std::borrow::Cow;
 
+use moxl_core::payload;
 use moxl_core::stanza::StanzaError;
+use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder, ns};
 use serde::{Deserialize, Serialize};
 
 use crate::rfc6121_presence::Localized;
+use crate::xep_0280_carbons::Direction;
+use crate::xep_0359_stable_ids::StanzaId;
 
 /// The type of a message (§5.2.2); a message without one is `normal`.
 ///
@@ -169,6 +179,102 @@ impl MessageInfo {
     }
 }
 
+/// A chat, normal or groupchat message with a body that reached this client (RFC 6121 §5.2): what
+/// [`IncomingMessages`] delivers under the Packet key `incomingmessage`.
+///
+/// ```
+/// use moxl_core::xml::Element;
+/// use moxl_xep::rfc6121_message::{IncomingMessage, MessageType};
+/// // RFC 6121 §5.2.3, Example (abridged)
+/// let m = Element::parse("<message xmlns='jabber:client' from='juliet@example.com/balcony' id='ktx72v49' \
+///     to='romeo@example.net' type='chat'><body>Wherefore art thou, Romeo?</body></message>")?;
+/// let m = IncomingMessage::read(&m, None).unwrap();
+/// assert_eq!((m.info.kind, m.body()), (MessageType::Chat, Some("Wherefore art thou, Romeo?")));
+/// assert!(m.carbon.is_none());
+/// // no body: a receipt, a chat state… is no incoming message (their own events deliver them)
+/// let state = Element::parse("<message xmlns='jabber:client' from='juliet@example.com/balcony' type='chat'>\
+///     <composing xmlns='http://jabber.org/protocol/chatstates'/></message>")?;
+/// assert!(IncomingMessage::read(&state, None).is_none());
+/// # Ok::<(), moxl_core::xml::XmlError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IncomingMessage {
+    /// The message: from, to, id, type, bodies, subjects, thread.
+    pub info: MessageInfo,
+    /// Its XEP-0359 stanza ids, with who assigned each (check `by` with [`StanzaId::id_by`]: only the ids
+    /// assigned by our own server or the room are to be trusted).
+    pub stanza_ids: Vec<StanzaId>,
+    /// `Some` for a XEP-0280 carbon copy: [`Direction::Received`] (another client of ours received it) or
+    /// [`Direction::Sent`] (another client of ours sent it; its `to` is the contact). `None` for a message sent
+    /// to this client.
+    pub carbon: Option<Direction>,
+}
+
+impl IncomingMessage {
+    /// Reads a message as an incoming one: `None` unless it is a `<message/>` of type chat, normal (or none) or
+    /// groupchat (headlines and errors are not conversation, §5.2.2) with at least one non-empty body (a
+    /// message carrying only a receipt, a chat state, a marker, a reaction… is not delivered: those have their
+    /// own events). `carbon` is the carbon envelope it was unwrapped from, if any.
+    pub fn read(stanza: &Element, carbon: Option<Direction>) -> Option<IncomingMessage> {
+        let info = MessageInfo::from_element(stanza)?;
+        if !matches!(info.kind, MessageType::Chat | MessageType::Normal | MessageType::Groupchat) {
+            return None;
+        }
+        if info.bodies.iter().all(|b| b.text.trim().is_empty()) {
+            return None;
+        }
+        Some(IncomingMessage { info, stanza_ids: StanzaId::all_in(stanza), carbon })
+    }
+
+    /// The body in the stanza's default language, else the first (see [`MessageInfo::body`]).
+    pub fn body(&self) -> Option<&str> {
+        self.info.body(None)
+    }
+}
+
+/// Delivers the messages that reached this client as [`IncomingMessage`]s under the Packet key
+/// `incomingmessage`: top-level messages (never one nested in another: forwarded, archived, or in a stranger's
+/// message), and the messages of XEP-0280 carbons, which the carbons module unwraps only when they come from our
+/// own account, marked with their [`Direction`]. Archived messages (XEP-0313 results) are collected by their
+/// query and never dispatched as live messages, so they are not delivered here. Which messages count: see
+/// [`IncomingMessage::read`].
+///
+/// ```
+/// use moxl_core::xec::Xec;
+/// use moxl_core::xml::Element;
+/// use moxl_xep::rfc6121_message::IncomingMessage;
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; } }
+/// # }
+/// # block_on(async {
+/// let xec = Xec::new()?;
+/// let mut messages = xec.events::<IncomingMessage>();
+/// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='juliet@example.com/balcony' type='chat'>\
+///     <body>Art thou not Romeo, and a Montague?</body></message>")?).await;
+/// assert_eq!(messages.try_recv().unwrap().body(), Some("Art thou not Romeo, and a Montague?"));
+/// # Ok::<(), moxl_core::Error>(()) }).unwrap();
+/// ```
+#[payload(name = "message", ns = "jabber:client", key = "incomingmessage")]
+#[derive(Debug, Default)]
+pub struct IncomingMessages;
+
+impl Payload for IncomingMessages {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+        let carbon = ctx.envelope::<Direction>().copied();
+        if ctx.is_unwrapped() && carbon.is_none() {
+            // unwrapped by someone else than the carbons module: not a message that reached us
+            return Ok(());
+        }
+        if let Some(message) = IncomingMessage::read(stanza, carbon) {
+            ctx.pack(message).deliver();
+        }
+        Ok(())
+    }
+}
+
 /// Sets the thread (§5.2.5), with its parent thread when the conversation spawned from another.
 ///
 /// ```
@@ -248,7 +354,121 @@ fn localized(name: &'static str, lang: Option<&str>, text: &str) -> ElementBuild
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::block_on;
+    use moxl_core::jid::BareJid;
     use moxl_core::stanza::{Condition, message};
+    use moxl_core::xec::Xec;
+
+    fn romeo() -> Xec {
+        Xec::builder().account(BareJid::new("romeo@montague.example").unwrap()).build().unwrap()
+    }
+
+    fn incoming(xec: &Xec, xml: &str) -> Vec<IncomingMessage> {
+        let mut events = xec.events::<IncomingMessage>();
+        block_on(xec.dispatch(Element::parse(xml).unwrap()));
+        std::iter::from_fn(|| events.try_recv()).map(|e| (*e.into_inner()).clone()).collect()
+    }
+
+    #[test]
+    fn chat_normal_and_groupchat_messages_with_a_body_are_delivered() {
+        let xec = romeo();
+        // RFC 6121 §5.2.3 (abridged), with a XEP-0359 stanza id
+        let got = incoming(
+            &xec,
+            "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' to='romeo@montague.example/garden' \
+             type='chat' id='ktx72v49'><body>Wherefore art thou, Romeo?</body><thread>e0ffe42b</thread>\
+             <stanza-id xmlns='urn:xmpp:sid:0' id='5f3dbc5e' by='romeo@montague.example'/></message>",
+        );
+        assert_eq!(got.len(), 1);
+        let m = &got[0];
+        assert_eq!(m.info.from.as_deref(), Some("juliet@capulet.example/balcony"));
+        assert_eq!((m.info.kind, m.info.id.as_deref()), (MessageType::Chat, Some("ktx72v49")));
+        assert_eq!(m.body(), Some("Wherefore art thou, Romeo?"));
+        assert_eq!(m.info.thread.as_ref().map(|t| t.id.as_str()), Some("e0ffe42b"));
+        assert_eq!(m.stanza_ids.len(), 1);
+        assert_eq!(m.stanza_ids[0].id_by("romeo@montague.example"), Some("5f3dbc5e"));
+        assert_eq!(m.carbon, None);
+        for kind in ["", " type='normal'", " type='groupchat'"] {
+            let xml = format!(
+                "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/firstwitch'{kind}><body>Thrice</body></message>"
+            );
+            assert_eq!(incoming(&xec, &xml).len(), 1, "{kind}");
+        }
+        // not chat: headline, error; no body: a chat state, a receipt, an empty body
+        for xml in [
+            "<message xmlns='jabber:client' from='news.example' type='headline'><body>News</body></message>",
+            "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' type='error'><body>hi</body>\
+             <error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+            "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' type='chat'>\
+             <composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
+            "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' id='r2'>\
+             <received xmlns='urn:xmpp:receipts' id='richard2-4.1.247'/></message>",
+            "<message xmlns='jabber:client' from='juliet@capulet.example/balcony' type='chat'><body> </body></message>",
+        ] {
+            assert!(incoming(&xec, xml).is_empty(), "{xml}");
+        }
+    }
+
+    #[test]
+    fn carbons_are_delivered_as_carbons_and_forged_nested_messages_not_at_all() {
+        let xec = romeo();
+        // XEP-0280 §6, Example 10: a received carbon, from our own bare JID
+        let got = incoming(
+            &xec,
+            "<message xmlns='jabber:client' from='romeo@montague.example' to='romeo@montague.example/home' type='chat'>\
+             <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' from='juliet@capulet.example/balcony' to='romeo@montague.example/garden' type='chat'>\
+             <body>What man art thou that, thus bescreen'd in night, so stumblest on my counsel?</body>\
+             <thread>0e3141cd80894871a68e6fe6b1ec56fa</thread></message></forwarded></received></message>",
+        );
+        assert_eq!(got.len(), 1, "the copy only, not the carrying message");
+        assert_eq!(got[0].carbon, Some(Direction::Received));
+        assert_eq!(got[0].info.from.as_deref(), Some("juliet@capulet.example/balcony"));
+        // §7, Example 12: a sent carbon
+        let got = incoming(
+            &xec,
+            "<message xmlns='jabber:client' from='romeo@montague.example' to='romeo@montague.example/garden' type='chat'>\
+             <sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' to='juliet@capulet.example/balcony' from='romeo@montague.example/home' type='chat'>\
+             <body>Neither, fair saint, if either thee dislike.</body></message></forwarded></sent></message>",
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].carbon, Some(Direction::Sent));
+        // §11: the same carbon from a stranger, and a message forwarded inside a stranger's message: only the
+        // stranger's own message (with its own body) is delivered, never the nested one
+        for wrapper in ["received xmlns='urn:xmpp:carbons:2'", "x xmlns='urn:example:anything'"] {
+            let name = wrapper.split(' ').next().unwrap();
+            let xml = format!(
+                "<message xmlns='jabber:client' from='mallory@evil.example/x' to='romeo@montague.example/home' type='chat'>\
+                 <body>look</body><{wrapper}><forwarded xmlns='urn:xmpp:forward:0'>\
+                 <message xmlns='jabber:client' from='juliet@capulet.example/balcony' to='romeo@montague.example/garden' type='chat'>\
+                 <body>forged</body></message></forwarded></{name}></message>"
+            );
+            let got = incoming(&xec, &xml);
+            assert_eq!(got.len(), 1, "{wrapper}");
+            assert_eq!((got[0].body(), got[0].carbon), (Some("look"), None), "{wrapper}");
+        }
+    }
+
+    #[test]
+    fn archived_messages_are_not_incoming() {
+        // XEP-0313 §4.2, Example 9: a result of our own archive (for a query of ours) is no live message
+        let xec = romeo();
+        let query = crate::xep_0313_mam::Query::new(None, Default::default(), Default::default());
+        let queryid = query.queryid().to_owned();
+        drop(query.send(&xec.context()).unwrap());
+        let got = incoming(
+            &xec,
+            &format!(
+                "<message xmlns='jabber:client' id='aeb213' to='romeo@montague.example/garden'>\
+                 <result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='28482-98726-73623'><forwarded xmlns='urn:xmpp:forward:0'>\
+                 <delay xmlns='urn:xmpp:delay' stamp='2010-07-10T23:08:25Z'/>\
+                 <message xmlns='jabber:client' to='romeo@montague.example/garden' from='juliet@capulet.example/balcony' type='chat'>\
+                 <body>Call me but love, and I'll be new baptized</body></message></forwarded></result></message>"
+            ),
+        );
+        assert!(got.is_empty());
+    }
 
     #[test]
     fn built_messages_read_back() {

@@ -355,11 +355,6 @@ pub fn unsubscribed(to: &str) -> ElementBuilder {
     presence(Some(to), Some("unsubscribed"))
 }
 
-/// Whether the Payload's element is the presence stanza itself (not one nested in a forwarded message).
-fn is_top(element: &Element, stanza: &Element) -> bool {
-    element.ptr_eq(stanza)
-}
-
 /// Whether a presence comes from a multi-user chat room: it carries MUC's `<x/>` (XEP-0045 §7.2.3, §7.2.6).
 fn is_from_room(stanza: &Element) -> bool {
     stanza.children().any(|c| c.name() == "x" && c.ns().starts_with("http://jabber.org/protocol/muc"))
@@ -393,8 +388,9 @@ fn is_from_room(stanza: &Element) -> bool {
 pub struct SubscriptionRequests;
 
 impl Payload for SubscriptionRequests {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if element.attr("type").as_deref() == Some("subscribe") && is_top(element, stanza) {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
+        // (the presence Payloads fire for the stanza itself only: never for a presence nested in another stanza)
+        if element.attr("type").as_deref() == Some("subscribe") {
             if let Some(info) = PresenceInfo::from_element(element) {
                 ctx.pack(info).deliver();
             }
@@ -418,9 +414,9 @@ impl Payload for SubscriptionRequests {
 pub struct SubscriptionChanges;
 
 impl Payload for SubscriptionChanges {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+    async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         let kind = element.attr("type");
-        if matches!(kind.as_deref(), Some("subscribed" | "unsubscribe" | "unsubscribed")) && is_top(element, stanza) {
+        if matches!(kind.as_deref(), Some("subscribed" | "unsubscribe" | "unsubscribed")) {
             if let Some(info) = PresenceInfo::from_element(element) {
                 ctx.pack(info).deliver();
             }
@@ -457,10 +453,7 @@ pub struct PresenceUpdates;
 
 impl Payload for PresenceUpdates {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error"))
-            && is_top(element, stanza)
-            && !is_from_room(stanza)
-        {
+        if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error")) && !is_from_room(stanza) {
             if let Some(info) = PresenceInfo::from_element(element) {
                 ctx.pack(info).deliver();
             }

@@ -204,31 +204,36 @@ pub enum Fetched {
     Unchanged,
 }
 
-/// Gets the roster (RFC 6121 §2.1.3), without versioning. Delivers `roster_get_handle` with a `Vec<RosterItem>`.
-/// To store the roster and get only changes next time, use [`Fetch`].
+/// Gets the roster (RFC 6121 §2.1.3), without versioning. Output: the items (`Vec<RosterItem>`), also delivered
+/// as the Packet `roster_get_handle` (the second view). To store the roster and get only changes next time, use
+/// [`Fetch`].
 ///
 /// ```
-/// use moxl_xep::rfc6121_roster::Get;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut items = xec.subscribe("roster_get_handle");
-/// xec.context().request(Get)?;
-/// # Ok(()) }
+/// use moxl_xep::rfc6121_roster::{Get, RosterItem};
+/// async fn contacts(xec: &moxl_core::xec::Xec) -> moxl_core::Result<Vec<RosterItem>> {
+///     xec.context().request(Get)?.await
+/// }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Get;
 
 #[action(group = "roster")]
 impl Get {
+    /// The roster's items.
+    type Output = Vec<RosterItem>;
+
     fn request(&self) -> ElementBuilder {
         iq_get(None).append(ElementBuilder::new("query", NS))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(RosterItem::all_in(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Vec<RosterItem>> {
+        Ok(RosterItem::all_in(stanza))
     }
 }
 
 /// Gets the roster with roster versioning (§2.6) when the server offers it (`<ver/>` in its stream features).
+/// Output: [`Fetched`] (the roster with its version, or [`Fetched::Unchanged`]); an error reply is
+/// `Err(Error::Stanza(..))`. The Packets are the second view:
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -249,9 +254,8 @@ impl Get {
 /// assert_eq!(Fetch::new(&features, Some("ver14")).ver(), Some("ver14"));
 /// // no stored roster: the empty version asks for the whole roster and its version (§2.6.2)
 /// assert_eq!(Fetch::new(&features, None).ver(), Some(""));
-/// # fn run(client: &moxl_core::client::Client, stored: Option<&str>) -> moxl_core::Result<()> {
-/// let mut answers = client.xec().subscribe("roster_fetch_handle");
-/// client.xec().context().request(Fetch::new(client.features(), stored))?;
+/// # async fn run(client: &moxl_core::client::Client, stored: Option<&str>) -> moxl_core::Result<()> {
+/// let fetched = client.xec().context().request(Fetch::new(client.features(), stored))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -293,16 +297,18 @@ impl Fetch {
 
 #[action(group = "roster")]
 impl Fetch {
+    /// The roster, or word that the stored one is current.
+    type Output = Fetched;
+
     fn request(&self) -> ElementBuilder {
         iq_get(None).append(ElementBuilder::new("query", NS).attr_opt("ver", self.ver.clone()))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let fetched = match Roster::from_stanza(stanza) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Fetched> {
+        Ok(match Roster::from_stanza(stanza) {
             Some(roster) => Fetched::Roster(roster),
             None => Fetched::Unchanged,
-        };
-        ctx.pack(fetched).deliver();
+        })
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -311,7 +317,8 @@ impl Fetch {
 }
 
 /// Adds an item to the roster, or updates its name and groups (§2.3, §2.4): the server answers, then pushes the
-/// item to every interested resource, this one included.
+/// item to every interested resource, this one included. Output: the item's JID; an error reply is
+/// `Err(Error::Stanza(..))`. The Packets are the second view:
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -322,8 +329,8 @@ impl Fetch {
 /// use moxl_xep::rfc6121_roster::{RosterItem, Set};
 /// // RFC 6121 §2.3.2, Example 1
 /// let set = Set::new(RosterItem::new("nurse@example.com").with_name("Nurse").with_group("Servants"));
-/// # fn run(xec: &moxl_core::xec::Xec, set: Set) -> moxl_core::Result<()> {
-/// xec.context().request(set)?;
+/// # async fn run(xec: &moxl_core::xec::Xec, set: Set) -> moxl_core::Result<()> {
+/// let jid: String = xec.context().request(set)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -340,12 +347,15 @@ impl Set {
 
 #[action(group = "roster")]
 impl Set {
+    /// The JID of the item set.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         iq_set(None).append(ElementBuilder::new("query", NS).append(self.item.to_set_item()))
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.item.jid.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<String> {
+        Ok(self.item.jid.clone())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -353,7 +363,9 @@ impl Set {
     }
 }
 
-/// Removes an item from the roster (§2.5), which also cancels the subscriptions both ways (§2.5.2).
+/// Removes an item from the roster (§2.5), which also cancels the subscriptions both ways (§2.5.2). Output: the
+/// removed JID; an error reply (`item-not-found` when there was no such item) is `Err(Error::Stanza(..))`. The
+/// Packets are the second view:
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -363,8 +375,8 @@ impl Set {
 ///
 /// ```
 /// use moxl_xep::rfc6121_roster::Remove;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(Remove::new("nurse@example.com"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let removed: String = xec.context().request(Remove::new("nurse@example.com"))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -381,6 +393,9 @@ impl Remove {
 
 #[action(group = "roster")]
 impl Remove {
+    /// The JID of the removed item.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         iq_set(None).append(
             ElementBuilder::new("query", NS)
@@ -388,8 +403,8 @@ impl Remove {
         )
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.jid.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<String> {
+        Ok(self.jid.clone())
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -489,16 +504,13 @@ pub fn is_trusted_push(stanza: &Element, account: Option<&BareJid>) -> bool {
 /// assert_eq!(pushes.try_recv().unwrap().content::<RosterPush>().unwrap().ver.as_deref(), Some("ver13"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "query", ns = "jabber:iq:roster", key = "roster_push")]
+#[payload(name = "query", ns = "jabber:iq:roster", key = "roster_push", at = "child")]
 #[derive(Debug, Default)]
 pub struct RosterPushes;
 
 impl Payload for RosterPushes {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.is("iq", ns::CLIENT)
-            || stanza.attr("type").as_deref() != Some("set")
-            || !stanza.child("query", NS).is_some_and(|q| q.ptr_eq(element))
-        {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+        if !stanza.is("iq", ns::CLIENT) || stanza.attr("type").as_deref() != Some("set") {
             return Ok(());
         }
         if !is_trusted_push(stanza, ctx.account().as_ref()) {
@@ -578,14 +590,16 @@ mod tests {
             ),
             ("", Fetched::Unchanged),
         ] {
-            block_on(async {
-                xec.context().request(Fetch::new(&features, Some("ver14"))).unwrap();
+            let typed = block_on(async {
+                let out = xec.context().request(Fetch::new(&features, Some("ver14"))).unwrap();
                 let sent = xec.take_outgoing().remove(0);
                 assert_eq!(sent.child("query", NS).unwrap().attr("ver").as_deref(), Some("ver14"));
                 let id = sent.attr("id").unwrap().into_owned();
                 let xml = format!("<iq xmlns='jabber:client' type='result' id='{id}'>{reply}</iq>");
                 xec.dispatch(Element::parse(&xml).unwrap()).await;
+                out.await.unwrap()
             });
+            assert_eq!(typed, expected);
             assert_eq!(fetched.try_recv().unwrap().content::<Fetched>(), Some(&expected));
         }
     }
@@ -623,6 +637,26 @@ mod tests {
         block_on(xec.dispatch(Element::parse(get).unwrap()));
         assert!(pushes.try_recv().is_none());
         assert!(xec.take_outgoing().iter().all(|o| o.attr("type").as_deref() != Some("result")));
+    }
+
+    #[test]
+    fn a_removal_of_an_unknown_item_is_the_stanza_error() {
+        // §2.5.3: item-not-found
+        let xec = xec();
+        let result = block_on(async {
+            let out = xec.context().request(Remove::new("nurse@example.com")).unwrap();
+            let reply = crate::test_util::answer_last(
+                &xec,
+                "<iq xmlns='jabber:client' type='error' id='ID'><error type='modify'>\
+                 <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+            );
+            xec.dispatch(reply).await;
+            out.await
+        });
+        match result {
+            Err(moxl_core::Error::Stanza(e)) => assert_eq!(e.condition(), Some(Condition::ItemNotFound)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -199,15 +199,12 @@ pub fn answer(stanza: &Element, idle: Option<u64>) -> Option<ElementBuilder> {
 /// assert!(registry.features().any(|f| f == "jabber:iq:last"));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "query", ns = "jabber:iq:last")]
+#[payload(name = "query", ns = "jabber:iq:last", at = "child")]
 #[derive(Debug, Default)]
 pub struct LastAnswer;
 
 impl Payload for LastAnswer {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.child("query", NS).is_some_and(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let from = stanza.attr("from").map(|f| f.into_owned()).unwrap_or_default();
         let idle = ctx.get::<IdleTime>().and_then(|idle| idle.seconds(&from));
         match answer(stanza, idle) {
@@ -217,16 +214,16 @@ impl Payload for LastAnswer {
     }
 }
 
-/// Asks `to` for its last activity (§3–§5). Delivers `last_query_handle` with a [`LastActivity`]. Errors are
-/// delivered under `last_query_error<condition>` with the `StanzaError`: `forbidden` from a server when we may
-/// not see the user's presence (§3), `service-unavailable` from a client that does not answer (§4) or for an
-/// address nobody answers for.
+/// Asks `to` for its last activity (§3–§5). Output: the [`LastActivity`]; an error is `Err(Error::Stanza(..))`:
+/// `forbidden` from a server when we may not see the user's presence (§3), `service-unavailable` from a client
+/// that does not answer (§4) or for an address nobody answers for. The second view: `last_query_handle` with
+/// the [`LastActivity`], errors under `last_query_error<condition>` with the `StanzaError`.
 ///
 /// ```
 /// use moxl_xep::xep_0012_last::Query;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut answers = xec.subscribe("last_query_handle");
-/// xec.context().request(Query { to: "capulet.com".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let last = xec.context().request(Query { to: "juliet@capulet.com".into() })?.await?;
+/// let idle_seconds = last.seconds;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -237,19 +234,37 @@ pub struct Query {
 
 #[action(group = "last")]
 impl Query {
+    /// The last activity (or uptime, of a server).
+    type Output = LastActivity;
+
     fn request(&self) -> ElementBuilder {
         query(Some(&self.to))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let last = LastActivity::from_stanza(stanza).unwrap_or(LastActivity { seconds: None, status: None });
-        ctx.pack(last).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<LastActivity> {
+        Ok(LastActivity::from_stanza(stanza).unwrap_or(LastActivity { seconds: None, status: None }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::block_on;
+    use moxl_core::xec::Xec;
+
+    #[test]
+    fn an_awaited_query_is_the_last_activity() {
+        // §3 Example 3
+        let xec = Xec::new().unwrap();
+        let out = xec.context().request(Query { to: "juliet@capulet.com".into() }).unwrap();
+        let reply = crate::test_util::answer_last(
+            &xec,
+            "<iq xmlns='jabber:client' from='juliet@capulet.com' type='result' id='ID'>\
+             <query xmlns='jabber:iq:last' seconds='903'>Heading Home</query></iq>",
+        );
+        block_on(xec.dispatch(reply));
+        assert_eq!(block_on(out).unwrap(), LastActivity { seconds: Some(903), status: Some("Heading Home".into()) });
+    }
 
     #[test]
     fn parses_and_builds_the_spec_examples() {

@@ -552,9 +552,11 @@ pub fn items_query(to: Option<&str>, node: Option<&str>) -> ElementBuilder {
     iq_get(to).append(ElementBuilder::new("query", NS_ITEMS).attr_opt("node", node.map(str::to_owned)))
 }
 
-/// The disco query (`ns`) that is a direct child of an `iq` `get`/`set`, with the iq's type.
-fn request_query(stanza: &Element, element: &Element, ns: &str) -> Option<bool> {
-    if !stanza.is("iq", moxl_core::xml::ns::CLIENT) || !stanza.child("query", ns).is_some_and(|q| q.ptr_eq(element)) {
+/// Whether the stanza is an `iq` `get` (`Some(true)`) or `set` (`Some(false)`); `None` for anything else. (The
+/// query is the iq's child: the Payloads are registered `at = "child"`, [`answer_info`] and [`answer_items`] read
+/// the child.)
+fn request_type(stanza: &Element) -> Option<bool> {
+    if !stanza.is("iq", moxl_core::xml::ns::CLIENT) {
         return None;
     }
     match stanza.attr("type").as_deref() {
@@ -581,7 +583,7 @@ fn request_query(stanza: &Element, element: &Element, ns: &str) -> Option<bool> 
 /// ```
 pub fn answer_info(stanza: &Element, ours: &DiscoInfo, caps_node: &str) -> Option<ElementBuilder> {
     let query = stanza.child("query", NS_INFO)?;
-    if !request_query(stanza, &query, NS_INFO)? {
+    if !request_type(stanza)? {
         return Some(error_reply(stanza, &StanzaError::new(Condition::BadRequest)));
     }
     match query.attr("node") {
@@ -603,13 +605,13 @@ pub fn answer_info(stanza: &Element, ours: &DiscoInfo, caps_node: &str) -> Optio
 /// assert!(registry.features().any(|f| f == moxl_xep::xep_0030_disco::NS_INFO));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "query", ns = "http://jabber.org/protocol/disco#info")]
+#[payload(name = "query", ns = "http://jabber.org/protocol/disco#info", at = "child")]
 #[derive(Debug, Default)]
 pub struct DiscoInfoAnswer;
 
 impl Payload for DiscoInfoAnswer {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if request_query(stanza, element, NS_INFO).is_none() {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+        if request_type(stanza).is_none() {
             return Ok(());
         }
         let ours = our_info(ctx)?;
@@ -685,7 +687,7 @@ impl fmt::Debug for DiscoItemsProvider {
 /// ```
 pub fn answer_items(stanza: &Element, provider: Option<&DiscoItemsProvider>) -> Option<ElementBuilder> {
     let query = stanza.child("query", NS_ITEMS)?;
-    if !request_query(stanza, &query, NS_ITEMS)? {
+    if !request_type(stanza)? {
         return Some(error_reply(stanza, &StanzaError::new(Condition::BadRequest)));
     }
     let node = query.attr("node");
@@ -710,13 +712,13 @@ pub fn answer_items(stanza: &Element, provider: Option<&DiscoItemsProvider>) -> 
 /// assert!(moxl_core::xec::Registry::global()?.handles("query", moxl_xep::xep_0030_disco::NS_ITEMS));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "query", ns = "http://jabber.org/protocol/disco#items")]
+#[payload(name = "query", ns = "http://jabber.org/protocol/disco#items", at = "child")]
 #[derive(Debug, Default)]
 pub struct DiscoItemsAnswer;
 
 impl Payload for DiscoItemsAnswer {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if request_query(stanza, element, NS_ITEMS).is_none() {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+        if request_type(stanza).is_none() {
             return Ok(());
         }
         match answer_items(stanza, ctx.get::<DiscoItemsProvider>()) {
@@ -726,8 +728,9 @@ impl Payload for DiscoItemsAnswer {
     }
 }
 
-/// Asks `to` (or one of its nodes) what it is and supports (§3). Delivers a [`DiscoInfo`] (the Packet's sender
-/// is the entity that answered):
+/// Asks `to` (or one of its nodes) what it is and supports (§3). Output: its [`DiscoInfo`]; an error reply is
+/// `Err(Error::Stanza(..))`, no reply `Err(Error::Timeout(..))`. The same info is also delivered as a Packet
+/// (the second view; its sender is the entity that answered):
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -737,9 +740,9 @@ impl Payload for DiscoItemsAnswer {
 ///
 /// ```
 /// use moxl_xep::xep_0030_disco::InfoQuery;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut infos = xec.subscribe("disco_infoquery_handle");
-/// xec.context().request(InfoQuery::new("capulet.lit"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let info = xec.context().request(InfoQuery::new("capulet.lit"))?.await?;
+/// let has_muc = info.has_feature("http://jabber.org/protocol/muc");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -773,18 +776,22 @@ impl InfoQuery {
 
 #[action(group = "disco")]
 impl InfoQuery {
+    /// The entity's (or node's) identities, features and extensions.
+    type Output = DiscoInfo;
+
     fn request(&self) -> ElementBuilder {
         info_query(Some(&self.to), self.node.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let info = DiscoInfo::from_stanza(stanza)
-            .unwrap_or_else(|| DiscoInfo { node: self.node.clone(), ..DiscoInfo::default() });
-        ctx.pack(info).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<DiscoInfo> {
+        Ok(DiscoInfo::from_stanza(stanza)
+            .unwrap_or_else(|| DiscoInfo { node: self.node.clone(), ..DiscoInfo::default() }))
     }
 }
 
-/// Asks `to` (or one of its nodes) for its items (§4). Delivers a [`DiscoItems`]:
+/// Asks `to` (or one of its nodes) for its items (§4). Output: the [`DiscoItems`]; an error reply is
+/// `Err(Error::Stanza(..))`, no reply `Err(Error::Timeout(..))`. The same items are also delivered as a Packet
+/// (the second view):
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -794,9 +801,9 @@ impl InfoQuery {
 ///
 /// ```
 /// use moxl_xep::xep_0030_disco::ItemsQuery;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut items = xec.subscribe("disco_itemsquery_handle");
-/// xec.context().request(ItemsQuery::new("capulet.lit"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let items = xec.context().request(ItemsQuery::new("capulet.lit"))?.await?;
+/// let services: Vec<&str> = items.items.iter().map(|i| i.jid.as_str()).collect();
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -830,14 +837,15 @@ impl ItemsQuery {
 
 #[action(group = "disco")]
 impl ItemsQuery {
+    /// The entity's (or node's) items.
+    type Output = DiscoItems;
+
     fn request(&self) -> ElementBuilder {
         items_query(Some(&self.to), self.node.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let items = DiscoItems::from_stanza(stanza)
-            .unwrap_or_else(|| DiscoItems { node: self.node.clone(), items: Vec::new() });
-        ctx.pack(items).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<DiscoItems> {
+        Ok(DiscoItems::from_stanza(stanza).unwrap_or_else(|| DiscoItems { node: self.node.clone(), items: Vec::new() }))
     }
 }
 
@@ -960,20 +968,33 @@ mod tests {
         let mut infos = xec.subscribe("disco_infoquery_handle");
         let mut items = xec.subscribe("disco_itemsquery_handle");
         let mut errors = xec.subscribe("disco_infoquery_erroritemnotfound");
-        let id = xec.context().request(InfoQuery::new("plays.shakespeare.lit")).unwrap().id().to_owned();
+        let out = xec.context().request(InfoQuery::new("plays.shakespeare.lit")).unwrap();
+        let id = out.id().to_owned();
         let sent = xec.take_outgoing();
         assert_eq!(sent[0].child("query", NS_INFO).map(|q| q.has_attr("node")), Some(false));
         block_on(xec.dispatch(Element::parse(&EXAMPLE_2.replace("id='info1'", &format!("id='{id}'"))).unwrap()));
+        // the typed view: the requester's DiscoInfo
+        let info = block_on(out).unwrap();
+        assert_eq!(info.features.len(), 7);
+        assert!(info.has_feature("http://jabber.org/protocol/muc"));
+        // the second view: the Packet, from the entity that answered
         let p = infos.try_recv().unwrap();
         assert_eq!(p.from(), Some("plays.shakespeare.lit"));
         assert!(p.content::<DiscoInfo>().unwrap().has_identity("conference", "text"));
 
-        let id = xec.context().request(InfoQuery::node("plays.shakespeare.lit", "nope")).unwrap().id().to_owned();
+        let out = xec.context().request(InfoQuery::node("plays.shakespeare.lit", "nope")).unwrap();
+        let id = out.id().to_owned();
         block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='error' from='plays.shakespeare.lit' id='{id}'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")).unwrap()));
         assert!(errors.try_recv().is_some());
+        match block_on(out) {
+            Err(moxl_core::Error::Stanza(e)) => assert_eq!(e.condition(), Some(Condition::ItemNotFound)),
+            other => panic!("{other:?}"),
+        }
 
-        let id = xec.context().request(ItemsQuery::new("shakespeare.lit")).unwrap().id().to_owned();
+        let out = xec.context().request(ItemsQuery::new("shakespeare.lit")).unwrap();
+        let id = out.id().to_owned();
         block_on(xec.dispatch(Element::parse(&format!("<iq xmlns='jabber:client' type='result' from='shakespeare.lit' id='{id}'><query xmlns='http://jabber.org/protocol/disco#items'><item jid='people.shakespeare.lit'/></query></iq>")).unwrap()));
+        assert!(block_on(out).unwrap().has_jid("people.shakespeare.lit"));
         assert!(items.try_recv().unwrap().content::<DiscoItems>().unwrap().has_jid("people.shakespeare.lit"));
     }
 }

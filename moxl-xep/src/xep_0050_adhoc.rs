@@ -559,7 +559,8 @@ pub struct CommandFailure {
     pub command: Option<CommandError>,
 }
 
-/// Lists the commands of an entity (§3.2). Delivers a `Vec<`[`Command`]`>`:
+/// Lists the commands of an entity (§3.2). Output: the commands, a `Vec<`[`Command`]`>` (maybe empty); an error
+/// is `Err(Error::Stanza(..))`. The Packets are the second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -568,9 +569,9 @@ pub struct CommandFailure {
 ///
 /// ```
 /// use moxl_xep::xep_0050_adhoc::List;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut lists = xec.subscribe("adhoc_list_handle");
-/// xec.context().request(List { to: "shakespeare.lit".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let commands = xec.context().request(List { to: "shakespeare.lit".into() })?.await?;
+/// let nodes: Vec<&str> = commands.iter().map(|c| c.node.as_str()).collect();
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -581,12 +582,15 @@ pub struct List {
 
 #[action(group = "adhoc")]
 impl List {
+    /// The entity's commands.
+    type Output = Vec<Command>;
+
     fn request(&self) -> ElementBuilder {
         list(&self.to)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(Command::all_in(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Vec<Command>> {
+        Ok(Command::all_in(stanza))
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -598,6 +602,10 @@ impl List {
 /// [`next`](CommandResponse::next), [`prev`](CommandResponse::prev), [`complete`](CommandResponse::complete),
 /// [`execute`](CommandResponse::execute) or [`cancel`](CommandResponse::cancel), which keep the session.
 ///
+/// Output: the [`CommandResponse`]; an error is `Err(Error::Stanza(..))` (the command-specific condition, §4.4,
+/// is in the error Packet's [`CommandFailure`]), a result without a valid `<command/>` a handler error.
+/// The Packets are the second view:
+///
 /// | answer | Packet key |
 /// |---|---|
 /// | a command response | `adhoc_execute_handle` ([`CommandResponse`]) |
@@ -606,9 +614,9 @@ impl List {
 ///
 /// ```
 /// use moxl_xep::xep_0050_adhoc::Execute;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut responses = xec.subscribe("adhoc_execute_handle");
-/// xec.context().request(Execute::new("responder@domain", "config"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let response = xec.context().request(Execute::new("responder@domain", "config"))?.await?;
+/// let form = response.form.as_ref();
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -639,17 +647,21 @@ impl Execute {
 
 #[action(group = "adhoc")]
 impl Execute {
+    /// The responder's answer: status, actions, form, notes.
+    type Output = CommandResponse;
+
     fn request(&self) -> ElementBuilder {
         command(&self.to, &self.node, self.action, self.sessionid.as_deref(), self.form.as_ref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<CommandResponse> {
         match CommandResponse::from_stanza(stanza, &self.to) {
-            Some(response) => ctx.pack(response).deliver(),
+            Some(response) => Ok(response),
             None => {
                 let error = StanzaError::new(moxl_core::stanza::Condition::UndefinedCondition)
                     .with_text("the result holds no <command/> with a node");
                 ctx.__method("error").pack(CommandFailure { error, command: None }).deliver();
+                Err(moxl_core::Error::handler("the result holds no <command/> with a node (XEP-0050 §3.4)"))
             }
         }
     }
@@ -689,9 +701,11 @@ mod tests {
     fn the_list_is_read_from_the_spec_example_and_delivered() {
         let xec = Xec::new().unwrap();
         let mut lists = xec.subscribe("adhoc_list_handle");
-        xec.context().request(List { to: "responder@domain".into() }).unwrap();
+        let typed = xec.context().request(List { to: "responder@domain".into() }).unwrap();
         let template = LIST_RESULT.replace("id='list1'", "id='ID'");
         block_on(xec.dispatch(answer_last(&xec, &template)));
+        let nodes: Vec<String> = block_on(typed).unwrap().into_iter().map(|c| c.node).collect();
+        assert_eq!(nodes, ["list", "config", "reset", "start", "stop", "restart"]);
         let commands = lists.try_recv().unwrap();
         let commands = commands.content::<Vec<Command>>().unwrap();
         assert_eq!(commands.len(), 6);

@@ -146,14 +146,13 @@ pub fn oob_request(to: &str, oob: &Oob, sid: Option<&str>) -> ElementBuilder {
 /// let url = urls.recv().await?.content::<moxl_xep::xep_0066_oob::Oob>()?.url.clone();
 /// # Some(()) }
 /// ```
-#[payload(name = "x", ns = "jabber:x:oob")]
+#[payload(name = "x", ns = "jabber:x:oob", at = "child")]
 #[derive(Debug, Default)]
 pub struct OobUrl;
 
 impl Payload for OobUrl {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        let direct = stanza.children().any(|c| c.ptr_eq(element));
-        if direct && stanza.is("message", ns::CLIENT) && stanza.attr("type").as_deref() != Some("error") {
+        if stanza.is("message", ns::CLIENT) && stanza.attr("type").as_deref() != Some("error") {
             if let Some(oob) = Oob::from_element(element) {
                 ctx.pack(oob).deliver();
             }
@@ -242,15 +241,12 @@ pub fn reject(request: &UrlRequest, not_found: bool) -> ElementBuilder {
 /// assert!(moxl_core::xec::Registry::global()?.handles("query", moxl_xep::xep_0066_oob::NS_IQ));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "query", ns = "jabber:iq:oob")]
+#[payload(name = "query", ns = "jabber:iq:oob", at = "child")]
 #[derive(Debug, Default)]
 pub struct OobRequest;
 
 impl Payload for OobRequest {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         match UrlRequest::from_stanza(stanza) {
             Some(request) => {
                 ctx.answer_later(); // accept() or reject() by the application

@@ -159,15 +159,12 @@ impl ConfirmRequest {
 /// xec.context().send(request.deny()).ok()?; // we did not make it
 /// # Some(()) }
 /// ```
-#[payload(name = "confirm", ns = "http://jabber.org/protocol/http-auth")]
+#[payload(name = "confirm", ns = "http://jabber.org/protocol/http-auth", at = "child")]
 #[derive(Debug, Default)]
 pub struct HttpAuthConfirm;
 
 impl Payload for HttpAuthConfirm {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let from_service = stanza.attr("from").is_none_or(|f| !f.contains('@'));
         match ConfirmRequest::from_stanza(stanza) {
             Some(request) if from_service => {

@@ -228,7 +228,7 @@ pub fn plain_text(markup: &str) -> String {
 /// let mut formatted = xec.subscribe("xhtmlim");
 /// # }
 /// ```
-#[payload(name = "html", ns = "http://jabber.org/protocol/xhtml-im", key = "xhtmlim")]
+#[payload(name = "html", ns = "http://jabber.org/protocol/xhtml-im", key = "xhtmlim", at = "child")]
 #[derive(Debug, Default)]
 pub struct XhtmlMessages;
 

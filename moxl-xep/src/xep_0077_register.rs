@@ -240,7 +240,8 @@ impl RegistrationError {
     }
 }
 
-/// Asks for the registration fields (§3.1). Delivers [`RegistrationFields`]:
+/// Asks for the registration fields (§3.1). Output: the [`RegistrationFields`]; an error is
+/// `Err(Error::Stanza(..))`, a result without a query a handler error. The Packets are the second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -249,9 +250,9 @@ impl RegistrationError {
 ///
 /// ```
 /// use moxl_xep::xep_0077_register::GetFields;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut fields = xec.subscribe("register_getfields_handle");
-/// xec.context().request(GetFields { to: Some("marlowe.shakespeare.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let fields = xec.context().request(GetFields { to: Some("marlowe.shakespeare.lit".into()) })?.await?;
+/// let with_form = fields.form.is_some();
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -262,17 +263,21 @@ pub struct GetFields {
 
 #[action(group = "register")]
 impl GetFields {
+    /// The fields (legacy, and the data form if any).
+    type Output = RegistrationFields;
+
     fn request(&self) -> ElementBuilder {
         register::fields_request(self.to.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<RegistrationFields> {
         match RegistrationFields::from_stanza(stanza) {
-            Some(fields) => ctx.pack(fields).deliver(),
+            Some(fields) => Ok(fields),
             None => {
                 let error = StanzaError::new(moxl_core::stanza::Condition::UndefinedCondition)
                     .with_text("the result holds no registration query");
                 ctx.__method("error").pack(RegistrationError { error, form: None }).deliver();
+                Err(moxl_core::Error::handler("the result holds no registration query (XEP-0077 §3.1)"))
             }
         }
     }
@@ -283,7 +288,9 @@ impl GetFields {
 }
 
 /// Registers (§3.1) with legacy fields or a data form (§6; fill it from [`RegistrationFields::form`] with
-/// `DataForm::submission`).
+/// `DataForm::submission`). Output: `()` once registered; an error is `Err(Error::Stanza(..))` (`conflict`: the
+/// username is taken; `not-acceptable`: a field is missing). A form the service sends back with its error is
+/// in the error Packet's [`RegistrationError`]. The Packets are the second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -294,10 +301,9 @@ impl GetFields {
 ///
 /// ```
 /// use moxl_xep::xep_0077_register::Submit;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut done = xec.subscribe("register_submit_handle");
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
 /// let fields = vec![("username".into(), "RomeoMontague".into()), ("password".into(), "ILoveJuliet".into())];
-/// xec.context().request(Submit { to: Some("aim.shakespeare.lit".into()), fields, form: None })?;
+/// xec.context().request(Submit { to: Some("aim.shakespeare.lit".into()), fields, form: None })?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -334,7 +340,8 @@ impl Submit {
 }
 
 /// Changes the password of the account we are logged in with (§3.3): `username` is the account's
-/// localpart. Log in with the new password afterwards.
+/// localpart. Log in with the new password afterwards. Output: `()` once changed; a refusal is
+/// `Err(Error::Stanza(..))` (a form asking more, §3.3, is in the error Packet's [`RegistrationError`]).
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -343,9 +350,9 @@ impl Submit {
 ///
 /// ```
 /// use moxl_xep::xep_0077_register::ChangePassword;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut changed = xec.subscribe("register_changepassword_handle");
-/// xec.context().request(ChangePassword { to: Some("shakespeare.lit".into()), username: "bill".into(), password: "newpass".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let change = ChangePassword { to: Some("shakespeare.lit".into()), username: "bill".into(), password: "newpass".into() };
+/// xec.context().request(change)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -374,7 +381,7 @@ impl ChangePassword {
 }
 
 /// Cancels a registration (§3.2): with our server (`to: None`) it deletes our account, and the server then
-/// closes the stream.
+/// closes the stream. Output: `()` once canceled; a refusal is `Err(Error::Stanza(..))`.
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -383,9 +390,8 @@ impl ChangePassword {
 ///
 /// ```
 /// use moxl_xep::xep_0077_register::Cancel;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut canceled = xec.subscribe("register_cancel_handle");
-/// xec.context().request(Cancel { to: None })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(Cancel { to: None })?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -419,7 +425,7 @@ mod tests {
     fn fields_with_a_data_form_and_the_registration_round_trip() {
         let xec = Xec::new().unwrap();
         let mut fields = xec.subscribe("register_getfields_handle");
-        xec.context().request(GetFields { to: Some("marlowe.shakespeare.lit".into()) }).unwrap();
+        let typed = xec.context().request(GetFields { to: Some("marlowe.shakespeare.lit".into()) }).unwrap();
         // §6 (abridged): a data form next to the legacy fields
         let reply = "<iq xmlns='jabber:client' type='result' from='marlowe.shakespeare.lit' id='ID'>\
             <query xmlns='jabber:iq:register'><instructions>Use the enclosed form to register.</instructions>\
@@ -429,6 +435,7 @@ mod tests {
             <field type='text-single' label='Family Name' var='last'><required/></field></x></query></iq>";
         block_on(xec.dispatch(answer_last(&xec, reply)));
         let got = fields.try_recv().unwrap().content::<RegistrationFields>().unwrap().clone();
+        assert_eq!(block_on(typed).unwrap(), got);
         assert_eq!(got.instructions.as_deref(), Some("Use the enclosed form to register."));
         assert!(got.fields.is_empty() && got.redirect().is_none());
         let form = got.form.unwrap();
@@ -438,7 +445,8 @@ mod tests {
         let filled = form.submission().with_value("first", "Juliet").with_value("last", "Capulet");
         let mut done = xec.subscribe("register_submit_handle");
         let mut conflict = xec.subscribe("register_submit_errorconflict");
-        xec.context()
+        let submitted = xec
+            .context()
             .request(Submit { to: Some("marlowe.shakespeare.lit".into()), fields: vec![], form: Some(filled) })
             .unwrap();
         let out = xec.take_outgoing();
@@ -454,6 +462,10 @@ mod tests {
         block_on(xec.dispatch(Element::parse(&taken).unwrap()));
         assert!(conflict.try_recv().unwrap().content::<RegistrationError>().is_some());
         assert!(done.try_recv().is_none());
+        match block_on(submitted) {
+            Err(moxl_core::Error::Stanza(e)) => assert_eq!(e.condition(), Some(moxl_core::stanza::Condition::Conflict)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -504,10 +516,11 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut fields = xec.subscribe("register_getfields_handle");
         let mut errors = xec.subscribe("register_getfields_error");
-        xec.context().request(GetFields::default()).unwrap();
+        let typed = xec.context().request(GetFields::default()).unwrap();
         block_on(xec.dispatch(answer_last(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>")));
         assert!(fields.try_recv().is_none());
         assert!(errors.try_recv().is_some());
+        assert!(matches!(block_on(typed), Err(moxl_core::Error::Handler(_))));
         // §5: only out of band
         let oob = "<iq xmlns='jabber:client' type='result' id='ID'><query xmlns='jabber:iq:register'>\
             <instructions>To register, visit http://www.shakespeare.lit/contests.php</instructions>\

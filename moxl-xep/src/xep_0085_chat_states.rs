@@ -228,17 +228,17 @@ impl ChatStateNotification {
 /// }
 /// # Some(()) }
 /// ```
-#[payload(name = "active", ns = "http://jabber.org/protocol/chatstates", key = "chatstate")]
-#[payload(name = "composing", ns = "http://jabber.org/protocol/chatstates", key = "chatstate")]
-#[payload(name = "paused", ns = "http://jabber.org/protocol/chatstates", key = "chatstate")]
-#[payload(name = "inactive", ns = "http://jabber.org/protocol/chatstates", key = "chatstate")]
-#[payload(name = "gone", ns = "http://jabber.org/protocol/chatstates", key = "chatstate")]
+#[payload(name = "active", ns = "http://jabber.org/protocol/chatstates", key = "chatstate", at = "child")]
+#[payload(name = "composing", ns = "http://jabber.org/protocol/chatstates", key = "chatstate", at = "child")]
+#[payload(name = "paused", ns = "http://jabber.org/protocol/chatstates", key = "chatstate", at = "child")]
+#[payload(name = "inactive", ns = "http://jabber.org/protocol/chatstates", key = "chatstate", at = "child")]
+#[payload(name = "gone", ns = "http://jabber.org/protocol/chatstates", key = "chatstate", at = "child")]
 #[derive(Debug, Default)]
 pub struct ChatStates;
 
 impl Payload for ChatStates {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.is("message", ns::CLIENT) || !stanza.children().any(|c| c.ptr_eq(element)) {
+        if !stanza.is("message", ns::CLIENT) {
             return Ok(());
         }
         let kind = stanza.attr("type");

@@ -164,15 +164,12 @@ pub fn answer(stanza: &Element, ours: &SoftwareVersion) -> Option<ElementBuilder
 /// assert!(registry.features().any(|f| f == "jabber:iq:version"));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "query", ns = "jabber:iq:version")]
+#[payload(name = "query", ns = "jabber:iq:version", at = "child")]
 #[derive(Debug, Default)]
 pub struct VersionAnswer;
 
 impl Payload for VersionAnswer {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.child("query", NS).is_some_and(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let reply = match ctx.get::<SoftwareVersion>() {
             Some(ours) => answer(stanza, ours),
             None => answer(stanza, &SoftwareVersion::default()),
@@ -184,16 +181,16 @@ impl Payload for VersionAnswer {
     }
 }
 
-/// Asks `to` for its software version (§3). Delivers `version_query_handle` with a [`SoftwareVersion`] (its `name`
-/// or `version` empty if the result lacked them, though both are required). Errors
-/// (`service-unavailable` when the entity does not support the namespace) are delivered under
-/// `version_query_error<condition>` with the `StanzaError`.
+/// Asks `to` for its software version (§3). Output: its [`SoftwareVersion`] (its `name` or `version` empty if
+/// the result lacked them, though both are required); an error (`service-unavailable` when the entity does not
+/// support the namespace) is `Err(Error::Stanza(..))`. The second view: `version_query_handle` with the
+/// [`SoftwareVersion`], errors under `version_query_error<condition>` with the `StanzaError`.
 ///
 /// ```
 /// use moxl_xep::xep_0092_version::Query;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut versions = xec.subscribe("version_query_handle");
-/// xec.context().request(Query { to: "capulet.com".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let version = xec.context().request(Query { to: "capulet.com".into() })?.await?;
+/// println!("{} {}", version.name, version.version);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -204,11 +201,14 @@ pub struct Query {
 
 #[action(group = "version")]
 impl Query {
+    /// The entity's software version.
+    type Output = SoftwareVersion;
+
     fn request(&self) -> ElementBuilder {
         query(Some(&self.to))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<SoftwareVersion> {
         // A result without the required <name/> or <version/> still answers: leave them empty.
         let query = stanza.child("query", NS);
         let text = |name: &str| query.as_ref().and_then(|q| q.child_text(name, NS));
@@ -217,13 +217,25 @@ impl Query {
             version: text("version").unwrap_or_default(),
             os: text("os"),
         };
-        ctx.pack(version).deliver();
+        Ok(version)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::block_on;
+    use moxl_core::xec::Xec;
+
+    #[test]
+    fn an_awaited_query_is_the_version() {
+        let xec = Xec::new().unwrap();
+        let out = xec.context().request(Query { to: "juliet@capulet.com/balcony".into() }).unwrap();
+        let reply = crate::test_util::answer_last(&xec, &EXAMPLE_2.replace("id='version_1'", "id='ID'"));
+        block_on(xec.dispatch(reply));
+        let v = block_on(out).unwrap();
+        assert_eq!((v.name.as_str(), v.version.as_str()), ("Exodus", "0.7.0.4"));
+    }
 
     /// XEP-0092 §3, Example 2.
     const EXAMPLE_2: &str = "<iq xmlns='jabber:client' type='result' to='romeo@montague.net/orchard' from='juliet@capulet.com/balcony' id='version_1'>\

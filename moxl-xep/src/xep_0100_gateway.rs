@@ -100,7 +100,9 @@ pub fn translated_jid(stanza: &Element) -> Option<String> {
         .filter(|j| !j.is_empty())
 }
 
-/// Asks a gateway for its prompt (§6.3).
+/// Asks a gateway for its prompt (§6.3). Output: the [`Prompt`]; an error (`service-unavailable`: no such
+/// protocol) is `Err(Error::Stanza(..))`, a result without a prompt a handler error (`Err(Error::Handler(..))`). The Packets are the
+/// second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -109,9 +111,8 @@ pub fn translated_jid(stanza: &Element) -> Option<String> {
 ///
 /// ```
 /// use moxl_xep::xep_0100_gateway::GetPrompt;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut prompts = xec.subscribe("gateway_getprompt_handle");
-/// xec.context().request(GetPrompt { gateway: "aim.shakespeare.lit".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let prompt = xec.context().request(GetPrompt { gateway: "aim.shakespeare.lit".into() })?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,15 +123,18 @@ pub struct GetPrompt {
 
 #[action(group = "gateway")]
 impl GetPrompt {
+    /// The gateway's prompt.
+    type Output = Prompt;
+
     fn request(&self) -> ElementBuilder {
         prompt_request(&self.gateway)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        match Prompt::from_stanza(stanza) {
-            Some(prompt) => ctx.pack(prompt).deliver(),
-            None => ctx.__method("error").pack(no_answer("prompt")).deliver(),
-        }
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<Prompt> {
+        Prompt::from_stanza(stanza).ok_or_else(|| {
+            ctx.__method("error").pack(no_answer("prompt")).deliver();
+            moxl_core::Error::handler("the gateway's result holds no prompt (XEP-0100 §6.3)")
+        })
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -138,7 +142,8 @@ impl GetPrompt {
     }
 }
 
-/// Translates a legacy address into a JID through a gateway (§6.3).
+/// Translates a legacy address into a JID through a gateway (§6.3). Output: the JID (a `String`); an error is
+/// `Err(Error::Stanza(..))`, a result without a JID a handler error. The Packets are the second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -147,9 +152,8 @@ impl GetPrompt {
 ///
 /// ```
 /// use moxl_xep::xep_0100_gateway::Translate;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut jids = xec.subscribe("gateway_translate_handle");
-/// xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "Foo Bar".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let jid = xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "Foo Bar".into() })?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,15 +166,18 @@ pub struct Translate {
 
 #[action(group = "gateway")]
 impl Translate {
+    /// The JID of the legacy address.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         translate(&self.gateway, &self.address)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        match translated_jid(stanza) {
-            Some(jid) => ctx.pack(jid).deliver(),
-            None => ctx.__method("error").pack(no_answer("jid")).deliver(),
-        }
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<String> {
+        translated_jid(stanza).ok_or_else(|| {
+            ctx.__method("error").pack(no_answer("jid")).deliver();
+            moxl_core::Error::handler("the gateway's result holds no JID (XEP-0100 §6.3)")
+        })
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -195,10 +202,11 @@ mod tests {
         let mut prompts = xec.subscribe("gateway_getprompt_handle");
         let mut jids = xec.subscribe("gateway_translate_handle");
         let mut errors = xec.subscribe("gateway_translate_error");
-        xec.context().request(GetPrompt { gateway: "aim.shakespeare.lit".into() }).unwrap();
+        let typed = xec.context().request(GetPrompt { gateway: "aim.shakespeare.lit".into() }).unwrap();
         let reply = "<iq xmlns='jabber:client' type='result' from='aim.shakespeare.lit' id='ID'><query xmlns='jabber:iq:gateway'>\
             <desc>Please enter the AOL Screen Name of the person you would like to contact.</desc><prompt>Contact ID</prompt></query></iq>";
         block_on(xec.dispatch(answer_last(&xec, reply)));
+        assert_eq!(block_on(typed).unwrap().prompt, "Contact ID");
         assert_eq!(prompts.try_recv().unwrap().content::<Prompt>().map(|p| p.prompt.as_str()), Some("Contact ID"));
         xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "Foo Bar".into() }).unwrap();
         let out = xec.take_outgoing();
@@ -214,10 +222,12 @@ mod tests {
             Some("foobar@aim.shakespeare.lit")
         );
         // an empty answer is an error, not an empty JID
-        xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "x".into() }).unwrap();
+        let out =
+            xec.context().request(Translate { gateway: "aim.shakespeare.lit".into(), address: "x".into() }).unwrap();
         let empty = "<iq xmlns='jabber:client' type='result' from='aim.shakespeare.lit' id='ID'><query xmlns='jabber:iq:gateway'><jid/></query></iq>";
         block_on(xec.dispatch(answer_last(&xec, empty)));
         assert!(jids.try_recv().is_none());
         assert!(errors.try_recv().unwrap().content::<StanzaError>().is_some());
+        assert!(matches!(block_on(out), Err(moxl_core::Error::Handler(_))), "the typed view: the error");
     }
 }

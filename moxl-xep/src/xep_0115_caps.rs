@@ -554,9 +554,10 @@ pub struct EntityFeatures {
 pub struct CapsTracker;
 
 impl Payload for CapsTracker {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let Some(tracker) = ctx.get::<EntityCaps>() else { return Ok(()) };
-        if !element.ptr_eq(stanza) || !stanza.is("presence", ns::CLIENT) {
+        // the stanza itself (the default position of a presence Payload), never a presence nested in another
+        if !stanza.is("presence", ns::CLIENT) {
             return Ok(());
         }
         let Some(from) = stanza.attr("from") else { return Ok(()) };
@@ -589,9 +590,10 @@ impl Payload for CapsTracker {
 }
 
 /// Asks an entity for the disco#info of `node#ver` (§6.2), verifies it against `ver` (§5.4) and puts it in the
-/// [`EntityCaps`] store. Started by [`CapsTracker`]; it delivers [`EntityFeatures`] under `caps_fetch_handle`
-/// once verified, and nothing when the info does not match (poisoning, §8.4), the entity answers an error, or
-/// none comes.
+/// [`EntityCaps`] store. Started by [`CapsTracker`]. Output: the verified [`EntityFeatures`], also delivered
+/// under `caps_fetch_handle`; info that does not match the `ver` (poisoning, §8.4), or no [`EntityCaps`], is a
+/// handler error (no Packet under `caps_fetch_handle`), an error answer `Err(Error::Stanza(..))`, none
+/// `Err(Error::Timeout(..))`.
 ///
 /// ```
 /// use moxl_xep::xep_0115_caps::Fetch;
@@ -610,23 +612,30 @@ pub struct Fetch {
 
 #[action(group = "caps")]
 impl Fetch {
+    /// The verified features of the entity.
+    type Output = EntityFeatures;
+
     fn request(&self) -> ElementBuilder {
         info_query(Some(&self.jid), Some(&format!("{}#{}", self.node, self.ver)))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let Some(tracker) = ctx.get::<EntityCaps>() else { return };
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<EntityFeatures> {
+        let tracker = ctx.get::<EntityCaps>().ok_or_else(|| moxl_core::Error::handler("no EntityCaps extension"))?;
         tracker.end_fetch(&self.ver);
-        let Some(mut info) = DiscoInfo::from_stanza(stanza) else { return };
-        if !verify(&info, &self.ver) {
+        let mut info = DiscoInfo::from_stanza(stanza)
+            .filter(|info| verify(info, &self.ver))
             // §8.4: not what the ver stands for; never cached.
-            return;
-        }
+            .ok_or_else(|| {
+                moxl_core::Error::handler(format!(
+                    "the disco#info of {} does not match its caps ver (XEP-0115 §8.4)",
+                    self.jid
+                ))
+            })?;
         info.node = None;
         let info = Arc::new(info);
         tracker.0.store.put(&self.ver, Arc::clone(&info));
         to_session(ctx, &self.ver, &info);
-        ctx.pack(EntityFeatures { jid: self.jid.clone(), ver: self.ver.clone(), info }).deliver();
+        Ok(EntityFeatures { jid: self.jid.clone(), ver: self.ver.clone(), info })
     }
 
     async fn error(&mut self, ctx: &Context, _error: &moxl_core::stanza::StanzaError, _stanza: &Element) {
@@ -780,6 +789,24 @@ mod tests {
     }
 
     #[test]
+    fn an_awaited_fetch_is_the_verified_features() {
+        let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
+        let xec = Xec::builder().extension(caps.clone()).build().unwrap();
+        let fetch = Fetch {
+            jid: "benvolio@capulet.lit/230193".into(),
+            node: "http://psi-im.org".into(),
+            ver: COMPLEX_VER.into(),
+        };
+        let out = xec.context().request(fetch).unwrap();
+        let reply = crate::test_util::answer_last(&xec, &COMPLEX.replace("id='disco1'", "id='ID'"));
+        block_on(xec.dispatch(reply));
+        let features = block_on(out).unwrap();
+        assert_eq!(features.ver, COMPLEX_VER);
+        assert!(features.info.has_feature("http://jabber.org/protocol/muc"));
+        assert!(caps.cached(COMPLEX_VER).is_some());
+    }
+
+    #[test]
     fn a_mismatching_answer_is_not_cached() {
         let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
         let xec = Xec::builder().extension(caps.clone()).build().unwrap();
@@ -788,8 +815,10 @@ mod tests {
         let c = "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://psi-im.org' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>";
         block_on(xec.dispatch(presence("benvolio@capulet.lit/230193", c)));
         let id = xec.take_outgoing()[0].attr("id").unwrap().into_owned();
+        let mut failures = xec.subscribe(moxl_core::xec::Packet::HANDLER_ERROR);
         block_on(xec.dispatch(Element::parse(&COMPLEX.replace("id='disco1'", &format!("id='{id}'"))).unwrap()));
         assert!(fetched.try_recv().is_none());
+        assert!(failures.try_recv().is_some(), "the poisoning attempt is reported");
         assert!(caps.cached("QgayPKawpkPSDYmwT/WM94uAlu0=").is_none());
         assert_eq!(caps.supports("benvolio@capulet.lit/230193", "http://jabber.org/protocol/muc"), None);
         // it can be fetched again from someone else

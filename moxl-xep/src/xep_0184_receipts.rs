@@ -192,14 +192,14 @@ impl fmt::Debug for ReceiptPolicy {
 /// );
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "request", ns = "urn:xmpp:receipts", key = "receiptresponder")]
+#[payload(name = "request", ns = "urn:xmpp:receipts", key = "receiptresponder", at = "child")]
 #[derive(Debug, Default)]
 pub struct ReceiptResponder;
 
 impl Payload for ReceiptResponder {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         // A copy unwrapped from another stanza (a XEP-0280 carbon) is answered by its addressee, not by us.
-        if ctx.is_unwrapped() || !stanza.children().any(|c| c.ptr_eq(element)) {
+        if ctx.is_unwrapped() {
             return Ok(());
         }
         let Some(ack) = answer(stanza) else { return Ok(()) };
@@ -269,16 +269,16 @@ impl Receipt {
 /// println!("{} reached {}", packet.content::<Receipt>()?.id, packet.from()?);
 /// # Some(()) }
 /// ```
-#[payload(name = "received", ns = "urn:xmpp:receipts", key = "receipt")]
+#[payload(name = "received", ns = "urn:xmpp:receipts", key = "receipt", at = "child")]
 #[derive(Debug, Default)]
 pub struct Receipts;
 
 impl Payload for Receipts {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         // A receipt another of our clients sent (a XEP-0280 sent carbon) acknowledges nothing of ours.
         let sent_by_us =
             ctx.envelope::<crate::xep_0280_carbons::Direction>() == Some(&crate::xep_0280_carbons::Direction::Sent);
-        if sent_by_us || !stanza.children().any(|c| c.ptr_eq(element)) {
+        if sent_by_us {
             return Ok(());
         }
         if let Some(receipt) = Receipt::from_message(stanza) {

@@ -103,14 +103,13 @@ pub fn is_blocked_error(error: &StanzaError) -> bool {
     error.app_condition().and_then(|xml| Element::parse(xml).ok()).is_some_and(|app| app.is("blocked", ERRORS_NS))
 }
 
-/// Gets the block list (§3.2). Delivers `blocking_getblocklist_handle` with the blocked JIDs (`Vec<String>`),
-/// or `blocking_getblocklist_error` with the [`StanzaError`]. Fetching the list also subscribes this client to
-/// pushes (§3.3).
+/// Gets the block list (§3.2). Output: the blocked JIDs (`Vec<String>`); an error is `Err(Error::Stanza(..))`.
+/// The second view: `blocking_getblocklist_handle` with the JIDs, or `blocking_getblocklist_error` with the
+/// [`StanzaError`]. Fetching the list also subscribes this client to pushes (§3.3).
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut list = xec.subscribe("blocking_getblocklist_handle");
-/// xec.context().request(moxl_xep::xep_0191_blocking::GetBlocklist)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let blocked: Vec<String> = xec.context().request(moxl_xep::xep_0191_blocking::GetBlocklist)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -118,13 +117,15 @@ pub struct GetBlocklist;
 
 #[action(group = "blocking")]
 impl GetBlocklist {
+    /// The blocked JIDs.
+    type Output = Vec<String>;
+
     fn request(&self) -> ElementBuilder {
         blocklist()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let jids = stanza.child("blocklist", NS).map(|l| items(&l)).unwrap_or_default();
-        ctx.pack(jids).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Vec<String>> {
+        Ok(stanza.child("blocklist", NS).map(|l| items(&l)).unwrap_or_default())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -132,12 +133,13 @@ impl GetBlocklist {
     }
 }
 
-/// Blocks JIDs (§3.3). Delivers `blocking_block_handle` with the JIDs (`Vec<String>`) once the server applied it,
-/// or `blocking_block_error` with the [`StanzaError`] (`bad-request` for an empty list, §3.3).
+/// Blocks JIDs (§3.3). Output: the JIDs blocked (`Vec<String>`) once the server applied it; an error
+/// (`bad-request` for an empty list, §3.3) is `Err(Error::Stanza(..))`. The second view:
+/// `blocking_block_handle` with the JIDs, or `blocking_block_error` with the [`StanzaError`].
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0191_blocking::Block::new(["romeo@montague.net"]))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(moxl_xep::xep_0191_blocking::Block::new(["romeo@montague.net"]))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,12 +170,15 @@ impl Block {
 
 #[action(group = "blocking")]
 impl Block {
+    /// The JIDs blocked.
+    type Output = Vec<String>;
+
     fn request(&self) -> ElementBuilder {
         block(&self.jids)
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.jids.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<Vec<String>> {
+        Ok(self.jids.clone())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -181,14 +186,15 @@ impl Block {
     }
 }
 
-/// Unblocks JIDs (§3.5), or everyone ([`Unblock::all`], §3.6). Delivers `blocking_unblock_handle` with the JIDs
-/// (`Vec<String>`, empty for all), or `blocking_unblock_error` with the [`StanzaError`].
+/// Unblocks JIDs (§3.5), or everyone ([`Unblock::all`], §3.6). Output: the JIDs unblocked (`Vec<String>`, empty
+/// for all); an error is `Err(Error::Stanza(..))`. The second view: `blocking_unblock_handle` with the JIDs, or
+/// `blocking_unblock_error` with the [`StanzaError`].
 ///
 /// ```
 /// use moxl_xep::xep_0191_blocking::Unblock;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(Unblock::new(["romeo@montague.net"]))?;
-/// xec.context().request(Unblock::all())?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(Unblock::new(["romeo@montague.net"]))?.await?;
+/// xec.context().request(Unblock::all())?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,12 +233,15 @@ impl Unblock {
 
 #[action(group = "blocking")]
 impl Unblock {
+    /// The JIDs unblocked (empty: all).
+    type Output = Vec<String>;
+
     fn request(&self) -> ElementBuilder {
         unblock(&self.jids)
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.jids.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<Vec<String>> {
+        Ok(self.jids.clone())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -284,10 +293,7 @@ fn from_own_account(ctx: &Context) -> bool {
 
 /// Handles one push: checks, answers, delivers. Shared by both Payloads.
 fn push(ctx: &Context, element: &Element, stanza: &Element, blocked: bool) -> Result<()> {
-    if !stanza.is("iq", ns::CLIENT)
-        || stanza.attr("type").as_deref() != Some("set")
-        || !stanza.children().any(|c| c.ptr_eq(element))
-    {
+    if !stanza.is("iq", ns::CLIENT) || stanza.attr("type").as_deref() != Some("set") {
         return Ok(());
     }
     if !from_own_account(ctx) {
@@ -321,7 +327,7 @@ fn push(ctx: &Context, element: &Element, stanza: &Element, blocked: bool) -> Re
 /// assert_eq!(push.content::<BlocklistPush>().unwrap().jids, ["romeo@montague.net"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[payload(name = "block", ns = "urn:xmpp:blocking")]
+#[payload(name = "block", ns = "urn:xmpp:blocking", at = "child")]
 #[derive(Debug, Default)]
 pub struct BlockPush;
 
@@ -341,7 +347,7 @@ impl Payload for BlockPush {
 /// let everyone = push.content::<moxl_xep::xep_0191_blocking::BlocklistPush>()?.unblocks_all();
 /// # Some(()) }
 /// ```
-#[payload(name = "unblock", ns = "urn:xmpp:blocking")]
+#[payload(name = "unblock", ns = "urn:xmpp:blocking", at = "child")]
 #[derive(Debug, Default)]
 pub struct UnblockPush;
 
@@ -403,7 +409,8 @@ mod tests {
     fn the_list_and_actions_deliver_their_jids() {
         let xec = juliet();
         let mut list = xec.subscribe("blocking_getblocklist_handle");
-        let id = xec.context().request(GetBlocklist).unwrap().id().to_owned();
+        let out = xec.context().request(GetBlocklist).unwrap();
+        let id = out.id().to_owned();
         assert!(xec.take_outgoing()[0].child("blocklist", NS).is_some());
         // §3.2 Example 4
         let reply = format!(
@@ -411,6 +418,7 @@ mod tests {
              <item jid='romeo@montague.net'/><item jid='iago@shakespeare.lit'/></blocklist></iq>"
         );
         block_on(xec.dispatch(Element::parse(&reply).unwrap()));
+        assert_eq!(block_on(out).unwrap(), ["romeo@montague.net", "iago@shakespeare.lit"]);
         let jids = list.try_recv().unwrap();
         assert_eq!(jids.content::<Vec<String>>().unwrap(), &["romeo@montague.net", "iago@shakespeare.lit"]);
 

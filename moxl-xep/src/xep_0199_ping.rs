@@ -70,22 +70,22 @@ pub fn answer(stanza: &Element) -> Option<ElementBuilder> {
 /// assert!(registry.features().any(|f| f == "urn:xmpp:ping"));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "ping", ns = "urn:xmpp:ping")]
+#[payload(name = "ping", ns = "urn:xmpp:ping", at = "child")]
 #[derive(Debug, Default)]
 pub struct PingAnswer;
 
 impl Payload for PingAnswer {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        // Only the <ping/> directly inside an iq: not one nested deeper, nor one inside a message.
-        let direct = stanza.child("ping", NS).is_some_and(|c| c.ptr_eq(element));
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
+        // Only the <ping/> directly inside the stanza (`at = "child"`); `answer` takes only an iq get or set.
         match answer(stanza) {
-            Some(reply) if direct => ctx.send(reply),
-            _ => Ok(()),
+            Some(reply) => ctx.send(reply),
+            None => Ok(()),
         }
     }
 }
 
-/// What a [`RoundTrip`] delivers: how long the answer took, and the error if the answer was one.
+/// What a [`RoundTrip`] delivers with an error answer (the second view): how long the answer took, and the
+/// error.
 ///
 /// ```
 /// use std::time::Duration;
@@ -124,25 +124,26 @@ impl Pong {
     }
 }
 
-/// Pings `to` (a server, a full JID, a component; XEP-0199 §4.2–§4.5) and delivers a [`Pong`] with the
-/// round-trip time:
+/// Pings `to` (a server, a full JID, a component; XEP-0199 §4.2–§4.5). Output: the round-trip time (a
+/// [`Duration`]); an error answer is `Err(Error::Stanza(..))` (`service-unavailable` or
+/// `feature-not-implemented`: reachable, but no ping support, or no such resource, §4, §6), no answer
+/// `Err(Error::Timeout(..))`. The Packets are the second view:
 ///
-/// | answer | Packet key |
-/// |---|---|
-/// | result | `ping_roundtrip_handle` |
-/// | `service-unavailable` (no ping support, or no such resource: §4, §6) | `ping_roundtrip_errorserviceunavailable` |
-/// | `feature-not-implemented` | `ping_roundtrip_errorfeaturenotimplemented` |
-/// | any other error | `ping_roundtrip_error` |
-/// | none before the timeout | `ping_roundtrip_timeout` (content: the pinged address) |
+/// | answer | Packet key | content |
+/// |---|---|---|
+/// | result | `ping_roundtrip_handle` | the round-trip time, a [`Duration`] |
+/// | `service-unavailable` (no ping support, or no such resource: §4, §6) | `ping_roundtrip_errorserviceunavailable` | [`Pong`] |
+/// | `feature-not-implemented` | `ping_roundtrip_errorfeaturenotimplemented` | [`Pong`] |
+/// | any other error | `ping_roundtrip_error` | [`Pong`] |
+/// | none before the timeout | `ping_roundtrip_timeout` | the pinged address |
 ///
 /// The send time is part of the Action's saved state, so a reply handled after a restart still gets its
 /// round-trip time. Make it right before requesting it.
 ///
 /// ```
 /// use moxl_xep::xep_0199_ping::RoundTrip;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut pongs = xec.subscribe("ping_roundtrip_handle");
-/// xec.context().request(RoundTrip::new("capulet.lit"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let rtt: std::time::Duration = xec.context().request(RoundTrip::new("capulet.lit"))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,12 +180,15 @@ impl RoundTrip {
 
 #[action(group = "ping")]
 impl RoundTrip {
+    /// The round-trip time.
+    type Output = Duration;
+
     fn request(&self) -> ElementBuilder {
         ping(Some(&self.to))
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.pong(None)).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<Duration> {
+        Ok(self.pong(None).rtt)
     }
 
     async fn error_service_unavailable(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -212,6 +216,43 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::block_on;
+    use moxl_core::xec::Xec;
+
+    #[test]
+    fn an_awaited_round_trip_is_its_time_or_the_stanza_error() {
+        let xec = Xec::new().unwrap();
+        let out = xec.context().request(RoundTrip::new("capulet.lit")).unwrap();
+        // §4.2 Example 5: the pong
+        let pong =
+            crate::test_util::answer_last(&xec, "<iq xmlns='jabber:client' from='capulet.lit' id='ID' type='result'/>");
+        block_on(xec.dispatch(pong));
+        assert!(block_on(out).unwrap() < Duration::from_secs(60));
+        // §4.2 Example 6: no ping support
+        let out = xec.context().request(RoundTrip::new("capulet.lit")).unwrap();
+        let error = crate::test_util::answer_last(
+            &xec,
+            "<iq xmlns='jabber:client' from='capulet.lit' id='ID' type='error'><ping xmlns='urn:xmpp:ping'/>\
+             <error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        );
+        block_on(xec.dispatch(error));
+        match block_on(out) {
+            Err(moxl_core::Error::Stanza(e)) => assert_eq!(e.condition(), Some(Condition::ServiceUnavailable)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_nested_ping_is_not_answered() {
+        let xec = Xec::new().unwrap();
+        let nested = "<iq xmlns='jabber:client' from='romeo@montague.lit/home' type='get' id='n1'>\
+            <query xmlns='urn:x'><ping xmlns='urn:xmpp:ping'/></query></iq>";
+        block_on(xec.dispatch(Element::parse(nested).unwrap()));
+        // not answered as a ping: only the dispatcher's service-unavailable (RFC 6120 §8.2.3)
+        let out = xec.take_outgoing();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].to_xml().contains("<service-unavailable"));
+    }
 
     #[test]
     fn answers_the_spec_pings_with_a_pong() {

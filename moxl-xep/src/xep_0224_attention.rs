@@ -89,7 +89,7 @@ impl Attention {
 /// let mut buzzes = xec.subscribe("attention");
 /// # }
 /// ```
-#[payload(name = "attention", ns = "urn:xmpp:attention:0", key = "attention")]
+#[payload(name = "attention", ns = "urn:xmpp:attention:0", key = "attention", at = "child")]
 #[derive(Debug, Default)]
 pub struct AttentionRequests;
 

@@ -234,15 +234,12 @@ pub fn answer(stanza: &Element, cache: Option<&BobCache>) -> Option<ElementBuild
 /// assert!(moxl_core::xec::Registry::global()?.handles("data", moxl_xep::xep_0231_bob::NS));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "data", ns = "urn:xmpp:bob")]
+#[payload(name = "data", ns = "urn:xmpp:bob", at = "child")]
 #[derive(Debug, Default)]
 pub struct BobData;
 
 impl Payload for BobData {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
         if stanza.is("iq", ns::CLIENT) {
             return match answer(stanza, ctx.get::<BobCache>()) {
                 Some(reply) => ctx.send(reply),
@@ -258,7 +255,9 @@ impl Payload for BobData {
     }
 }
 
-/// Fetches the data named `cid` from `to` (§3). Delivers the [`Data`] when its bytes hash to the cid:
+/// Fetches the data named `cid` from `to` (§3). Output: the [`Data`] when its bytes hash to the cid; data that
+/// does not match (or none) is a handler error, an error reply `Err(Error::Stanza(..))`, no answer
+/// `Err(Error::Timeout(..))`. The Packets are the second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -270,9 +269,10 @@ impl Payload for BobData {
 ///
 /// ```
 /// use moxl_xep::xep_0231_bob::Request;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut data = xec.subscribe("bob_request_handle");
-/// xec.context().request(Request { to: "ladymacbeth@shakespeare.lit/castle".into(), cid: "sha1+8f35fef110ffc5df08d579a50083ff9308fb6242@bob.xmpp.org".into() })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let cid = "sha1+8f35fef110ffc5df08d579a50083ff9308fb6242@bob.xmpp.org".to_owned();
+/// let data = xec.context().request(Request { to: "ladymacbeth@shakespeare.lit/castle".into(), cid })?.await?;
+/// println!("{} bytes of {}", data.bytes.len(), data.mime);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -285,15 +285,21 @@ pub struct Request {
 
 #[action(group = "bob")]
 impl Request {
+    /// The data, checked against its cid.
+    type Output = Data;
+
     fn request(&self) -> ElementBuilder {
         request(&self.to, &self.cid)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<Data> {
         let data = stanza.child("data", NS).and_then(|d| Data::from_element(&d));
         match data.filter(|d| d.is_genuine() && d.cid.eq_ignore_ascii_case(&self.cid)) {
-            Some(data) => ctx.pack(data).deliver(),
-            None => ctx.__method("errormismatch").pack(self.cid.clone()).deliver(),
+            Some(data) => Ok(data),
+            None => {
+                ctx.__method("errormismatch").pack(self.cid.clone()).deliver();
+                Err(moxl_core::Error::handler(format!("no data matching {} (XEP-0231 §3)", self.cid)))
+            }
         }
     }
 }
@@ -327,26 +333,19 @@ mod tests {
 
         let mut fetched = xec.subscribe("bob_request_handle");
         let mut mismatch = xec.subscribe("bob_request_errormismatch");
-        let id = xec
-            .context()
-            .request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() })
-            .unwrap()
-            .id()
-            .to_owned();
+        let out = xec.context().request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() }).unwrap();
+        let id = out.id().to_owned();
         xec.take_outgoing();
         let reply = format!(
             "<iq xmlns='jabber:client' type='result' from='doctor@shakespeare.lit/pda' id='{id}'>{}</iq>",
             data.to_element().build().unwrap().to_xml()
         );
         block_on(xec.dispatch(Element::parse(&reply).unwrap()));
+        assert_eq!(block_on(out).unwrap(), data);
         assert_eq!(fetched.try_recv().unwrap().content::<Data>(), Some(&data));
         // forged bytes under the same cid
-        let id = xec
-            .context()
-            .request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() })
-            .unwrap()
-            .id()
-            .to_owned();
+        let out = xec.context().request(Request { to: "doctor@shakespeare.lit/pda".into(), cid: cid.clone() }).unwrap();
+        let id = out.id().to_owned();
         let forged = Data { bytes: b"evil".to_vec(), ..data.clone() };
         let reply = format!(
             "<iq xmlns='jabber:client' type='result' from='doctor@shakespeare.lit/pda' id='{id}'>{}</iq>",
@@ -355,6 +354,7 @@ mod tests {
         block_on(xec.dispatch(Element::parse(&reply).unwrap()));
         assert!(fetched.try_recv().is_none());
         assert!(mismatch.try_recv().is_some());
+        assert!(matches!(block_on(out), Err(moxl_core::Error::Handler(_))));
     }
 
     #[test]

@@ -176,15 +176,12 @@ pub fn invite(to: &str, invitation: &DirectInvitation) -> ElementBuilder {
 /// assert_eq!(invitations.try_recv().unwrap().content::<DirectInvitation>().unwrap().room, "darkcave@macbeth.shakespeare.lit");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "x", ns = "jabber:x:conference", key = "directinvitation")]
+#[payload(name = "x", ns = "jabber:x:conference", key = "directinvitation", at = "child")]
 #[derive(Debug, Default)]
 pub struct DirectInvitations;
 
 impl Payload for DirectInvitations {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         if let Some(invitation) = DirectInvitation::from_stanza(stanza) {
             ctx.pack(invitation).deliver();
         }

@@ -14,7 +14,7 @@ use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder, ns};
 
 use crate::rfc6121_presence::PresenceType;
-use crate::xep_0012_last::{LastActivity, NS};
+use crate::xep_0012_last::LastActivity;
 
 /// Adds the idle time (seconds since the user was last active, §2) to a presence.
 ///
@@ -80,16 +80,15 @@ impl Idle {
 /// let mut idle = xec.subscribe("presenceidle");
 /// # }
 /// ```
-#[payload(name = "query", ns = "jabber:iq:last", key = "presenceidle")]
+#[payload(name = "query", ns = "jabber:iq:last", key = "presenceidle", at = "child")]
 #[derive(Debug, Default)]
 pub struct IdlePresences;
 
 impl Payload for IdlePresences {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.child("query", NS).is_some_and(|q| q.ptr_eq(element)) {
-            if let Some(idle) = Idle::from_presence(stanza) {
-                ctx.pack(idle).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        // a direct child (`at = "child"`) of a presence (`from_presence` reads only presences)
+        if let Some(idle) = Idle::from_presence(stanza) {
+            ctx.pack(idle).deliver();
         }
         Ok(())
     }

@@ -217,13 +217,13 @@ pub fn is_from_own_account(from: Option<&str>, account: Option<&moxl_core::jid::
     }
 }
 
-/// Turns carbons on (§4). Delivers `carbons_enable_handle` (no content) once the server copies to this client;
-/// an error goes to `carbons_enable_error` (content: the [`StanzaError`](moxl_core::stanza::StanzaError)).
+/// Turns carbons on (§4). Output: `()` once the server copies to this client; an error is
+/// `Err(Error::Stanza(..))`. The second view: `carbons_enable_handle` (no content), or `carbons_enable_error`
+/// (content: the [`StanzaError`](moxl_core::stanza::StanzaError)).
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut enabled = xec.subscribe("carbons_enable_handle");
-/// xec.context().request(moxl_xep::xep_0280_carbons::Enable)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(moxl_xep::xep_0280_carbons::Enable)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -244,11 +244,12 @@ impl Enable {
     }
 }
 
-/// Turns carbons off (§5). Delivers `carbons_disable_handle`, or `carbons_disable_error` with the error.
+/// Turns carbons off (§5). Output: `()` once done; an error is `Err(Error::Stanza(..))`. The second view:
+/// `carbons_disable_handle`, or `carbons_disable_error` with the error.
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0280_carbons::Disable)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(moxl_xep::xep_0280_carbons::Disable)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -271,8 +272,8 @@ impl Disable {
 
 /// Checks and unwraps one carbon: delivers it, then dispatches its message. Shared by both Payloads.
 async fn unwrap(ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-    // Only the wrapper directly inside the message (not one nested deeper), and never a carbon inside a carbon.
-    if !stanza.is("message", ns::CLIENT) || !stanza.children().any(|c| c.ptr_eq(element)) {
+    // Only the wrapper directly inside the message (`at = "child"`), and never a carbon inside a carbon.
+    if !stanza.is("message", ns::CLIENT) {
         return Ok(());
     }
     if ctx.is_unwrapped() {
@@ -317,7 +318,7 @@ async fn unwrap(ctx: &Context, element: &Element, stanza: &Element) -> Result<()
 /// assert!(carbons.try_recv().is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[payload(name = "received", ns = "urn:xmpp:carbons:2")]
+#[payload(name = "received", ns = "urn:xmpp:carbons:2", at = "child")]
 #[derive(Debug, Default)]
 pub struct CarbonReceived;
 
@@ -337,7 +338,7 @@ impl Payload for CarbonReceived {
 /// let to = carbon.content::<moxl_xep::xep_0280_carbons::Carbon>()?.message.attr("to");
 /// # Some(()) }
 /// ```
-#[payload(name = "sent", ns = "urn:xmpp:carbons:2")]
+#[payload(name = "sent", ns = "urn:xmpp:carbons:2", at = "child")]
 #[derive(Debug, Default)]
 pub struct CarbonSent;
 
@@ -402,7 +403,8 @@ mod tests {
         let mut threads = xec.subscribe("carbons_test_thread");
         let mut receipts = xec.subscribe("receipt");
 
-        assert_eq!(block_on(xec.dispatch(Element::parse(RECEIVED).unwrap())), Dispatched::Payloads(1));
+        // the carbon Payload, and the incoming-message Payload on the carrying message (no body: not delivered)
+        assert_eq!(block_on(xec.dispatch(Element::parse(RECEIVED).unwrap())), Dispatched::Payloads(2));
         let p = received.try_recv().unwrap();
         let c = p.content::<Carbon>().unwrap();
         assert_eq!(c.direction, Direction::Received);

@@ -96,7 +96,7 @@ impl Correction {
 /// let mut corrections = xec.subscribe("messagecorrection");
 /// # }
 /// ```
-#[payload(name = "replace", ns = "urn:xmpp:message-correct:0", key = "messagecorrection")]
+#[payload(name = "replace", ns = "urn:xmpp:message-correct:0", key = "messagecorrection", at = "child")]
 #[derive(Debug, Default)]
 pub struct Corrections;
 

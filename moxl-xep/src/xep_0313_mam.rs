@@ -27,9 +27,9 @@ use std::sync::{Mutex, PoisonError};
 
 use moxl_core::jid::Jid;
 use moxl_core::stanza::{StanzaError, iq_get, iq_set};
-use moxl_core::xec::{Context, Payload};
+use moxl_core::xec::{Context, Payload, Request};
 use moxl_core::xml::{Element, ElementBuilder, ns};
-use moxl_core::{Result, action, payload};
+use moxl_core::{Error, Result, action, payload};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
@@ -406,6 +406,11 @@ enum Finish {
     CatchUp(Box<CatchUp>),
 }
 
+/// What the requester of a `urn:xmpp:mam:0` query or catch-up gets: such an archive sends its `<fin/>` in a
+/// message after the iq result, and its pages come only as Packets (`mam_query_handle`, `mam_catchup_handle`).
+const MAM0_DEFERRED: &str = "a urn:xmpp:mam:0 archive ends its pages with a message: read them as Packets \
+                             (mam_query_handle, mam_catchup_handle), or query the archive in urn:xmpp:mam:2";
+
 /// How long a `urn:xmpp:mam:0` query waits for its `<fin/>` message after its iq was answered; past it, its
 /// `timeout` Packet is delivered (when the next query starts or a `<fin/>` comes; no timer runs).
 const FIN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -471,7 +476,7 @@ fn is_from_archive(from: Option<&str>, archive: Option<&str>, account: Option<&m
 
 /// Checks and collects one result. Shared by the three Payloads.
 fn collect(ctx: &Context, element: &Element, stanza: &Element) {
-    if !stanza.is("message", ns::CLIENT) || ctx.is_unwrapped() || !stanza.children().any(|c| c.ptr_eq(element)) {
+    if !stanza.is("message", ns::CLIENT) || ctx.is_unwrapped() {
         return;
     }
     let Some(result) = ArchivedMessage::from_result(stanza, element) else {
@@ -506,7 +511,7 @@ fn collect(ctx: &Context, element: &Element, stanza: &Element) {
 /// assert!(Registry::global()?.handles("result", moxl_xep::xep_0313_mam::NS));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "result", ns = "urn:xmpp:mam:2")]
+#[payload(name = "result", ns = "urn:xmpp:mam:2", at = "child")]
 #[derive(Debug, Default)]
 pub struct MamResult;
 
@@ -525,7 +530,7 @@ impl Payload for MamResult {
 /// assert!(Registry::global()?.handles("result", moxl_xep::xep_0313_mam::NS_1));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "result", ns = "urn:xmpp:mam:1")]
+#[payload(name = "result", ns = "urn:xmpp:mam:1", at = "child")]
 #[derive(Debug, Default)]
 pub struct MamResultV1;
 
@@ -544,7 +549,7 @@ impl Payload for MamResultV1 {
 /// assert!(Registry::global()?.handles("result", moxl_xep::xep_0313_mam::NS_0));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
-#[payload(name = "result", ns = "urn:xmpp:mam:0")]
+#[payload(name = "result", ns = "urn:xmpp:mam:0", at = "child")]
 #[derive(Debug, Default)]
 pub struct MamResultV0;
 
@@ -648,7 +653,10 @@ fn new_queryid() -> String {
     out
 }
 
-/// One query of an archive (§4): delivers the [`Page`] of results once the archive has answered.
+/// One query of an archive (§4). Output: the [`Page`] of results once the archive has answered; an error is
+/// `Err(Error::Stanza(..))` (`item-not-found`: the paging id is not in the archive), no answer
+/// `Err(Error::Timeout(..))`. Start it with [`send`](Self::send) (which notes its `queryid`), not
+/// `Context::request`. The Packets are the second view:
 ///
 /// | outcome | Packet key | content |
 /// |---|---|---|
@@ -660,9 +668,10 @@ fn new_queryid() -> String {
 /// ```
 /// use moxl_xep::xep_0059_rsm::SetQuery;
 /// use moxl_xep::xep_0313_mam::{Filter, Query};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut pages = xec.subscribe("mam_query_handle");
-/// Query::new(None, Filter::default().with("romeo@montague.lit"), SetQuery::max(20).last_page()).send(&xec.context())?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let query = Query::new(None, Filter::default().with("romeo@montague.lit"), SetQuery::max(20).last_page());
+/// let page = query.send(&xec.context())?.await?;
+/// let older = page.fin.set.first.clone(); // page backwards from here
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -726,19 +735,22 @@ impl Query {
         &self.ns
     }
 
-    /// Notes the `queryid` (so that its results are accepted) and sends the query. Returns the iq's id.
+    /// Notes the `queryid` (so that its results are accepted) and sends the query. `.await` the returned
+    /// [`Request`] for the [`Page`] (its `id()` is the iq's id), or drop it and read the Packet.
     ///
     /// ```
     /// use moxl_core::xec::Xec;
     /// let xec = Xec::new()?;
-    /// moxl_xep::xep_0313_mam::Query::new(None, Default::default(), Default::default()).send(&xec.context())?;
-    /// assert!(xec.take_outgoing()[0].child("query", "urn:xmpp:mam:2").is_some());
+    /// let request = moxl_xep::xep_0313_mam::Query::new(None, Default::default(), Default::default()).send(&xec.context())?;
+    /// let sent = xec.take_outgoing();
+    /// assert!(sent[0].child("query", "urn:xmpp:mam:2").is_some());
+    /// assert_eq!(sent[0].attr("id").as_deref(), Some(request.id()));
     /// # Ok::<(), moxl_core::Error>(())
     /// ```
-    pub fn send(self, ctx: &Context) -> Result<String> {
+    pub fn send(self, ctx: &Context) -> Result<Request<Page>> {
         Queries::open(ctx, &self.queryid, self.archive.as_deref());
         let queryid = self.queryid.clone();
-        ctx.request(self).map(|request| request.id().to_owned()).inspect_err(|_| {
+        ctx.request(self).inspect_err(|_| {
             Queries::close(ctx, &queryid);
         })
     }
@@ -756,16 +768,21 @@ impl Query {
 
 #[action(group = "mam")]
 impl Query {
+    /// The page of results.
+    type Output = Page;
+
     fn request(&self) -> ElementBuilder {
         query(self.archive.as_deref(), &self.ns, &self.queryid, &self.filter, &self.set)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Page> {
         if awaits_fin_message(&self.ns, stanza) {
+            // mam:0: the <fin/> comes later in a message, which delivers the page (the Packet view). The typed
+            // view cannot wait for it: the requester learns so (a mam:2 archive answers in the iq).
             Queries::await_fin(ctx, &self.queryid, Finish::Query);
-            return;
+            return Err(Error::handler(MAM0_DEFERRED));
         }
-        ctx.pack(self.page(ctx, stanza)).deliver();
+        Ok(self.page(ctx, stanza))
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -786,20 +803,30 @@ impl Query {
 
 /// Fetches everything of an archive that matches a filter, oldest first, page after page (§4.2: forwards, each
 /// page `after` the last id of the one before), until the archive says `complete` or `limit` results came.
-/// Each page is delivered as it comes, in order, with its number; the last one has `done` set.
+/// Each page is delivered as it comes, in order, with its number.
+///
+/// Output: the whole catch-up as one [`Page`] (`done`): every message of every page, in order, with the last
+/// page's `fin` and `number`. Each page is an Action of its own, continued with `Context::continue_with`, so
+/// awaiting the first gives this final result; an error on any page is `Err(Error::Stanza(..))`, no answer
+/// `Err(Error::Timeout(..))` (the pages before it came as Packets). Start it with [`send`](Self::send).
+///
+/// The Packets are the second view: one per page as it comes, except the last, the `done` one, which is the
+/// Output (every message of the catch-up: a Packet reader takes either the pages without `done`, or only the
+/// one with `done`). After a restart the revived Action resumes, but its `done` Page holds only the pages
+/// fetched since (the earlier ones were delivered before).
 ///
 /// | outcome | Packet key | content |
 /// |---|---|---|
-/// | a page | `mam_catchup_handle` | [`Page`] (`done` on the last) |
+/// | a page | `mam_catchup_handle` | [`Page`] (on the last, `done`: the whole catch-up) |
 /// | an error (the pages before it were delivered) | `mam_catchup_error` | [`StanzaError`] |
 /// | no answer in time | `mam_catchup_timeout` | the `queryid` |
 ///
 /// ```
 /// use moxl_xep::xep_0313_mam::{CatchUp, Filter};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut pages = xec.subscribe("mam_catchup_handle");
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
 /// // everything since the last archive id we have, 50 a page
-/// CatchUp::new(None, Filter::default(), 50).after("28482-98726-73623").send(&xec.context())?;
+/// let all = CatchUp::new(None, Filter::default(), 50).after("28482-98726-73623").send(&xec.context())?.await?;
+/// for archived in &all.messages { /* store it */ }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -811,6 +838,27 @@ pub struct CatchUp {
     pages: u32,
     /// Results delivered so far.
     received: u32,
+    /// The first page's `queryid`, under which the messages of the pages so far wait for the last one.
+    #[serde(default)]
+    first: String,
+}
+
+/// The messages of the catch-ups under way, by their first page's `queryid` (session state, never saved).
+#[derive(Default)]
+struct CaughtUp(Mutex<HashMap<String, Vec<ArchivedMessage>>>);
+
+impl CaughtUp {
+    fn add(ctx: &Context, first: &str, messages: &[ArchivedMessage]) {
+        let state = ctx.session_state::<CaughtUp>();
+        let mut map = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(first.to_owned()).or_default().extend_from_slice(messages);
+    }
+
+    fn take(ctx: &Context, first: &str) -> Vec<ArchivedMessage> {
+        let state = ctx.session_state::<CaughtUp>();
+        let mut map = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.remove(first).unwrap_or_default()
+    }
 }
 
 impl CatchUp {
@@ -822,13 +870,9 @@ impl CatchUp {
     /// ```
     pub fn new(archive: Option<String>, filter: Filter, page_size: u32) -> CatchUp {
         let page_size = page_size.max(1);
-        CatchUp {
-            query: Query::new(archive, filter, SetQuery::max(page_size)),
-            page_size,
-            limit: None,
-            pages: 0,
-            received: 0,
-        }
+        let query = Query::new(archive, filter, SetQuery::max(page_size));
+        let first = query.queryid.clone();
+        CatchUp { query, page_size, limit: None, pages: 0, received: 0, first }
     }
 
     /// Starts after this archive id (the newest one the application already has).
@@ -874,18 +918,28 @@ impl CatchUp {
         self.page_size
     }
 
-    /// Notes the first page's `queryid` and sends its query. Returns the iq's id.
+    /// Notes the first page's `queryid` and sends its query. `.await` the returned [`Request`] for the whole
+    /// catch-up, or drop it and read the Packets.
     ///
     /// ```
     /// let xec = moxl_core::xec::Xec::new()?;
-    /// moxl_xep::xep_0313_mam::CatchUp::new(None, Default::default(), 50).send(&xec.context())?;
-    /// assert_eq!(xec.take_outgoing().len(), 1);
+    /// let request = moxl_xep::xep_0313_mam::CatchUp::new(None, Default::default(), 50).send(&xec.context())?;
+    /// assert_eq!(xec.take_outgoing()[0].attr("id").as_deref(), Some(request.id()));
     /// # Ok::<(), moxl_core::Error>(())
     /// ```
-    pub fn send(self, ctx: &Context) -> Result<String> {
+    pub fn send(self, ctx: &Context) -> Result<Request<Page>> {
         Queries::open(ctx, &self.query.queryid, self.query.archive.as_deref());
         let queryid = self.query.queryid.clone();
-        ctx.request(self).map(|request| request.id().to_owned()).inspect_err(|_| {
+        ctx.request(self).inspect_err(|_| {
+            Queries::close(ctx, &queryid);
+        })
+    }
+
+    /// Sends the next page's query as the continuation of the running page (`Context::continue_with`).
+    fn continue_in(self, ctx: &Context) -> Result<()> {
+        Queries::open(ctx, &self.query.queryid, self.query.archive.as_deref());
+        let queryid = self.query.queryid.clone();
+        ctx.continue_with(self).inspect_err(|_| {
             Queries::close(ctx, &queryid);
         })
     }
@@ -917,32 +971,59 @@ impl CatchUp {
         );
         query.ns.clone_from(&self.query.ns);
         query.set.max = Some(left.map_or(self.page_size, |l| l.min(self.page_size)));
-        Some(CatchUp { query, page_size: self.page_size, limit: self.limit, pages: self.pages + 1, received })
+        Some(CatchUp {
+            query,
+            page_size: self.page_size,
+            limit: self.limit,
+            pages: self.pages + 1,
+            received,
+            first: self.first.clone(),
+        })
     }
 }
 
 #[action(group = "mam")]
 impl CatchUp {
+    /// This page; on the last page, the whole catch-up.
+    type Output = Page;
+
     fn request(&self) -> ElementBuilder {
         self.query.request()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<()> {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Page> {
         if awaits_fin_message(&self.query.ns, stanza) {
+            // mam:0: the <fin/> comes in a message, which pages on (the Packet view); see `Query::handle`.
             Queries::await_fin(ctx, &self.query.queryid, Finish::CatchUp(Box::new(self.clone())));
-            return Ok(());
+            return Err(Error::handler(MAM0_DEFERRED));
         }
-        let page = self.query.page(ctx, stanza);
-        self.deliver(ctx, page)
+        let mut page = self.query.page(ctx, stanza);
+        page.number = self.pages + 1;
+        let next = self.next(&page);
+        page.done = next.is_none();
+        match next {
+            Some(next) => {
+                CaughtUp::add(ctx, &self.first, &page.messages);
+                next.continue_in(ctx)?;
+            }
+            None => {
+                let mut all = CaughtUp::take(ctx, &self.first);
+                all.append(&mut page.messages);
+                page.messages = all;
+            }
+        }
+        Ok(page)
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
         Queries::close(ctx, &self.query.queryid);
+        CaughtUp::take(ctx, &self.first);
         ctx.pack(error.clone()).deliver();
     }
 
     async fn timeout(&mut self, ctx: &Context) {
         Queries::close(ctx, &self.query.queryid);
+        CaughtUp::take(ctx, &self.first);
         ctx.pack(self.query.queryid.clone()).deliver();
     }
 }
@@ -1076,12 +1157,13 @@ impl Prefs {
     }
 }
 
-/// Gets the archiving preferences (§7). Delivers `mam_getprefs_handle` with the [`Prefs`] (none if the answer
-/// has none), or `mam_getprefs_error` with the [`StanzaError`].
+/// Gets the archiving preferences (§7). Output: the [`Prefs`] (an answer without them is a handler error); an
+/// error reply is `Err(Error::Stanza(..))`. The second view: `mam_getprefs_handle` with the [`Prefs`], or
+/// `mam_getprefs_error` with the [`StanzaError`].
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0313_mam::GetPrefs)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let prefs = xec.context().request(moxl_xep::xep_0313_mam::GetPrefs)?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -1089,16 +1171,15 @@ pub struct GetPrefs;
 
 #[action(group = "mam")]
 impl GetPrefs {
+    /// The archiving preferences.
+    type Output = Prefs;
+
     fn request(&self) -> ElementBuilder {
         iq_get(None).append(ElementBuilder::new("prefs", NS))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        if let Some(prefs) = Prefs::find_in(stanza) {
-            ctx.pack(prefs).deliver();
-        } else {
-            ctx.deliver();
-        }
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Prefs> {
+        Prefs::find_in(stanza).ok_or_else(|| moxl_core::Error::handler("the answer holds no MAM prefs (XEP-0313 §7)"))
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -1106,13 +1187,14 @@ impl GetPrefs {
     }
 }
 
-/// Sets the archiving preferences (§7). Delivers `mam_setprefs_handle` with the [`Prefs`] the server now applies
-/// (it may differ from those asked), or `mam_setprefs_error` with the [`StanzaError`].
+/// Sets the archiving preferences (§7). Output: the [`Prefs`] the server now applies (it may differ from those
+/// asked); an error reply is `Err(Error::Stanza(..))`. The second view: `mam_setprefs_handle` with the
+/// [`Prefs`], or `mam_setprefs_error` with the [`StanzaError`].
 ///
 /// ```
 /// use moxl_xep::xep_0313_mam::{DefaultPolicy, Prefs, SetPrefs};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(SetPrefs(Prefs { default: DefaultPolicy::Roster, always: vec![], never: vec![] }))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let applied = xec.context().request(SetPrefs(Prefs { default: DefaultPolicy::Roster, always: vec![], never: vec![] }))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1120,12 +1202,15 @@ pub struct SetPrefs(pub Prefs);
 
 #[action(group = "mam")]
 impl SetPrefs {
+    /// The preferences the server applies.
+    type Output = Prefs;
+
     fn request(&self) -> ElementBuilder {
         iq_set(None).append(self.0.to_element())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(Prefs::find_in(stanza).unwrap_or_else(|| self.0.clone())).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Prefs> {
+        Ok(Prefs::find_in(stanza).unwrap_or_else(|| self.0.clone()))
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -1189,7 +1274,8 @@ mod tests {
         let mut receipts = xec.subscribe("receipt");
         let q = Query::new(None, Filter::default(), SetQuery::max(10));
         let queryid = q.queryid().to_owned();
-        let id = q.send(&xec.context()).unwrap();
+        let out = q.send(&xec.context()).unwrap();
+        let id = out.id().to_owned();
         xec.take_outgoing();
         // our own archive: no from, or our bare JID; an old server's mam:0 result is read as well
         block_on(xec.dispatch(result(None, NS, &queryid, "a1", "one")));
@@ -1197,6 +1283,9 @@ mod tests {
         block_on(xec.dispatch(result(None, NS_0, &queryid, "a3", "three")));
         assert!(xec.take_outgoing().is_empty(), "an archived message is not answered");
         block_on(xec.dispatch(fin(&id, true, "a3")));
+        // the typed view, then the Packet
+        let typed = block_on(out).unwrap();
+        assert_eq!(typed.messages.len(), 3);
         let page = pages.try_recv().unwrap();
         let page = page.content::<Page>().unwrap();
         let ids: Vec<&str> = page.messages.iter().map(|m| m.id.as_str()).collect();
@@ -1216,10 +1305,10 @@ mod tests {
         let mut pages = xec.subscribe("mam_query_handle");
         let own = Query::new(None, Filter::default(), SetQuery::default());
         let own_id = own.queryid().to_owned();
-        let iq_own = own.send(&xec.context()).unwrap();
+        let iq_own = own.send(&xec.context()).unwrap().id().to_owned();
         let room = Query::new(Some("coven@chat.shakespeare.lit".into()), Filter::default(), SetQuery::default());
         let room_id = room.queryid().to_owned();
-        let iq_room = room.send(&xec.context()).unwrap();
+        let iq_room = room.send(&xec.context()).unwrap().id().to_owned();
         for forged in [
             // someone else claims to be our archive
             result(Some("romeo@montague.lit/orchard"), NS, &own_id, "f1", "forged"),
@@ -1309,7 +1398,7 @@ mod tests {
     fn the_catch_up_pages_forward_until_complete() {
         let xec = juliet();
         let mut pages = xec.subscribe("mam_catchup_handle");
-        CatchUp::new(None, Filter::default().with("romeo@montague.lit"), 2).send(&xec.context()).unwrap();
+        let all = CatchUp::new(None, Filter::default().with("romeo@montague.lit"), 2).send(&xec.context()).unwrap();
         let mut delivered = Vec::new();
         for (page, complete) in [(["1", "2"], false), (["3", "4"], false), (["5", "6"], true)] {
             let out = xec.take_outgoing();
@@ -1327,10 +1416,23 @@ mod tests {
             let p = pages.try_recv().unwrap();
             let p = p.content::<Page>().unwrap();
             assert_eq!(p.done, complete);
-            delivered.extend(p.messages.iter().map(|m| m.id.clone()));
+            if !p.done {
+                delivered.extend(p.messages.iter().map(|m| m.id.clone()));
+            } else {
+                // the done Page (the Output) is the whole catch-up
+                let ids: Vec<&str> = p.messages.iter().map(|m| m.id.as_str()).collect();
+                assert_eq!(ids, ["1", "2", "3", "4", "5", "6"]);
+                assert_eq!(p.number, 3);
+            }
         }
-        assert_eq!(delivered, ["1", "2", "3", "4", "5", "6"]);
+        assert_eq!(delivered, ["1", "2", "3", "4"]);
         assert!(xec.take_outgoing().is_empty(), "no query after the complete page");
+        // awaiting the first page's request gives the whole catch-up (continue_with)
+        let all = block_on(all).unwrap();
+        let ids: Vec<&str> = all.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3", "4", "5", "6"]);
+        assert!(all.done && all.fin.complete);
+        assert!(xec.context().session_state::<CaughtUp>().0.lock().unwrap().is_empty());
 
         // a limit stops it early, the last page asking only for what is left
         let mut pages = xec.subscribe("mam_catchup_handle");

@@ -240,9 +240,9 @@ impl ChatMarker {
 /// }
 /// # Some(()) }
 /// ```
-#[payload(name = "received", ns = "urn:xmpp:chat-markers:0", key = "chatmarker")]
-#[payload(name = "displayed", ns = "urn:xmpp:chat-markers:0", key = "chatmarker")]
-#[payload(name = "acknowledged", ns = "urn:xmpp:chat-markers:0", key = "chatmarker")]
+#[payload(name = "received", ns = "urn:xmpp:chat-markers:0", key = "chatmarker", at = "child")]
+#[payload(name = "displayed", ns = "urn:xmpp:chat-markers:0", key = "chatmarker", at = "child")]
+#[payload(name = "acknowledged", ns = "urn:xmpp:chat-markers:0", key = "chatmarker", at = "child")]
 #[derive(Debug, Default)]
 pub struct ChatMarkers;
 

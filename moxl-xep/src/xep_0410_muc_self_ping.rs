@@ -59,9 +59,30 @@ impl Verdict {
             _ => Verdict::NotJoined,
         }
     }
+
+    /// The verdict for an awaited [`SelfPing`]: its `Output` as it is; a stanza error read by
+    /// [`of`](Self::of); no answer (timeout) or no session: [`CantTell`](Self::CantTell).
+    ///
+    /// ```
+    /// use moxl_core::stanza::{Condition, StanzaError};
+    /// use moxl_core::Error;
+    /// use moxl_xep::xep_0410_muc_self_ping::Verdict;
+    /// assert_eq!(Verdict::of_outcome(&Ok(Verdict::Joined)), Verdict::Joined);
+    /// assert_eq!(Verdict::of_outcome(&Err(StanzaError::new(Condition::NotAcceptable).into())), Verdict::NotJoined);
+    /// assert_eq!(Verdict::of_outcome(&Err(Error::Timeout("no answer".into()))), Verdict::CantTell);
+    /// ```
+    pub fn of_outcome(outcome: &moxl_core::Result<Verdict>) -> Verdict {
+        match outcome {
+            Ok(verdict) => *verdict,
+            Err(moxl_core::Error::Stanza(error)) => Verdict::of(Some(error)),
+            Err(_) => Verdict::CantTell,
+        }
+    }
 }
 
-/// Pings our own occupant JID `room@service/nick` (§3.2) and delivers the [`Verdict`]:
+/// Pings our own occupant JID `room@service/nick` (§3.2). Output: [`Verdict::Joined`] for a result; an error
+/// reply is `Err(Error::Stanza(..))` and no answer `Err(Error::Timeout(..))`: [`Verdict::of_outcome`] reads any
+/// outcome as the verdict. The Packets (the second view) carry the verdict itself:
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -73,9 +94,12 @@ impl Verdict {
 ///
 /// ```
 /// use moxl_xep::xep_0410_muc_self_ping::SelfPing;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut verdicts = xec.subscribe("muc_selfping_error");
-/// xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch"))?;
+/// use moxl_xep::xep_0410_muc_self_ping::Verdict;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let outcome = xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch"))?.await;
+/// if Verdict::of_outcome(&outcome) == Verdict::NotJoined {
+///     // join again
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,12 +130,15 @@ impl SelfPing {
 
 #[action(group = "muc")]
 impl SelfPing {
+    /// [`Verdict::Joined`]: the room answered (errors and timeouts: see [`Verdict::of_outcome`]).
+    type Output = Verdict;
+
     fn request(&self) -> ElementBuilder {
         ping(Some(&self.occupant))
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(Verdict::Joined).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<Verdict> {
+        Ok(Verdict::Joined)
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -168,6 +195,24 @@ mod tests {
                 )
             );
             assert_eq!(reply(&xec, &id, error), Some((key.to_owned(), verdict)), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn awaited_self_pings_read_as_verdicts() {
+        let xec = Xec::new().unwrap();
+        for (error, verdict) in [
+            (None, Verdict::Joined),
+            (Some("not-acceptable"), Verdict::NotJoined),
+            (Some("item-not-found"), Verdict::Joined),
+        ] {
+            let out = xec.context().request(SelfPing::new("coven@chat.shakespeare.lit/thirdwitch")).unwrap();
+            let id = out.id().to_owned();
+            xec.take_outgoing();
+            reply(&xec, &id, error);
+            let outcome = block_on(out);
+            assert_eq!(outcome.is_ok(), error.is_none(), "{error:?}");
+            assert_eq!(Verdict::of_outcome(&outcome), verdict, "{error:?}");
         }
     }
 

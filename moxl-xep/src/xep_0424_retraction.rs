@@ -108,7 +108,7 @@ impl Retraction {
 /// let mut retractions = xec.subscribe("messageretraction");
 /// # }
 /// ```
-#[payload(name = "retract", ns = "urn:xmpp:message-retract:1", key = "messageretraction")]
+#[payload(name = "retract", ns = "urn:xmpp:message-retract:1", key = "messageretraction", at = "child")]
 #[derive(Debug, Default)]
 pub struct Retractions;
 

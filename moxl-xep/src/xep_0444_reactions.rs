@@ -114,7 +114,7 @@ impl Reactions {
 /// let mut reactions = xec.subscribe("messagereactions");
 /// # }
 /// ```
-#[payload(name = "reactions", ns = "urn:xmpp:reactions:0", key = "messagereactions")]
+#[payload(name = "reactions", ns = "urn:xmpp:reactions:0", key = "messagereactions", at = "child")]
 #[derive(Debug, Default)]
 pub struct ReactionUpdates;
 

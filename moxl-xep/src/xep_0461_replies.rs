@@ -123,7 +123,7 @@ impl Reply {
 /// let mut replies = xec.subscribe("messagereply");
 /// # }
 /// ```
-#[payload(name = "reply", ns = "urn:xmpp:reply:0", key = "messagereply")]
+#[payload(name = "reply", ns = "urn:xmpp:reply:0", key = "messagereply", at = "child")]
 #[derive(Debug, Default)]
 pub struct Replies;
 

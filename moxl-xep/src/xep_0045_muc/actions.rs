@@ -60,6 +60,9 @@ pub enum JoinError {
 /// configured, see [`Configure`](super::Configure)). The request is [`join`]'s presence, with the Action's id; the
 /// service reflects the id in our self-presence or error (§7.2.2), which is the reply.
 ///
+/// Output: our self-presence, a [`MucPresence`]; an error is `Err(Error::Stanza(..))` (its condition tells why,
+/// as [`JoinError`] spells out), no answer `Err(Error::Timeout(..))`. The Packets are the second view:
+///
 /// | outcome | Packet key | content |
 /// |---|---|---|
 /// | our self-presence (110; 201 for a new room) | `muc_join_handle` | [`MucPresence`] |
@@ -81,9 +84,10 @@ pub enum JoinError {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::{History, Join};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut joined = xec.subscribe("muc_join_handle");
-/// xec.context().request(Join::new("coven@chat.shakespeare.lit", "thirdwitch").password("cauldronburn").history(History::none()))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let join = Join::new("coven@chat.shakespeare.lit", "thirdwitch").password("cauldronburn").history(History::none());
+/// let ours = xec.context().request(join)?.await?;
+/// let created = ours.has(moxl_xep::xep_0045_muc::StatusCode::RoomCreated);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,15 +146,16 @@ impl Join {
 
 #[action(group = "muc")]
 impl Join {
+    /// Our self-presence in the room.
+    type Output = MucPresence;
+
     fn request(&self) -> ElementBuilder {
         join(&self.occupant, self.password.as_deref(), self.history.as_ref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        match MucPresence::from_stanza(stanza) {
-            Some(p) => ctx.pack(p).deliver(),
-            None => ctx.deliver(),
-        }
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<MucPresence> {
+        MucPresence::from_stanza(stanza)
+            .ok_or_else(|| moxl_core::Error::handler("the answer to the join is no MUC presence (XEP-0045 §7.2.2)"))
     }
 
     async fn error_not_authorized(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -197,6 +202,9 @@ impl Join {
 /// Changes our nick (§7.6). The room first sends our unavailable presence under the old nick with 303 and the
 /// new nick (as `mucpresence`), then our presence under the new one, which is the reply.
 ///
+/// Output: our presence under the new nick, a [`MucPresence`]; an error is `Err(Error::Stanza(..))`. The Packets
+/// are the second view:
+///
 /// | outcome | Packet key | content |
 /// |---|---|---|
 /// | our presence under the new nick | `muc_changenick_handle` | [`MucPresence`] |
@@ -207,8 +215,8 @@ impl Join {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::ChangeNick;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(ChangeNick::new("coven@chat.shakespeare.lit", "oldhag"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let ours = xec.context().request(ChangeNick::new("coven@chat.shakespeare.lit", "oldhag"))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -231,15 +239,17 @@ impl ChangeNick {
 
 #[action(group = "muc")]
 impl ChangeNick {
+    /// Our presence under the new nick.
+    type Output = MucPresence;
+
     fn request(&self) -> ElementBuilder {
         change_nick(&self.room, &self.nick)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        match MucPresence::from_stanza(stanza) {
-            Some(p) => ctx.pack(p).deliver(),
-            None => ctx.deliver(),
-        }
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<MucPresence> {
+        MucPresence::from_stanza(stanza).ok_or_else(|| {
+            moxl_core::Error::handler("the answer to the nick change is no MUC presence (XEP-0045 §7.6)")
+        })
     }
 
     async fn error_conflict(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -254,6 +264,9 @@ impl ChangeNick {
 /// Changes roles and affiliations (§8, §9): kick (§8.2), voice (§8.3, §8.4), moderator (§9.6, §9.7), ban (§9.1),
 /// member (§9.3, §9.4), admin (§9.8), owner (§10.3).
 ///
+/// Output: the room (a `String`) once the service accepted the changes; an error is `Err(Error::Stanza(..))`.
+/// The Packets are the second view:
+///
 /// | outcome | Packet key | content |
 /// |---|---|---|
 /// | done | `muc_admin_handle` | the room, a `String` |
@@ -263,10 +276,9 @@ impl ChangeNick {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::{Admin, Affiliation};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut done = xec.subscribe("muc_admin_handle");
-/// xec.context().request(Admin::kick("harfleur@chat.shakespeare.lit", "pistol", Some("Avaunt, you cullion!")))?;
-/// xec.context().request(Admin::affiliation("coven@chat.shakespeare.lit", "hecate@shakespeare.lit", Affiliation::Member, None))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// xec.context().request(Admin::kick("harfleur@chat.shakespeare.lit", "pistol", Some("Avaunt, you cullion!")))?.await?;
+/// xec.context().request(Admin::affiliation("coven@chat.shakespeare.lit", "hecate@shakespeare.lit", Affiliation::Member, None))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -351,12 +363,15 @@ impl Admin {
 
 #[action(group = "muc")]
 impl Admin {
+    /// The room changed.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         admin_set(&self.room, &self.items)
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.room.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<String> {
+        Ok(self.room.clone())
     }
 }
 
@@ -376,6 +391,8 @@ pub struct AdminList {
 
 /// Gets a list: members, admins, owners, outcasts (by affiliation) or moderators, participants (by role).
 ///
+/// Output: the [`AdminList`]; an error is `Err(Error::Stanza(..))`. The Packets are the second view:
+///
 /// | outcome | Packet key | content |
 /// |---|---|---|
 /// | the list | `muc_getlist_handle` | [`AdminList`] |
@@ -384,8 +401,9 @@ pub struct AdminList {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::{Affiliation, GetList};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(GetList::affiliation("coven@chat.shakespeare.lit", Affiliation::Member))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let members = xec.context().request(GetList::affiliation("coven@chat.shakespeare.lit", Affiliation::Member))?.await?;
+/// let jids: Vec<_> = members.items.iter().filter_map(|i| i.jid.as_deref()).collect();
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -419,16 +437,22 @@ impl GetList {
 
 #[action(group = "muc")]
 impl GetList {
+    /// The list.
+    type Output = AdminList;
+
     fn request(&self) -> ElementBuilder {
         admin_list(&self.room, self.role, self.affiliation)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(AdminList { room: self.room.clone(), items: AdminItem::all_in(stanza) }).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<AdminList> {
+        Ok(AdminList { room: self.room.clone(), items: AdminItem::all_in(stanza) })
     }
 }
 
 /// Destroys a room (§10.9); its occupants get an unavailable presence with [`Destroyed`](super::Destroyed).
+///
+/// Output: the room destroyed (a `String`); an error is `Err(Error::Stanza(..))`. The Packets are the second
+/// view:
 ///
 /// | outcome | Packet key | content |
 /// |---|---|---|
@@ -438,8 +462,8 @@ impl GetList {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::Destroy;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(Destroy::new("heath@chat.shakespeare.lit").reason("Macbeth doth come."))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let destroyed = xec.context().request(Destroy::new("heath@chat.shakespeare.lit").reason("Macbeth doth come."))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -487,11 +511,14 @@ impl Destroy {
 
 #[action(group = "muc")]
 impl Destroy {
+    /// The room destroyed.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         destroy(&self.room, self.alternate.as_deref(), self.reason.as_deref(), self.password.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.room.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<String> {
+        Ok(self.room.clone())
     }
 }

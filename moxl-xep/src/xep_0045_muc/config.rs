@@ -53,9 +53,9 @@ pub struct RoomConfig {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::GetConfig;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut forms = xec.subscribe("muc_getconfig_handle");
-/// xec.context().request(GetConfig::new("coven@chat.shakespeare.lit"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let config = xec.context().request(GetConfig::new("coven@chat.shakespeare.lit"))?.await?;
+/// let submission = config.form.submission().with_bool("muc#roomconfig_membersonly", true);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,15 +77,18 @@ impl GetConfig {
 
 #[action(group = "muc")]
 impl GetConfig {
+    /// The room's configuration form.
+    type Output = RoomConfig;
+
     fn request(&self) -> ElementBuilder {
         config_get(&self.room)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<RoomConfig> {
         let form = stanza.child("query", NS_OWNER).and_then(|q| DataForm::find_in(&q));
         match form {
-            Some(form) => ctx.pack(RoomConfig { room: self.room.clone(), form }).deliver(),
-            None => ctx.deliver(),
+            Some(form) => Ok(RoomConfig { room: self.room.clone(), form }),
+            None => Err(moxl_core::Error::handler("the configuration answer holds no form (XEP-0045 §10.2)")),
         }
     }
 }
@@ -102,12 +105,12 @@ impl GetConfig {
 ///
 /// ```
 /// use moxl_xep::xep_0045_muc::{Configure, RoomConfig};
-/// # fn run(xec: &moxl_core::xec::Xec, received: &RoomConfig) -> moxl_core::Result<()> {
+/// # async fn run(xec: &moxl_core::xec::Xec, received: &RoomConfig) -> moxl_core::Result<()> {
 /// // a reserved room (§10.1.3): fill in the form received with GetConfig
 /// let form = received.form.submission().with_value("muc#roomconfig_roomname", "A Dark Cave").with_bool("muc#roomconfig_membersonly", true);
-/// xec.context().request(Configure::new(received.room.clone(), form))?;
+/// xec.context().request(Configure::new(received.room.clone(), form))?.await?;
 /// // an instant room (§10.1.2)
-/// xec.context().request(Configure::instant("coven@chat.shakespeare.lit"))?;
+/// xec.context().request(Configure::instant("coven@chat.shakespeare.lit"))?.await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,11 +153,14 @@ impl Configure {
 
 #[action(group = "muc")]
 impl Configure {
+    /// The room configured.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         config_submit(&self.room, &self.form)
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.room.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> moxl_core::Result<String> {
+        Ok(self.room.clone())
     }
 }

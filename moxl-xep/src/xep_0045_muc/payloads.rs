@@ -7,11 +7,6 @@ use moxl_core::xml::Element;
 
 use super::view::{GroupchatMessage, MucDecline, MucInvitation, MucPresence, MucSubject, RoomStatus};
 
-/// Whether `element` is a direct child of `stanza`.
-fn is_child(element: &Element, stanza: &Element) -> bool {
-    stanza.children().any(|c| c.ptr_eq(element))
-}
-
 /// Delivers every occupant presence (joins, leaves, nick changes, role and affiliation changes, kicks, bans,
 /// destruction) as a [`MucPresence`] under the Packet key `mucpresence` (sender: the occupant JID). The
 /// self-presence that answers a [`Join`](super::Join) or a [`ChangeNick`](super::ChangeNick) goes to that
@@ -38,16 +33,14 @@ fn is_child(element: &Element, stanza: &Element) -> bool {
 /// assert_eq!(presences.try_recv().unwrap().content::<MucPresence>().unwrap().nick(), "firstwitch");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "x", ns = "http://jabber.org/protocol/muc#user", key = "mucpresence")]
+#[payload(name = "x", ns = "http://jabber.org/protocol/muc#user", key = "mucpresence", at = "child")]
 #[derive(Debug, Default)]
 pub struct MucPresences;
 
 impl Payload for MucPresences {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_child(element, stanza) {
-            if let Some(p) = MucPresence::from_stanza(stanza) {
-                ctx.pack(p).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(p) = MucPresence::from_stanza(stanza) {
+            ctx.pack(p).deliver();
         }
         Ok(())
     }
@@ -69,16 +62,14 @@ impl Payload for MucPresences {
 /// println!("<{}> {}", m.nick.as_deref().unwrap_or("*"), m.body);
 /// # Some(()) }
 /// ```
-#[payload(name = "body", ns = "jabber:client", key = "mucmessage")]
+#[payload(name = "body", ns = "jabber:client", key = "mucmessage", at = "child")]
 #[derive(Debug, Default)]
 pub struct GroupchatMessages;
 
 impl Payload for GroupchatMessages {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_child(element, stanza) {
-            if let Some(m) = GroupchatMessage::from_stanza(stanza) {
-                ctx.pack(m).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(m) = GroupchatMessage::from_stanza(stanza) {
+            ctx.pack(m).deliver();
         }
         Ok(())
     }
@@ -98,22 +89,21 @@ impl Payload for GroupchatMessages {
 /// println!("subject: {}", s.content::<moxl_xep::xep_0045_muc::MucSubject>()?.subject);
 /// # Some(()) }
 /// ```
-#[payload(name = "subject", ns = "jabber:client", key = "mucsubject")]
+#[payload(name = "subject", ns = "jabber:client", key = "mucsubject", at = "child")]
 #[derive(Debug, Default)]
 pub struct MucSubjects;
 
 impl Payload for MucSubjects {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_child(element, stanza) {
-            if let Some(s) = MucSubject::from_stanza(stanza) {
-                ctx.pack(s).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(s) = MucSubject::from_stanza(stanza) {
+            ctx.pack(s).deliver();
         }
         Ok(())
     }
 }
 
-/// Whether `element` is a child of the stanza's direct `<x/>` child.
+/// Whether `element` is a child of the stanza's direct `<x/>` child (depth 2, which `at` cannot say: `at = "any"`
+/// also takes an `<invite/>` standing directly in the message).
 fn in_direct_x(element: &Element, stanza: &Element) -> bool {
     stanza.children().any(|x| x.children().any(|c| c.ptr_eq(element)))
 }
@@ -191,16 +181,14 @@ impl Payload for MucDeclines {
 /// println!("{:?}", s.content::<moxl_xep::xep_0045_muc::RoomStatus>()?.statuses);
 /// # Some(()) }
 /// ```
-#[payload(name = "x", ns = "http://jabber.org/protocol/muc#user", key = "mucstatus")]
+#[payload(name = "x", ns = "http://jabber.org/protocol/muc#user", key = "mucstatus", at = "child")]
 #[derive(Debug, Default)]
 pub struct MucRoomStatuses;
 
 impl Payload for MucRoomStatuses {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_child(element, stanza) {
-            if let Some(s) = RoomStatus::from_stanza(stanza) {
-                ctx.pack(s).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(s) = RoomStatus::from_stanza(stanza) {
+            ctx.pack(s).deliver();
         }
         Ok(())
     }

@@ -205,7 +205,8 @@ fn messages_subjects_invitations_declines_and_statuses_are_delivered() {
         key_of(
             "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' type='groupchat'><body>Harpier cries</body></message>"
         ),
-        ["mucmessage"]
+        // the room's view, and the incoming-message event of every message with a body (rfc6121_message)
+        ["incomingmessage", "mucmessage"]
     );
     assert_eq!(
         key_of(
@@ -248,7 +249,10 @@ fn messages_subjects_invitations_declines_and_statuses_are_delivered() {
         "<message xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'/></x></message>",
     ] {
         let keys = key_of(xml);
-        assert!(keys.iter().all(|k| k == "moxl.unhandled" || k == "mucmessage"), "{xml}: {keys:?}");
+        assert!(
+            keys.iter().all(|k| ["moxl.unhandled", "mucmessage", "incomingmessage"].contains(&k.as_str())),
+            "{xml}: {keys:?}"
+        );
         assert!(!keys.iter().any(|k| k == "mucsubject" || k == "mucinvitation"), "{xml}: {keys:?}");
     }
 }
@@ -280,17 +284,21 @@ fn admin_lists_config_and_destroy_actions() {
         ),
     );
     assert_eq!(p[0].key(), "muc_admin_errornotallowed");
-    // the member list (§9.5, Example 128)
-    let id = xec.context().request(GetList::affiliation(ROOM, Affiliation::Member)).unwrap().id().to_owned();
+    // the member list (§9.5, Example 128): the typed view, and the Packet
+    let out = xec.context().request(GetList::affiliation(ROOM, Affiliation::Member)).unwrap();
+    let id = out.id().to_owned();
     xec.take_outgoing();
     let p = reply(
         &id,
         "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' jid='hag66@shakespeare.lit' nick='thirdwitch' role='participant'/></query>",
     );
+    let typed = block_on(out).unwrap();
+    assert_eq!(typed.room, ROOM);
+    assert_eq!(typed.items.len(), 1);
+    assert_eq!(typed.items[0].jid.as_deref(), Some("hag66@shakespeare.lit"));
     assert_eq!(p[0].key(), "muc_getlist_handle");
     let list = p[0].content::<AdminList>().unwrap();
-    assert_eq!(list.items.len(), 1);
-    assert_eq!(list.items[0].nick.as_deref(), Some("thirdwitch"));
+    assert_eq!(list, &typed);
     // the configuration form (§10.2, Example 164, abridged), then its submission
     let id = xec.context().request(GetConfig::new(ROOM)).unwrap().id().to_owned();
     assert_eq!(xec.take_outgoing()[0].child("query", NS_OWNER).map(|q| q.has_children()), Some(false));
@@ -348,4 +356,33 @@ fn nick_change_action_takes_the_new_presence_or_the_conflict() {
     );
     assert_eq!(p[0].key(), "muc_changenick_errorconflict");
     assert_eq!(p[0].content::<moxl_core::stanza::StanzaError>().and_then(|e| e.condition()), Some(Condition::Conflict));
+}
+
+#[test]
+fn an_awaited_join_is_our_self_presence_or_the_stanza_error() {
+    let xec = Xec::new().unwrap();
+    // §7.2.4 (abridged): the reflected self-presence of a new room (201)
+    let out = xec.context().request(Join::new(ROOM, "thirdwitch")).unwrap();
+    let reply = crate::test_util::answer_last(
+        &xec,
+        "<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' id='ID'>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/>\
+         <status code='110'/><status code='201'/></x></presence>",
+    );
+    block_on(xec.dispatch(reply));
+    let me = block_on(out).unwrap();
+    assert!(me.is_self() && me.has(StatusCode::RoomCreated));
+    assert_eq!(me.occupant.affiliation, Affiliation::Owner);
+    // §7.2.7: banned
+    let out = xec.context().request(Join::new(ROOM, "thirdwitch")).unwrap();
+    let reply = crate::test_util::answer_last(
+        &xec,
+        "<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/thirdwitch' id='ID' type='error'>\
+         <error by='coven@chat.shakespeare.lit' type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>",
+    );
+    block_on(xec.dispatch(reply));
+    match block_on(out) {
+        Err(moxl_core::Error::Stanza(e)) => assert_eq!(e.condition(), Some(Condition::Forbidden)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -8,12 +8,9 @@
 //! The client offers no upload service, so this module declares no disco feature.
 //!
 //! ```
-//! use moxl_xep::xep_0363_upload::{RequestSlot, Slot};
+//! use moxl_xep::xep_0363_upload::RequestSlot;
 //! # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-//! let mut slots = xec.subscribe("upload_requestslot_handle");
-//! xec.context().request(RequestSlot::new("upload.montague.tld", "très cool.jpg", 23456, Some("image/jpeg")))?;
-//! let packet = slots.recv().await.ok_or(moxl_core::Error::Handler("closed".into()))?;
-//! let slot = packet.content::<Slot>().ok_or(moxl_core::Error::Handler("no slot".into()))?;
+//! let slot = xec.context().request(RequestSlot::new("upload.montague.tld", "très cool.jpg", 23456, Some("image/jpeg")))?.await?;
 //! // with the `http-upload` feature: Upload::new(tls).on_progress(…).put(slot, UploadBody::bytes(…)).await?
 //! println!("PUT {} then share {}", slot.put_url, slot.get_url);
 //! # Ok(()) }
@@ -367,7 +364,9 @@ impl SlotError {
     }
 }
 
-/// Requests an upload slot (§4).
+/// Requests an upload slot (§4). Output: the [`Slot`]; an error is `Err(Error::Stanza(..))` (what the service
+/// said about the file size or when to retry, §4.2, is in the error Packet's [`SlotError`]), a result without a
+/// valid slot a handler error. The Packets are the second view:
 ///
 /// | answer | Packet key |
 /// |---|---|
@@ -376,9 +375,9 @@ impl SlotError {
 ///
 /// ```
 /// use moxl_xep::xep_0363_upload::RequestSlot;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut slots = xec.subscribe("upload_requestslot_handle");
-/// xec.context().request(RequestSlot::new("upload.montague.tld", "très cool.jpg", 23456, Some("image/jpeg")))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let slot = xec.context().request(RequestSlot::new("upload.montague.tld", "très cool.jpg", 23456, Some("image/jpeg")))?.await?;
+/// let (put, share) = (&slot.put_url, &slot.get_url);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -417,17 +416,21 @@ impl RequestSlot {
 
 #[action(group = "upload")]
 impl RequestSlot {
+    /// The slot: where to PUT the file, with which headers, and where it will be.
+    type Output = Slot;
+
     fn request(&self) -> ElementBuilder {
         slot_request(&self.service, &self.filename, self.size, self.content_type.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<Slot> {
         match Slot::from_stanza(stanza, self.size, self.content_type.as_deref()) {
-            Some(slot) => ctx.pack(slot).deliver(),
+            Some(slot) => Ok(slot),
             None => {
                 let error = StanzaError::new(Condition::UndefinedCondition).with_text("the result holds no valid slot");
-                let error = SlotError { error, file_too_large: false, max_file_size: None, retry: None };
-                ctx.__method("error").pack(error).deliver();
+                let failure = SlotError { error, file_too_large: false, max_file_size: None, retry: None };
+                ctx.__method("error").pack(failure).deliver();
+                Err(moxl_core::Error::handler("the result holds no valid slot (XEP-0363 §4)"))
             }
         }
     }
@@ -498,7 +501,8 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut slots = xec.subscribe("upload_requestslot_handle");
         let mut errors = xec.subscribe("upload_requestslot_error");
-        xec.context()
+        let typed = xec
+            .context()
             .request(RequestSlot::new("upload.montague.tld", "très cool.jpg", 23456, Some("image/jpeg")))
             .unwrap();
         let slot = "<iq xmlns='jabber:client' type='result' from='upload.montague.tld' id='ID'><slot xmlns='urn:xmpp:http:upload:0'>\
@@ -508,6 +512,7 @@ mod tests {
             <get url='https://download.montague.tld/4a771ac1-f0b2-4a4a-9700-f2a26fa2bb67/tr%C3%A8s%20cool.jpg'/></slot></iq>";
         block_on(xec.dispatch(answer_last(&xec, slot)));
         let slot = slots.try_recv().unwrap().content::<Slot>().unwrap().clone();
+        assert_eq!(block_on(typed).unwrap(), slot);
         assert_eq!((slot.size, slot.content_type.as_deref()), (23456, Some("image/jpeg")));
         assert_eq!(slot.put_headers.len(), 2);
         xec.context()
