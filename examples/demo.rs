@@ -1,6 +1,7 @@
 //! moxl at work, end to end, in one command: starts a local Prosody (the project's test support: temp config,
-//! throw-away CA, loopback ports), creates two accounts, logs both in, fetches a roster with an Action, and has
-//! them exchange messages that a `#[payload]` handler defined here picks up. Juliet's session lives in an
+//! throw-away CA, loopback ports), creates two accounts, logs both in, fetches a roster with an Action (awaited
+//! for its typed result), and has them exchange messages that a `#[payload]` handler defined here picks up and
+//! delivers as a typed event. Juliet's session lives in an
 //! embedded SQLite file: her process "dies", Romeo writes meanwhile, and a new process resumes the session from
 //! the file and gets the message.
 //!
@@ -17,10 +18,19 @@ use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::session::{SessionStore, StoreOptions};
 use moxl::transport::TlsConfig;
-use moxl::xep::rfc6121_roster::{Get, RosterItem};
+use moxl::xec::{Event, EventStream};
+use moxl::xep::rfc6121_roster::Get;
 use moxl_test_support::{Prosody, TempDir};
 
-/// A chat message: delivers "from: body".
+/// What the `Chat` handler delivers: the typed event the application subscribes to.
+#[derive(Debug, Clone)]
+struct ChatLine {
+    from: String,
+    body: String,
+}
+
+/// A chat message (top-level messages only: a message nested in another stanza never reaches it): delivers a
+/// [`ChatLine`] (Packet key "chat").
 #[payload(name = "message", ns = "jabber:client")]
 #[derive(Default)]
 struct Chat;
@@ -28,25 +38,17 @@ struct Chat;
 impl Payload for Chat {
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> Result<()> {
         if let Some(body) = element.child_text("body", "jabber:client") {
-            let line = format!("{}: {body}", ctx.from().unwrap_or_default());
-            // A resumed session's backlog arrives as soon as it connects: straight to a channel given to the
-            // controller, so that nothing depends on subscribing in time.
-            if let Some(missed) = ctx.get::<Missed>() {
-                let _ = missed.0.send(line.clone());
-            }
-            ctx.pack(line).deliver();
+            ctx.pack(ChatLine { from: ctx.from().unwrap_or_default().into_owned(), body }).deliver();
         }
         Ok(())
     }
 }
 
-/// Where the resumed session's handler puts what it received.
-struct Missed(tokio::sync::mpsc::UnboundedSender<String>);
-
-async fn next(stream: &mut moxl::xec::PacketStream) -> Result<moxl::xec::Packet> {
+/// The next event of a stream, within 10 s.
+async fn next<T: std::any::Any + Send + Sync>(stream: &mut EventStream<T>) -> Result<Event<T>> {
     tokio::time::timeout(Duration::from_secs(10), stream.recv())
         .await
-        .map_err(|_| Error::Timeout("no packet in 10 s".into()))?
+        .map_err(|_| Error::Timeout("no event in 10 s".into()))?
         .ok_or_else(|| moxl::error::TransportError::Closed { during: None }.into())
 }
 
@@ -85,22 +87,20 @@ async fn main() -> Result<()> {
         );
     }
 
-    // An Action (moxl-xep's roster get): request, then its reply comes back to `Get::handle` as a Packet.
-    let mut roster = juliet.xec().subscribe("roster_get_handle");
-    juliet.xec().context().request(Get)?;
-    let items = next(&mut roster).await?;
-    let jids: Vec<&str> = items.content::<Vec<RosterItem>>().into_iter().flatten().map(|i| i.jid.as_str()).collect();
-    println!("packet   {} {jids:?}", items.key());
+    // An Action (moxl-xep's roster get), awaited for its typed Output; the Packet `roster_get_handle` carries the
+    // same value for whoever reads Packets by key.
+    let roster = juliet.xec().context().request(Get)?.await?;
+    println!("roster   {:?}", roster.iter().map(|i| i.jid.as_str()).collect::<Vec<_>>());
 
-    // Payloads: each message reaches the other side's `Chat` handler.
-    let mut at_romeo = romeo.xec().subscribe("chat");
-    let mut at_juliet = juliet.xec().subscribe("chat");
+    // Payloads: each message reaches the other side's `Chat` handler, read as typed events.
+    let mut at_romeo = romeo.xec().events::<ChatLine>();
+    let mut at_juliet = juliet.xec().events::<ChatLine>();
     juliet.xec().context().send(message(&romeo.jid().to_string(), "chat", Some("Wherefore art thou Romeo?")))?;
     let got = next(&mut at_romeo).await?;
-    println!("packet   {} {:?}", got.key(), got.content::<String>());
+    println!("event    {} {}: {}", got.key(), got.from, got.body);
     romeo.xec().context().send(message(&juliet.jid().to_string(), "chat", Some("Call me but love.")))?;
     let got = next(&mut at_juliet).await?;
-    println!("packet   {} {:?}", got.key(), got.content::<String>());
+    println!("event    {} {}: {}", got.key(), got.from, got.body);
 
     // Juliet's process dies (no goodbye); Romeo writes meanwhile; a new process resumes from the SQLite file.
     let stored = juliet.stream_management().flatten().unwrap_or_default();
@@ -110,15 +110,13 @@ async fn main() -> Result<()> {
     romeo.xec().context().send(message(&full, "chat", Some("Juliet? Are you there?")))?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let store = SessionStore::open_sqlite_file(&file, &StoreOptions::default()).await?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let juliet = builder("juliet", "balcony")?
-        .session_store(store, "demo-process")
-        .xec(moxl::xec::Xec::builder().extension(Missed(tx)))
-        .connect()
-        .await?;
+    // Subscribed before connecting: the resumed session's backlog, which arrives while it connects, is seen.
+    let juliet = builder("juliet", "balcony")?.session_store(store, "demo-process");
+    let mut missed = juliet.events::<ChatLine>();
+    let juliet = juliet.connect().await?;
     println!("resume   {:?}", *juliet.state().borrow());
-    let missed = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;
-    println!("missed   {:?}", missed.ok().flatten().unwrap_or_default());
+    let missed = next(&mut missed).await?;
+    println!("missed   {}: {}", missed.from, missed.body);
     juliet.close().await;
     println!("done");
     Ok(())
