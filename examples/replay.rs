@@ -99,9 +99,10 @@ async fn main() -> Result<()> {
 
     let xec = Xec::builder().account(moxl::jid::BareJid::new("juliet@capulet.lit")?).build()?;
     let mut packets = xec.packets();
-    let roster_id = xec.context().request(Get)?.id().to_owned();
+    // The typed view: the roster request's Output, awaited once the recorded reply has been dispatched.
+    let roster = xec.context().request(Get)?;
     print_outgoing(&xec);
-    let recording = recording.replace("{roster}", &roster_id);
+    let recording = recording.replace("{roster}", roster.id());
 
     let mut parser = StreamParser::new();
     for piece in recording.as_bytes().chunks(chunk) {
@@ -126,6 +127,11 @@ async fn main() -> Result<()> {
                 }
             }
         }
+    }
+    match tokio::time::timeout(std::time::Duration::from_millis(100), roster).await {
+        Ok(Ok(items)) => println!("typed   roster {:?}", items.iter().map(|i| i.jid.as_str()).collect::<Vec<_>>()),
+        Ok(Err(e)) => println!("typed   roster request failed: {e}"),
+        Err(_) => println!("typed   roster: no reply in the recording"),
     }
     Ok(())
 }
