@@ -39,16 +39,12 @@ use super::Event;
 /// assert!(matches!(&event.kind, EventKind::Delete { redirect: Some(uri) } if uri == "xmpp:hamlet@denmark.lit?;node=blog"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", key = "pubsubevent")]
+#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", key = "pubsubevent", at = "child")]
 #[derive(Debug, Default)]
 pub struct PubsubEvent;
 
 impl Payload for PubsubEvent {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        // Only the <event/> directly inside a message (not one inside a forwarded or archived message).
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         if let Some(event) = Event::from_message(stanza) {
             ctx.pack(event).deliver();
         }
