@@ -123,15 +123,12 @@ pub struct AvatarUpdate {
 /// assert_eq!(u.content::<AvatarUpdate>().unwrap().photo, PhotoUpdate::NoAvatar);
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "x", ns = "vcard-temp:x:update", key = "avatarupdate")]
+#[payload(name = "x", ns = "vcard-temp:x:update", key = "avatarupdate", at = "child")]
 #[derive(Debug, Default)]
 pub struct AvatarUpdates;
 
 impl Payload for AvatarUpdates {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         if let (Some(photo), Some(from)) = (PhotoUpdate::from_presence(stanza), stanza.attr("from")) {
             ctx.pack(AvatarUpdate { from: from.into_owned(), photo }).deliver();
         }

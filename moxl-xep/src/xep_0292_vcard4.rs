@@ -337,14 +337,18 @@ impl Publish {
 
 /// Reads the vCard4 of `from` (`None`: ours) from its PEP node (§3.3).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `vcard4_get_handle` | [`UserData`]`<`[`VCard4`]`>` |
 /// | error (`item-not-found`: none) | `vcard4_get_error<condition>` | the [`StanzaError`] |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0292_vcard4::Get { from: Some("juliet@capulet.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0292_vcard4::Get { from: Some("juliet@capulet.lit".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -355,12 +359,15 @@ pub struct Get {
 
 #[action(group = "vcard4")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<VCard4>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<VCard4>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<VCard4>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<VCard4>> {
+        Ok(UserData::<VCard4>::from_result(stanza))
     }
 }
 
@@ -385,13 +392,15 @@ pub struct IqGet {
 
 #[action(group = "vcard4")]
 impl IqGet {
+    /// The vCard (empty if the result holds none).
+    type Output = VCard4;
+
     fn request(&self) -> ElementBuilder {
         iq_get(self.to.as_deref()).append(ElementBuilder::new("vcard", NS))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let card = stanza.child("vcard", NS).and_then(|v| VCard4::from_element(&v)).unwrap_or_default();
-        ctx.pack(card).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<VCard4> {
+        Ok(stanza.child("vcard", NS).and_then(|v| VCard4::from_element(&v)).unwrap_or_default())
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, _error: &StanzaError, _stanza: &Element) {
@@ -460,16 +469,14 @@ impl IqSet {
 /// assert_eq!(p.content::<UserData<VCard4>>().unwrap().data.as_ref().unwrap().full_name.as_deref(), Some("Peter Saint-Andre"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:vcard4", key = "vcard4")]
+#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:vcard4", key = "vcard4", at = "child")]
 #[derive(Debug, Default)]
 pub struct Vcard4Events;
 
 impl Payload for Vcard4Events {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<VCard4>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<VCard4>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }
