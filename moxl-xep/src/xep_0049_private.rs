@@ -103,17 +103,18 @@ impl Get {
 
 #[action(group = "private")]
 impl Get {
+    /// The stored element (private XML has no schema: the element is its view); empty when nothing is stored.
+    type Output = Element;
+
     fn request(&self) -> ElementBuilder {
         get(&self.name, &self.ns)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<()> {
-        let data = match stored(stanza, &self.name, &self.ns) {
-            Some(d) => d,
-            None => ElementBuilder::new(self.name.clone(), self.ns.clone()).build()?,
-        };
-        ctx.pack(data).deliver();
-        Ok(())
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Element> {
+        match stored(stanza, &self.name, &self.ns) {
+            Some(d) => Ok(d),
+            None => Ok(ElementBuilder::new(self.name.clone(), self.ns.clone()).build()?),
+        }
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
