@@ -651,15 +651,18 @@ pub struct FeedPage {
     pub set: Option<SetResult>,
 }
 
-/// Reads a page of a microblog or comments node (§2, §3.4). Delivers a [`FeedPage`] (`microblog_feed_handle`);
-/// errors as `microblog_feed_error<condition>` (`item-not-found`: no microblog).
+/// Reads a page of a microblog or comments node (§2, §3.4). Its `Output` is the [`FeedPage`] (also the Packet
+/// `microblog_feed_handle`); an error reply resolves to `Err(Error::Stanza(..))` and is delivered as
+/// `microblog_feed_error<condition>` (`item-not-found`: no microblog).
 ///
 /// ```
 /// use moxl_xep::xep_0059_rsm::SetQuery;
 /// use moxl_xep::xep_0277_microblog::Feed;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut pages = xec.subscribe("microblog_feed_handle");
-/// xec.context().request(Feed::new(Some("romeo@montague.lit"), SetQuery::max(20)))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let page = xec.context().request(Feed::new(Some("romeo@montague.lit"), SetQuery::max(20)))?.await?;
+/// for post in &page.posts {
+///     println!("{:?}", post.title);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -703,19 +706,21 @@ impl Feed {
 
 #[action(group = "microblog")]
 impl Feed {
+    /// The page of posts.
+    type Output = FeedPage;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<FeedPage> {
         let page = Page::from_result(stanza);
-        ctx.pack(FeedPage {
+        Ok(FeedPage {
             jid: self.jid.clone(),
             node: self.node.clone(),
             posts: page.as_ref().map(|p| p.items.iter().filter_map(Post::from_item).collect()).unwrap_or_default(),
             set: page.and_then(|p| p.set),
         })
-        .deliver();
     }
 }
 
@@ -838,16 +843,14 @@ impl MicroblogEvent {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "urn:xmpp:microblog:0",
-    key = "microblog_event"
+    key = "microblog_event",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct MicroblogEvents;
 
 impl Payload for MicroblogEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         for event in Event::from_message(stanza).iter().flat_map(MicroblogEvent::from_event) {
             ctx.pack(event).deliver();
         }
