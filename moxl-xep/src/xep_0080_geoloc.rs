@@ -372,7 +372,8 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut locations = xec.subscribe("geoloc");
+/// // the typed view of the Packets keyed `geoloc`
+/// let mut locations = xec.events::<UserData<Geoloc>>();
 /// // §4.1, Example 2 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='portia@merchantofvenice.lit' to='bassanio@merchantofvenice.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/geoloc'>\
@@ -380,7 +381,7 @@ impl Get {
 ///     <accuracy>20</accuracy><country>Italy</country><lat>45.44</lat><locality>Venice</locality><lon>12.33</lon>\
 ///     </geoloc></item></items></event></message>")?).await;
 /// let p = locations.try_recv().unwrap();
-/// let u = p.content::<UserData<Geoloc>>().unwrap();
+/// let u = &*p;
 /// assert_eq!(u.data.as_ref().unwrap().locality.as_deref(), Some("Venice"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```

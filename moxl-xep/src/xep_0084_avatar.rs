@@ -494,7 +494,8 @@ impl GetData {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut avatars = xec.subscribe("avatarmetadata");
+/// // the typed view of the Packets keyed `avatarmetadata`
+/// let mut avatars = xec.events::<UserData<Metadata>>();
 /// // §4.3, Example 4 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' to='romeo@montague.lit/home' from='juliet@capulet.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'>\
@@ -502,7 +503,7 @@ impl GetData {
 ///     <info bytes='12345' width='64' height='64' id='111f4b3c50d7b0df729d299bc6f8e9ef9066971f' type='image/png'/>\
 ///     </metadata></item></items></event></message>")?).await;
 /// let p = avatars.try_recv().unwrap();
-/// let m = p.content::<UserData<Metadata>>().unwrap();
+/// let m = &*p;
 /// assert_eq!(m.data.as_ref().unwrap().current().unwrap().bytes, 12345);
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```

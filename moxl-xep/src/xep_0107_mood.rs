@@ -261,12 +261,13 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("mood");
+/// // the typed view of the Packets keyed `mood`
+/// let mut events = xec.events::<UserData<Mood>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='romeo@montague.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/mood'>\
 ///     <item id='current'><mood xmlns='http://jabber.org/protocol/mood'><annoyed/><text>curse my nurse!</text></mood></item></items></event></message>")?).await;
 /// let p = events.try_recv().unwrap();
-/// let data = p.content::<UserData<Mood>>().unwrap().data.as_ref().unwrap();
+/// let data = p.data.as_ref().unwrap();
 /// assert!(data.value == "annoyed" && data.text.as_deref() == Some("curse my nurse!"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```

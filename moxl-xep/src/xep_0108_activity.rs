@@ -209,12 +209,13 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("activity");
+/// // the typed view of the Packets keyed `activity`
+/// let mut events = xec.events::<UserData<Activity>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='juliet@capulet.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/activity'>\
 ///     <item id='current'><activity xmlns='http://jabber.org/protocol/activity'><relaxing><partying/></relaxing><text>My nurse&apos;s birthday!</text></activity></item></items></event></message>")?).await;
 /// let p = events.try_recv().unwrap();
-/// let data = p.content::<UserData<Activity>>().unwrap().data.as_ref().unwrap();
+/// let data = p.data.as_ref().unwrap();
 /// assert!(data.general == "relaxing" && data.specific.as_deref() == Some("partying"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```

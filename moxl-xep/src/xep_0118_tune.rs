@@ -184,14 +184,15 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut tunes = xec.subscribe("tune");
+/// // the typed view of the Packets keyed `tune`
+/// let mut tunes = xec.events::<UserData<Tune>>();
 /// // §4.1, Example 2 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='stpeter@jabber.org' to='maineboy@jabber.org'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/tune'>\
 ///     <item id='bffe6584-0f9c-11dc-84ba-001143d5d5db'><tune xmlns='http://jabber.org/protocol/tune'>\
 ///     <artist>Yes</artist><title>Heart of the Sunrise</title></tune></item></items></event></message>")?).await;
 /// let p = tunes.try_recv().unwrap();
-/// assert_eq!(p.content::<UserData<Tune>>().unwrap().data.as_ref().unwrap().artist.as_deref(), Some("Yes"));
+/// assert_eq!(p.data.as_ref().unwrap().artist.as_deref(), Some("Yes"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
 #[payload(

@@ -116,11 +116,12 @@ pub struct AvatarUpdate {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut updates = xec.subscribe("avatarupdate");
+/// // the typed view of the Packets keyed `avatarupdate`
+/// let mut updates = xec.events::<AvatarUpdate>();
 /// xec.dispatch(Element::parse("<presence xmlns='jabber:client' from='juliet@capulet.com/balcony'>\
 ///     <x xmlns='vcard-temp:x:update'><photo/></x></presence>")?).await;
 /// let u = updates.try_recv().unwrap();
-/// assert_eq!(u.content::<AvatarUpdate>().unwrap().photo, PhotoUpdate::NoAvatar);
+/// assert_eq!(u.photo, PhotoUpdate::NoAvatar);
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
 #[payload(name = "x", ns = "vcard-temp:x:update", key = "avatarupdate", at = "child")]

@@ -144,12 +144,13 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("nick");
+/// // the typed view of the Packets keyed `nick`
+/// let mut events = xec.events::<UserData<Nick>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='narrator@moby-dick.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/nick'>\
 ///     <item id='current'><nick xmlns='http://jabber.org/protocol/nick'>Ishmael</nick></item></items></event></message>")?).await;
 /// let p = events.try_recv().unwrap();
-/// let data = p.content::<UserData<Nick>>().unwrap().data.as_ref().unwrap();
+/// let data = p.data.as_ref().unwrap();
 /// assert!(data.0 == "Ishmael");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```

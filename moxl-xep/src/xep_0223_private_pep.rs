@@ -198,7 +198,8 @@ mod tests {
     fn the_awaited_publish_gives_the_retry_outcome() {
         let xec = Xec::new().unwrap();
         let payload = ElementBuilder::new("storage", "storage:bookmarks");
-        let request = xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
+        let request =
+            xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
         answer(&xec, PRECONDITION);
         answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>");
         // the retry is stored: the first request resolves to its result
@@ -211,7 +212,8 @@ mod tests {
         assert_eq!((stored.node.as_str(), stored.id.as_deref()), ("storage:bookmarks", Some("current")));
         // refused after reconfiguring: the requester gets the retry's conflict
         let payload = ElementBuilder::new("storage", "storage:bookmarks");
-        let request = xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
+        let request =
+            xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
         answer(&xec, PRECONDITION);
         answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>");
         answer(&xec, PRECONDITION);

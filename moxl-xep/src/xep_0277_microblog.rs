@@ -661,7 +661,7 @@ pub struct FeedPage {
 /// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
 /// let page = xec.context().request(Feed::new(Some("romeo@montague.lit"), SetQuery::max(20)))?.await?;
 /// for post in &page.posts {
-///     println!("{:?}", post.title);
+///     println!("{:?}", post.entry.title);
 /// }
 /// # Ok(()) }
 /// ```
@@ -826,7 +826,8 @@ impl MicroblogEvent {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut posts = xec.subscribe("microblog_event");
+/// // the typed view of the Packets keyed `microblog_event`
+/// let mut posts = xec.events::<MicroblogEvent>();
 /// // XEP-0277 §2, Example 3 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='romeo@montague.lit' to='juliet@capulet.lit' type='headline'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:microblog:0'>\
@@ -834,7 +835,7 @@ impl MicroblogEvent {
 ///     <title type='text'>hanging out at the Caf&#233; Napolitano</title><id>tag:montague.lit,2008-05-08:posts-1cb57d9c</id>\
 ///     <published>2008-05-08T18:30:02Z</published><updated>2008-05-08T18:30:02Z</updated></entry></item></items></event></message>")?).await;
 /// let packet = posts.try_recv().unwrap();
-/// let MicroblogEvent::Posts { from, posts } = packet.content::<MicroblogEvent>().unwrap() else { panic!() };
+/// let MicroblogEvent::Posts { from, posts } = &*packet else { panic!() };
 /// assert_eq!(from, "romeo@montague.lit");
 /// assert_eq!(posts[0].entry.title.as_ref().unwrap().value, "hanging out at the Café Napolitano");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();

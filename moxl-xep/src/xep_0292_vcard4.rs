@@ -460,16 +460,23 @@ impl IqSet {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut cards = xec.subscribe("vcard4");
+/// // the typed view of the Packets keyed `vcard4`
+/// let mut cards = xec.events::<UserData<VCard4>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='stpeter@jabber.org'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:vcard4'><item id='current'>\
 ///     <vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>Peter Saint-Andre</text></fn></vcard>\
 ///     </item></items></event></message>")?).await;
 /// let p = cards.try_recv().unwrap();
-/// assert_eq!(p.content::<UserData<VCard4>>().unwrap().data.as_ref().unwrap().full_name.as_deref(), Some("Peter Saint-Andre"));
+/// assert_eq!(p.data.as_ref().unwrap().full_name.as_deref(), Some("Peter Saint-Andre"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:vcard4", key = "vcard4", at = "child")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "urn:xmpp:vcard4",
+    key = "vcard4",
+    at = "child"
+)]
 #[derive(Debug, Default)]
 pub struct Vcard4Events;
 

@@ -346,14 +346,15 @@ impl BookmarkChange {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::builder().account("juliet@capulet.lit".parse()?).build()?;
-/// let mut changes = xec.subscribe("bookmarkchange");
+/// // the typed view of the Packets keyed `bookmarkchange`
+/// let mut changes = xec.events::<BookmarkChange>();
 /// // §4.3, Example 7
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='juliet@capulet.lit' to='juliet@capulet.lit/balcony' type='headline' id='new-room1'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:bookmarks:1'>\
 ///     <item id='theplay@conference.shakespeare.lit'><conference xmlns='urn:xmpp:bookmarks:1' name='The Play&apos;s the Thing' autojoin='true'>\
 ///     <nick>JC</nick></conference></item></items></event></message>")?).await;
 /// let p = changes.try_recv().unwrap();
-/// assert!(matches!(p.content::<BookmarkChange>(), Some(BookmarkChange::Added(b)) if b.nick.as_deref() == Some("JC")));
+/// assert!(matches!(&*p, BookmarkChange::Added(b) if b.nick.as_deref() == Some("JC")));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
 #[payload(

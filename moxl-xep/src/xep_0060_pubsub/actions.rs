@@ -26,9 +26,9 @@
 //! | [`ModifyAffiliations`] | §8.9.2 | the node (`String`) |
 //! | [`DiscoNodes`] | §5.2, §5.5 (disco#items) | `Vec<`[`DiscoItem`]`>` |
 
-use moxl_core::{action, Result};
 use moxl_core::xec::Context;
 use moxl_core::xml::{Element, ElementBuilder, ElementOrBuilder};
+use moxl_core::{Result, action};
 use serde::{Deserialize, Serialize};
 
 use super::{Affiliation, AffiliationKind, DiscoItem, Item, Page, Published, Subscription, stanza};

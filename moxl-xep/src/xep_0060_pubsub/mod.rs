@@ -146,7 +146,12 @@ mod tests {
     const SERVICE: &str = "pubsub.shakespeare.lit";
 
     /// A test-only handler of one node, registered the way modules register theirs.
-    #[moxl_core::payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "princely_musings", at = "child")]
+    #[moxl_core::payload(
+        name = "event",
+        ns = "http://jabber.org/protocol/pubsub#event",
+        node = "princely_musings",
+        at = "child"
+    )]
     #[derive(Default)]
     struct PubsubTestMusings;
 
