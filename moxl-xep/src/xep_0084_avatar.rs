@@ -545,7 +545,7 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut done = xec.subscribe("avatar_publish_handle");
         let image = b"\x89PNG\r\n\x1a\n....".to_vec();
-        xec.context().request(Publish::new(image.clone(), "image/png").with_size(1, 1)).unwrap();
+        let request = xec.context().request(Publish::new(image.clone(), "image/png").with_size(1, 1)).unwrap();
         let out = xec.take_outgoing();
         let item = out[0].first_child().unwrap().child("publish", pubsub::NS).unwrap().first_child().unwrap();
         assert_eq!(item.attr("id").as_deref(), Some(photo_hash(&image).as_str()));
@@ -573,7 +573,10 @@ mod tests {
                 .unwrap(),
             ),
         );
+        // one result for the chain: awaited, and one Packet
+        assert_eq!(block_on(request).unwrap().id, photo_hash(&image));
         assert_eq!(done.try_recv().unwrap().content::<AvatarInfo>().unwrap().id, photo_hash(&image));
+        assert!(done.try_recv().is_none());
     }
 
     #[test]
@@ -591,8 +594,10 @@ mod tests {
         result_for(&xec, &items(&id, "aGVs\r\n  bG8="));
         assert_eq!(images.try_recv().unwrap().content::<AvatarImage>().unwrap().bytes, b"hello");
         // another image under that id
-        xec.context().request(GetData { from: None, id: id.clone() }).unwrap();
+        let request = xec.context().request(GetData { from: None, id: id.clone() }).unwrap();
         result_for(&xec, &items(&id, "d29ybGQ="));
+        // awaited: the refusal is the requester's error; the Packet keeps the typed reason
+        assert!(matches!(block_on(request), Err(moxl_core::Error::Handler(m)) if m.contains("hash to")));
         let p = images.try_recv().unwrap();
         assert!(p.content::<AvatarImage>().is_none());
         assert!(
