@@ -165,7 +165,8 @@ pub fn pep_options() -> DataForm {
     publish_options().with_value("pubsub#persist_items", "true").with_value("pubsub#access_model", "whitelist")
 }
 
-/// Reads our bookmarks from private XML storage (§3.2, XEP-0049).
+/// Reads our bookmarks from private XML storage (§3.2, XEP-0049). Its `Output` is the [`Storage`] (the
+/// Packets are the second view).
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -235,7 +236,8 @@ impl Set {
     }
 }
 
-/// Reads our bookmarks from the PEP node `storage:bookmarks` (§3.3).
+/// Reads our bookmarks from the PEP node `storage:bookmarks` (§3.3). Its `Output` is the [`Storage`];
+/// `item-not-found` (no node) resolves the request to `Err(Error::Stanza(..))`.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|

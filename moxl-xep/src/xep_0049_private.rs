@@ -68,7 +68,8 @@ pub fn stored(stanza: &Element, name: &str, ns: &str) -> Option<Element> {
     stanza.child("query", NS)?.child(name, ns)
 }
 
-/// Reads our element `<name xmlns='ns'/>` (§2.2).
+/// Reads our element `<name xmlns='ns'/>` (§2.2). Its `Output` is the stored [`Element`] (private XML has no
+/// schema: the element is its view).
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -77,8 +78,9 @@ pub fn stored(stanza: &Element, name: &str, ns: &str) -> Option<Element> {
 ///
 /// ```
 /// use moxl_xep::xep_0049_private::Get;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(Get::new("exodus", "exodus:prefs"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let prefs = xec.context().request(Get::new("exodus", "exodus:prefs"))?.await?;
+/// println!("{:?}", prefs.child_text("defaultnick", "exodus:prefs"));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -402,7 +402,8 @@ impl Disable {
     }
 }
 
-/// Reads the avatar metadata of `from` (`None`: ours; the last item, §4.3).
+/// Reads the avatar metadata of `from` (`None`: ours; the last item, §4.3). Its `Output` is the
+/// [`UserData`]`<`[`Metadata`]`>` read; the Packets are the second view.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -410,8 +411,11 @@ impl Disable {
 /// | error (`item-not-found`: no avatar ever) | `avatar_getmetadata_error<condition>` | the [`StanzaError`] |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0084_avatar::GetMetadata { from: Some("juliet@capulet.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let read = xec.context().request(moxl_xep::xep_0084_avatar::GetMetadata { from: Some("juliet@capulet.lit".into()) })?.await?;
+/// if let Some(current) = read.data.as_ref().and_then(|m| m.current()) {
+///     println!("fetch {} unless cached", current.id);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

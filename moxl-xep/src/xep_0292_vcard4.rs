@@ -372,6 +372,7 @@ impl Get {
 }
 
 /// Gets a vCard4 with an IQ (version 0.11 §4.1.1, as Prosody 0.12's `mod_vcard4` answers: to the bare JID).
+/// Its `Output` is the [`VCard4`]; `item-not-found` resolves the request to `Err(Error::Stanza(..))`.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|

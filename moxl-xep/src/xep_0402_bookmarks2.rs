@@ -203,7 +203,7 @@ impl Get {
     }
 }
 
-/// Adds or replaces a bookmark (§4.3).
+/// Adds or replaces a bookmark (§4.3). Its `Output` is the [`Bookmark`] stored.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -242,7 +242,7 @@ impl Add {
     }
 }
 
-/// Removes the bookmark of a room (§4.4: a retract with `notify='true'`).
+/// Removes the bookmark of a room (§4.4: a retract with `notify='true'`). Its `Output` is the room's JID.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
