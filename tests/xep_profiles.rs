@@ -10,7 +10,7 @@ mod common;
 use common::{accounts, builder, packet, server};
 use moxl::client::Client;
 use moxl::prelude::*;
-use moxl::xec::PacketStream;
+use moxl::xec::{Event, EventStream, PacketStream};
 use moxl::xep::xep_0048_bookmarks::{self as legacy, Conference, Storage};
 use moxl::xep::xep_0054_vcard_temp::{
     self as vcard, Address, Email, Geo, Key, Label, Media, Name, Org, Sound, Tel, VCard,
@@ -174,6 +174,28 @@ fn full_vcard(jid: &str) -> VCard {
     v
 }
 
+/// Starts `action` from `client` and awaits its typed Output (an error reply is `Err(Error::Stanza(..))`).
+async fn run<A: Action>(client: &Client, action: A) -> Result<A::Output> {
+    client.xec().context().request(action)?.await
+}
+
+/// The condition of the stanza error that `action` from `client` ends with (a panic if it succeeds).
+async fn refused<A: Action>(client: &Client, action: A) -> Option<Condition> {
+    match run(client, action).await {
+        Err(Error::Stanza(e)) => e.condition(),
+        Err(other) => panic!("another error: {other}"),
+        Ok(_) => panic!("the request succeeded"),
+    }
+}
+
+/// The next typed event on `stream`, within 5 s.
+async fn event<T: Send + Sync + 'static>(stream: &mut EventStream<T>) -> Event<T> {
+    tokio::time::timeout(std::time::Duration::from_secs(5), stream.recv())
+        .await
+        .expect("an event within 5 s")
+        .expect("open")
+}
+
 #[tokio::test]
 async fn vcard_temp_round_trips_every_field_and_a_missing_vcard_is_item_not_found() -> Result<()> {
     let p = plain_vcard_server();
@@ -184,17 +206,16 @@ async fn vcard_temp_round_trips_every_field_and_a_missing_vcard_is_item_not_foun
 
     // nobody has a vCard yet: Romeo asking for Juliet's gets item-not-found
     let mut missing = romeo.xec().subscribe("vcard_get_erroritemnotfound");
-    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
+    assert_eq!(refused(&romeo, vcard::Get::of(juliet_jid.clone())).await, Some(Condition::ItemNotFound));
+    // the Packet view of the same error
     assert_eq!(packet(&mut missing).await.content::<String>(), Some(&juliet_jid));
 
-    let mut stored = juliet.xec().subscribe("vcard_set_handle");
-    juliet.xec().context().request(vcard::Set { vcard: card.clone() })?;
-    packet(&mut stored).await;
+    run(&juliet, vcard::Set { vcard: card.clone() }).await?;
 
     // her own, and Romeo's view of it: every field as set
-    let mut own = juliet.xec().subscribe("vcard_get_handle");
-    juliet.xec().context().request(vcard::Get::own())?;
-    assert_eq!(packet(&mut own).await.content::<VCard>(), Some(&card));
+    let own: VCard = run(&juliet, vcard::Get::own()).await?;
+    assert_eq!(own, card);
+    // (the Packet view, which also carries the sender)
     let mut cards = romeo.xec().subscribe("vcard_get_handle");
     romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
     let got = packet(&mut cards).await;
@@ -252,15 +273,10 @@ async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_
     let juliet_jid = juliet.jid().to_bare().to_string();
 
     // mod_vcard_legacy answers an empty vCard, not item-not-found
-    let mut cards = romeo.xec().subscribe("vcard_get_handle");
-    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
-    assert!(packet(&mut cards).await.content::<VCard>().unwrap().is_empty());
+    assert!(run(&romeo, vcard::Get::of(juliet_jid.clone())).await?.is_empty());
 
-    let mut stored = juliet.xec().subscribe("vcard_set_handle");
-    juliet.xec().context().request(vcard::Set { vcard: full_vcard(&juliet_jid) })?;
-    packet(&mut stored).await;
-    romeo.xec().context().request(vcard::Get::of(juliet_jid.clone()))?;
-    let got = packet(&mut cards).await.content::<VCard>().unwrap().clone();
+    run(&juliet, vcard::Set { vcard: full_vcard(&juliet_jid) }).await?;
+    let got = run(&romeo, vcard::Get::of(juliet_jid.clone())).await?;
     // What survives the trip through vCard4 (XEP-0292 §11 as mod_vcard_legacy maps it): names, nickname,
     // birthday, addresses (without REGION), numbers and addresses without their flags (but INTERNET), the JID,
     // title, role, organisation name, URL, DESC as the note, and the photo (as a XEP-0084 avatar).
@@ -277,10 +293,8 @@ async fn vcard_temp_on_default_prosody_is_an_empty_vcard_when_missing_and_keeps_
     (kept.sound, kept.uid, kept.class, kept.key, kept.gender, kept.marital) = (None, None, None, None, None, None);
     assert_eq!(got, kept);
     // the photo became her XEP-0084 avatar
-    let mut metadata = juliet.xec().subscribe("avatar_getmetadata_handle");
-    juliet.xec().context().request(avatar::GetMetadata { from: None })?;
     let photo = full_vcard(&juliet_jid).photo.unwrap();
-    let m = packet(&mut metadata).await.content::<UserData<Metadata>>().unwrap().clone();
+    let m: UserData<Metadata> = run(&juliet, avatar::GetMetadata { from: None }).await?;
     assert_eq!(m.id, Some(avatar::photo_hash(photo.bytes().unwrap())));
     Ok(())
 }
@@ -302,40 +316,33 @@ async fn avatar_round_trip(juliet: &Client, romeo: &Client) -> Result<()> {
     let juliet_jid = juliet.jid().to_bare().to_string();
     romeo_follows_juliet(juliet, romeo).await?;
 
-    let mut published = juliet.xec().subscribe("avatar_publish_handle");
-    juliet.xec().context().request(avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40))?;
-    let info = packet(&mut published).await.content::<AvatarInfo>().unwrap().clone();
+    // one await for both steps (data, then metadata)
+    let info: AvatarInfo =
+        run(&juliet, avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40)).await?;
     let sha1 = avatar::photo_hash(AVATAR_PNG);
     assert_eq!((info.id.as_str(), info.bytes), (sha1.as_str(), 4908));
 
     // the metadata and the bytes, fetched by the contact
-    let mut metadata = romeo.xec().subscribe("avatar_getmetadata_handle");
-    romeo.xec().context().request(avatar::GetMetadata { from: Some(juliet_jid.clone()) })?;
-    let m = packet(&mut metadata).await.content::<UserData<Metadata>>().unwrap().clone();
+    let m = run(&romeo, avatar::GetMetadata { from: Some(juliet_jid.clone()) }).await?;
     assert_eq!(m.id.as_deref(), Some(sha1.as_str()));
     let current = m.data.unwrap().current().unwrap().clone();
     assert_eq!((current.width, current.height, current.media_type.as_str()), (Some(40), Some(40), "image/png"));
-    let mut images = romeo.xec().subscribe("avatar_getdata_handle");
-    romeo.xec().context().request(avatar::GetData { from: Some(juliet_jid.clone()), id: current.id.clone() })?;
-    let image = packet(&mut images).await.content::<AvatarImage>().expect("the bytes hash to the id").clone();
+    let image: AvatarImage =
+        run(&romeo, avatar::GetData { from: Some(juliet_jid.clone()), id: current.id.clone() }).await?;
     assert_eq!(image.bytes, AVATAR_PNG);
     assert_eq!(image.id, sha1);
 
     // Romeo subscribes to her metadata node (explicitly: moxl's presence carries no entity capabilities yet, so
-    // the server's filtered notifications leave him out), and gets her next publication
-    let mut subscribed = romeo.xec().subscribe("pubsub_subscribe_handle");
-    romeo.xec().context().request(Subscribe::new(
-        Some(&juliet_jid),
-        avatar::NS_METADATA,
-        &romeo.jid().to_bare().to_string(),
-    ))?;
-    packet(&mut subscribed).await;
-    let mut events = romeo.xec().subscribe("avatarmetadata");
-    juliet.xec().context().request(avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40))?;
-    packet(&mut published).await;
-    let event = packet(&mut events).await;
-    assert_eq!(event.from(), Some(juliet_jid.as_str()));
-    let notified = event.content::<UserData<Metadata>>().unwrap();
+    // the server's filtered notifications leave him out), and gets her next publication, typed
+    run(&romeo, Subscribe::new(Some(&juliet_jid), avatar::NS_METADATA, &romeo.jid().to_bare().to_string())).await?;
+    let mut events = romeo.xec().events::<UserData<Metadata>>();
+    let mut published = juliet.xec().subscribe("avatar_publish_handle");
+    run(&juliet, avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40)).await?;
+    // the Packet view of the publish: once, for the whole chain
+    assert_eq!(packet(&mut published).await.content::<AvatarInfo>(), Some(&info));
+    assert!(published.try_recv().is_none());
+    let notified = event(&mut events).await;
+    assert_eq!(notified.from(), Some(juliet_jid.as_str()));
     assert_eq!(notified.data.as_ref().and_then(|m| m.current()), Some(&info));
 
     // XEP-0153: the server (Prosody's mod_vcard_legacy, ejabberd's mod_avatar and mod_vcard_xupdate) puts the hash
@@ -355,13 +362,9 @@ async fn avatar_round_trip(juliet: &Client, romeo: &Client) -> Result<()> {
     listening.title = Some("Heart of the Sunrise".into());
     listening.length = Some(686);
     listening.rating = Some(8);
-    let mut tune_published = juliet.xec().subscribe("tune_publish_handle");
-    juliet.xec().context().request(tune::Publish { tune: listening.clone() })?;
-    packet(&mut tune_published).await;
-    let mut tunes = romeo.xec().subscribe("tune_get_handle");
-    romeo.xec().context().request(tune::Get { from: Some(juliet_jid.clone()) })?;
-    let read = packet(&mut tunes).await;
-    assert_eq!(read.content::<UserData<Tune>>().unwrap().data, Some(listening));
+    run(&juliet, tune::Publish { tune: listening.clone() }).await?;
+    let read: UserData<Tune> = run(&romeo, tune::Get { from: Some(juliet_jid.clone()) }).await?;
+    assert_eq!(read.data, Some(listening));
     Ok(())
 }
 
@@ -380,28 +383,19 @@ async fn vcard4_set_and_get_through_pep_and_prosodys_iq_interface() -> Result<()
     card.urls = vec!["https://capulet.lit/".into()];
 
     // nothing yet
-    let mut missing = juliet.xec().subscribe("vcard4_iqget_erroritemnotfound");
-    juliet.xec().context().request(vcard4::IqGet { to: Some(juliet_jid.clone()) })?;
-    packet(&mut missing).await;
+    assert_eq!(refused(&juliet, vcard4::IqGet { to: Some(juliet_jid.clone()) }).await, Some(Condition::ItemNotFound));
 
-    let mut published = juliet.xec().subscribe("vcard4_publish_handle");
-    juliet.xec().context().request(vcard4::Publish { vcard: card.clone() })?;
-    packet(&mut published).await;
-    let mut got = juliet.xec().subscribe("vcard4_get_handle");
-    juliet.xec().context().request(vcard4::Get { from: None })?;
-    assert_eq!(packet(&mut got).await.content::<UserData<VCard4>>().unwrap().data, Some(card.clone()));
+    run(&juliet, vcard4::Publish { vcard: card.clone() }).await?;
+    let got: UserData<VCard4> = run(&juliet, vcard4::Get { from: None }).await?;
+    assert_eq!(got.data, Some(card.clone()));
     // mod_vcard4 answers the IQ from the same node
-    let mut iq_got = juliet.xec().subscribe("vcard4_iqget_handle");
-    juliet.xec().context().request(vcard4::IqGet { to: Some(juliet_jid.clone()) })?;
-    assert_eq!(packet(&mut iq_got).await.content::<VCard4>(), Some(&card));
+    let by_iq: VCard4 = run(&juliet, vcard4::IqGet { to: Some(juliet_jid.clone()) }).await?;
+    assert_eq!(by_iq, card);
 
     // and the IQ-set lands in the node
     card.title = Some("Heiress".into());
-    let mut iq_set = juliet.xec().subscribe("vcard4_iqset_handle");
-    juliet.xec().context().request(vcard4::IqSet { vcard: card.clone() })?;
-    packet(&mut iq_set).await;
-    juliet.xec().context().request(vcard4::Get { from: None })?;
-    assert_eq!(packet(&mut got).await.content::<UserData<VCard4>>().unwrap().data, Some(card));
+    run(&juliet, vcard4::IqSet { vcard: card.clone() }).await?;
+    assert_eq!(run(&juliet, vcard4::Get { from: None }).await?.data, Some(card));
     Ok(())
 }
 
@@ -415,9 +409,7 @@ fn conference(jid: &str, name: Option<&str>, autojoin: bool, nick: Option<&str>,
 }
 
 async fn bookmarks2_of(client: &Client) -> Vec<Bookmark> {
-    let mut got = client.xec().subscribe("bookmarks2_get_handle");
-    client.xec().context().request(bookmarks2::Get).unwrap();
-    let mut all = packet(&mut got).await.content::<Vec<Bookmark>>().unwrap().clone();
+    let mut all = run(client, bookmarks2::Get).await.unwrap();
     all.sort_by(|a, b| a.jid.cmp(&b.jid));
     all
 }
@@ -431,9 +423,7 @@ async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
     b.autojoin = true;
     b.nick = Some("JC".into());
     b.password = Some("titania".into());
-    let mut added = juliet.xec().subscribe("bookmarks2_add_handle");
-    juliet.xec().context().request(bookmarks2::Add { bookmark: b.clone() })?;
-    packet(&mut added).await;
+    assert_eq!(run(&juliet, bookmarks2::Add { bookmark: b.clone() }).await?, b);
     assert_eq!(bookmarks2_of(&juliet).await, [b.clone()]);
 
     // Available: her presence carries caps whose features include urn:xmpp:bookmarks:1+notify (XEP-0402 §3,
@@ -444,16 +434,13 @@ async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
     juliet.xec().context().send(presence(None, None))?;
     packet(&mut asked).await;
     round_trip(&juliet).await;
-    let mut changes = juliet.xec().subscribe("bookmarkchange");
+    let mut changes = juliet.xec().events::<BookmarkChange>();
     let orchard = Bookmark::new("orchard@conference.localhost");
-    juliet.xec().context().request(bookmarks2::Add { bookmark: orchard.clone() })?;
-    packet(&mut added).await;
-    assert_eq!(packet(&mut changes).await.content::<BookmarkChange>(), Some(&BookmarkChange::Added(orchard.clone())));
+    run(&juliet, bookmarks2::Add { bookmark: orchard.clone() }).await?;
+    assert_eq!(*event(&mut changes).await, BookmarkChange::Added(orchard.clone()));
 
-    let mut removed = juliet.xec().subscribe("bookmarks2_remove_handle");
-    juliet.xec().context().request(bookmarks2::Remove { jid: b.jid.clone() })?;
-    assert_eq!(packet(&mut removed).await.content::<String>(), Some(&b.jid));
-    assert_eq!(packet(&mut changes).await.content::<BookmarkChange>(), Some(&BookmarkChange::Removed(b.jid.clone())));
+    assert_eq!(run(&juliet, bookmarks2::Remove { jid: b.jid.clone() }).await?, b.jid);
+    assert_eq!(*event(&mut changes).await, BookmarkChange::Removed(b.jid.clone()));
     assert_eq!(bookmarks2_of(&juliet).await, [orchard]);
     // each change came once
     assert!(tokio::time::timeout(std::time::Duration::from_millis(500), changes.recv()).await.is_err());
@@ -488,16 +475,11 @@ async fn legacy_bookmarks_migrate_to_bookmarks2_once() -> Result<()> {
     let mut pep = Storage::default();
     pep.conferences.push(conference("theplay@conference.localhost", Some("another name"), true, None, None));
     pep.conferences.push(conference("orchard@conference.localhost", None, false, Some("Romeo"), None));
-    let mut set = juliet.xec().subscribe("bookmarks_set_handle");
-    let mut pep_set = juliet.xec().subscribe("bookmarks_pepset_handle");
-    juliet.xec().context().request(legacy::Set { storage: private.clone() })?;
-    packet(&mut set).await;
-    juliet.xec().context().request(legacy::PepSet { storage: pep.clone() })?;
-    packet(&mut pep_set).await;
+    run(&juliet, legacy::Set { storage: private.clone() }).await?;
+    run(&juliet, legacy::PepSet { storage: pep.clone() }).await?;
     // both read back as stored
-    let mut got = juliet.xec().subscribe("bookmarks_get_handle");
-    juliet.xec().context().request(legacy::Get)?;
-    assert_eq!(packet(&mut got).await.content::<Storage>(), Some(&private));
+    assert_eq!(run(&juliet, legacy::Get).await?, private);
+    assert_eq!(run(&juliet, legacy::PepGet).await?, pep);
 
     let expected = {
         let council = Bookmark::from(&private.conferences[0]);
@@ -507,12 +489,15 @@ async fn legacy_bookmarks_migrate_to_bookmarks2_once() -> Result<()> {
         vec![council, orchard, theplay]
     };
     let mut done = juliet.xec().subscribe("bookmarks2_migrate_handle");
-    for run in 0..2 {
-        juliet.xec().context().request(Migrate::default())?;
-        let migrated = packet(&mut done).await;
-        assert_eq!(migrated.content::<Vec<Bookmark>>().map(Vec::len), Some(3), "run {run}");
+    for round in 0..2 {
+        // one await for the whole chain (legacy node, private storage, one publish per bookmark)
+        let migrated: Vec<Bookmark> = run(&juliet, Migrate::default()).await?;
+        assert_eq!(migrated.len(), 3, "round {round}");
+        // the Packet view: once per migration, not once per step
+        assert_eq!(packet(&mut done).await.content::<Vec<Bookmark>>().map(Vec::len), Some(3), "round {round}");
+        assert!(done.try_recv().is_none(), "round {round}");
         // idempotent: the same three items after the second run
-        assert_eq!(bookmarks2_of(&juliet).await, expected, "run {run}");
+        assert_eq!(bookmarks2_of(&juliet).await, expected, "round {round}");
     }
     Ok(())
 }

@@ -165,7 +165,8 @@ pub fn pep_options() -> DataForm {
     publish_options().with_value("pubsub#persist_items", "true").with_value("pubsub#access_model", "whitelist")
 }
 
-/// Reads our bookmarks from private XML storage (§3.2, XEP-0049).
+/// Reads our bookmarks from private XML storage (§3.2, XEP-0049). Its `Output` is the [`Storage`] (the
+/// Packets are the second view).
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -173,8 +174,9 @@ pub fn pep_options() -> DataForm {
 /// | any error | `bookmarks_get_error` | the [`StanzaError`] |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0048_bookmarks::Get)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let storage = xec.context().request(moxl_xep::xep_0048_bookmarks::Get)?.await?; // the Output, a Storage
+/// println!("{} rooms", storage.conferences.len());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -182,12 +184,15 @@ pub struct Get;
 
 #[action(group = "bookmarks")]
 impl Get {
+    /// The bookmarks stored (empty when none are).
+    type Output = Storage;
+
     fn request(&self) -> ElementBuilder {
         xep_0049_private::get("storage", NS)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(Storage::from_stanza(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Storage> {
+        Ok(Storage::from_stanza(stanza))
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -231,7 +236,8 @@ impl Set {
     }
 }
 
-/// Reads our bookmarks from the PEP node `storage:bookmarks` (§3.3).
+/// Reads our bookmarks from the PEP node `storage:bookmarks` (§3.3). Its `Output` is the [`Storage`];
+/// `item-not-found` (no node) resolves the request to `Err(Error::Stanza(..))`.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -249,12 +255,15 @@ pub struct PepGet;
 
 #[action(group = "bookmarks")]
 impl PepGet {
+    /// The bookmarks published (empty when the node holds none).
+    type Output = Storage;
+
     fn request(&self) -> ElementBuilder {
         pubsub::items(None, NS)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(Storage::from_stanza(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Storage> {
+        Ok(Storage::from_stanza(stanza))
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, _error: &StanzaError, _stanza: &Element) {

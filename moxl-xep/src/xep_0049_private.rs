@@ -68,7 +68,8 @@ pub fn stored(stanza: &Element, name: &str, ns: &str) -> Option<Element> {
     stanza.child("query", NS)?.child(name, ns)
 }
 
-/// Reads our element `<name xmlns='ns'/>` (§2.2).
+/// Reads our element `<name xmlns='ns'/>` (§2.2). Its `Output` is the stored [`Element`] (private XML has no
+/// schema: the element is its view).
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -77,8 +78,9 @@ pub fn stored(stanza: &Element, name: &str, ns: &str) -> Option<Element> {
 ///
 /// ```
 /// use moxl_xep::xep_0049_private::Get;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(Get::new("exodus", "exodus:prefs"))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let prefs = xec.context().request(Get::new("exodus", "exodus:prefs"))?.await?;
+/// println!("{:?}", prefs.child_text("defaultnick", "exodus:prefs"));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,17 +105,18 @@ impl Get {
 
 #[action(group = "private")]
 impl Get {
+    /// The stored element (private XML has no schema: the element is its view); empty when nothing is stored.
+    type Output = Element;
+
     fn request(&self) -> ElementBuilder {
         get(&self.name, &self.ns)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<()> {
-        let data = match stored(stanza, &self.name, &self.ns) {
-            Some(d) => d,
-            None => ElementBuilder::new(self.name.clone(), self.ns.clone()).build()?,
-        };
-        ctx.pack(data).deliver();
-        Ok(())
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Element> {
+        match stored(stanza, &self.name, &self.ns) {
+            Some(d) => Ok(d),
+            None => Ok(ElementBuilder::new(self.name.clone(), self.ns.clone()).build()?),
+        }
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {

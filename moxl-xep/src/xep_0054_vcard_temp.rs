@@ -560,6 +560,9 @@ fn opt_child(e: ElementBuilder, name: &'static str, value: &Option<String>) -> E
 
 /// Gets a vCard (§3.1, §3.3): ours (`to: None`, sent to our own server) or another entity's (its bare JID).
 ///
+/// Its `Output` is the [`VCard`]: `ctx.request(Get::of(jid))?.await` gives it; an error reply (`item-not-found`
+/// when there is no vCard) gives `Err(Error::Stanza(..))`. The Packets below are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `vcard_get_handle` | [`VCard`] (empty when the result holds none, or an empty `<vCard/>`) |
@@ -568,13 +571,16 @@ fn opt_child(e: ElementBuilder, name: &'static str, value: &Option<String>) -> E
 /// | any other error | `vcard_get_error` | the [`StanzaError`] |
 ///
 /// ```
+/// use moxl_core::stanza::Condition;
+/// use moxl_core::Error;
 /// use moxl_xep::xep_0054_vcard_temp::{Get, VCard};
-/// # async fn run(xec: &moxl_core::xec::Xec) -> Option<()> {
-/// let mut cards = xec.subscribe("vcard_get_handle");
-/// xec.context().request(Get::of("romeo@montague.lit")).ok()?;
-/// let card = cards.recv().await?;
-/// println!("{:?}", card.content::<VCard>()?.full_name);
-/// # Some(()) }
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// match xec.context().request(Get::of("romeo@montague.lit"))?.await {
+///     Ok(card) => println!("{:?}", card.full_name),
+///     Err(Error::Stanza(e)) if e.condition() == Some(Condition::ItemNotFound) => println!("no vCard"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Get {
@@ -604,12 +610,15 @@ impl Get {
 
 #[action(group = "vcard")]
 impl Get {
+    /// The vCard (empty when the result holds none, or an empty `<vCard/>`).
+    type Output = VCard;
+
     fn request(&self) -> ElementBuilder {
         iq_get(self.to.as_deref()).append(ElementBuilder::new("vCard", NS))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(VCard::from_stanza(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<VCard> {
+        Ok(VCard::from_stanza(stanza))
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, _error: &StanzaError, _stanza: &Element) {
@@ -789,6 +798,37 @@ mod tests {
         let mut bad = VCard::default();
         bad.tels.push(Tel { types: vec!["a b".into(), String::new()], number: "1".into() });
         assert!(bad.to_element().build().is_ok());
+    }
+
+    #[test]
+    fn an_awaited_get_gives_the_vcard_or_the_stanza_error() {
+        let xec = Xec::new().unwrap();
+        let request = xec.context().request(Get::of("stpeter@jabber.org")).unwrap();
+        let reply = Element::parse(&EXAMPLE.replace("id='v1'", &format!("id='{}'", request.id()))).unwrap();
+        let card = block_on(async {
+            xec.dispatch(reply).await;
+            request.await
+        })
+        .unwrap();
+        assert_eq!(card.full_name.as_deref(), Some("Peter Saint-Andre"));
+        // §3.1, Example 3: no vCard: the awaiter gets the item-not-found error
+        let request = xec.context().request(Get::own()).unwrap();
+        let reply = Element::parse(&format!(
+            "<iq xmlns='jabber:client' id='{}' type='error'><vCard xmlns='vcard-temp'/><error type='cancel'>\
+             <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+            request.id()
+        ))
+        .unwrap();
+        let missing = block_on(async {
+            xec.dispatch(reply).await;
+            request.await
+        });
+        match missing {
+            Err(moxl_core::Error::Stanza(e)) => {
+                assert_eq!(e.condition(), Some(moxl_core::stanza::Condition::ItemNotFound))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -324,14 +324,18 @@ impl Publish {
 
 /// Reads the location of `from` (`None`: ours).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `geoloc_get_handle` | [`UserData`]`<`[`Geoloc`]`>` |
 /// | error (`item-not-found`: never published) | `geoloc_get_error<condition>` | the [`StanzaError`](moxl_core::stanza::StanzaError) |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0080_geoloc::Get { from: Some("juliet@capulet.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0080_geoloc::Get { from: Some("juliet@capulet.lit".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -342,12 +346,15 @@ pub struct Get {
 
 #[action(group = "geoloc")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<Geoloc>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<Geoloc>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<Geoloc>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<Geoloc>> {
+        Ok(UserData::<Geoloc>::from_result(stanza))
     }
 }
 
@@ -365,7 +372,8 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut locations = xec.subscribe("geoloc");
+/// // the typed view of the Packets keyed `geoloc`
+/// let mut locations = xec.events::<UserData<Geoloc>>();
 /// // §4.1, Example 2 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='portia@merchantofvenice.lit' to='bassanio@merchantofvenice.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/geoloc'>\
@@ -373,7 +381,7 @@ impl Get {
 ///     <accuracy>20</accuracy><country>Italy</country><lat>45.44</lat><locality>Venice</locality><lon>12.33</lon>\
 ///     </geoloc></item></items></event></message>")?).await;
 /// let p = locations.try_recv().unwrap();
-/// let u = p.content::<UserData<Geoloc>>().unwrap();
+/// let u = &*p;
 /// assert_eq!(u.data.as_ref().unwrap().locality.as_deref(), Some("Venice"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
@@ -381,17 +389,16 @@ impl Get {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "http://jabber.org/protocol/geoloc",
-    key = "geoloc"
+    key = "geoloc",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct GeolocEvents;
 
 impl Payload for GeolocEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<Geoloc>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<Geoloc>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }

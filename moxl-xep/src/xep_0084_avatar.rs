@@ -245,6 +245,22 @@ pub enum AvatarError {
     },
 }
 
+impl std::fmt::Display for AvatarError {
+    /// ```
+    /// use moxl_xep::xep_0084_avatar::AvatarError;
+    /// assert_eq!(AvatarError::Missing { id: "ab".into() }.to_string(), "avatar ab: no such data item");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AvatarError::Missing { id } => write!(f, "avatar {id}: no such data item"),
+            AvatarError::NotBase64 { id } => write!(f, "avatar {id}: the data is not base64"),
+            AvatarError::HashMismatch { id, actual } => write!(f, "avatar {id}: the bytes hash to {actual}"),
+        }
+    }
+}
+
+impl std::error::Error for AvatarError {}
+
 /// Reads and checks the image `id` in an items result.
 ///
 /// ```
@@ -280,7 +296,9 @@ pub enum PublishStep {
     Metadata,
 }
 
-/// Publishes our avatar: the data, then (once the data is stored, as §4.2 asks) the metadata.
+/// Publishes our avatar: the data, then (once the data is stored, as §4.2 asks) the metadata. Its `Output` is
+/// the [`AvatarInfo`] published: `ctx.request(publish)?.await` resolves once both are stored (or with the error
+/// of either step).
 ///
 /// | outcome | Packet key | content |
 /// |---|---|---|
@@ -289,8 +307,9 @@ pub enum PublishStep {
 ///
 /// ```
 /// use moxl_xep::xep_0084_avatar::Publish;
-/// # fn run(xec: &moxl_core::xec::Xec, png: Vec<u8>) -> moxl_core::Result<()> {
-/// xec.context().request(Publish::new(png, "image/png").with_size(64, 64))?;
+/// # async fn run(xec: &moxl_core::xec::Xec, png: Vec<u8>) -> moxl_core::Result<()> {
+/// let info = xec.context().request(Publish::new(png, "image/png").with_size(64, 64))?.await?;
+/// println!("our avatar is {}", info.id);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -329,6 +348,9 @@ impl Publish {
 
 #[action(group = "avatar")]
 impl Publish {
+    /// The published metadata of the image.
+    type Output = AvatarInfo;
+
     fn request(&self) -> ElementBuilder {
         match self.step {
             PublishStep::Data => publish_data(&self.image),
@@ -336,18 +358,13 @@ impl Publish {
         }
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> Result<()> {
-        match self.step {
-            PublishStep::Data => {
-                // The metadata step needs no bytes: leave them out of its saved state.
-                let next = Publish { step: PublishStep::Metadata, image: Vec::new(), info: self.info.clone() };
-                ctx.request(next).map(|_| ())
-            }
-            PublishStep::Metadata => {
-                ctx.pack(self.info.clone()).deliver();
-                Ok(())
-            }
+    async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> Result<AvatarInfo> {
+        if self.step == PublishStep::Data {
+            // The metadata step needs no bytes: leave them out of its saved state. The requester awaits it.
+            let next = Publish { step: PublishStep::Metadata, image: Vec::new(), info: self.info.clone() };
+            ctx.continue_with(next)?;
         }
+        Ok(self.info.clone())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -385,7 +402,8 @@ impl Disable {
     }
 }
 
-/// Reads the avatar metadata of `from` (`None`: ours; the last item, §4.3).
+/// Reads the avatar metadata of `from` (`None`: ours; the last item, §4.3). Its `Output` is the
+/// [`UserData`]`<`[`Metadata`]`>` read; the Packets are the second view.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -393,8 +411,11 @@ impl Disable {
 /// | error (`item-not-found`: no avatar ever) | `avatar_getmetadata_error<condition>` | the [`StanzaError`] |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0084_avatar::GetMetadata { from: Some("juliet@capulet.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let read = xec.context().request(moxl_xep::xep_0084_avatar::GetMetadata { from: Some("juliet@capulet.lit".into()) })?.await?;
+/// if let Some(current) = read.data.as_ref().and_then(|m| m.current()) {
+///     println!("fetch {} unless cached", current.id);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -405,16 +426,21 @@ pub struct GetMetadata {
 
 #[action(group = "avatar")]
 impl GetMetadata {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<Metadata>;
+
     fn request(&self) -> ElementBuilder {
         crate::xep_0080_geoloc::fetch_data::<Metadata>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<Metadata>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<Metadata>> {
+        Ok(UserData::<Metadata>::from_result(stanza))
     }
 }
 
-/// Fetches the image `id` of `from` (`None`: ours; §4.4) and checks it.
+/// Fetches the image `id` of `from` (`None`: ours; §4.4) and checks it. Its `Output` is the [`AvatarImage`];
+/// an image that is missing, not base64 or hashes to another id makes the request resolve to
+/// `Err(Error::Handler(..))` (its [`AvatarError`] is the Packet), an error reply to `Err(Error::Stanza(..))`.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -424,12 +450,11 @@ impl GetMetadata {
 ///
 /// ```
 /// use moxl_xep::xep_0084_avatar::{AvatarImage, GetData};
-/// # async fn run(xec: &moxl_core::xec::Xec) -> Option<()> {
-/// let mut images = xec.subscribe("avatar_getdata_handle");
-/// xec.context().request(GetData { from: Some("juliet@capulet.lit".into()), id: "111f4b3c50d7b0df729d299bc6f8e9ef9066971f".into() }).ok()?;
-/// let p = images.recv().await?;
-/// let image: &AvatarImage = p.content()?; // None: see the AvatarError
-/// # Some(()) }
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let id = "111f4b3c50d7b0df729d299bc6f8e9ef9066971f";
+/// let image: AvatarImage = xec.context().request(GetData { from: Some("juliet@capulet.lit".into()), id: id.into() })?.await?;
+/// assert_eq!(image.id, id);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GetData {
@@ -441,15 +466,20 @@ pub struct GetData {
 
 #[action(group = "avatar")]
 impl GetData {
+    /// The image, its bytes checked against the id (SHA-1, §4.1).
+    type Output = AvatarImage;
+
     fn request(&self) -> ElementBuilder {
         fetch_data(self.from.as_deref(), &self.id)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        match image_in(stanza, &self.id) {
-            Ok(image) => ctx.pack(image).deliver(),
-            Err(e) => ctx.pack(e).deliver(),
-        }
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<AvatarImage> {
+        image_in(stanza, &self.id).map_err(|e| {
+            // The requester gets Err(Error::Handler); the Packet view keeps the typed reason.
+            let message = e.to_string();
+            ctx.pack(e).deliver();
+            moxl_core::Error::handler(message)
+        })
     }
 }
 
@@ -468,7 +498,8 @@ impl GetData {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut avatars = xec.subscribe("avatarmetadata");
+/// // the typed view of the Packets keyed `avatarmetadata`
+/// let mut avatars = xec.events::<UserData<Metadata>>();
 /// // §4.3, Example 4 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' to='romeo@montague.lit/home' from='juliet@capulet.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'>\
@@ -476,7 +507,7 @@ impl GetData {
 ///     <info bytes='12345' width='64' height='64' id='111f4b3c50d7b0df729d299bc6f8e9ef9066971f' type='image/png'/>\
 ///     </metadata></item></items></event></message>")?).await;
 /// let p = avatars.try_recv().unwrap();
-/// let m = p.content::<UserData<Metadata>>().unwrap();
+/// let m = &*p;
 /// assert_eq!(m.data.as_ref().unwrap().current().unwrap().bytes, 12345);
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
@@ -484,17 +515,16 @@ impl GetData {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "urn:xmpp:avatar:metadata",
-    key = "avatarmetadata"
+    key = "avatarmetadata",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct AvatarMetadataEvents;
 
 impl Payload for AvatarMetadataEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<Metadata>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<Metadata>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }
@@ -519,7 +549,7 @@ mod tests {
         let xec = Xec::new().unwrap();
         let mut done = xec.subscribe("avatar_publish_handle");
         let image = b"\x89PNG\r\n\x1a\n....".to_vec();
-        xec.context().request(Publish::new(image.clone(), "image/png").with_size(1, 1)).unwrap();
+        let request = xec.context().request(Publish::new(image.clone(), "image/png").with_size(1, 1)).unwrap();
         let out = xec.take_outgoing();
         let item = out[0].first_child().unwrap().child("publish", pubsub::NS).unwrap().first_child().unwrap();
         assert_eq!(item.attr("id").as_deref(), Some(photo_hash(&image).as_str()));
@@ -547,7 +577,10 @@ mod tests {
                 .unwrap(),
             ),
         );
+        // one result for the chain: awaited, and one Packet
+        assert_eq!(block_on(request).unwrap().id, photo_hash(&image));
         assert_eq!(done.try_recv().unwrap().content::<AvatarInfo>().unwrap().id, photo_hash(&image));
+        assert!(done.try_recv().is_none());
     }
 
     #[test]
@@ -565,8 +598,10 @@ mod tests {
         result_for(&xec, &items(&id, "aGVs\r\n  bG8="));
         assert_eq!(images.try_recv().unwrap().content::<AvatarImage>().unwrap().bytes, b"hello");
         // another image under that id
-        xec.context().request(GetData { from: None, id: id.clone() }).unwrap();
+        let request = xec.context().request(GetData { from: None, id: id.clone() }).unwrap();
         result_for(&xec, &items(&id, "d29ybGQ="));
+        // awaited: the refusal is the requester's error; the Packet keeps the typed reason
+        assert!(matches!(block_on(request), Err(moxl_core::Error::Handler(m)) if m.contains("hash to")));
         let p = images.try_recv().unwrap();
         assert!(p.content::<AvatarImage>().is_none());
         assert!(

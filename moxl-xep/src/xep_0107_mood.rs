@@ -213,14 +213,18 @@ impl Publish {
 
 /// Reads the mood of `from` (`None`: ours).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `mood_get_handle` | [`UserData`]`<`[`Mood`]`>` |
 /// | error (`item-not-found`: never published) | `mood_get_error<condition>` | the [`StanzaError`](moxl_core::stanza::StanzaError) |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0107_mood::Get { from: Some("romeo@montague.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0107_mood::Get { from: Some("romeo@montague.lit".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -231,12 +235,15 @@ pub struct Get {
 
 #[action(group = "mood")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<Mood>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<Mood>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<Mood>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<Mood>> {
+        Ok(UserData::<Mood>::from_result(stanza))
     }
 }
 
@@ -254,12 +261,13 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("mood");
+/// // the typed view of the Packets keyed `mood`
+/// let mut events = xec.events::<UserData<Mood>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='romeo@montague.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/mood'>\
 ///     <item id='current'><mood xmlns='http://jabber.org/protocol/mood'><annoyed/><text>curse my nurse!</text></mood></item></items></event></message>")?).await;
 /// let p = events.try_recv().unwrap();
-/// let data = p.content::<UserData<Mood>>().unwrap().data.as_ref().unwrap();
+/// let data = p.data.as_ref().unwrap();
 /// assert!(data.value == "annoyed" && data.text.as_deref() == Some("curse my nurse!"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
@@ -267,17 +275,16 @@ impl Get {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "http://jabber.org/protocol/mood",
-    key = "mood"
+    key = "mood",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct MoodEvents;
 
 impl Payload for MoodEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<Mood>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<Mood>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }

@@ -161,14 +161,18 @@ impl Publish {
 
 /// Reads the activity of `from` (`None`: ours).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `activity_get_handle` | [`UserData`]`<`[`Activity`]`>` |
 /// | error (`item-not-found`: never published) | `activity_get_error<condition>` | the [`StanzaError`](moxl_core::stanza::StanzaError) |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0108_activity::Get { from: Some("juliet@capulet.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0108_activity::Get { from: Some("juliet@capulet.lit".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -179,12 +183,15 @@ pub struct Get {
 
 #[action(group = "activity")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<Activity>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<Activity>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<Activity>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<Activity>> {
+        Ok(UserData::<Activity>::from_result(stanza))
     }
 }
 
@@ -202,12 +209,13 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("activity");
+/// // the typed view of the Packets keyed `activity`
+/// let mut events = xec.events::<UserData<Activity>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='juliet@capulet.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/activity'>\
 ///     <item id='current'><activity xmlns='http://jabber.org/protocol/activity'><relaxing><partying/></relaxing><text>My nurse&apos;s birthday!</text></activity></item></items></event></message>")?).await;
 /// let p = events.try_recv().unwrap();
-/// let data = p.content::<UserData<Activity>>().unwrap().data.as_ref().unwrap();
+/// let data = p.data.as_ref().unwrap();
 /// assert!(data.general == "relaxing" && data.specific.as_deref() == Some("partying"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
@@ -215,17 +223,16 @@ impl Get {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "http://jabber.org/protocol/activity",
-    key = "activity"
+    key = "activity",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct ActivityEvents;
 
 impl Payload for ActivityEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<Activity>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<Activity>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }

@@ -136,14 +136,18 @@ impl Publish {
 
 /// Reads the tune of `from` (`None`: ours).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `tune_get_handle` | [`UserData`]`<`[`Tune`]`>` |
 /// | error (`item-not-found`: never published) | `tune_get_error<condition>` | the [`StanzaError`](moxl_core::stanza::StanzaError) |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0118_tune::Get { from: Some("stpeter@jabber.org".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0118_tune::Get { from: Some("stpeter@jabber.org".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -154,12 +158,15 @@ pub struct Get {
 
 #[action(group = "tune")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<Tune>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<Tune>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<Tune>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<Tune>> {
+        Ok(UserData::<Tune>::from_result(stanza))
     }
 }
 
@@ -177,31 +184,31 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut tunes = xec.subscribe("tune");
+/// // the typed view of the Packets keyed `tune`
+/// let mut tunes = xec.events::<UserData<Tune>>();
 /// // §4.1, Example 2 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='stpeter@jabber.org' to='maineboy@jabber.org'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/tune'>\
 ///     <item id='bffe6584-0f9c-11dc-84ba-001143d5d5db'><tune xmlns='http://jabber.org/protocol/tune'>\
 ///     <artist>Yes</artist><title>Heart of the Sunrise</title></tune></item></items></event></message>")?).await;
 /// let p = tunes.try_recv().unwrap();
-/// assert_eq!(p.content::<UserData<Tune>>().unwrap().data.as_ref().unwrap().artist.as_deref(), Some("Yes"));
+/// assert_eq!(p.data.as_ref().unwrap().artist.as_deref(), Some("Yes"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
 #[payload(
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "http://jabber.org/protocol/tune",
-    key = "tune"
+    key = "tune",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct TuneEvents;
 
 impl Payload for TuneEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<Tune>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<Tune>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }

@@ -116,22 +116,20 @@ pub struct AvatarUpdate {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut updates = xec.subscribe("avatarupdate");
+/// // the typed view of the Packets keyed `avatarupdate`
+/// let mut updates = xec.events::<AvatarUpdate>();
 /// xec.dispatch(Element::parse("<presence xmlns='jabber:client' from='juliet@capulet.com/balcony'>\
 ///     <x xmlns='vcard-temp:x:update'><photo/></x></presence>")?).await;
 /// let u = updates.try_recv().unwrap();
-/// assert_eq!(u.content::<AvatarUpdate>().unwrap().photo, PhotoUpdate::NoAvatar);
+/// assert_eq!(u.photo, PhotoUpdate::NoAvatar);
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "x", ns = "vcard-temp:x:update", key = "avatarupdate")]
+#[payload(name = "x", ns = "vcard-temp:x:update", key = "avatarupdate", at = "child")]
 #[derive(Debug, Default)]
 pub struct AvatarUpdates;
 
 impl Payload for AvatarUpdates {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         if let (Some(photo), Some(from)) = (PhotoUpdate::from_presence(stanza), stanza.attr("from")) {
             ctx.pack(AvatarUpdate { from: from.into_owned(), photo }).deliver();
         }

@@ -11,8 +11,11 @@
 //! A module that wants a node's notifications declares the feature with
 //! `moxl_core::feature!("urn:xmpp:microblog:0+notify")` (a literal: the disco answer and caps hash are computed
 //! from the declared features), and registers a Payload for the node:
-//! `#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:microblog:0")]`
-//! (see [`crate::xep_0277_microblog`]).
+//! `#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:microblog:0",
+//! at = "child")]` (see [`crate::xep_0277_microblog`]): `at = "child"` because the `<event/>` is a direct
+//! child of the message (XEP-0060 §7.1.2), so one inside a forwarded or archived message never matches. The
+//! Payload delivers a type of its own (not a bare [`Event`]), so that `xec.events::<T>()` gets that node's
+//! events alone.
 
 use moxl_core::xml::{ElementBuilder, ElementOrBuilder};
 

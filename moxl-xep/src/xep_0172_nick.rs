@@ -96,14 +96,18 @@ impl Publish {
 
 /// Reads the nick of `from` (`None`: ours).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `nick_get_handle` | [`UserData`]`<`[`Nick`]`>` |
 /// | error (`item-not-found`: never published) | `nick_get_error<condition>` | the [`StanzaError`](moxl_core::stanza::StanzaError) |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0172_nick::Get { from: Some("narrator@moby-dick.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0172_nick::Get { from: Some("narrator@moby-dick.lit".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -114,12 +118,15 @@ pub struct Get {
 
 #[action(group = "nick")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<Nick>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<Nick>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<Nick>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<Nick>> {
+        Ok(UserData::<Nick>::from_result(stanza))
     }
 }
 
@@ -137,12 +144,13 @@ impl Get {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("nick");
+/// // the typed view of the Packets keyed `nick`
+/// let mut events = xec.events::<UserData<Nick>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='narrator@moby-dick.lit'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='http://jabber.org/protocol/nick'>\
 ///     <item id='current'><nick xmlns='http://jabber.org/protocol/nick'>Ishmael</nick></item></items></event></message>")?).await;
 /// let p = events.try_recv().unwrap();
-/// let data = p.content::<UserData<Nick>>().unwrap().data.as_ref().unwrap();
+/// let data = p.data.as_ref().unwrap();
 /// assert!(data.0 == "Ishmael");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
@@ -150,17 +158,16 @@ impl Get {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "http://jabber.org/protocol/nick",
-    key = "nick"
+    key = "nick",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct NickEvents;
 
 impl Payload for NickEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<Nick>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<Nick>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use moxl_core::xml::{Element, ElementBuilder, ElementOrBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms::DataForm;
-use crate::xep_0060_pubsub::{self as pubsub, is_precondition_not_met};
+use crate::xep_0060_pubsub::{self as pubsub, Published, is_precondition_not_met};
 
 /// The publish-options of private storage (§3): persistent items, whitelist access.
 ///
@@ -59,9 +59,13 @@ pub fn publish(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder
 /// Publishes private data (§3), reconfiguring the node once if it exists with another configuration (see the
 /// [module documentation](self)).
 ///
+/// Its `Output` is the [`Published`] item: `ctx.request(publish)?.await` resolves once, with the final outcome
+/// (the reconfigure and the retry continue this request, [`Context::continue_with`]): the stored item, or the
+/// error that ended the chain (the retry's `conflict`, the reconfigure's error). The Packets are the second view:
+///
 /// | Packet key | content | when |
 /// |---|---|---|
-/// | `private_pep_publish_handle` | [`Published`](pubsub::Published) | stored |
+/// | `private_pep_publish_handle` | [`Published`] | stored |
 /// | `private_pep_publish_errorconflict` | [`StanzaError`] | the node stayed non-private (precondition-not-met after reconfiguring) |
 /// | `private_pep_publish_error<condition>` | [`StanzaError`] | any other error |
 /// | `private_pep_reconfigure_error<condition>` | [`StanzaError`] | the node could not be reconfigured |
@@ -69,9 +73,10 @@ pub fn publish(node: &str, id: Option<&str>, payload: impl Into<ElementOrBuilder
 /// ```
 /// use moxl_core::xml::ElementBuilder;
 /// use moxl_xep::xep_0223_private_pep::Publish;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut stored = xec.subscribe("private_pep_publish_handle");
-/// xec.context().request(Publish::new("urn:example:settings", Some("current"), ElementBuilder::new("settings", "urn:example:settings"))?)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let settings = ElementBuilder::new("settings", "urn:example:settings");
+/// let stored = xec.context().request(Publish::new("urn:example:settings", Some("current"), settings)?)?.await?;
+/// assert_eq!(stored.node, "urn:example:settings");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,18 +108,22 @@ impl Publish {
 
 #[action(group = "private_pep")]
 impl Publish {
+    /// The node and the id of the stored item, after the reconfigure-and-retry if there was one.
+    type Output = Published;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(self.publish.published(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Published> {
+        Ok(self.publish.published(stanza))
     }
 
     async fn error_conflict(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
         if is_precondition_not_met(error) && !self.reconfigured {
             let retry = Publish { reconfigured: true, ..self.clone() };
-            ctx.request(Reconfigure { node: retry.publish.node().to_owned(), then: Some(retry) })?;
+            // The requester awaits the retry's outcome (through the Reconfigure), not this conflict.
+            ctx.continue_with(Reconfigure { node: retry.publish.node().to_owned(), then: Some(retry) })?;
             return Ok(());
         }
         ctx.pack(error.clone()).deliver();
@@ -123,8 +132,9 @@ impl Publish {
 }
 
 /// Makes a node private (XEP-0060 §8.2.5 with [`private_config`]), then publishes again: the second step of
-/// [`Publish`]. Its errors are delivered as `private_pep_reconfigure_error<condition>`; alone
-/// ([`for_node`](Self::for_node)) it delivers the node under `private_pep_reconfigure_handle`.
+/// [`Publish`]. Its errors are delivered as `private_pep_reconfigure_error<condition>`. Its `Output` is a
+/// [`Published`] naming the node (no item id), also delivered under `private_pep_reconfigure_handle` when the
+/// node was reconfigured; as [`Publish`]'s second step its requester gets the retried publish's result.
 ///
 /// ```
 /// let r = moxl_xep::xep_0223_private_pep::Reconfigure::for_node("storage:bookmarks");
@@ -151,18 +161,19 @@ impl Reconfigure {
 
 #[action(group = "private_pep")]
 impl Reconfigure {
+    /// The node (`id` `None`), or, as the second step of [`Publish`], the retried publish's result.
+    type Output = Published;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> moxl_core::Result<()> {
-        match self.then.take() {
-            Some(publish) => {
-                ctx.request(publish)?;
-            }
-            None => ctx.pack(self.node.clone()).deliver(),
+    async fn handle(&mut self, ctx: &Context, _stanza: &Element) -> moxl_core::Result<Published> {
+        if let Some(publish) = self.then.take() {
+            // Whoever awaits the first Publish gets the retry's outcome.
+            ctx.continue_with(publish)?;
         }
-        Ok(())
+        Ok(Published::of_node(&self.node))
     }
 }
 
@@ -181,6 +192,35 @@ mod tests {
         let id = sent.attr("id").unwrap().into_owned();
         block_on(xec.dispatch(Element::parse(&reply.replace("ID", &id)).unwrap()));
         sent
+    }
+
+    #[test]
+    fn the_awaited_publish_gives_the_retry_outcome() {
+        let xec = Xec::new().unwrap();
+        let payload = ElementBuilder::new("storage", "storage:bookmarks");
+        let request =
+            xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
+        answer(&xec, PRECONDITION);
+        answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>");
+        // the retry is stored: the first request resolves to its result
+        answer(
+            &xec,
+            "<iq xmlns='jabber:client' type='result' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'>\
+             <publish node='storage:bookmarks'><item id='current'/></publish></pubsub></iq>",
+        );
+        let stored = block_on(request).unwrap();
+        assert_eq!((stored.node.as_str(), stored.id.as_deref()), ("storage:bookmarks", Some("current")));
+        // refused after reconfiguring: the requester gets the retry's conflict
+        let payload = ElementBuilder::new("storage", "storage:bookmarks");
+        let request =
+            xec.context().request(Publish::new("storage:bookmarks", Some("current"), payload).unwrap()).unwrap();
+        answer(&xec, PRECONDITION);
+        answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>");
+        answer(&xec, PRECONDITION);
+        match block_on(request) {
+            Err(moxl_core::Error::Stanza(e)) => assert!(is_precondition_not_met(&e)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

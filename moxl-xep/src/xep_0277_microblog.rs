@@ -666,12 +666,15 @@ fn refuses_options(error: &StanzaError) -> bool {
 
 #[action(group = "microblog")]
 impl Publish {
+    /// The published item (its id).
+    type Output = pubsub::Published;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(self.publish.published(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<pubsub::Published> {
+        Ok(self.publish.published(stanza))
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
@@ -681,7 +684,8 @@ impl Publish {
                     condition = error.condition_name(),
                     "microblog publish-options refused: publishing without"
                 );
-                ctx.request(retry)?;
+                // The requester gets the retry's result.
+                ctx.continue_with(retry)?;
                 return Ok(());
             }
         }
@@ -739,15 +743,18 @@ pub struct FeedPage {
     pub set: Option<SetResult>,
 }
 
-/// Reads a page of a microblog or comments node (§2, §3.4). Delivers a [`FeedPage`] (`microblog_feed_handle`);
-/// errors as `microblog_feed_error<condition>` (`item-not-found`: no microblog).
+/// Reads a page of a microblog or comments node (§2, §3.4). Its `Output` is the [`FeedPage`] (also the Packet
+/// `microblog_feed_handle`); an error reply resolves to `Err(Error::Stanza(..))` and is delivered as
+/// `microblog_feed_error<condition>` (`item-not-found`: no microblog).
 ///
 /// ```
 /// use moxl_xep::xep_0059_rsm::SetQuery;
 /// use moxl_xep::xep_0277_microblog::Feed;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut pages = xec.subscribe("microblog_feed_handle");
-/// xec.context().request(Feed::new(Some("romeo@montague.lit"), SetQuery::max(20)))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let page = xec.context().request(Feed::new(Some("romeo@montague.lit"), SetQuery::max(20)))?.await?;
+/// for post in &page.posts {
+///     println!("{:?}", post.entry.title);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -810,19 +817,21 @@ impl Feed {
 
 #[action(group = "microblog")]
 impl Feed {
+    /// The page of posts.
+    type Output = FeedPage;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<FeedPage> {
         let page = Page::from_result(stanza);
-        ctx.pack(FeedPage {
+        Ok(FeedPage {
             jid: self.jid.clone(),
             node: self.node.clone(),
             posts: page.as_ref().map(|p| p.items.iter().filter_map(Post::from_item).collect()).unwrap_or_default(),
             set: page.and_then(|p| p.set),
         })
-        .deliver();
     }
 }
 
@@ -1013,7 +1022,8 @@ impl MicroblogEvent {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut posts = xec.subscribe("microblog_event");
+/// // the typed view of the Packets keyed `microblog_event`
+/// let mut posts = xec.events::<MicroblogEvent>();
 /// // XEP-0277 §2, Example 3 (abridged)
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='romeo@montague.lit' to='juliet@capulet.lit' type='headline'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:microblog:0'>\
@@ -1021,7 +1031,7 @@ impl MicroblogEvent {
 ///     <title type='text'>hanging out at the Caf&#233; Napolitano</title><id>tag:montague.lit,2008-05-08:posts-1cb57d9c</id>\
 ///     <published>2008-05-08T18:30:02Z</published><updated>2008-05-08T18:30:02Z</updated></entry></item></items></event></message>")?).await;
 /// let packet = posts.try_recv().unwrap();
-/// let MicroblogEvent::Posts { from, posts } = packet.content::<MicroblogEvent>().unwrap() else { panic!() };
+/// let MicroblogEvent::Posts { from, posts } = &*packet else { panic!() };
 /// assert_eq!(from, "romeo@montague.lit");
 /// assert_eq!(posts[0].entry.title.as_ref().unwrap().value, "hanging out at the Café Napolitano");
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
@@ -1030,16 +1040,14 @@ impl MicroblogEvent {
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "urn:xmpp:microblog:0",
-    key = "microblog_event"
+    key = "microblog_event",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct MicroblogEvents;
 
 impl Payload for MicroblogEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         for event in Event::from_message(stanza).iter().flat_map(MicroblogEvent::from_event) {
             ctx.pack(event).deliver();
         }

@@ -337,14 +337,18 @@ impl Publish {
 
 /// Reads the vCard4 of `from` (`None`: ours) from its PEP node (§3.3).
 ///
+/// Its `Output` is the [`UserData`] read (`ctx.request(..)?.await`); the Packets are the second view.
+///
 /// | answer | Packet key | content |
 /// |---|---|---|
 /// | result | `vcard4_get_handle` | [`UserData`]`<`[`VCard4`]`>` |
 /// | error (`item-not-found`: none) | `vcard4_get_error<condition>` | the [`StanzaError`] |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0292_vcard4::Get { from: Some("juliet@capulet.lit".into()) })?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// // the Output, also delivered as the Packet in the table
+/// let read = xec.context().request(moxl_xep::xep_0292_vcard4::Get { from: Some("juliet@capulet.lit".into()) })?.await?;
+/// println!("{:?} published {:?}", read.from, read.data.is_some());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -355,16 +359,20 @@ pub struct Get {
 
 #[action(group = "vcard4")]
 impl Get {
+    /// What was read: the publisher, the item id and the data (`None`: nothing published).
+    type Output = UserData<VCard4>;
+
     fn request(&self) -> ElementBuilder {
         fetch_data::<VCard4>(self.from.as_deref())
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(UserData::<VCard4>::from_result(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<UserData<VCard4>> {
+        Ok(UserData::<VCard4>::from_result(stanza))
     }
 }
 
 /// Gets a vCard4 with an IQ (version 0.11 §4.1.1, as Prosody 0.12's `mod_vcard4` answers: to the bare JID).
+/// Its `Output` is the [`VCard4`]; `item-not-found` resolves the request to `Err(Error::Stanza(..))`.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -385,13 +393,15 @@ pub struct IqGet {
 
 #[action(group = "vcard4")]
 impl IqGet {
+    /// The vCard (empty if the result holds none).
+    type Output = VCard4;
+
     fn request(&self) -> ElementBuilder {
         iq_get(self.to.as_deref()).append(ElementBuilder::new("vcard", NS))
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let card = stanza.child("vcard", NS).and_then(|v| VCard4::from_element(&v)).unwrap_or_default();
-        ctx.pack(card).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<VCard4> {
+        Ok(stanza.child("vcard", NS).and_then(|v| VCard4::from_element(&v)).unwrap_or_default())
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, _error: &StanzaError, _stanza: &Element) {
@@ -451,25 +461,30 @@ impl IqSet {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut cards = xec.subscribe("vcard4");
+/// // the typed view of the Packets keyed `vcard4`
+/// let mut cards = xec.events::<UserData<VCard4>>();
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='stpeter@jabber.org'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:vcard4'><item id='current'>\
 ///     <vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>Peter Saint-Andre</text></fn></vcard>\
 ///     </item></items></event></message>")?).await;
 /// let p = cards.try_recv().unwrap();
-/// assert_eq!(p.content::<UserData<VCard4>>().unwrap().data.as_ref().unwrap().full_name.as_deref(), Some("Peter Saint-Andre"));
+/// assert_eq!(p.data.as_ref().unwrap().full_name.as_deref(), Some("Peter Saint-Andre"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "urn:xmpp:vcard4", key = "vcard4")]
+#[payload(
+    name = "event",
+    ns = "http://jabber.org/protocol/pubsub#event",
+    node = "urn:xmpp:vcard4",
+    key = "vcard4",
+    at = "child"
+)]
 #[derive(Debug, Default)]
 pub struct Vcard4Events;
 
 impl Payload for Vcard4Events {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(u) = UserData::<VCard4>::from_event(stanza) {
-                ctx.pack(u).deliver();
-            }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if let Some(u) = UserData::<VCard4>::from_event(stanza) {
+            ctx.pack(u).deliver();
         }
         Ok(())
     }

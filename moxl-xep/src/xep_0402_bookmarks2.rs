@@ -162,7 +162,8 @@ pub fn publish(bookmark: &Bookmark) -> ElementBuilder {
     pubsub::publish_with_options(None, NS, Some(&bookmark.jid), bookmark.to_element(), &publish_options())
 }
 
-/// Gets all our bookmarks (§4.2).
+/// Gets all our bookmarks (§4.2). Its `Output` is the list; `item-not-found` (no node yet, so no bookmarks)
+/// resolves the request to `Err(Error::Stanza(..))` with that condition.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -171,8 +172,10 @@ pub fn publish(bookmark: &Bookmark) -> ElementBuilder {
 /// | any other error | `bookmarks2_get_error` | the [`StanzaError`] |
 ///
 /// ```
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// xec.context().request(moxl_xep::xep_0402_bookmarks2::Get)?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// for bookmark in xec.context().request(moxl_xep::xep_0402_bookmarks2::Get)?.await? {
+///     println!("{} (autojoin: {})", bookmark.jid, bookmark.autojoin);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -180,12 +183,15 @@ pub struct Get;
 
 #[action(group = "bookmarks2")]
 impl Get {
+    /// Our bookmarks.
+    type Output = Vec<Bookmark>;
+
     fn request(&self) -> ElementBuilder {
         pubsub::items(None, NS)
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(Bookmark::all_in(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Vec<Bookmark>> {
+        Ok(Bookmark::all_in(stanza))
     }
 
     async fn error_item_not_found(&mut self, ctx: &Context, _error: &StanzaError, _stanza: &Element) {
@@ -197,7 +203,7 @@ impl Get {
     }
 }
 
-/// Adds or replaces a bookmark (§4.3).
+/// Adds or replaces a bookmark (§4.3). Its `Output` is the [`Bookmark`] stored.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -220,12 +226,15 @@ pub struct Add {
 
 #[action(group = "bookmarks2")]
 impl Add {
+    /// The bookmark stored.
+    type Output = Bookmark;
+
     fn request(&self) -> ElementBuilder {
         publish(&self.bookmark)
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.bookmark.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<Bookmark> {
+        Ok(self.bookmark.clone())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -233,7 +242,7 @@ impl Add {
     }
 }
 
-/// Removes the bookmark of a room (§4.4: a retract with `notify='true'`).
+/// Removes the bookmark of a room (§4.4: a retract with `notify='true'`). Its `Output` is the room's JID.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -253,12 +262,15 @@ pub struct Remove {
 
 #[action(group = "bookmarks2")]
 impl Remove {
+    /// The room's JID.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         pubsub::retract(None, NS, &self.jid, true)
     }
 
-    async fn handle(&mut self, ctx: &Context, _stanza: &Element) {
-        ctx.pack(self.jid.clone()).deliver();
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<String> {
+        Ok(self.jid.clone())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
@@ -334,30 +346,29 @@ impl BookmarkChange {
 /// # }
 /// # block_on(async {
 /// let xec = Xec::builder().account("juliet@capulet.lit".parse()?).build()?;
-/// let mut changes = xec.subscribe("bookmarkchange");
+/// // the typed view of the Packets keyed `bookmarkchange`
+/// let mut changes = xec.events::<BookmarkChange>();
 /// // §4.3, Example 7
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='juliet@capulet.lit' to='juliet@capulet.lit/balcony' type='headline' id='new-room1'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:bookmarks:1'>\
 ///     <item id='theplay@conference.shakespeare.lit'><conference xmlns='urn:xmpp:bookmarks:1' name='The Play&apos;s the Thing' autojoin='true'>\
 ///     <nick>JC</nick></conference></item></items></event></message>")?).await;
 /// let p = changes.try_recv().unwrap();
-/// assert!(matches!(p.content::<BookmarkChange>(), Some(BookmarkChange::Added(b)) if b.nick.as_deref() == Some("JC")));
+/// assert!(matches!(&*p, BookmarkChange::Added(b) if b.nick.as_deref() == Some("JC")));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
 #[payload(
     name = "event",
     ns = "http://jabber.org/protocol/pubsub#event",
     node = "urn:xmpp:bookmarks:1",
-    key = "bookmarkchange"
+    key = "bookmarkchange",
+    at = "child"
 )]
 #[derive(Debug, Default)]
 pub struct BookmarkEvents;
 
 impl Payload for BookmarkEvents {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         let account = ctx.account().map(|a| a.to_string());
         for change in BookmarkChange::all_in(stanza, account.as_deref()) {
             ctx.pack(change).deliver();
@@ -382,7 +393,9 @@ pub enum MigrateStep {
 /// Moves our XEP-0048 bookmarks to XEP-0402: reads the legacy PEP node, then private XML storage (either may
 /// be missing), and publishes each conference bookmark (the first one read for a room wins; URL bookmarks
 /// have no XEP-0402 form) as its own item, one after the other. The steps are requests of this one Action,
-/// so its state (and a restart) carries what was read.
+/// so its state (and a restart) carries what was read. Each step continues the request
+/// ([`Context::continue_with`]): awaiting [`Migrate`] gives the published list once the last step is done, or
+/// the error that stopped it.
 ///
 /// | outcome | Packet key | content |
 /// |---|---|---|
@@ -394,12 +407,10 @@ pub enum MigrateStep {
 ///
 /// ```
 /// use moxl_xep::xep_0402_bookmarks2::{Bookmark, Migrate};
-/// # async fn run(xec: &moxl_core::xec::Xec) -> Option<()> {
-/// let mut done = xec.subscribe("bookmarks2_migrate_handle");
-/// xec.context().request(Migrate::default()).ok()?;
-/// let migrated = done.recv().await?;
-/// println!("{} bookmarks migrated", migrated.content::<Vec<Bookmark>>()?.len());
-/// # Some(()) }
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let migrated: Vec<Bookmark> = xec.context().request(Migrate::default())?.await?;
+/// println!("{} bookmarks migrated", migrated.len());
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Migrate {
@@ -420,28 +431,31 @@ impl Migrate {
         }
     }
 
-    /// Requests the next step, or delivers the published list when none is left (under the key of the method
-    /// running: only `handle` ends this way, see `error`).
-    fn next(&mut self, ctx: &Context) -> Result<()> {
+    /// Continues with the next step (`None`: the requester awaits it), or gives the published list when none
+    /// is left (only `handle` ends this way, see `error`).
+    fn next(&mut self, ctx: &Context) -> Result<Option<Vec<Bookmark>>> {
         let step = match self.step {
             MigrateStep::LegacyPep => MigrateStep::Private,
             MigrateStep::Private | MigrateStep::Publish => MigrateStep::Publish,
         };
         if step == MigrateStep::Publish && self.pending.is_empty() {
-            ctx.pack(std::mem::take(&mut self.published)).deliver();
-            return Ok(());
+            return Ok(Some(std::mem::take(&mut self.published)));
         }
         let next = Migrate {
             step,
             pending: std::mem::take(&mut self.pending),
             published: std::mem::take(&mut self.published),
         };
-        ctx.request(next).map(|_| ())
+        ctx.continue_with(next)?;
+        Ok(None)
     }
 }
 
 #[action(group = "bookmarks2")]
 impl Migrate {
+    /// The bookmarks published (empty if there was none), after the last step.
+    type Output = Vec<Bookmark>;
+
     fn request(&self) -> ElementBuilder {
         match (self.step, self.pending.first()) {
             (MigrateStep::Private, _) => crate::xep_0049_private::get("storage", legacy::NS),
@@ -452,7 +466,7 @@ impl Migrate {
         }
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<()> {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Vec<Bookmark>> {
         match self.step {
             MigrateStep::Private | MigrateStep::LegacyPep => self.collect(Storage::from_stanza(stanza)),
             MigrateStep::Publish => {
@@ -462,15 +476,17 @@ impl Migrate {
                 }
             }
         }
-        self.next(ctx)
+        // A step that continued gives nothing: its requester awaits the next step's list.
+        Ok(self.next(ctx)?.unwrap_or_default())
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> Result<()> {
         match self.step {
             // No legacy node: nothing to read there.
-            MigrateStep::LegacyPep => self.next(ctx),
+            // (Both continue: after the legacy node comes private storage; with bookmarks pending, a publish.)
+            MigrateStep::LegacyPep => self.next(ctx).map(|_| ()),
             // Private storage refused, with bookmarks read from the legacy node: publish them.
-            MigrateStep::Private if !self.pending.is_empty() => self.next(ctx),
+            MigrateStep::Private if !self.pending.is_empty() => self.next(ctx).map(|_| ()),
             MigrateStep::Private | MigrateStep::Publish => {
                 ctx.pack(error.clone()).deliver();
                 Ok(())

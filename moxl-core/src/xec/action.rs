@@ -144,11 +144,12 @@ impl<A: Action> AnyAction for Tracked<A> {
             let continuation = Continuation::default();
             let ctx = &ctx.with_continuation(continuation.clone());
             let result = self.action.__dispatch(ctx, outcome).await;
+            let mut continued = false;
             if let Some(next) = continuation.take() {
                 // The method continued with another Action: its requester waits for that one's result.
                 let waiter: Box<dyn Any + Send> = Box::new(self.waiter.take());
                 match ctx.shared.pending().adopt(&next, waiter) {
-                    Ok(()) => {}
+                    Ok(()) => continued = true,
                     Err(waiter) => {
                         if let Ok(waiter) = waiter.downcast::<Option<oneshot::Sender<Result<A::Output>>>>() {
                             self.waiter = *waiter;
@@ -158,6 +159,8 @@ impl<A: Action> AnyAction for Tracked<A> {
                 }
             }
             match result {
+                // A step of a chain: its Output is not the result (the last step's is), so it is not delivered.
+                Ok(Some(_)) if continued => Ok(()),
                 Ok(Some(output)) => {
                     let awaited = self.waiter.as_ref().is_some_and(|w| !w.is_closed());
                     if TypeId::of::<A::Output>() != TypeId::of::<()>() {

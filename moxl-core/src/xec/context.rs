@@ -277,7 +277,9 @@ impl Context {
     /// Starts `action` as the continuation of the Action whose method is running (the next page of a query, a
     /// retry after reconfiguring a node): whoever awaits the running Action's [`Request`] gets `action`'s result
     /// instead of this one's. The two must have the same `Output` (otherwise the requester gets this Action's
-    /// own result, and a warning is logged). Outside an Action method it is [`request`](Self::request).
+    /// own result, and a warning is logged). The continued Action's own `Output` is then neither awaited nor
+    /// delivered as a Packet: only the last step of a chain delivers. Outside an Action method it is
+    /// [`request`](Self::request).
     ///
     /// ```
     /// use moxl::prelude::*;

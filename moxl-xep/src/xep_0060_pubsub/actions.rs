@@ -1,9 +1,11 @@
-//! Actions for the requests of XEP-0060 (group `pubsub`). Each delivers its typed result under
-//! `pubsub_<type>_handle`; an error reply is delivered under `pubsub_<type>_error<condition>` with the
-//! [`StanzaError`](moxl_core::stanza::StanzaError) as content (read its pubsub condition with
-//! [`PubsubError::from_error`](super::PubsubError::from_error)), and a timeout under `pubsub_<type>_timeout`.
+//! Actions for the requests of XEP-0060 (group `pubsub`). Each has a typed `Output`: awaiting
+//! `ctx.request(action)?` gives it, and the same value is delivered as the Packet `pubsub_<type>_handle` (the
+//! second view). An error reply makes the request resolve to `Err(Error::Stanza(..))` and is delivered under
+//! `pubsub_<type>_error<condition>` with the [`StanzaError`](moxl_core::stanza::StanzaError) as content (read
+//! its pubsub condition with [`PubsubError::from_error`](super::PubsubError::from_error)); a timeout resolves to
+//! `Err(Error::Timeout(..))` and is delivered under `pubsub_<type>_timeout`.
 //!
-//! | Action | request | `…_handle` content |
+//! | Action | request | `Output` (and `…_handle` content) |
 //! |---|---|---|
 //! | [`Publish`] | §7.1.1 (§7.1.5 with options) | [`Published`] |
 //! | [`Items`] | §6.5.2, §6.5.7, §6.5.8 | `Vec<`[`Item`]`>` |
@@ -24,16 +26,16 @@
 //! | [`ModifyAffiliations`] | §8.9.2 | the node (`String`) |
 //! | [`DiscoNodes`] | §5.2, §5.5 (disco#items) | `Vec<`[`DiscoItem`]`>` |
 
-use moxl_core::action;
 use moxl_core::xec::Context;
 use moxl_core::xml::{Element, ElementBuilder, ElementOrBuilder};
+use moxl_core::{Result, action};
 use serde::{Deserialize, Serialize};
 
 use super::{Affiliation, AffiliationKind, DiscoItem, Item, Page, Published, Subscription, stanza};
 use crate::xep_0004_data_forms::DataForm;
 use crate::xep_0059_rsm::SetQuery;
 
-/// Publishes an item (§7.1.1), with publish-options if given (§7.1.5). Delivers [`Published`]
+/// Publishes an item (§7.1.1), with publish-options if given (§7.1.5). Outputs [`Published`]
 /// (`pubsub_publish_handle`); a node whose configuration does not match the options gives
 /// `pubsub_publish_errorconflict` with the `precondition-not-met` pubsub condition.
 ///
@@ -42,12 +44,12 @@ use crate::xep_0059_rsm::SetQuery;
 /// ```
 /// use moxl_core::xml::ElementBuilder;
 /// use moxl_xep::xep_0060_pubsub::{publish_options, Publish};
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut published = xec.subscribe("pubsub_publish_handle");
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
 /// let tune = ElementBuilder::new("tune", "http://jabber.org/protocol/tune").text_child("title", "Yesterday");
 /// let publish = Publish::new(None, "http://jabber.org/protocol/tune", None, tune)?
 ///     .with_options(publish_options().with_value("pubsub#access_model", "presence"));
-/// xec.context().request(publish)?;
+/// let published = xec.context().request(publish)?.await?; // also the Packet `pubsub_publish_handle`
+/// println!("published as {:?}", published.id);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,12 +149,15 @@ impl Publish {
 
 #[action(group = "pubsub")]
 impl Publish {
+    /// The node and the id of the published item (the service's, or ours).
+    type Output = Published;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(self.published(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Published> {
+        Ok(self.published(stanza))
     }
 }
 
@@ -161,9 +166,12 @@ impl Publish {
 ///
 /// ```
 /// use moxl_xep::xep_0060_pubsub::Items;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut items = xec.subscribe("pubsub_items_handle");
-/// xec.context().request(Items::new(Some("pubsub.shakespeare.lit"), "princely_musings").max_items(2))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let request = Items::new(Some("pubsub.shakespeare.lit"), "princely_musings").max_items(2);
+/// let items = xec.context().request(request)?.await?; // also the Packet `pubsub_items_handle`
+/// for item in &items {
+///     println!("{:?}", item.id);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,24 +219,28 @@ impl Items {
 
 #[action(group = "pubsub")]
 impl Items {
+    /// The items the service returned, in its order.
+    type Output = Vec<Item>;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        ctx.pack(Item::all_in(stanza)).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Vec<Item>> {
+        Ok(Item::all_in(stanza))
     }
 }
 
-/// Retrieves one page of a node's items (§6.5.4, XEP-0059). Delivers a [`Page`] (`pubsub_itemspage_handle`);
+/// Retrieves one page of a node's items (§6.5.4, XEP-0059). Outputs a [`Page`] (`pubsub_itemspage_handle`);
 /// ask for the next with `SetQuery::max(n).after(last)`.
 ///
 /// ```
 /// use moxl_xep::xep_0059_rsm::SetQuery;
 /// use moxl_xep::xep_0060_pubsub::ItemsPage;
-/// # fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
-/// let mut pages = xec.subscribe("pubsub_itemspage_handle");
-/// xec.context().request(ItemsPage::new(Some("pubsub.shakespeare.lit"), "princely_musings", SetQuery::max(10)))?;
+/// # async fn run(xec: &moxl_core::xec::Xec) -> moxl_core::Result<()> {
+/// let first = ItemsPage::new(Some("pubsub.shakespeare.lit"), "princely_musings", SetQuery::max(10));
+/// let page = xec.context().request(first)?.await?; // also the Packet `pubsub_itemspage_handle`
+/// println!("{} items", page.items.len());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -259,24 +271,26 @@ impl ItemsPage {
 
 #[action(group = "pubsub")]
 impl ItemsPage {
+    /// The page: its items and the XEP-0059 result set.
+    type Output = Page;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
-        let page = Page::from_result(stanza).unwrap_or(Page { node: self.node.clone(), items: Vec::new(), set: None });
-        ctx.pack(page).deliver();
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Page> {
+        Ok(Page::from_result(stanza).unwrap_or(Page { node: self.node.clone(), items: Vec::new(), set: None }))
     }
 }
 
-/// Declares a simple Action: its fields, constructor and request; `handle` delivers `$deliver`.
+/// Declares a simple Action: its fields, constructor and request; `handle` returns `$deliver` (its `Output`).
 macro_rules! simple_action {
     (
         $(#[$doc:meta])*
         $name:ident { $($field:ident : $fty:ty),* $(,)? }
         new($($arg:ident : $aty:ty => $conv:expr),* $(,)?)
         request(|$s:ident| $request:expr)
-        handle(|$hs:ident, $stanza:ident| $deliver:expr)
+        handle(|$hs:ident, $stanza:ident| -> $out:ty { $deliver:expr })
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -299,13 +313,15 @@ macro_rules! simple_action {
 
         #[action(group = "pubsub")]
         impl $name {
+            type Output = $out;
+
             fn request(&self) -> ElementBuilder {
                 self.request_stanza()
             }
 
-            async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+            async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<$out> {
                 let ($hs, $stanza) = (&*self, stanza);
-                ctx.pack($deliver).deliver();
+                Ok($deliver)
             }
         }
     };
@@ -316,7 +332,7 @@ fn own(s: Option<&str>) -> Option<String> {
 }
 
 simple_action! {
-    /// Deletes an item (§7.2.1), notifying subscribers if `notify`. Delivers the item id
+    /// Deletes an item (§7.2.1), notifying subscribers if `notify`. Outputs the item id
     /// (`pubsub_retract_handle`).
     ///
     /// ```
@@ -327,10 +343,10 @@ simple_action! {
     Retract { to: Option<String>, node: String, id: String, notify: bool }
     new(to: Option<&str> => own(to), node: &str => node.to_owned(), id: &str => id.to_owned(), notify: bool => notify)
     request(|s| stanza::retract(s.to.as_deref(), &s.node, &s.id, s.notify))
-    handle(|s, _stanza| s.id.clone())
+    handle(|s, _stanza| -> String { s.id.clone() })
 }
 
-/// Subscribes to a node (§6.1.1), with subscription options if given (§6.3.7). Delivers the
+/// Subscribes to a node (§6.1.1), with subscription options if given (§6.3.7). Outputs the
 /// [`Subscription`] (`pubsub_subscribe_handle`; state `pending` when the owner must approve, §6.1.3).
 ///
 /// ```
@@ -377,11 +393,14 @@ impl Subscribe {
 
 #[action(group = "pubsub")]
 impl Subscribe {
+    /// The subscription the service made (`pending` when the owner must approve it).
+    type Output = Subscription;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Subscription> {
         // §6.1.2: the service may return an empty result; the subscription is then made.
         let s = Subscription::from_result(stanza).unwrap_or_else(|| Subscription {
             node: Some(self.node.clone()),
@@ -392,12 +411,12 @@ impl Subscribe {
             options_supported: false,
             options_required: false,
         });
-        ctx.pack(s).deliver();
+        Ok(s)
     }
 }
 
 simple_action! {
-    /// Unsubscribes from a node (§6.2.1). Delivers the node (`pubsub_unsubscribe_handle`).
+    /// Unsubscribes from a node (§6.2.1). Outputs the node (`pubsub_unsubscribe_handle`).
     ///
     /// ```
     /// let u = moxl_xep::xep_0060_pubsub::Unsubscribe::new(None, "n", "a@b", Some("s1"));
@@ -407,11 +426,11 @@ simple_action! {
     Unsubscribe { to: Option<String>, node: String, jid: String, subid: Option<String> }
     new(to: Option<&str> => own(to), node: &str => node.to_owned(), jid: &str => jid.to_owned(), subid: Option<&str> => own(subid))
     request(|s| stanza::unsubscribe(s.to.as_deref(), &s.node, &s.jid, s.subid.as_deref()))
-    handle(|s, _stanza| s.node.clone())
+    handle(|s, _stanza| -> String { s.node.clone() })
 }
 
 simple_action! {
-    /// Our subscriptions at a service (§5.6), or to one node. Delivers `Vec<`[`Subscription`]`>`
+    /// Our subscriptions at a service (§5.6), or to one node. Outputs `Vec<`[`Subscription`]`>`
     /// (`pubsub_subscriptions_handle`).
     ///
     /// ```
@@ -422,11 +441,11 @@ simple_action! {
     Subscriptions { to: Option<String>, node: Option<String> }
     new(to: Option<&str> => own(to), node: Option<&str> => own(node))
     request(|s| stanza::subscriptions(s.to.as_deref(), s.node.as_deref()))
-    handle(|_s, stanza| Subscription::all_in(stanza))
+    handle(|_s, stanza| -> Vec<Subscription> { Subscription::all_in(stanza) })
 }
 
 simple_action! {
-    /// Our affiliations at a service (§5.7), or with one node. Delivers `Vec<`[`Affiliation`]`>`
+    /// Our affiliations at a service (§5.7), or with one node. Outputs `Vec<`[`Affiliation`]`>`
     /// (`pubsub_affiliations_handle`).
     ///
     /// ```
@@ -437,11 +456,11 @@ simple_action! {
     Affiliations { to: Option<String>, node: Option<String> }
     new(to: Option<&str> => own(to), node: Option<&str> => own(node))
     request(|s| stanza::affiliations(s.to.as_deref(), s.node.as_deref()))
-    handle(|_s, stanza| Affiliation::all_in(stanza))
+    handle(|_s, stanza| -> Vec<Affiliation> { Affiliation::all_in(stanza) })
 }
 
 simple_action! {
-    /// The subscription options form of `jid` on a node (§6.3.2). Delivers the [`DataForm`]
+    /// The subscription options form of `jid` on a node (§6.3.2). Outputs the [`DataForm`]
     /// (`pubsub_subscriptionoptions_handle`; an empty form if the result holds none).
     ///
     /// ```
@@ -452,11 +471,11 @@ simple_action! {
     SubscriptionOptions { to: Option<String>, node: String, jid: String, subid: Option<String> }
     new(to: Option<&str> => own(to), node: &str => node.to_owned(), jid: &str => jid.to_owned(), subid: Option<&str> => own(subid))
     request(|s| stanza::subscription_options(s.to.as_deref(), &s.node, &s.jid, s.subid.as_deref()))
-    handle(|_s, stanza| super::config_form(stanza).unwrap_or_else(|| DataForm::submit(None)))
+    handle(|_s, stanza| -> DataForm { super::config_form(stanza).unwrap_or_else(|| DataForm::submit(None)) })
 }
 
 /// Creates a node (§8.1.1), an instant node (§8.1.2, `node` `None`), with a configuration if given (§8.1.3).
-/// Delivers the node's name (`pubsub_create_handle`): ours, or the one the service chose.
+/// Outputs the node's name (`pubsub_create_handle`): ours, or the one the service chose.
 ///
 /// ```
 /// use moxl_xep::xep_0060_pubsub::{node_config, Create};
@@ -494,22 +513,25 @@ impl Create {
 
 #[action(group = "pubsub")]
 impl Create {
+    /// The node's name: ours, or the one the service chose.
+    type Output = String;
+
     fn request(&self) -> ElementBuilder {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, ctx: &Context, stanza: &Element) {
+    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<String> {
         // §8.1.2: the result names an instant node; it may name another than asked for (§8.1.1).
         let named = stanza
             .child("pubsub", super::NS)
             .and_then(|p| p.child("create", super::NS))
             .and_then(|c| c.attr("node").map(|n| n.into_owned()));
-        ctx.pack(named.or_else(|| self.node.clone()).unwrap_or_default()).deliver();
+        Ok(named.or_else(|| self.node.clone()).unwrap_or_default())
     }
 }
 
 simple_action! {
-    /// The configuration form of a node (§8.2.1, owner). Delivers the [`DataForm`]
+    /// The configuration form of a node (§8.2.1, owner). Outputs the [`DataForm`]
     /// (`pubsub_getconfig_handle`); change its values and give its `submission()` to [`Configure`].
     ///
     /// ```
@@ -520,11 +542,11 @@ simple_action! {
     GetConfig { to: Option<String>, node: String }
     new(to: Option<&str> => own(to), node: &str => node.to_owned())
     request(|s| stanza::node_configuration(s.to.as_deref(), &s.node))
-    handle(|_s, stanza| super::config_form(stanza).unwrap_or_else(|| DataForm::submit(None)))
+    handle(|_s, stanza| -> DataForm { super::config_form(stanza).unwrap_or_else(|| DataForm::submit(None)) })
 }
 
 simple_action! {
-    /// Submits a node configuration (§8.2.5, owner). Delivers the node (`pubsub_configure_handle`).
+    /// Submits a node configuration (§8.2.5, owner). Outputs the node (`pubsub_configure_handle`).
     ///
     /// ```
     /// use moxl_xep::xep_0060_pubsub::{node_config, Configure};
@@ -535,11 +557,11 @@ simple_action! {
     Configure { to: Option<String>, node: String, config: DataForm }
     new(to: Option<&str> => own(to), node: &str => node.to_owned(), config: DataForm => config)
     request(|s| stanza::configure_node(s.to.as_deref(), &s.node, &s.config))
-    handle(|s, _stanza| s.node.clone())
+    handle(|s, _stanza| -> String { s.node.clone() })
 }
 
 simple_action! {
-    /// Deletes a node (§8.4.1, owner). Delivers the node (`pubsub_delete_handle`).
+    /// Deletes a node (§8.4.1, owner). Outputs the node (`pubsub_delete_handle`).
     ///
     /// ```
     /// let d = moxl_xep::xep_0060_pubsub::Delete::new(None, "n", None);
@@ -549,11 +571,11 @@ simple_action! {
     Delete { to: Option<String>, node: String, redirect: Option<String> }
     new(to: Option<&str> => own(to), node: &str => node.to_owned(), redirect: Option<&str> => own(redirect))
     request(|s| stanza::delete(s.to.as_deref(), &s.node, s.redirect.as_deref()))
-    handle(|s, _stanza| s.node.clone())
+    handle(|s, _stanza| -> String { s.node.clone() })
 }
 
 simple_action! {
-    /// Deletes every item of a node (§8.5.1, owner). Delivers the node (`pubsub_purge_handle`).
+    /// Deletes every item of a node (§8.5.1, owner). Outputs the node (`pubsub_purge_handle`).
     ///
     /// ```
     /// let p = moxl_xep::xep_0060_pubsub::Purge::new(None, "n");
@@ -563,11 +585,11 @@ simple_action! {
     Purge { to: Option<String>, node: String }
     new(to: Option<&str> => own(to), node: &str => node.to_owned())
     request(|s| stanza::purge(s.to.as_deref(), &s.node))
-    handle(|s, _stanza| s.node.clone())
+    handle(|s, _stanza| -> String { s.node.clone() })
 }
 
 simple_action! {
-    /// The subscriptions to a node, as its owner (§8.8.1). Delivers `Vec<`[`Subscription`]`>`
+    /// The subscriptions to a node, as its owner (§8.8.1). Outputs `Vec<`[`Subscription`]`>`
     /// (`pubsub_nodesubscriptions_handle`).
     ///
     /// ```
@@ -578,11 +600,11 @@ simple_action! {
     NodeSubscriptions { to: Option<String>, node: String }
     new(to: Option<&str> => own(to), node: &str => node.to_owned())
     request(|s| stanza::node_subscriptions(s.to.as_deref(), &s.node))
-    handle(|_s, stanza| Subscription::all_in(stanza))
+    handle(|_s, stanza| -> Vec<Subscription> { Subscription::all_in(stanza) })
 }
 
 simple_action! {
-    /// The affiliations with a node, as its owner (§8.9.1). Delivers `Vec<`[`Affiliation`]`>`
+    /// The affiliations with a node, as its owner (§8.9.1). Outputs `Vec<`[`Affiliation`]`>`
     /// (`pubsub_nodeaffiliations_handle`).
     ///
     /// ```
@@ -593,11 +615,11 @@ simple_action! {
     NodeAffiliations { to: Option<String>, node: String }
     new(to: Option<&str> => own(to), node: &str => node.to_owned())
     request(|s| stanza::node_affiliations(s.to.as_deref(), &s.node))
-    handle(|_s, stanza| Affiliation::all_in(stanza))
+    handle(|_s, stanza| -> Vec<Affiliation> { Affiliation::all_in(stanza) })
 }
 
 simple_action! {
-    /// Sets affiliations with a node, as its owner (§8.9.2). Delivers the node
+    /// Sets affiliations with a node, as its owner (§8.9.2). Outputs the node
     /// (`pubsub_modifyaffiliations_handle`).
     ///
     /// ```
@@ -609,12 +631,12 @@ simple_action! {
     ModifyAffiliations { to: Option<String>, node: String, changes: Vec<(String, AffiliationKind)> }
     new(to: Option<&str> => own(to), node: &str => node.to_owned(), changes: Vec<(String, AffiliationKind)> => changes)
     request(|s| stanza::modify_affiliations(s.to.as_deref(), &s.node, s.changes.iter().map(|(j, a)| (j.as_str(), *a))))
-    handle(|s, _stanza| s.node.clone())
+    handle(|s, _stanza| -> String { s.node.clone() })
 }
 
 simple_action! {
     /// Discovers the nodes of a service (§5.2, `node` `None`) or the items of a node (§5.5) with disco#items.
-    /// Delivers `Vec<`[`DiscoItem`]`>` (`pubsub_disconodes_handle`).
+    /// Outputs `Vec<`[`DiscoItem`]`>` (`pubsub_disconodes_handle`).
     ///
     /// ```
     /// let d = moxl_xep::xep_0060_pubsub::DiscoNodes::new(Some("pubsub.shakespeare.lit"), None);
@@ -624,5 +646,5 @@ simple_action! {
     DiscoNodes { to: Option<String>, node: Option<String> }
     new(to: Option<&str> => own(to), node: Option<&str> => own(node))
     request(|s| stanza::disco_items(s.to.as_deref(), s.node.as_deref()))
-    handle(|_s, stanza| DiscoItem::all_in(stanza))
+    handle(|_s, stanza| -> Vec<DiscoItem> { DiscoItem::all_in(stanza) })
 }

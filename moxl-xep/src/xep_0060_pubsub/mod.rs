@@ -27,7 +27,7 @@
 //! use moxl_xep::xep_0060_pubsub::{Event, EventKind};
 //!
 //! /// The events of one node (the example's own node, `princely_musings`, XEP-0060 §7.1.2.1).
-//! #[moxl_core::payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "princely_musings")]
+//! #[moxl_core::payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "princely_musings", at = "child")]
 //! #[derive(Default)]
 //! struct Musings;
 //!
@@ -146,7 +146,12 @@ mod tests {
     const SERVICE: &str = "pubsub.shakespeare.lit";
 
     /// A test-only handler of one node, registered the way modules register theirs.
-    #[moxl_core::payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", node = "princely_musings")]
+    #[moxl_core::payload(
+        name = "event",
+        ns = "http://jabber.org/protocol/pubsub#event",
+        node = "princely_musings",
+        at = "child"
+    )]
     #[derive(Default)]
     struct PubsubTestMusings;
 
@@ -380,6 +385,64 @@ mod tests {
         let f = config_form(&sent).unwrap();
         assert_eq!(f.value("pubsub#max_items"), Some("20"));
         assert_eq!(f.form_type_value(), Some(NS_NODE_CONFIG));
+    }
+
+    /// Sends `action`, answers it with `reply` (its id filled in) and awaits its typed `Output`.
+    fn awaited<A: moxl_core::xec::Action>(xec: &Xec, action: A, reply: &str) -> moxl_core::Result<A::Output> {
+        let request = xec.context().request(action)?;
+        let reply = reply.replace("ID", request.id()).replace("FROM", SERVICE);
+        block_on(async {
+            xec.dispatch(Element::parse(&reply)?).await;
+            request.await
+        })
+    }
+
+    #[test]
+    fn awaited_actions_give_their_typed_output() {
+        let xec = Xec::new().unwrap();
+        let entry = ElementBuilder::new("entry", "http://www.w3.org/2005/Atom").text_child("title", "Soliloquy");
+        // §7.1.2, Example 101: the id the service assigned
+        let published = awaited(
+            &xec,
+            Publish::new(Some(SERVICE), "princely_musings", None, entry).unwrap(),
+            "<iq xmlns='jabber:client' type='result' from='FROM' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'>             <publish node='princely_musings'><item id='ae890ac52d0df67ed7cfdf51b644e901'/></publish></pubsub></iq>",
+        )
+        .unwrap();
+        assert_eq!(published.id.as_deref(), Some("ae890ac52d0df67ed7cfdf51b644e901"));
+        let items = awaited(
+            &xec,
+            Items::new(Some(SERVICE), "princely_musings"),
+            "<iq xmlns='jabber:client' type='result' from='FROM' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'>             <items node='princely_musings'><item id='a'><x xmlns='urn:x'/></item></items></pubsub></iq>",
+        )
+        .unwrap();
+        assert_eq!(items.iter().map(|i| i.id.as_deref()).collect::<Vec<_>>(), [Some("a")]);
+        // §6.1.2: an empty result is a made subscription
+        let subscription = awaited(
+            &xec,
+            Subscribe::new(Some(SERVICE), "princely_musings", "francisco@denmark.lit"),
+            "<iq xmlns='jabber:client' type='result' from='FROM' id='ID'/>",
+        )
+        .unwrap();
+        assert_eq!(subscription.state, Some(SubscriptionState::Subscribed));
+        let form = awaited(
+            &xec,
+            GetConfig::new(Some(SERVICE), "princely_musings"),
+            "<iq xmlns='jabber:client' type='result' from='FROM' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'>             <configure node='princely_musings'><x xmlns='jabber:x:data' type='form'>             <field var='pubsub#max_items' type='text-single'><value>10</value></field></x></configure></pubsub></iq>",
+        )
+        .unwrap();
+        assert_eq!(form.value("pubsub#max_items"), Some("10"));
+        // §6.5.9.11: an error reply is the requester's typed stanza error
+        let missing = awaited(
+            &xec,
+            Items::new(Some(SERVICE), "nothing"),
+            "<iq xmlns='jabber:client' type='error' from='FROM' id='ID'><error type='cancel'>             <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        );
+        match missing {
+            Err(moxl_core::Error::Stanza(e)) => {
+                assert_eq!(e.condition(), Some(moxl_core::stanza::Condition::ItemNotFound))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -15,7 +15,10 @@ use super::Event;
 ///
 /// Modules that handle one node register their own Payload with `node = "…"` (see the
 /// [module documentation](super)); this one fires as well, after them, so that an application can follow
-/// nodes no module knows.
+/// nodes no module knows. The typed view `xec.events::<Event>()` gets this Payload's Packets, and also those of
+/// any node handler that delivers the [`Event`] itself (as the module documentation's example does): the same
+/// notification twice. Subscribe by key (`pubsubevent`) to get each notification once. The moxl-xep modules
+/// deliver their own types (`UserData<T>`, `MicroblogEvent`, `BookmarkChange`…), never an [`Event`].
 ///
 /// ```
 /// use moxl_core::xec::Xec;
@@ -28,27 +31,24 @@ use super::Event;
 /// # }
 /// # block_on(async {
 /// let xec = Xec::new()?;
-/// let mut events = xec.subscribe("pubsubevent");
+/// // the typed view of the Packets keyed `pubsubevent`
+/// let mut events = xec.events::<Event>();
 /// // §8.4.2, Example 173: the node was deleted
 /// xec.dispatch(Element::parse("<message xmlns='jabber:client' from='pubsub.shakespeare.lit' to='bernardo@denmark.lit' id='foo'>\
 ///     <event xmlns='http://jabber.org/protocol/pubsub#event'><delete node='princely_musings'>\
 ///     <redirect uri='xmpp:hamlet@denmark.lit?;node=blog'/></delete></event></message>")?).await;
 /// let packet = events.try_recv().unwrap();
 /// assert_eq!(packet.from(), Some("pubsub.shakespeare.lit"));
-/// let event = packet.content::<Event>().unwrap();
+/// let event = &*packet;
 /// assert!(matches!(&event.kind, EventKind::Delete { redirect: Some(uri) } if uri == "xmpp:hamlet@denmark.lit?;node=blog"));
 /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
 /// ```
-#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", key = "pubsubevent")]
+#[payload(name = "event", ns = "http://jabber.org/protocol/pubsub#event", key = "pubsubevent", at = "child")]
 #[derive(Debug, Default)]
 pub struct PubsubEvent;
 
 impl Payload for PubsubEvent {
-    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        // Only the <event/> directly inside a message (not one inside a forwarded or archived message).
-        if !stanza.children().any(|c| c.ptr_eq(element)) {
-            return Ok(());
-        }
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         if let Some(event) = Event::from_message(stanza) {
             ctx.pack(event).deliver();
         }

@@ -153,6 +153,16 @@ impl Published {
             id: publish.child("item", NS).and_then(|i| attr(&i, "id")),
         })
     }
+
+    /// `node`, without an item id (the result of a request about the node, not an item).
+    ///
+    /// ```
+    /// let p = moxl_xep::xep_0060_pubsub::Published::of_node("n");
+    /// assert_eq!((p.node.as_str(), p.id), ("n", None));
+    /// ```
+    pub fn of_node(node: &str) -> Published {
+        Published { node: node.to_owned(), id: None }
+    }
 }
 
 /// The state of a subscription (§4.2).
