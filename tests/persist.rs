@@ -58,6 +58,7 @@ struct Question;
 
 impl Payload for Question {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.answer_later(); // the test answers (RFC 6120 §8.2.3: else the dispatcher would)
         ctx.pack(stanza.clone()).deliver(); // "question"
         Ok(())
     }

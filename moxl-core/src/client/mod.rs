@@ -496,7 +496,9 @@ impl ClientBuilder {
         state_tx.send_replace(ConnectionState::Connecting);
         let state_rx = state_tx.subscribe();
         // The typed view of the state: each change as an event (`Packet::STATE`), from the first attempt on.
-        let _forwarder = tokio::spawn(forward_states(state_tx.subscribe(), Arc::clone(&self.bus)));
+        let span = tracing::info_span!("xmpp", account = %self.jid);
+        let _forwarder =
+            tokio::spawn(forward_states(state_tx.subscribe(), Arc::clone(&self.bus)).instrument(span.clone()));
         let tls = match self.tls {
             Some(t) => t,
             None => TlsConfig::shared()?,
@@ -524,7 +526,6 @@ impl ClientBuilder {
             roster_version: None,
             auth_pin: Arc::clone(&auth_pin),
         };
-        let span = tracing::info_span!("xmpp", account = %self.jid);
         let dead = Arc::new(watch::Sender::new(0u64));
         let last_read = Arc::new(Mutex::new(tokio::time::Instant::now()));
         let window = self.ping.map_or(Duration::MAX, |(_, timeout)| timeout);

@@ -201,7 +201,7 @@ async fn read_loop(
     let flow = Arc::new(Flow::default());
     let (stanzas, queue) = mpsc::channel(DISPATCH_QUEUE);
     let mut dispatcher = Task(tokio::spawn(
-        dispatch_loop(queue, Arc::clone(&shared), control.clone(), Arc::clone(&flow)).in_current_span(),
+        dispatch_loop(queue, Arc::clone(&shared), control.clone(), Arc::clone(&flow)).instrument(shared.span.clone()),
     ));
     // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads.
     let mut buf = vec![0u8; READ_BUFFER];
