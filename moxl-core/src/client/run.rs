@@ -182,13 +182,44 @@ struct Flow {
 }
 
 async fn read_loop(
-    mut read: WireReader,
-    mut parser: StreamParser,
+    read: WireReader,
+    parser: StreamParser,
     framed: bool,
     shared: Arc<Shared>,
     control: mpsc::UnboundedSender<Control>,
 ) -> Ended {
     tracing::trace!("reader task started");
+    let flow = Arc::new(Flow::default());
+    let (stanzas, queue) = mpsc::channel(DISPATCH_QUEUE);
+    let mut dispatcher = Task(tokio::spawn(
+        dispatch_loop(queue, Arc::clone(&shared), control.clone(), Arc::clone(&flow)).instrument(shared.span.clone()),
+    ));
+    let mut dispatcher_ended = false;
+    let ended =
+        read_stanzas(read, parser, framed, &shared, &control, stanzas, &flow, &mut dispatcher, &mut dispatcher_ended)
+            .await;
+    // What was read before the end is still handled (a reply that came just before the server closed the
+    // stream, as after cancelling a registration), within a bound.
+    if !dispatcher_ended {
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut dispatcher.0).await;
+    }
+    ended
+}
+
+/// Reads and parses until the connection ends, answering stream-management requests at once and handing
+/// stanzas to the dispatcher (dropping `stanzas` when it returns lets the dispatcher finish what it has).
+#[allow(clippy::too_many_arguments)]
+async fn read_stanzas(
+    mut read: WireReader,
+    mut parser: StreamParser,
+    framed: bool,
+    shared: &Arc<Shared>,
+    control: &mpsc::UnboundedSender<Control>,
+    stanzas: mpsc::Sender<Element>,
+    flow: &Flow,
+    dispatcher: &mut Task<Ended>,
+    dispatcher_ended: &mut bool,
+) -> Ended {
     let mut dead = shared.dead.subscribe();
     let fatal = |e: &XmlError| {
         // RFC 6120 §4.9: tell the server why, then close.
@@ -198,11 +229,6 @@ async fn read_loop(
         }
         Ended::Lost(format!("stream error sent: {e}"))
     };
-    let flow = Arc::new(Flow::default());
-    let (stanzas, queue) = mpsc::channel(DISPATCH_QUEUE);
-    let mut dispatcher = Task(tokio::spawn(
-        dispatch_loop(queue, Arc::clone(&shared), control.clone(), Arc::clone(&flow)).instrument(shared.span.clone()),
-    ));
     // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads.
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
@@ -217,7 +243,7 @@ async fn read_loop(
                         return stream_error(&e);
                     }
                     if e.ns() == SM3 {
-                        if let Some(ended) = on_sm(&shared, &control, &e, &flow) {
+                        if let Some(ended) = on_sm(shared, control, &e, flow) {
                             return ended;
                         }
                         continue;
@@ -227,7 +253,10 @@ async fn read_loop(
                     // socket here, and only for this session.
                     let sent = tokio::select! {
                         sent = stanzas.send(e) => sent.is_ok(),
-                        r = &mut dispatcher.0 => return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}"))),
+                        r = &mut dispatcher.0 => {
+                            *dispatcher_ended = true;
+                            return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}")));
+                        }
                     };
                     if !sent {
                         return Ended::Lost("the dispatcher ended".into());
@@ -244,7 +273,10 @@ async fn read_loop(
             _ = dead.changed() => {
                 return Ended::Lost("dead connection: the server did not answer a ping in time".into())
             }
-            r = &mut dispatcher.0 => return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}"))),
+            r = &mut dispatcher.0 => {
+                *dispatcher_ended = true;
+                return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}")));
+            }
         };
         match received {
             Ok(true) => shared.alive(),
