@@ -184,6 +184,10 @@ pub struct StreamParser {
     interned: FxHashMap<Box<[u8]>, NsName>,
     /// The namespace of the `xml` prefix (interned).
     xml_ns: NsName,
+    /// How many prefixed bindings were in scope when the current stanza began (the stream's).
+    stanza_bindings: usize,
+    /// Prefixes bound outside the current stanza that its attributes use (see `Document::inherited`).
+    doc_inherited: Vec<(Box<str>, NsName)>,
     limits: Limits,
     failed: Option<XmlError>,
 }
@@ -223,6 +227,8 @@ impl StreamParser {
             serial: 0,
             interned,
             xml_ns,
+            stanza_bindings: 0,
+            doc_inherited: Vec::new(),
             limits,
             failed: None,
         };
@@ -264,6 +270,7 @@ impl StreamParser {
         self.open.clear();
         self.nodes.clear();
         self.doc_ns.clear();
+        self.doc_inherited.clear();
         self.clear_bindings();
         self.failed = None;
     }
@@ -452,6 +459,7 @@ impl StreamParser {
             Some(s) => s,
             None => {
                 self.stanza_start = Some(start);
+                self.stanza_bindings = self.bindings.len();
                 self.serial = self.serial.wrapping_add(1);
                 start
             }
@@ -579,7 +587,13 @@ impl StreamParser {
         // The scanner checked every character as it arrived; this only turns the bytes into a `str`.
         let src = std::str::from_utf8(bytes)
             .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
-        let doc = Document { src: src.into(), nodes: self.nodes.as_slice().into(), ns: self.doc_ns.as_slice().into() };
+        let inherited = (!self.doc_inherited.is_empty()).then(|| Box::new(std::mem::take(&mut self.doc_inherited)));
+        let doc = Document {
+            src: src.into(),
+            nodes: self.nodes.as_slice().into(),
+            ns: self.doc_ns.as_slice().into(),
+            inherited,
+        };
         self.nodes.clear();
         self.doc_ns.clear();
         Ok(StreamEvent::Element(Element::from_document(doc)))
@@ -631,15 +645,22 @@ impl StreamParser {
     /// Namespaces in XML 1.0 §5.3 and NSC "Prefix Declared": every prefixed attribute's prefix is bound (by this
     /// tag's declarations or an ancestor's), and no two attributes have the same expanded name (`a:x` and `b:x`
     /// with `a` and `b` bound to one namespace).
-    fn check_prefixed_attrs(&self, names: &[&str]) -> Result<(), XmlError> {
+    fn check_prefixed_attrs(&mut self, names: &[&str]) -> Result<(), XmlError> {
         let mut expanded: Vec<(&str, &String)> = Vec::with_capacity(names.len());
+        // Bindings from outside the stanza (the stream header's) that its attributes use.
+        let mut outside: Vec<usize> = Vec::new();
         for name in names {
             let (prefix, local) = split_qname(name.as_bytes());
             let uri = if prefix == b"xml" {
                 &*self.xml_ns
             } else {
-                match self.lookup(prefix) {
-                    Some(b) => &*b.uri,
+                match self.bindings.iter().rposition(|b| &*b.prefix == prefix) {
+                    Some(i) => {
+                        if i < self.stanza_bindings && self.stanza_start.is_some() {
+                            outside.push(i);
+                        }
+                        self.bindings.get(i).map_or(&*self.xml_ns, |b| &*b.uri)
+                    }
                     None => {
                         return Err(XmlError::new(
                             StreamCondition::NotWellFormed,
@@ -665,6 +686,13 @@ impl StreamParser {
                 StreamCondition::NotWellFormed,
                 format!("attribute {{{uri}}}{local} given twice (Namespaces in XML 1.0 §6.3)"),
             ));
+        }
+        for i in outside {
+            let Some(b) = self.bindings.get(i) else { continue };
+            let prefix = std::str::from_utf8(&b.prefix).unwrap_or_default();
+            if !self.doc_inherited.iter().any(|(p, _)| &**p == prefix) {
+                self.doc_inherited.push((prefix.into(), Arc::clone(&b.uri)));
+            }
         }
         Ok(())
     }

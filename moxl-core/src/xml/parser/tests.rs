@@ -298,3 +298,18 @@ fn chunking_never_changes_the_result() {
         run(bad);
     }
 }
+
+#[test]
+fn to_xml_stands_alone() {
+    // A prefix declared on the stream header, used by a stanza's attribute: declared on the serialized stanza.
+    let out = run("<message stream:x='1'><body xml:lang='en'>hi</body><xml:a/></message>");
+    let xml = out.elements.first().expect("one stanza");
+    assert!(xml.contains("xmlns:stream='http://etherx.jabber.org/streams'"), "{xml}");
+    let again = Element::parse(xml).expect("re-parses");
+    assert_eq!(again.to_xml(), *xml);
+    // A child whose attribute's prefix is declared on an ancestor.
+    let e = Element::parse("<a xmlns:p='urn:p'><b xmlns:q='urn:q' p:k='v' q:k='w'><c p:z='1'/></b></a>").unwrap();
+    let b = e.first_child().unwrap().to_xml();
+    assert_eq!(b, "<b xmlns='' xmlns:q='urn:q' p:k='v' q:k='w' xmlns:p='urn:p'><c p:z='1'/></b>");
+    Element::parse(&b).expect("re-parses");
+}
