@@ -50,8 +50,11 @@ pub(crate) struct Document {
     pub(crate) ns: Box<[NsName]>,
     /// Prefixes declared outside the stanza (on the stream header) that its attributes use, with their
     /// namespaces: written out by [`Element::to_xml`] so that the XML stands alone. Almost always `None`.
-    pub(crate) inherited: Option<Box<Vec<(Box<str>, NsName)>>>,
+    pub(crate) inherited: Option<Box<Inherited>>,
 }
+
+/// Prefix declarations from outside a stanza: `(prefix, namespace)`.
+pub(crate) type Inherited = Vec<(Box<str>, NsName)>;
 
 /// An XML element: cheap to clone (one reference count), cheap to keep, cheap to read.
 ///
@@ -298,7 +301,7 @@ impl Element {
             + std::mem::size_of_val::<[Node]>(&self.doc.nodes)
             + std::mem::size_of_val::<[NsName]>(&self.doc.ns)
             + self.doc.inherited.as_ref().map_or(0, |v| {
-                std::mem::size_of::<Vec<(Box<str>, NsName)>>()
+                std::mem::size_of::<Inherited>()
                     + v.iter().map(|(p, _)| p.len() + std::mem::size_of::<(Box<str>, NsName)>()).sum::<usize>()
             })
     }

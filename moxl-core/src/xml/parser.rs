@@ -14,7 +14,7 @@ use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
 use super::attrs::AttrScanner;
-use super::element::{Document, Element, Node, NsName, NO_NS};
+use super::element::{Document, Element, Inherited, Node, NsName, NO_NS};
 use super::scan::{Bounds, Scanned, Scanner};
 use super::{ns, XmlError};
 use crate::stanza::StreamCondition;
@@ -187,7 +187,7 @@ pub struct StreamParser {
     /// How many prefixed bindings were in scope when the current stanza began (the stream's).
     stanza_bindings: usize,
     /// Prefixes bound outside the current stanza that its attributes use (see `Document::inherited`).
-    doc_inherited: Vec<(Box<str>, NsName)>,
+    doc_inherited: Inherited,
     limits: Limits,
     failed: Option<XmlError>,
 }
