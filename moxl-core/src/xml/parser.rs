@@ -1,10 +1,44 @@
 //! [`StreamParser`]: incremental XMPP stream parsing on quick-xml.
 //!
-//! Bytes are appended to one buffer; quick-xml tokenizes from the last complete token. A token cut by the end of
-//! the input (a tag, a reference, a CDATA section; quick-xml reports these as "unclosed") is parsed again when
-//! more bytes arrive, so input can be split anywhere, inside a tag or inside a multi-byte UTF-8 character. When a
-//! top-level element closes, its bytes become the source of an [`Element`] (validated as UTF-8 once) and the
-//! buffer is compacted.
+//! Bytes are appended to one buffer. The scanner (`scan.rs`) finds where each token ends, resuming where the last
+//! read stopped, and checks every byte as it arrives; quick-xml then tokenizes the complete tokens once. Input can
+//! be split anywhere (inside a tag, a reference, a multi-byte UTF-8 character) and **feeding N bytes costs O(N)
+//! whatever the chunking**: no token is scanned twice. When a top-level element closes, its bytes become the
+//! source of an [`Element`] and the buffer is compacted.
+//!
+//! # Limits
+//!
+//! Going over one ends the stream with `<policy-violation/>` (RFC 6120 §4.9.3.14). The two sizes are enforced
+//! while the token or stanza grows, at the first byte over them (so no more is ever buffered); the others when
+//! the start tag that breaks them is complete (it is bounded by the tag size):
+//!
+//! - a top-level element of at most [`Limits::max_stanza_bytes`] bytes (default 1 MiB), which also bounds what is
+//!   buffered while it is incomplete; text between stanzas (white-space keepalives) is consumed as it comes;
+//! - nesting at most [`Limits::max_depth`] deep (default 32);
+//! - a start tag of at most [`Limits::MAX_START_TAG_BYTES`] (65535) bytes, an element name of at most 255 bytes,
+//!   at most 255 namespaces used by one stanza, at most 256 namespace prefixes in scope (fixed).
+//!
+//! # What is an error
+//!
+//! Errors are reported in input order, so that byte-at-a-time and whole feeds give the same events and the same
+//! error. Every rule of XML 1.0 (fifth edition) and Namespaces in XML 1.0 (third edition) that a stream can
+//! break is a stream error (RFC 6120 §11: `not-well-formed` unless said otherwise):
+//!
+//! - UTF-8 only (RFC 6120 §11.6); characters outside the `Char` production (XML 1.0 §2.2: C0 controls other than
+//!   tab, LF and CR, U+FFFE, U+FFFF), literal or as character references; names outside `NameStartChar` /
+//!   `NameChar` (§2.3) or with more than one colon (Namespaces §4);
+//! - `]]>` in text (§2.4), `<` in attribute values (§3.1), duplicate attributes (§3.1), references that are not
+//!   `&name;` / `&#…;` (§4.1), mismatched or unexpected end tags;
+//! - Namespaces in XML 1.0: undeclared prefixes on elements and attributes (§5), `xmlns:p=''` (no prefix
+//!   undeclaring in 1.0), declaring `xmlns`, binding `xml` to another namespace or another prefix (or the default
+//!   namespace) to the XML namespace, binding anything to the xmlns namespace, element names prefixed `xmlns`
+//!   (§3), two attributes with one expanded name through two prefixes of one namespace (§6.3);
+//! - the XML declaration anywhere but first, a version other than 1.x, and (`unsupported-encoding`) an encoding
+//!   other than UTF-8;
+//! - (`restricted-xml`, §11.1) comments, processing instructions, document type declarations, entity references
+//!   other than the five predefined;
+//! - (`bad-format`) character data outside a stanza; (`invalid-namespace`) a stream root other than
+//!   `<stream:stream>` in `http://etherx.jabber.org/streams`.
 
 use std::sync::Arc;
 
