@@ -15,7 +15,7 @@
 //!
 //! `cargo bench --bench parser_chunking`. `MOXL_BENCH_KB` scales the text/CDATA/nested cases (default 900),
 //! `MOXL_BENCH_ROUNDS` sets the rounds (median of them; default 5), `MOXL_BENCH_CHUNKS` the chunk sizes
-//! (comma-separated, default `8192,1400,16,1`).
+//! (comma-separated, default `8192,1400,16,1`), `MOXL_BENCH_CASES` the cases (comma-separated names, default all).
 
 // Bench code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -135,7 +135,12 @@ fn main() {
         .unwrap_or_else(|| vec![8192, 1400, 16, 1]);
     println!("median of {rounds} rounds; MB/s of the token's bytes; ratio = chunked / whole (target ~1)");
     let mut worst: f64 = f64::INFINITY;
+    let only: Option<Vec<String>> =
+        std::env::var("MOXL_BENCH_CASES").ok().map(|v| v.split(',').map(|c| c.trim().to_owned()).collect());
     for case in cases(kb) {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|c| c == case.name)) {
+            continue;
+        }
         let (elements, failed) = feed(&case.body, 0);
         assert_eq!(
             !failed && elements == 1,

@@ -49,7 +49,7 @@ use quick_xml::Reader;
 
 use super::attrs::AttrScanner;
 use super::element::{Document, Element, Inherited, Node, NsName, NO_NS};
-use super::scan::{Bounds, Scanned, Scanner};
+use super::scan::{Bounds, Scanner};
 use super::{ns, XmlError};
 use crate::stanza::StreamCondition;
 
@@ -246,7 +246,7 @@ impl StreamParser {
         let mut parser = StreamParser {
             buf: Vec::new(),
             pos: 0,
-            scan: Scanner::new(),
+            scan: Scanner::new(true),
             scan_error: None,
             seen_token: false,
             stanza_start: None,
@@ -276,6 +276,7 @@ impl StreamParser {
         let mut parser = Self::new();
         parser.framed = true;
         parser.state = State::InStream;
+        parser.scan = Scanner::new(false);
         parser
     }
 
@@ -296,7 +297,7 @@ impl StreamParser {
     pub fn reset(&mut self) {
         self.buf.clear();
         self.pos = 0;
-        self.scan = Scanner::new();
+        self.scan = Scanner::new(!self.framed);
         self.scan_error = None;
         self.seen_token = false;
         self.stanza_start = None;
@@ -371,15 +372,11 @@ impl StreamParser {
             if let Some(e) = self.scan_error.take() {
                 return Err(e);
             }
-            let bounds = Bounds {
-                stanza_start: self.stanza_start,
-                max_stanza_bytes: self.limits.max_stanza_bytes,
-                max_tag_bytes: Limits::MAX_START_TAG_BYTES,
-            };
+            let bounds =
+                Bounds { max_stanza_bytes: self.limits.max_stanza_bytes, max_tag_bytes: Limits::MAX_START_TAG_BYTES };
             match self.scan.scan(buf, bounds) {
-                Ok(Scanned::Token) => {}
-                Ok(Scanned::More) if self.pos < self.scan.ready() => {}
-                Ok(Scanned::More) => return Ok(None),
+                Ok(()) if self.pos < self.scan.ready() => {}
+                Ok(()) => return Ok(None),
                 // What comes before the error is tokenized first (its errors come first in the input).
                 Err(e) => self.scan_error = Some(e),
             }

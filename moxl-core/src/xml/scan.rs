@@ -50,20 +50,18 @@ enum Mode {
     Decl,
 }
 
-/// What a call to [`Scanner::scan`] found.
+/// What a scan of one token found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scanned {
+enum Scanned {
     /// A token ended (markup, or text at the `<` that ends it): `ready` is its end.
     Token,
     /// The input ran out; `ready` moved as far as complete characters and references allow.
     More,
 }
 
-/// The limits in force for the token being scanned.
+/// The size limits.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Bounds {
-    /// Start of the stanza being parsed, if any.
-    pub(super) stanza_start: Option<usize>,
     pub(super) max_stanza_bytes: usize,
     pub(super) max_tag_bytes: usize,
 }
@@ -79,17 +77,37 @@ pub(super) struct Scanner {
     token_start: usize,
     /// Start of the reference being scanned (its `&`).
     ref_start: usize,
+    /// Everything before this offset is checked as characters (may trail `at` inside markup).
+    checked: usize,
     mode: Mode,
     /// How many `]` end what was scanned of the text or CDATA section (0 to 2).
     brackets: u8,
+    /// Open elements of the stanza being scanned (the stream root not counted).
+    depth: usize,
+    /// Where the stanza being scanned starts (its first `<`), for its size limit.
+    stanza_start: Option<usize>,
+    /// The next start tag at depth 0 is the stream header (which stays open around the stanzas).
+    expect_header: bool,
 }
 
 /// Longest prefix the scanner matches after `<!` (`[CDATA[`).
 const CDATA_OPEN: &[u8] = b"<![CDATA[";
 
 impl Scanner {
-    pub(super) fn new() -> Self {
-        Scanner { at: 0, ready: 0, token_start: 0, ref_start: 0, mode: Mode::Text, brackets: 0 }
+    /// A scanner for a stream (`expect_header`: a `<stream:stream>` header comes first) or for framed elements.
+    pub(super) fn new(expect_header: bool) -> Self {
+        Scanner {
+            at: 0,
+            ready: 0,
+            token_start: 0,
+            ref_start: 0,
+            checked: 0,
+            mode: Mode::Text,
+            brackets: 0,
+            depth: 0,
+            stanza_start: None,
+            expect_header,
+        }
     }
 
     /// Everything before this offset is complete and may be tokenized.
@@ -103,19 +121,23 @@ impl Scanner {
         self.ready -= n;
         self.token_start = self.token_start.saturating_sub(n);
         self.ref_start = self.ref_start.saturating_sub(n);
+        self.checked = self.checked.saturating_sub(n);
+        self.stanza_start = self.stanza_start.map(|s| s.saturating_sub(n));
     }
 
-    /// Scans from where the last call stopped until a token ends or the input runs out.
-    pub(super) fn scan(&mut self, buf: &[u8], bounds: Bounds) -> Result<Scanned, XmlError> {
+    /// Scans from where the last call stopped, token after token, until the input runs out or an error. On an
+    /// error, `ready` is where the token with the error starts (or, in text, the end of what was fine): what is
+    /// before it is to be tokenized first, its errors coming first in the input.
+    pub(super) fn scan(&mut self, buf: &[u8], bounds: Bounds) -> Result<(), XmlError> {
         loop {
             match self.mode {
                 Mode::Text | Mode::Ref => {
-                    // Text ends at a `<`: the text is handed on before the markup is scanned (its references
-                    // are checked before any error in the markup).
-                    return self.scan_text(buf, bounds);
+                    if self.scan_text(buf, bounds)? == Scanned::More {
+                        return Ok(());
+                    }
                 }
                 Mode::Lt => {
-                    let Some(&b) = buf.get(self.at) else { return Ok(Scanned::More) };
+                    let Some(&b) = buf.get(self.at) else { return Ok(()) };
                     self.mode = match b {
                         b'/' => Mode::EndTag,
                         b'!' => Mode::Bang,
@@ -131,16 +153,15 @@ impl Scanner {
                 }
                 Mode::StartTag { .. } | Mode::EndTag | Mode::Cdata | Mode::Decl => {
                     if self.scan_markup(buf, bounds)? == Scanned::More {
-                        return Ok(Scanned::More);
+                        return Ok(());
                     }
-                    return Ok(Scanned::Token);
                 }
                 Mode::Bang => {
                     let seen = buf.get(self.token_start..).unwrap_or_default();
                     match seen.get(2) {
-                        None => return Ok(Scanned::More),
+                        None => return Ok(()),
                         Some(b'-') => match seen.get(3) {
-                            None => return Ok(Scanned::More),
+                            None => return Ok(()),
                             Some(b'-') => return Err(restricted("comment")),
                             Some(_) => return Err(malformed("invalid markup after '<!'")),
                         },
@@ -152,7 +173,7 @@ impl Scanner {
                             }
                             if n < CDATA_OPEN.len() {
                                 self.at = self.token_start + n;
-                                return Ok(Scanned::More);
+                                return Ok(());
                             }
                             self.at = self.token_start + CDATA_OPEN.len();
                             self.brackets = 0;
@@ -172,7 +193,7 @@ impl Scanner {
                     match seen.get(3) {
                         None => {
                             self.at = self.token_start + 2 + n;
-                            return Ok(Scanned::More);
+                            return Ok(());
                         }
                         Some(b' ' | b'\t' | b'\n' | b'\r' | b'?') => {
                             self.at = self.token_start + 5;
@@ -187,7 +208,7 @@ impl Scanner {
 
     /// Where the current token must stop, and the error for going past it.
     fn limit(&self, bounds: Bounds, tag: bool) -> (usize, fn(Bounds) -> XmlError) {
-        let base = bounds.stanza_start.unwrap_or(self.token_start);
+        let base = self.stanza_start.unwrap_or(self.token_start);
         let stanza = base.saturating_add(bounds.max_stanza_bytes);
         if tag {
             let tag_end = self.token_start.saturating_add(bounds.max_tag_bytes);
@@ -201,7 +222,7 @@ impl Scanner {
     /// Text and references, until a `<` or the end of the input.
     fn scan_text(&mut self, buf: &[u8], bounds: Bounds) -> Result<Scanned, XmlError> {
         // Text outside a stanza is consumed as it comes (white space between stanzas): nothing accumulates.
-        let (end, over) = match bounds.stanza_start {
+        let (end, over) = match self.stanza_start {
             Some(_) => self.limit(bounds, false),
             None => (usize::MAX, stanza_too_big as fn(Bounds) -> XmlError),
         };
@@ -228,12 +249,14 @@ impl Scanner {
             }
             // Complete characters and references so far may be tokenized, even if an error follows.
             self.ready = self.at;
+            self.checked = self.at;
             let rest = buf.get(self.at..avail).unwrap_or_default();
             let found = memchr::memchr3(b'<', b'&', b'>', rest);
             let span = rest.get(..found.unwrap_or(rest.len())).unwrap_or_default();
             let valid = check_chars(span, found.is_some())?;
             self.brackets = trailing_brackets(self.brackets, span.get(..valid).unwrap_or_default());
             self.at += valid;
+            self.checked = self.at;
             let (Some(i), true) = (found, valid == span.len()) else {
                 // The input ends (perhaps inside a character).
                 self.ready = self.at;
@@ -281,23 +304,28 @@ impl Scanner {
                 _ => memchr::memchr(b'>', rest),
             };
             let span = rest.get(..found.unwrap_or(rest.len())).unwrap_or_default();
-            let valid = check_chars(span, found.is_some())?;
             if self.mode == Mode::Cdata {
-                self.brackets = trailing_brackets(self.brackets, span.get(..valid).unwrap_or_default());
+                self.brackets = trailing_brackets(self.brackets, span);
             }
-            self.at += valid;
-            let (Some(i), true) = (found, valid == span.len()) else {
+            // The delimiters are ASCII, never inside a multi-byte character: characters are checked once per
+            // token (or per read), not per span.
+            let Some(i) = found else {
+                self.at = avail;
+                self.check_upto(buf, avail, false)?;
                 return if clipped { Err(over(bounds)) } else { Ok(Scanned::More) };
             };
             let b = rest.get(i).copied().unwrap_or_default();
-            self.at += 1;
+            self.at += i + 1;
             let done = match self.mode {
                 Mode::StartTag { quote: 0 } if b == b'>' => true,
                 Mode::StartTag { quote: 0 } => {
                     self.mode = Mode::StartTag { quote: b };
                     false
                 }
-                Mode::StartTag { .. } if b == b'<' => return Err(malformed("'<' in an attribute value")),
+                Mode::StartTag { .. } if b == b'<' => {
+                    self.check_upto(buf, self.at - 1, true)?;
+                    return Err(malformed("'<' in an attribute value"));
+                }
                 Mode::StartTag { .. } => {
                     self.mode = Mode::StartTag { quote: 0 };
                     false
@@ -312,11 +340,48 @@ impl Scanner {
                 _ => true,
             };
             if done {
+                self.check_upto(buf, self.at - 1, true)?;
+                self.end_token(buf);
                 self.ready = self.at;
                 self.token_start = self.at;
                 self.mode = Mode::Text;
                 return Ok(Scanned::Token);
             }
+        }
+    }
+}
+
+impl Scanner {
+    /// Checks the characters from where the last check stopped to `end` ([`check_chars`]; `complete`: `end` is
+    /// not inside a character).
+    fn check_upto(&mut self, buf: &[u8], end: usize, complete: bool) -> Result<(), XmlError> {
+        let span = buf.get(self.checked..end).unwrap_or_default();
+        self.checked += check_chars(span, complete)?;
+        Ok(())
+    }
+
+    /// Follows the nesting when a tag ends (at `self.at`), to know where stanzas start and end.
+    fn end_token(&mut self, buf: &[u8]) {
+        match self.mode {
+            Mode::StartTag { .. } if self.expect_header && self.depth == 0 => self.expect_header = false,
+            Mode::StartTag { .. } => {
+                if self.depth == 0 {
+                    self.stanza_start = Some(self.token_start);
+                }
+                // `/>`: an empty-element tag.
+                if buf.get(self.at.wrapping_sub(2)) != Some(&b'/') {
+                    self.depth += 1;
+                } else if self.depth == 0 {
+                    self.stanza_start = None;
+                }
+            }
+            Mode::EndTag if self.depth > 0 => {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.stanza_start = None;
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -369,7 +434,7 @@ pub(super) fn check_chars(span: &[u8], complete: bool) -> Result<usize, XmlError
         return Err(malformed(&format!("character U+{c:04X} is not allowed in XML (XML 1.0 §2.2)")));
     }
     if bad_utf8 {
-        return Err(malformed(&format!("invalid UTF-8 at byte {valid} of a run (RFC 6120 §11.6)")));
+        return Err(malformed("invalid UTF-8 (RFC 6120 §11.6)"));
     }
     Ok(valid)
 }
