@@ -301,6 +301,8 @@ impl Scanner {
                 Mode::StartTag { quote: 0 } => memchr::memchr3(b'>', b'\'', b'"', rest),
                 // `<` is not allowed in attribute values (XML 1.0 §3.1).
                 Mode::StartTag { quote } => memchr::memchr2(quote, b'<', rest),
+                // An end tag is `</Name S?>`: a quote is an error (quick-xml would read on to a matching one).
+                Mode::EndTag => memchr::memchr3(b'>', b'\'', b'"', rest),
                 _ => memchr::memchr(b'>', rest),
             };
             let span = rest.get(..found.unwrap_or(rest.len())).unwrap_or_default();
@@ -329,6 +331,10 @@ impl Scanner {
                 Mode::StartTag { .. } => {
                     self.mode = Mode::StartTag { quote: 0 };
                     false
+                }
+                Mode::EndTag if b != b'>' => {
+                    self.check_upto(buf, self.at - 1, true)?;
+                    return Err(malformed("quote in an end tag"));
                 }
                 Mode::Cdata => {
                     let closed = self.brackets >= 2;

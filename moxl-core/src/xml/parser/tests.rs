@@ -192,6 +192,9 @@ fn other_well_formedness_rules() {
     rejects("<message a='1' a='2'/>", NotWellFormed);
     rejects("<message a='1'b='2'/>", NotWellFormed);
     rejects("<message></messag>", NotWellFormed);
+    // Found by fuzzing: quick-xml reads quotes in end tags; the end tag ends at its first `>` whatever the reads.
+    rejects("<message><status>x</st'atus></pre='x'></message>", NotWellFormed);
+    rejects("<message><status>x</status'></message>", NotWellFormed);
     accepts("<message><body>&lt;&gt;&amp;&apos;&quot;&#65;&#x263a;&#x0000041;</body></message>");
 }
 
