@@ -253,7 +253,16 @@ impl Scanner {
             let rest = buf.get(self.at..avail).unwrap_or_default();
             let found = memchr::memchr3(b'<', b'&', b'>', rest);
             let span = rest.get(..found.unwrap_or(rest.len())).unwrap_or_default();
-            let valid = check_chars(span, found.is_some())?;
+            let valid = match check_chars(span, found.is_some()) {
+                Ok(valid) => valid,
+                Err(e) => {
+                    // The text before the offending character is handed on first: its errors (character data
+                    // outside a stanza) come first in the input, as they do when it arrives in another read.
+                    self.at += valid_prefix(span);
+                    self.ready = self.at;
+                    return Err(e);
+                }
+            };
             self.brackets = trailing_brackets(self.brackets, span.get(..valid).unwrap_or_default());
             self.at += valid;
             self.checked = self.at;
@@ -390,6 +399,20 @@ impl Scanner {
             _ => {}
         }
     }
+}
+
+/// The length of the longest prefix of `span` made of complete, allowed characters (on an error only).
+fn valid_prefix(span: &[u8]) -> usize {
+    let (mut lo, mut hi) = (0, span.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if check_chars(span.get(..mid).unwrap_or_default(), false).is_ok() {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    check_chars(span.get(..lo).unwrap_or_default(), false).unwrap_or(0)
 }
 
 /// Bytes of a reference's name (`lt`, `#x263A`): ASCII name characters and `#`.

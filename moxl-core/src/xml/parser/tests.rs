@@ -273,6 +273,8 @@ fn limits_hold_while_a_token_grows() {
 fn errors_come_in_input_order() {
     // A restricted reference in text, then a forbidden character later in the same text: the reference first.
     rejects("<message><body>&foo; \u{1}</body></message>", RestrictedXml);
+    // Found by fuzzing: text outside a stanza, then invalid UTF-8 in the same run: bad-format first.
+    assert_eq!(run_bytes(b"text\xFF<message/>").end.err().map(|e| e.condition()), Some(StreamCondition::BadFormat));
     // An undeclared prefix, then a bad byte in the next tag.
     rejects("<message p:a='1'><x\u{1}/></message>", NotWellFormed);
     let out = run("<message p:a='1'><x\u{1}/></message>");
