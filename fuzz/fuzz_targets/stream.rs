@@ -1,16 +1,20 @@
 //! Fuzzes the receive path: `StreamParser` (fed in chunks) → `Element` → `Xec::dispatch` → handlers.
 //!
-//! Input layout: the first byte picks how the rest is split into chunks (see [`Chunker`]); the rest is what a
+//! Input layout: the first byte picks how the rest is split into chunks (see `Chunker`); the rest is what a
 //! server sends after its stream header. Every occurrence of `$id` in it is replaced by the id of the Action
 //! requested up front, so that the fuzzer can reach the reply path (ids are random).
 //!
 //! Properties checked (a panic is a bug; parser errors are expected and end the run):
 //! - nothing panics in the parser, the element accessors, the dispatcher or the handlers;
 //! - every element the parser yields, and every stanza the dispatcher sends, serializes (`to_xml`) to XML that
-//!   `Element::parse` accepts, and that serializes again to the same string with the same name, namespace,
-//!   attributes and text (off with `MOXL_FUZZ_ROUNDTRIP=0`);
-//! - splitting the input into chunks changes nothing: the same elements, the same end, and an error in both
-//!   or in neither unless one is still waiting for the rest of a token (off with `MOXL_FUZZ_CHUNKING=0`).
+//!   strict parsers (xml-rs and roxmltree) accept as the same tree, and that `Element::parse` accepts and
+//!   serializes again to the same string with the same name, namespace, attributes and text (off with
+//!   `MOXL_FUZZ_ROUNDTRIP=0`);
+//! - splitting the input into chunks changes nothing: the same elements, the same end, the same error
+//!   (condition and text) (off with `MOXL_FUZZ_CHUNKING=0`).
+//!
+//! The parser runs with its default limits; `$*k` in the input repeats the bytes before it (see
+//! [`common::expand`]), so that small inputs reach them.
 
 #![no_main]
 
@@ -18,7 +22,10 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use moxl::prelude::*;
-use moxl::xml::{Limits, StreamEvent, StreamParser, XmlError};
+use moxl::xml::{StreamEvent, StreamParser, XmlError};
+
+mod common;
+use common::{strict_round_trip, Chunker};
 
 const HEADER: &[u8] = b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
 const ACCOUNT: &str = "juliet@im.example.com";
@@ -152,35 +159,6 @@ impl Probe {
 
 // ---- the harness ----------------------------------------------------------------------------------------
 
-/// Chunk sizes from the first input byte: `00xxxxxx` the whole input at once, `01xxxxxx` fixed chunks of
-/// `xxxxxx + 1` bytes, `1xxxxxxx` pseudo-random chunks of 1 to 64 bytes (`10…`) or 1 to 4 bytes (`11…`), seeded
-/// by the byte.
-struct Chunker {
-    mode: u8,
-    state: u32,
-}
-
-impl Chunker {
-    fn new(mode: u8) -> Self {
-        Chunker { mode, state: 0x9E37_79B9 ^ u32::from(mode) }
-    }
-
-    fn next_len(&mut self) -> usize {
-        match self.mode >> 6 {
-            0 => usize::MAX,
-            1 => usize::from(self.mode & 0x3F) + 1,
-            top => {
-                // xorshift32
-                self.state ^= self.state << 13;
-                self.state ^= self.state >> 17;
-                self.state ^= self.state << 5;
-                let max = if top == 2 { 64 } else { 4 };
-                (self.state % max) as usize + 1
-            }
-        }
-    }
-}
-
 /// What the parser made of the input: the elements, then whether it stopped with an error (and which).
 #[derive(Default)]
 struct Parsed {
@@ -192,7 +170,8 @@ struct Parsed {
 }
 
 fn parse(body: &[u8], mut chunker: Chunker) -> Parsed {
-    let mut parser = StreamParser::with_limits(Limits::new(64 * 1024, 16));
+    // The limits a client runs with (1 MiB stanzas, 64 KiB start tags, depth 32): `$*` repetitions reach them.
+    let mut parser = StreamParser::new();
     let mut out = Parsed::default();
     parser.feed(HEADER);
     let mut rest = body;
@@ -232,20 +211,22 @@ fn walk(e: &Element, depth: usize) -> usize {
     let mut n = e.qname().len() + e.name().len() + e.ns().len() + e.text().len();
     n += e.attrs().map(|(k, v)| k.len() + v.len()).sum::<usize>();
     let _ = (e.attr("id"), e.attr("xml:lang"), e.has_attr("from"), e.first_child().map(|c| c.root().ptr_eq(&e.root())));
-    assert!(depth <= 64, "deeper than the parser's limit");
+    assert!(depth <= 32, "deeper than the parser's limit");
     for child in e.children() {
         n += walk(&child, depth + 1);
     }
     n
 }
 
-/// `to_xml` must give XML that parses back to the same element (and serializes the same again).
+/// `to_xml` must give XML that strict parsers accept as the same tree, and that moxl parses back to the same
+/// element (which serializes the same again).
 fn round_trip(e: &Element, what: &str) {
     let xml = e.to_xml();
     if !*CHECK_ROUNDTRIP {
         let _ = Element::parse(&xml);
         return;
     }
+    strict_round_trip(e, what);
     let again = match Element::parse(&xml) {
         Ok(again) => again,
         Err(err) => panic!("{what}: to_xml output does not re-parse: {err}\n  xml: {xml:?}"),
@@ -277,29 +258,21 @@ async fn run(mode: u8, body: &[u8]) {
     let account = moxl::jid::BareJid::new(ACCOUNT).expect("a valid JID");
     let xec = Xec::builder().account(account).build().expect("the registry is consistent");
     let mut packets = xec.packets();
-    let id = xec.context().request(Probe { note: "probe".into() }).expect("the request is sent");
+    let id = xec.context().request(Probe { note: "probe".into() }).expect("the request is sent").id().to_owned();
     for out in xec.take_outgoing() {
         round_trip(&out, "request");
     }
-    let body = substitute(body, &id);
+    let body = common::expand(&substitute(body, &id));
 
     let parsed = parse(&body, Chunker::new(mode));
-    if mode >> 6 != 0 && *CHECK_CHUNKING {
+    if !Chunker::new(mode).whole() && *CHECK_CHUNKING {
         let whole = parse(&body, Chunker::new(0));
         let xml = |p: &Parsed| p.elements.iter().map(Element::to_xml).collect::<Vec<_>>();
         assert_eq!(xml(&parsed), xml(&whole), "chunking changed the elements");
         assert_eq!(parsed.ended, whole.ended, "chunking changed the end of the stream");
-        // Whether it failed, not the condition: which one is reported first may depend on where the input was
-        // cut (`<!--` then invalid UTF-8: restricted-xml when cut after `<!--`, not-well-formed when whole). And
-        // a parser still waiting for the rest of a token may not have seen the error yet.
-        let failed = |p: &Parsed| p.error.is_some();
-        let waiting = |p: &Parsed| p.error.is_none() && p.waiting;
-        assert!(
-            failed(&parsed) == failed(&whole) || waiting(&parsed) || waiting(&whole),
-            "chunking changed whether the stream failed: {:?} vs {:?}",
-            parsed.error,
-            whole.error
-        );
+        // Exactly the same error (condition and text): the parser reports errors in input order.
+        assert_eq!(parsed.error, whole.error, "chunking changed the error");
+        assert_eq!(parsed.waiting, whole.waiting, "chunking changed whether bytes are held");
     }
 
     for element in parsed.elements {

@@ -48,7 +48,13 @@ pub(crate) struct Document {
     pub(crate) src: Box<str>,
     pub(crate) nodes: Box<[Node]>,
     pub(crate) ns: Box<[NsName]>,
+    /// Prefixes declared outside the stanza (on the stream header) that its attributes use, with their
+    /// namespaces: written out by [`Element::to_xml`] so that the XML stands alone. Almost always `None`.
+    pub(crate) inherited: Option<Box<Inherited>>,
 }
+
+/// Prefix declarations from outside a stanza: `(prefix, namespace)`.
+pub(crate) type Inherited = Vec<(Box<str>, NsName)>;
 
 /// An XML element: cheap to clone (one reference count), cheap to keep, cheap to read.
 ///
@@ -294,6 +300,10 @@ impl Element {
             + self.doc.src.len()
             + std::mem::size_of_val::<[Node]>(&self.doc.nodes)
             + std::mem::size_of_val::<[NsName]>(&self.doc.ns)
+            + self.doc.inherited.as_ref().map_or(0, |v| {
+                std::mem::size_of::<Inherited>()
+                    + v.iter().map(|(p, _)| p.len() + std::mem::size_of::<(Box<str>, NsName)>()).sum::<usize>()
+            })
     }
 
     /// Serializes the element with its namespace declared (`xmlns='…'`).
@@ -312,15 +322,33 @@ impl Element {
     /// Appends the serialized element to `out`. `default_ns` is the namespace in scope where it is written
     /// (for a stanza on a client stream, `Some("jabber:client")`, so that no redundant `xmlns` is written).
     /// Prefixed names are written unprefixed with a default namespace declaration.
+    ///
+    /// Prefixes that attributes use and that are declared outside the element (on an ancestor, or on the stream
+    /// header) are declared on it, so that the output is namespace-well-formed on its own.
+    ///
+    /// ```
+    /// let e = moxl_core::xml::Element::parse("<a xmlns:p='urn:p'><b p:k='v'/></a>")?;
+    /// let b = e.first_child().unwrap();
+    /// assert_eq!(b.to_xml(), "<b xmlns='' p:k='v' xmlns:p='urn:p'/>");
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn write_xml(&self, out: &mut String, default_ns: Option<&str>) {
+        self.write_node(out, default_ns, true);
+    }
+
+    fn write_node(&self, out: &mut String, default_ns: Option<&str>, top: bool) {
         let ns = self.ns();
         out.push('<');
-        out.push_str(self.name());
-        if default_ns != Some(ns) {
+        // The `xml` prefix is bound by definition and its namespace may not be the default one.
+        let xml_ns = ns == super::ns::XML;
+        let name = if xml_ns { self.qname() } else { self.name() };
+        out.push_str(name);
+        if default_ns != Some(ns) && !xml_ns {
             out.push_str(" xmlns='");
             out.push_str(&escape_attr(ns));
             out.push('\'');
         }
+        let inner_default = if xml_ns { default_ns } else { Some(ns) };
         for a in self.raw_attr_iter() {
             if a.name == "xmlns" {
                 continue;
@@ -332,6 +360,9 @@ impl Element {
             out.push_str(a.value);
             out.push(a.quote);
         }
+        if top {
+            self.write_outside_declarations(out);
+        }
         let n = *self.node();
         if n.inner_end == n.tag_end() {
             out.push_str("/>");
@@ -341,13 +372,59 @@ impl Element {
         let mut pos = n.tag_end();
         for child in self.children() {
             out.push_str(self.slice(pos, child.node().start));
-            child.write_xml(out, Some(ns));
+            child.write_node(out, inner_default, false);
             pos = child.end_offset();
         }
         out.push_str(self.slice(pos, n.inner_end));
         out.push_str("</");
-        out.push_str(self.name());
+        out.push_str(name);
         out.push('>');
+    }
+
+    /// Declares the prefixes that attributes of this subtree use without a declaration inside it (Namespaces
+    /// in XML 1.0 §5: every prefix must be declared).
+    fn write_outside_declarations(&self, out: &mut String) {
+        let end = self.subtree_end_of(self.idx);
+        let mut declared: Vec<String> = Vec::new();
+        for k in self.idx..end {
+            let node = self.at(k);
+            for a in node.raw_attr_iter() {
+                let Some((prefix, _)) = a.name.split_once(':') else { continue };
+                if prefix == "xml" || prefix == "xmlns" || declared.iter().any(|d| d == prefix) {
+                    continue;
+                }
+                // Declared on `k` or an ancestor of `k` inside the subtree?
+                let inside = (self.idx..=k)
+                    .filter(|j| *j == k || self.subtree_end_of(*j) > k)
+                    .any(|j| self.at(j).declaration(prefix).is_some());
+                if inside {
+                    continue;
+                }
+                let outside = (0..self.idx)
+                    .rev()
+                    .filter(|j| self.subtree_end_of(*j) > self.idx)
+                    .find_map(|j| self.at(j).declaration(prefix).map(|(q, v)| (q, v.to_owned())))
+                    .or_else(|| {
+                        let inherited = self.doc.inherited.as_deref()?;
+                        let (_, uri) = inherited.iter().find(|(p, _)| &**p == prefix)?;
+                        Some(('\'', escape_attr(uri).into_owned()))
+                    });
+                if let Some((quote, value)) = outside {
+                    out.push_str(" xmlns:");
+                    out.push_str(prefix);
+                    out.push('=');
+                    out.push(quote);
+                    out.push_str(&value);
+                    out.push(quote);
+                }
+                declared.push(prefix.to_owned());
+            }
+        }
+    }
+
+    /// This element's own `xmlns:prefix` declaration: its quote and raw value.
+    fn declaration(&self, prefix: &str) -> Option<(char, &str)> {
+        self.raw_attr_iter().find(|a| a.name.strip_prefix("xmlns:") == Some(prefix)).map(|a| (a.quote, a.value))
     }
 }
 

@@ -11,6 +11,7 @@ mod builder;
 mod element;
 mod error;
 mod parser;
+mod scan;
 mod text;
 
 pub use builder::{ElementBuilder, ElementOrBuilder};

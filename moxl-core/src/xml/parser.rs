@@ -1,22 +1,55 @@
 //! [`StreamParser`]: incremental XMPP stream parsing on quick-xml.
 //!
-//! Bytes are appended to one buffer; quick-xml tokenizes from the last complete token. A token cut by the end of
-//! the input (a tag, a reference, a CDATA section; quick-xml reports these as "unclosed") is parsed again when
-//! more bytes arrive, so input can be split anywhere, inside a tag or inside a multi-byte UTF-8 character. When a
-//! top-level element closes, its bytes become the source of an [`Element`] (validated as UTF-8 once) and the
-//! buffer is compacted.
+//! Bytes are appended to one buffer. The scanner (`scan.rs`) finds where each token ends, resuming where the last
+//! read stopped, and checks every byte as it arrives; quick-xml then tokenizes the complete tokens once. Input can
+//! be split anywhere (inside a tag, a reference, a multi-byte UTF-8 character) and **feeding N bytes costs O(N)
+//! whatever the chunking**: no token is scanned twice. When a top-level element closes, its bytes become the
+//! source of an [`Element`] and the buffer is compacted.
+//!
+//! # Limits
+//!
+//! Going over one ends the stream with `<policy-violation/>` (RFC 6120 §4.9.3.14). The two sizes are enforced
+//! while the token or stanza grows, at the first byte over them (so no more is ever buffered); the others when
+//! the start tag that breaks them is complete (it is bounded by the tag size):
+//!
+//! - a top-level element of at most [`Limits::max_stanza_bytes`] bytes (default 1 MiB), which also bounds what is
+//!   buffered while it is incomplete; text between stanzas (white-space keepalives) is consumed as it comes;
+//! - nesting at most [`Limits::max_depth`] deep (default 32);
+//! - a start tag of at most [`Limits::MAX_START_TAG_BYTES`] (65535) bytes, an element name of at most 255 bytes,
+//!   at most 255 namespaces used by one stanza, at most 256 namespace prefixes in scope (fixed).
+//!
+//! # What is an error
+//!
+//! Errors are reported in input order, so that byte-at-a-time and whole feeds give the same events and the same
+//! error. Every rule of XML 1.0 (fifth edition) and Namespaces in XML 1.0 (third edition) that a stream can
+//! break is a stream error (RFC 6120 §11: `not-well-formed` unless said otherwise):
+//!
+//! - UTF-8 only (RFC 6120 §11.6); characters outside the `Char` production (XML 1.0 §2.2: C0 controls other than
+//!   tab, LF and CR, U+FFFE, U+FFFF), literal or as character references; names outside `NameStartChar` /
+//!   `NameChar` (§2.3) or with more than one colon (Namespaces §4);
+//! - `]]>` in text (§2.4), `<` in attribute values (§3.1), duplicate attributes (§3.1), references that are not
+//!   `&name;` / `&#…;` (§4.1), mismatched or unexpected end tags;
+//! - Namespaces in XML 1.0: undeclared prefixes on elements and attributes (§5), `xmlns:p=''` (no prefix
+//!   undeclaring in 1.0), declaring `xmlns`, binding `xml` to another namespace or another prefix (or the default
+//!   namespace) to the XML namespace, binding anything to the xmlns namespace, element names prefixed `xmlns`
+//!   (§3), two attributes with one expanded name through two prefixes of one namespace (§6.3);
+//! - the XML declaration anywhere but first, a version other than 1.x, and (`unsupported-encoding`) an encoding
+//!   other than UTF-8;
+//! - (`restricted-xml`, §11.1) comments, processing instructions, document type declarations, entity references
+//!   other than the five predefined;
+//! - (`bad-format`) character data outside a stanza; (`invalid-namespace`) a stream root other than
+//!   `<stream:stream>` in `http://etherx.jabber.org/streams`.
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use quick_xml::encoding::EncodingError;
-use quick_xml::errors::{Error as QError, IllFormedError, SyntaxError};
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
 use super::attrs::AttrScanner;
-use super::element::{Document, Element, Node, NsName, NO_NS};
+use super::element::{Document, Element, Inherited, Node, NsName, NO_NS};
+use super::scan::{Bounds, Scanner};
 use super::{ns, XmlError};
 use crate::stanza::StreamCondition;
 
@@ -38,6 +71,15 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The longest start tag, `<` to `>` included, in bytes: 64 KiB - 1 (fixed: the element's node stores the
+    /// length in 16 bits). Checked while the tag arrives: the byte past it ends the stream with
+    /// `<policy-violation/>`.
+    ///
+    /// ```
+    /// assert_eq!(moxl_core::xml::Limits::MAX_START_TAG_BYTES, 65535);
+    /// ```
+    pub const MAX_START_TAG_BYTES: usize = u16::MAX as usize;
+
     /// The default limits: 1 MiB stanzas, depth 32.
     pub const DEFAULT: Limits = Limits { max_stanza_bytes: 1 << 20, max_depth: 32 };
 
@@ -153,6 +195,12 @@ pub struct StreamParser {
     buf: Vec<u8>,
     /// Start of the first byte not yet tokenized.
     pos: usize,
+    /// Where each token ends: what is before its `ready()` may be tokenized.
+    scan: Scanner,
+    /// An error the scanner found after `scan.ready()`: reported once everything before it is tokenized.
+    scan_error: Option<XmlError>,
+    /// Whether a token was read since the stream (re)started: the XML declaration must come first.
+    seen_token: bool,
     /// Where the stanza being parsed starts in `buf`.
     stanza_start: Option<usize>,
     state: State,
@@ -168,6 +216,12 @@ pub struct StreamParser {
     defaults: Vec<Binding>,
     serial: u32,
     interned: FxHashMap<Box<[u8]>, NsName>,
+    /// The namespace of the `xml` prefix (interned).
+    xml_ns: NsName,
+    /// How many prefixed bindings were in scope when the current stanza began (the stream's).
+    stanza_bindings: usize,
+    /// Prefixes bound outside the current stanza that its attributes use (see `Document::inherited`).
+    doc_inherited: Inherited,
     limits: Limits,
     failed: Option<XmlError>,
 }
@@ -196,9 +250,15 @@ impl StreamParser {
 
     /// A parser for a stream, with the given limits.
     pub fn with_limits(limits: Limits) -> Self {
-        StreamParser {
+        let xml_ns: NsName = Arc::new(ns::XML.to_owned());
+        let mut interned = FxHashMap::default();
+        interned.insert(ns::XML.as_bytes().into(), Arc::clone(&xml_ns));
+        let mut parser = StreamParser {
             buf: Vec::new(),
             pos: 0,
+            scan: Scanner::new(true),
+            scan_error: None,
+            seen_token: false,
             stanza_start: None,
             state: State::ExpectHeader,
             framed: false,
@@ -209,10 +269,15 @@ impl StreamParser {
             bindings: Vec::new(),
             defaults: Vec::new(),
             serial: 0,
-            interned: FxHashMap::default(),
+            interned,
+            xml_ns,
+            stanza_bindings: 0,
+            doc_inherited: Vec::new(),
             limits,
             failed: None,
-        }
+        };
+        parser.clear_bindings();
+        parser
     }
 
     /// A parser for a sequence of complete top-level elements with no stream header around them: RFC 7395
@@ -221,6 +286,7 @@ impl StreamParser {
         let mut parser = Self::new();
         parser.framed = true;
         parser.state = State::InStream;
+        parser.scan = Scanner::new(false);
         parser
     }
 
@@ -241,13 +307,16 @@ impl StreamParser {
     pub fn reset(&mut self) {
         self.buf.clear();
         self.pos = 0;
+        self.scan = Scanner::new(!self.framed);
+        self.scan_error = None;
+        self.seen_token = false;
         self.stanza_start = None;
         self.state = if self.framed { State::InStream } else { State::ExpectHeader };
         self.open.clear();
         self.nodes.clear();
         self.doc_ns.clear();
-        self.bindings.clear();
-        self.defaults.clear();
+        self.doc_inherited.clear();
+        self.clear_bindings();
         self.failed = None;
     }
 
@@ -274,6 +343,7 @@ impl StreamParser {
         if keep_from > 0 {
             self.buf.drain(..keep_from);
             self.pos -= keep_from;
+            self.scan.shift(keep_from);
             if let Some(s) = &mut self.stanza_start {
                 *s -= keep_from;
             }
@@ -298,15 +368,41 @@ impl StreamParser {
     }
 
     fn advance(&mut self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
-        if self.state == State::Closed {
-            return Ok(None);
+        loop {
+            if self.state == State::Closed {
+                return Ok(None);
+            }
+            if self.pos < self.scan.ready() {
+                if let Some(event) = self.tokenize(buf)? {
+                    return Ok(Some(event));
+                }
+                continue;
+            }
+            // Everything complete is tokenized: an error the scanner found after it is next.
+            if let Some(e) = self.scan_error.take() {
+                return Err(e);
+            }
+            let bounds =
+                Bounds { max_stanza_bytes: self.limits.max_stanza_bytes, max_tag_bytes: Limits::MAX_START_TAG_BYTES };
+            match self.scan.scan(buf, bounds) {
+                Ok(()) if self.pos < self.scan.ready() => {}
+                Ok(()) => return Ok(None),
+                // What comes before the error is tokenized first (its errors come first in the input).
+                Err(e) => self.scan_error = Some(e),
+            }
         }
+    }
+
+    /// Tokenizes `pos..ready` (complete tokens only) with quick-xml until an event is produced or it is done.
+    fn tokenize(&mut self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
+        let ready = self.scan.ready();
         // quick-xml drops a byte order mark at the start of its input without counting it in its positions, and
         // each call starts a reader where the last one stopped: deal with a BOM here, where its meaning is known.
-        while buf.get(self.pos..).is_some_and(|rest| rest.starts_with(BOM)) {
+        while buf.get(self.pos..ready).is_some_and(|rest| rest.starts_with(BOM)) {
             match (self.state, self.stanza_start) {
-                // Before the stream header: the encoding signature.
+                // Before the stream header, or at the start of a single document: the encoding signature.
                 (State::ExpectHeader, _) => self.pos += BOM.len(),
+                _ if !self.seen_token => self.pos += BOM.len(),
                 // Inside a stanza: U+FEFF is text like any other character (already in the stanza's source).
                 (_, Some(_)) => self.pos += BOM.len(),
                 (_, None) => {
@@ -315,7 +411,7 @@ impl StreamParser {
             }
         }
         let base = self.pos;
-        let input = buf.get(base..).unwrap_or_default();
+        let input = buf.get(base..ready).unwrap_or_default();
         let mut reader = Reader::from_reader(input);
         {
             let config = reader.config_mut();
@@ -328,7 +424,10 @@ impl StreamParser {
         loop {
             let before = reader.buffer_position() as usize;
             match reader.read_event() {
-                Ok(Event::Eof) => return self.need_more(buf),
+                Ok(Event::Eof) => {
+                    self.pos = ready;
+                    return Ok(None);
+                }
                 Ok(event) => {
                     let start = base + before;
                     let end = base + reader.buffer_position() as usize;
@@ -340,26 +439,10 @@ impl StreamParser {
                         return Ok(None);
                     }
                 }
-                Err(e) => {
-                    let at = reader.error_position() as usize;
-                    let at_end = reader.buffer_position() as usize >= input.len();
-                    return match classify(&e, input, at, at_end) {
-                        Cut::Incomplete => self.need_more(buf),
-                        Cut::Restricted(what) => Err(restricted(what)),
-                        Cut::Malformed => Err(XmlError::new(StreamCondition::NotWellFormed, e.to_string())),
-                    };
-                }
+                // The scanner hands over complete tokens only: whatever quick-xml rejects is malformed.
+                Err(e) => return Err(XmlError::new(StreamCondition::NotWellFormed, e.to_string())),
             }
         }
-    }
-
-    /// More bytes are needed; enforce the size limit on what is buffered meanwhile.
-    fn need_more(&self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
-        let held = buf.len() - self.stanza_start.unwrap_or(self.pos).min(buf.len());
-        if held > self.limits.max_stanza_bytes {
-            return Err(too_big(self.limits));
-        }
-        Ok(None)
     }
 
     fn on_event(
@@ -369,6 +452,10 @@ impl StreamParser {
         start: usize,
         end: usize,
     ) -> Result<Option<StreamEvent>, XmlError> {
+        // The XML declaration may only open the stream (or a single document), before anything else
+        // (XML 1.0 §2.8).
+        let first = (self.state == State::ExpectHeader || self.framed) && !self.seen_token;
+        self.seen_token = true;
         match event {
             Event::Start(e) => self.on_start(&e, buf, start, end, false),
             Event::Empty(e) => self.on_start(&e, buf, start, end, true),
@@ -390,7 +477,7 @@ impl StreamParser {
                 check_reference(&r)?;
                 Ok(None)
             }
-            Event::Decl(_) if self.state == State::ExpectHeader => Ok(None),
+            Event::Decl(d) if first => check_decl(&d).map(|()| None),
             Event::Decl(_) | Event::PI(_) => Err(restricted("processing instruction")),
             Event::Comment(_) => Err(restricted("comment")),
             Event::DocType(_) => Err(restricted("document type declaration")),
@@ -413,6 +500,7 @@ impl StreamParser {
             Some(s) => s,
             None => {
                 self.stanza_start = Some(start);
+                self.stanza_bindings = self.bindings.len();
                 self.serial = self.serial.wrapping_add(1);
                 start
             }
@@ -457,8 +545,7 @@ impl StreamParser {
     }
 
     fn on_header(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<StreamEvent, XmlError> {
-        self.bindings.clear();
-        self.defaults.clear();
+        self.clear_bindings();
         self.bind_namespaces(e)?;
         let qname = e.name();
         let (prefix, local) = split_qname(qname.as_ref().as_bytes());
@@ -538,58 +625,157 @@ impl StreamParser {
             return Err(too_big(self.limits));
         }
         let bytes = buf.get(start..end).unwrap_or_default();
+        // The scanner checked every character as it arrived; this only turns the bytes into a `str`.
         let src = std::str::from_utf8(bytes)
             .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
-        if let Some(b) = bytes.iter().find(|b| **b < 0x20 && !matches!(**b, b'\t' | b'\n' | b'\r')) {
-            return Err(XmlError::new(
-                StreamCondition::NotWellFormed,
-                format!("character U+{b:04X} is not allowed in XML"),
-            ));
-        }
-        let doc = Document { src: src.into(), nodes: self.nodes.as_slice().into(), ns: self.doc_ns.as_slice().into() };
+        let inherited = (!self.doc_inherited.is_empty()).then(|| Box::new(std::mem::take(&mut self.doc_inherited)));
+        let doc = Document {
+            src: src.into(),
+            nodes: self.nodes.as_slice().into(),
+            ns: self.doc_ns.as_slice().into(),
+            inherited,
+        };
         self.nodes.clear();
         self.doc_ns.clear();
         Ok(StreamEvent::Element(Element::from_document(doc)))
     }
 
-    /// Pushes the namespace declarations of a start tag and checks its attributes (syntax, duplicates,
-    /// references).
+    /// Pushes the namespace declarations of a start tag and checks its attributes: syntax, references,
+    /// duplicates, and the constraints of Namespaces in XML 1.0 (third edition) that RFC 6120 §11.2 requires.
     fn bind_namespaces(&mut self, e: &BytesStart<'_>) -> Result<(), XmlError> {
+        let mut prefixed: Vec<&str> = Vec::new();
         AttrScanner::validate(e.attributes_raw(), |attr| {
-            let key = attr.name.as_bytes();
-            let prefix = if key == b"xmlns" {
-                &b""[..]
-            } else if let Some(p) = key.strip_prefix(b"xmlns:") {
+            let key = attr.name;
+            let prefix = if key == "xmlns" {
+                ""
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
                 p
             } else {
                 if memchr::memchr(b'&', attr.value.as_bytes()).is_some() {
                     check_escaped(attr.value.as_bytes())?;
                 }
+                if memchr::memchr(b':', key.as_bytes()).is_some() {
+                    prefixed.push(key);
+                }
                 return Ok(());
             };
             let uri = self.intern(attr.value.as_bytes())?;
+            check_declaration(prefix, &uri)?;
+            if prefix == "xml" {
+                // Declaring `xml` to its own namespace is allowed and changes nothing (it is always bound).
+                return Ok(());
+            }
+            if !prefix.is_empty() && self.bindings.len() >= MAX_PREFIXES {
+                return Err(XmlError::new(
+                    StreamCondition::PolicyViolation,
+                    format!("more than {MAX_PREFIXES} namespace prefixes in scope"),
+                ));
+            }
             // A serial that is not the current stanza's: resolved on first use.
             let serial = self.serial.wrapping_sub(1);
             let stack = if prefix.is_empty() { &mut self.defaults } else { &mut self.bindings };
-            stack.push(Binding { prefix: prefix.into(), uri, doc_idx: NO_NS, serial });
+            stack.push(Binding { prefix: prefix.as_bytes().into(), uri, doc_idx: NO_NS, serial });
             Ok(())
-        })
+        })?;
+        if !prefixed.is_empty() {
+            self.check_prefixed_attrs(&prefixed)?;
+        }
+        Ok(())
     }
 
-    fn intern(&mut self, raw: &[u8]) -> Result<NsName, XmlError> {
-        if let Some(uri) = self.interned.get(raw) {
-            return Ok(Arc::clone(uri));
+    /// Namespaces in XML 1.0 §5.3 and NSC "Prefix Declared": every prefixed attribute's prefix is bound (by this
+    /// tag's declarations or an ancestor's), and no two attributes have the same expanded name (`a:x` and `b:x`
+    /// with `a` and `b` bound to one namespace).
+    fn check_prefixed_attrs(&mut self, names: &[&str]) -> Result<(), XmlError> {
+        let mut expanded: Vec<(&str, &String)> = Vec::with_capacity(names.len());
+        // Bindings from outside the stanza (the stream header's) that its attributes use.
+        let mut outside: Vec<usize> = Vec::new();
+        for name in names {
+            let (prefix, local) = split_qname(name.as_bytes());
+            let uri = if prefix == b"xml" {
+                &*self.xml_ns
+            } else {
+                match self.bindings.iter().rposition(|b| &*b.prefix == prefix) {
+                    Some(i) => {
+                        if i < self.stanza_bindings && self.stanza_start.is_some() {
+                            outside.push(i);
+                        }
+                        self.bindings.get(i).map_or(&*self.xml_ns, |b| &*b.uri)
+                    }
+                    None => {
+                        return Err(XmlError::new(
+                            StreamCondition::NotWellFormed,
+                            format!("undeclared namespace prefix in attribute {name} (Namespaces in XML 1.0 §5)"),
+                        ))
+                    }
+                }
+            };
+            expanded.push((std::str::from_utf8(local).unwrap_or_default(), uri));
         }
-        if memchr::memchr(b'&', raw).is_some() {
+        // By local name first: namespaces are compared only between attributes of the same local name, and
+        // interned namespaces (equal names share one allocation) compare by address.
+        let same_uri = |a: &String, b: &String| std::ptr::eq(a, b) || a == b;
+        expanded.sort_unstable_by(|a, b| {
+            a.0.cmp(b.0).then_with(|| if std::ptr::eq(a.1, b.1) { std::cmp::Ordering::Equal } else { a.1.cmp(b.1) })
+        });
+        let dup = expanded.windows(2).find_map(|w| match w {
+            [a, b] if a.0 == b.0 && same_uri(a.1, b.1) => Some(*a),
+            _ => None,
+        });
+        if let Some((local, uri)) = dup {
+            return Err(XmlError::new(
+                StreamCondition::NotWellFormed,
+                format!("attribute {{{uri}}}{local} given twice (Namespaces in XML 1.0 §6.3)"),
+            ));
+        }
+        for i in outside {
+            let Some(b) = self.bindings.get(i) else { continue };
+            let prefix = std::str::from_utf8(&b.prefix).unwrap_or_default();
+            if !self.doc_inherited.iter().any(|(p, _)| &**p == prefix) {
+                self.doc_inherited.push((prefix.into(), Arc::clone(&b.uri)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The shared namespace name for a declaration's raw value. Keyed by the unescaped value, so that equal
+    /// names share one allocation however they were written (compared by address).
+    fn intern(&mut self, raw: &[u8]) -> Result<NsName, XmlError> {
+        let has_refs = memchr::memchr(b'&', raw).is_some();
+        if !has_refs {
+            if let Some(uri) = self.interned.get(raw) {
+                return Ok(Arc::clone(uri));
+            }
+        } else {
             check_escaped(raw)?;
         }
         let text = std::str::from_utf8(raw)
             .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
-        let uri: NsName = Arc::new(super::text::unescape_attr(text).into_owned());
+        let value = super::text::unescape_attr(text);
+        if has_refs {
+            if let Some(uri) = self.interned.get(value.as_bytes()) {
+                return Ok(Arc::clone(uri));
+            }
+        }
+        let uri: NsName = Arc::new(value.into_owned());
         if self.interned.len() < MAX_INTERNED {
-            self.interned.insert(raw.into(), Arc::clone(&uri));
+            self.interned.insert(uri.as_bytes().into(), Arc::clone(&uri));
         }
         Ok(uri)
+    }
+
+    /// Forgets every namespace binding but the built-in `xml` prefix (Namespaces in XML 1.0 §3: bound by
+    /// definition, never declared).
+    fn clear_bindings(&mut self) {
+        self.bindings.clear();
+        self.defaults.clear();
+        let xml = Arc::clone(&self.xml_ns);
+        self.bindings.push(Binding {
+            prefix: b"xml"[..].into(),
+            uri: xml,
+            doc_idx: NO_NS,
+            serial: self.serial.wrapping_sub(1),
+        });
     }
 
     fn marks(&self) -> Marks {
@@ -621,6 +807,12 @@ impl StreamParser {
             if prefix.is_empty() {
                 return Ok(NO_NS);
             }
+            if prefix == b"xmlns" {
+                return Err(XmlError::new(
+                    StreamCondition::NotWellFormed,
+                    "element names must not have the xmlns prefix (Namespaces in XML 1.0 §3)",
+                ));
+            }
             return Err(XmlError::new(
                 StreamCondition::NotWellFormed,
                 format!("undeclared namespace prefix {}", String::from_utf8_lossy(prefix)),
@@ -630,7 +822,11 @@ impl StreamParser {
             return Ok(NO_NS);
         }
         if binding.serial != serial {
-            let found = self.doc_ns.iter().position(|u| Arc::ptr_eq(u, &binding.uri) || **u == *binding.uri);
+            // Interned names compare by address; by content only past the interning table's capacity.
+            let found = self.doc_ns.iter().position(|u| Arc::ptr_eq(u, &binding.uri)).or_else(|| {
+                let by_content = self.interned.len() >= MAX_INTERNED;
+                by_content.then(|| self.doc_ns.iter().position(|u| **u == *binding.uri)).flatten()
+            });
             let idx = match found {
                 Some(i) => i,
                 None => {
@@ -647,6 +843,32 @@ impl StreamParser {
     }
 }
 
+/// The namespace bound to the `xmlns` prefix, which no declaration may use (Namespaces in XML 1.0 §3).
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+/// The most namespace prefixes in scope at once (the stream's included): lookups stay cheap whatever the peer
+/// declares. XMPP uses a handful.
+const MAX_PREFIXES: usize = 256;
+
+/// The constraints on one namespace declaration (`prefix` empty for `xmlns='…'`), Namespaces in XML 1.0 §3
+/// ("Reserved Prefixes and Namespace Names", "No Prefix Undeclaring").
+fn check_declaration(prefix: &str, uri: &str) -> Result<(), XmlError> {
+    let problem = if prefix == "xmlns" {
+        "the xmlns prefix must not be declared"
+    } else if prefix == "xml" && uri != ns::XML {
+        "the xml prefix must not be bound to another namespace"
+    } else if prefix != "xml" && uri == ns::XML {
+        "the XML namespace must not be bound to another prefix or be the default namespace"
+    } else if uri == XMLNS_NS {
+        "the xmlns namespace must not be declared"
+    } else if !prefix.is_empty() && uri.is_empty() {
+        "a prefix must not be undeclared (xmlns:p='' is not XML 1.0)"
+    } else {
+        return Ok(());
+    };
+    Err(XmlError::new(StreamCondition::NotWellFormed, format!("{problem} (Namespaces in XML 1.0 §3)")))
+}
+
 fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {
     match memchr::memchr(b':', qname) {
         Some(i) => (qname.get(..i).unwrap_or_default(), qname.get(i + 1..).unwrap_or_default()),
@@ -654,58 +876,23 @@ fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-enum Cut {
-    /// The input ended inside a token: wait for more.
-    Incomplete,
-    /// The token is forbidden whatever follows.
-    Restricted(&'static str),
-    Malformed,
-}
-
-/// Tells a token cut by the end of the input from a real error. `at_end`: the failing token ran to the end of
-/// the input.
-fn classify(e: &QError, input: &[u8], at: usize, at_end: bool) -> Cut {
-    let rest = input.get(at..).unwrap_or_default();
-    match e {
-        QError::Syntax(SyntaxError::UnclosedComment) => Cut::Restricted("comment"),
-        QError::Syntax(SyntaxError::UnclosedDoctype) => Cut::Restricted("document type declaration"),
-        // `<?xm` may still become the XML declaration.
-        QError::Syntax(SyntaxError::UnclosedPI) if b"<?xml".starts_with(rest) => Cut::Incomplete,
-        QError::Syntax(SyntaxError::UnclosedPI) => Cut::Restricted("processing instruction"),
-        // `<!` followed by nothing yet; anything else after `<!` is neither comment, CDATA nor DTD.
-        QError::Syntax(SyntaxError::InvalidBangMarkup) if rest.len() <= 2 => Cut::Incomplete,
-        QError::Syntax(SyntaxError::InvalidBangMarkup) => Cut::Malformed,
-        QError::Syntax(_) => Cut::Incomplete,
-        // Text running to the end of the input, cut inside a multi-byte character.
-        QError::Encoding(EncodingError::Utf8(u))
-            if u.error_len().is_none() && at_end && ends_in_partial_char(input) =>
-        {
-            Cut::Incomplete
-        }
-        // `&name` with no `;` yet: incomplete unless markup or another reference already follows.
-        QError::IllFormed(IllFormedError::UnclosedReference)
-            if memchr::memchr2(b'<', b'&', rest.get(1..).unwrap_or_default()).is_none() =>
-        {
-            Cut::Incomplete
-        }
-        _ => Cut::Malformed,
+/// The XML declaration: version 1.x (XML 1.0 §2.8), UTF-8 if an encoding is named (RFC 6120 §11.6).
+fn check_decl(decl: &BytesDecl<'_>) -> Result<(), XmlError> {
+    let version = decl.version().map_err(malformed)?;
+    let digits = version.strip_prefix("1.").unwrap_or_default();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(XmlError::new(StreamCondition::NotWellFormed, format!("XML version {version:?} is not 1.x")));
     }
-}
-
-/// Does the input end with the first bytes of a multi-byte UTF-8 character?
-fn ends_in_partial_char(input: &[u8]) -> bool {
-    let tail = input.get(input.len().saturating_sub(3)..).unwrap_or_default();
-    match tail.iter().rposition(|b| *b >= 0xC0) {
-        Some(lead) => {
-            let need = match tail.get(lead) {
-                Some(b) if *b >= 0xF0 => 4,
-                Some(b) if *b >= 0xE0 => 3,
-                _ => 2,
-            };
-            tail.len() - lead < need && tail.iter().skip(lead + 1).all(|b| (0x80..0xC0).contains(b))
+    if let Some(encoding) = decl.encoding() {
+        let encoding = encoding.map_err(malformed)?;
+        if !encoding.eq_ignore_ascii_case("UTF-8") {
+            return Err(XmlError::new(
+                StreamCondition::UnsupportedEncoding,
+                format!("encoding {encoding:?}: XMPP is UTF-8 (RFC 6120 §11.6)"),
+            ));
         }
-        None => false,
     }
+    Ok(())
 }
 
 fn restricted(what: &str) -> XmlError {
@@ -753,25 +940,4 @@ fn is_xml_char(c: char) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn namespace_bindings_do_not_accumulate() {
-        let mut p = StreamParser::new();
-        p.feed(b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
-        let one =
-            b"<message><active xmlns='http://jabber.org/protocol/chatstates'/><x xmlns='urn:x'><y/></x></message>";
-        let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * 100).collect();
-        let mut n = 0;
-        for chunk in all.chunks(7) {
-            p.feed(chunk);
-            while let Ok(Some(_)) = p.next_event() {
-                n += 1;
-            }
-        }
-        assert_eq!(n, 101);
-        assert_eq!((p.bindings.len(), p.defaults.len()), (1, 1), "only the stream's bindings remain");
-        assert!(p.open.is_empty());
-    }
-}
+mod tests;

@@ -59,9 +59,8 @@ pub(crate) fn push_unescaped_content(mut raw: &str, out: &mut String) {
     out.push_str(&unescape_attr(raw));
 }
 
-/// Is `name` a qualified name (XML Namespaces §4: `NCName` or `NCName:NCName`)? Checked on every name the parser
-/// reads and the builder writes. ASCII follows XML 1.0 §2.3 exactly (letters and `_` start a name; digits, `-`
-/// and `.` may follow); non-ASCII characters are accepted without checking their Unicode class.
+/// Is `name` a qualified name (Namespaces in XML 1.0 §4: `NCName` or `NCName:NCName`)? Checked on every name the
+/// parser reads and the builder writes, against XML 1.0 §2.3 (`NameStartChar`, `NameChar`) exactly.
 pub(crate) fn is_valid_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     match memchr::memchr(b':', bytes) {
@@ -89,15 +88,43 @@ const NAME_BYTES: [u8; 256] = {
     t
 };
 
+/// May this byte start a name (an ASCII `NameStartChar` other than `:`, or the first byte of a non-ASCII
+/// character, checked with the whole name)?
+pub(crate) fn may_start_name(b: u8) -> bool {
+    name_class(b) & 1 != 0
+}
+
 fn name_class(b: u8) -> u8 {
     NAME_BYTES.get(usize::from(b)).copied().unwrap_or(0)
 }
 
 fn is_ncname(part: &[u8]) -> bool {
-    match part.split_first() {
+    let ascii = match part.split_first() {
         Some((first, rest)) => name_class(*first) & 1 != 0 && rest.iter().all(|b| name_class(*b) & 2 != 0),
-        None => false,
+        None => return false,
+    };
+    if !part.iter().any(|b| *b >= 0x80) {
+        return ascii;
     }
+    // Non-ASCII: by character (the parser hands over valid UTF-8 only; anything else is not a name).
+    let Ok(text) = std::str::from_utf8(part) else { return false };
+    let mut chars = text.chars();
+    chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char)
+}
+
+/// XML 1.0 §2.3 `NameStartChar`, without `:` (a namespace separator, Namespaces in XML 1.0 §3).
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 §2.3 `NameChar`, without `:`.
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 #[cfg(test)]
@@ -126,6 +153,11 @@ mod tests {
         assert!(!is_valid_name("a:b:c"));
         assert!(is_valid_name("xml:lang"));
         assert!(is_valid_name("é-x.1"));
+        assert!(is_valid_name("\u{4E2D}\u{6587}:\u{10000}\u{B7}"));
+        assert!(!is_valid_name("\u{B7}a"), "U+00B7 may not start a name");
+        assert!(!is_valid_name("a\u{D7}"), "U+00D7 is not a name character");
+        assert!(!is_valid_name("\u{2000}"));
+        assert!(!is_valid_name("a\u{FFFE}"));
         assert!(is_valid_name("_a"));
         assert!(!is_valid_name("a#b"));
         assert!(!is_valid_name("a b"));
