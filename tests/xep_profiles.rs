@@ -318,26 +318,26 @@ async fn avatar_round_trip(juliet: &Client, romeo: &Client) -> Result<()> {
 
     // one await for both steps (data, then metadata)
     let info: AvatarInfo =
-        run(&juliet, avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40)).await?;
+        run(juliet, avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40)).await?;
     let sha1 = avatar::photo_hash(AVATAR_PNG);
     assert_eq!((info.id.as_str(), info.bytes), (sha1.as_str(), 4908));
 
     // the metadata and the bytes, fetched by the contact
-    let m = run(&romeo, avatar::GetMetadata { from: Some(juliet_jid.clone()) }).await?;
+    let m = run(romeo, avatar::GetMetadata { from: Some(juliet_jid.clone()) }).await?;
     assert_eq!(m.id.as_deref(), Some(sha1.as_str()));
     let current = m.data.unwrap().current().unwrap().clone();
     assert_eq!((current.width, current.height, current.media_type.as_str()), (Some(40), Some(40), "image/png"));
     let image: AvatarImage =
-        run(&romeo, avatar::GetData { from: Some(juliet_jid.clone()), id: current.id.clone() }).await?;
+        run(romeo, avatar::GetData { from: Some(juliet_jid.clone()), id: current.id.clone() }).await?;
     assert_eq!(image.bytes, AVATAR_PNG);
     assert_eq!(image.id, sha1);
 
     // Romeo subscribes to her metadata node (explicitly: moxl's presence carries no entity capabilities yet, so
     // the server's filtered notifications leave him out), and gets her next publication, typed
-    run(&romeo, Subscribe::new(Some(&juliet_jid), avatar::NS_METADATA, &romeo.jid().to_bare().to_string())).await?;
+    run(romeo, Subscribe::new(Some(&juliet_jid), avatar::NS_METADATA, &romeo.jid().to_bare().to_string())).await?;
     let mut events = romeo.xec().events::<UserData<Metadata>>();
     let mut published = juliet.xec().subscribe("avatar_publish_handle");
-    run(&juliet, avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40)).await?;
+    run(juliet, avatar::Publish::new(AVATAR_PNG.to_vec(), "image/png").with_size(40, 40)).await?;
     // the Packet view of the publish: once, for the whole chain
     assert_eq!(packet(&mut published).await.content::<AvatarInfo>(), Some(&info));
     assert!(published.try_recv().is_none());
@@ -362,8 +362,8 @@ async fn avatar_round_trip(juliet: &Client, romeo: &Client) -> Result<()> {
     listening.title = Some("Heart of the Sunrise".into());
     listening.length = Some(686);
     listening.rating = Some(8);
-    run(&juliet, tune::Publish { tune: listening.clone() }).await?;
-    let read: UserData<Tune> = run(&romeo, tune::Get { from: Some(juliet_jid.clone()) }).await?;
+    run(juliet, tune::Publish { tune: listening.clone() }).await?;
+    let read: UserData<Tune> = run(romeo, tune::Get { from: Some(juliet_jid.clone()) }).await?;
     assert_eq!(read.data, Some(listening));
     Ok(())
 }
