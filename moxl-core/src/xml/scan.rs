@@ -289,6 +289,9 @@ impl Scanner {
                 _ => {
                     // `>`: character data must not contain `]]>` (XML 1.0 §2.4).
                     if self.brackets >= 2 {
+                        // The text before the `>` goes to the tokenizer first (outside a stanza it is an error
+                        // of its own, reported first), as it does when the `>` comes in a later read.
+                        self.ready = self.at;
                         return Err(malformed("']]>' in character data"));
                     }
                     self.brackets = 0;

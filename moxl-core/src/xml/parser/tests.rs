@@ -275,6 +275,10 @@ fn errors_come_in_input_order() {
     rejects("<message><body>&foo; \u{1}</body></message>", RestrictedXml);
     // Found by fuzzing: text outside a stanza, then invalid UTF-8 in the same run: bad-format first.
     assert_eq!(run_bytes(b"text\xFF<message/>").end.err().map(|e| e.condition()), Some(StreamCondition::BadFormat));
+    // Found by the chunking fuzz target: text outside a stanza that contains `]]>`: bad-format first, fed whole
+    // or byte by byte.
+    assert_eq!(run_bytes(b"[a]]]]><message/>").end.err().map(|e| e.condition()), Some(StreamCondition::BadFormat));
+    rejects("<message><body>a]]]]>b</body></message>", NotWellFormed);
     // An undeclared prefix, then a bad byte in the next tag.
     rejects("<message p:a='1'><x\u{1}/></message>", NotWellFormed);
     let out = run("<message p:a='1'><x\u{1}/></message>");
