@@ -239,7 +239,11 @@ impl Scanner {
                         self.at += i + 1;
                         self.mode = Mode::Text;
                     }
-                    Some(_) => return Err(malformed("invalid or unclosed reference")),
+                    Some(_) => {
+                        // The text before the reference goes to the tokenizer first (see the `]]>` case).
+                        self.ready = self.ref_start;
+                        return Err(malformed("invalid or unclosed reference"));
+                    }
                     None => {
                         self.at = avail;
                         self.ready = self.ref_start;

@@ -279,6 +279,9 @@ fn errors_come_in_input_order() {
     // or byte by byte.
     assert_eq!(run_bytes(b"[a]]]]><message/>").end.err().map(|e| e.condition()), Some(StreamCondition::BadFormat));
     rejects("<message><body>a]]]]>b</body></message>", NotWellFormed);
+    // Likewise text outside a stanza followed by a broken reference.
+    assert_eq!(run_bytes(b"b='&#2' c='3'/>").end.err().map(|e| e.condition()), Some(StreamCondition::BadFormat));
+    rejects("<message><body>b='&#2' c</body></message>", NotWellFormed);
     // An undeclared prefix, then a bad byte in the next tag.
     rejects("<message p:a='1'><x\u{1}/></message>", NotWellFormed);
     let out = run("<message p:a='1'><x\u{1}/></message>");
