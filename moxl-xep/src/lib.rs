@@ -56,6 +56,8 @@ pub mod xep_0333_markers;
 pub mod xep_0352_csi;
 pub mod xep_0359_stable_ids;
 pub mod xep_0363_upload;
+pub mod xep_0392_colors;
+pub mod xep_0393_styling;
 pub mod xep_0402_bookmarks2;
 pub mod xep_0410_muc_self_ping;
 pub mod xep_0424_retraction;
