@@ -34,7 +34,7 @@ pub const NS: &str = "urn:xmpp:carbons:2";
 /// ```
 /// assert_eq!(moxl_xep::xep_0280_carbons::HINTS_NS, "urn:xmpp:hints");
 /// ```
-pub const HINTS_NS: &str = "urn:xmpp:hints";
+pub const HINTS_NS: &str = crate::xep_0334_hints::NS;
 
 moxl_core::feature!("urn:xmpp:carbons:2");
 
@@ -88,7 +88,7 @@ pub fn private(message: ElementBuilder) -> ElementBuilder {
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 pub fn no_copy(message: ElementBuilder) -> ElementBuilder {
-    message.append(ElementBuilder::new("no-copy", HINTS_NS))
+    message.append(crate::xep_0334_hints::Hint::NoCopy.element())
 }
 
 /// Whether a message is marked [`private`] (§6).

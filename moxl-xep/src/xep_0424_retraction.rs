@@ -30,7 +30,7 @@ pub const NS: &str = "urn:xmpp:message-retract:1";
 /// ```
 /// assert_eq!(moxl_xep::xep_0424_retraction::HINTS, "urn:xmpp:hints");
 /// ```
-pub const HINTS: &str = "urn:xmpp:hints";
+pub const HINTS: &str = crate::xep_0334_hints::NS;
 
 moxl_core::feature!("urn:xmpp:message-retract:1");
 
@@ -62,7 +62,7 @@ pub fn retract(to: &str, kind: &'static str, id: &str) -> ElementBuilder {
     message(to, kind, Some(FALLBACK_BODY))
         .append(ElementBuilder::new("retract", NS).attr("id", id.to_owned()))
         .append(whole_body(NS))
-        .append(ElementBuilder::new("store", HINTS))
+        .append(crate::xep_0334_hints::Hint::Store.element())
 }
 
 /// A retraction received.

@@ -14,7 +14,7 @@ use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
 
 use crate::rfc6121_message::{MessageType, is_extension_of};
-use crate::xep_0424_retraction::HINTS;
+use crate::xep_0334_hints::Hint;
 
 /// `urn:xmpp:reactions:0` (§2).
 ///
@@ -55,7 +55,7 @@ pub fn react<'a>(
             el = el.text_child("reaction", r.to_owned());
         }
     }
-    message(to, kind, None).append(el).append(ElementBuilder::new("store", HINTS))
+    message(to, kind, None).append(el).append(Hint::Store.element())
 }
 
 /// A reaction update received: the sender's current reactions to a message.
