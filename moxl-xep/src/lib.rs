@@ -68,6 +68,7 @@ pub mod xep_0428_fallback;
 pub mod xep_0444_reactions;
 pub mod xep_0461_replies;
 pub mod xep_0472_social_profile;
+pub mod xep_0490_mds;
 
 #[cfg(test)]
 mod test_util {

@@ -43,8 +43,9 @@ pub enum Cvd {
 /// assert!((hue("Romeo", Cvd::Blue) - 147.255249).abs() < 1e-5);
 /// ```
 pub fn hue(text: &str, cvd: Cvd) -> f64 {
-    let digest = Sha1::digest(text.as_bytes());
-    let angle = f64::from(u16::from_le_bytes([digest[0], digest[1]])) / 65536.0 * 360.0;
+    let digest: [u8; 20] = Sha1::digest(text.as_bytes()).into();
+    let [low, high, ..] = digest;
+    let angle = f64::from(u16::from_le_bytes([low, high])) / 65536.0 * 360.0;
     match cvd {
         Cvd::None => angle,
         // §5.2.1: add 90, modulo 180, subtract 90, modulo 360 (with non-negative modulo).
@@ -240,8 +241,11 @@ impl Palette {
 mod tests {
     use super::*;
 
-    /// §8.1: text, angle, hue, r, g, b for each correction.
-    const FULL_RANGE: [(Cvd, [(&str, f64, f64, [f64; 3]); 5]); 3] = [
+    /// Text, angle, corrected hue, and r, g, b.
+    type Row = (&'static str, f64, f64, [f64; 3]);
+
+    /// §8.1: the rows for each correction.
+    const FULL_RANGE: [(Cvd, [Row; 5]); 3] = [
         (
             Cvd::None,
             [
@@ -292,7 +296,8 @@ mod tests {
     #[test]
     fn the_xeps_palette_vectors() {
         // §8.2: text, corrected hue, r, g, b of the closest web-safe color.
-        let rows: [(Cvd, [(&str, [f64; 3]); 5]); 3] = [
+        type PaletteRow = (&'static str, [f64; 3]);
+        let rows: [(Cvd, [PaletteRow; 5]); 3] = [
             (
                 Cvd::None,
                 [

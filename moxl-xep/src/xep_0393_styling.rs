@@ -183,12 +183,15 @@ fn blocks<'a>(lines: &[&'a str]) -> Vec<Block<'a>> {
     let mut i = 0;
     while let Some(&line) = lines.get(i) {
         if let Some(info) = line.strip_prefix("```") {
-            let inner: Vec<&str> = lines[i + 1..].iter().copied().take_while(|l| *l != "```").collect();
+            let inner: Vec<&str> =
+                lines.get(i + 1..).unwrap_or_default().iter().copied().take_while(|l| *l != "```").collect();
             // The inner lines, plus the closing line when there is one.
             i += 1 + inner.len() + usize::from(i + 1 + inner.len() < lines.len());
             out.push(Block::Pre { info, lines: inner });
         } else if line.starts_with('>') {
-            let quoted: Vec<&str> = lines[i..]
+            let quoted: Vec<&str> = lines
+                .get(i..)
+                .unwrap_or_default()
                 .iter()
                 .map_while(|l| l.strip_prefix('>'))
                 .map(|l| {

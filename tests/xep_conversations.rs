@@ -1,0 +1,118 @@
+//! Conversation features of the Movim era through both real servers (Prosody and ejabberd): message displayed
+//! synchronization (XEP-0490) between two devices of one account on the server's PEP.
+
+// Test code may index, unwrap and panic; the restriction lints are for library code.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, fresh_account, packet, servers};
+use moxl::client::Client;
+use moxl::prelude::*;
+use moxl::xep::xep_0030_disco::InfoQuery;
+use moxl::xep::xep_0060_pubsub::NS_PUBLISH_OPTIONS;
+use moxl::xep::xep_0199_ping::RoundTrip;
+use moxl::xep::xep_0490_mds::{Displayed, GetDisplayed, SetDisplayed};
+use moxl_test_support::Server;
+
+/// A disco#info question to this client (key `discoinfoasked`), beside moxl-xep's answer to it.
+#[payload(name = "query", ns = "http://jabber.org/protocol/disco#info")]
+#[derive(Default)]
+struct DiscoInfoAsked;
+
+impl Payload for DiscoInfoAsked {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if stanza.attr("type").as_deref() == Some("get") {
+            ctx.deliver();
+        }
+        Ok(())
+    }
+}
+
+/// Becomes available and waits until the server has read our caps (it asks our disco#info, XEP-0115 §6.3, and
+/// a ping answered after the question means our answer was read): from then on, our `+notify` features count
+/// (XEP-0163 §4).
+async fn available_with_caps(client: &Client) -> Result<()> {
+    let mut asked = client.xec().subscribe("discoinfoasked");
+    client.xec().context().send(presence(None, None))?;
+    packet(&mut asked).await;
+    let mut pongs = client.xec().subscribe("ping_roundtrip_handle");
+    client.xec().context().request(RoundTrip::new(client.jid().domain().to_string()))?;
+    packet(&mut pongs).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_chat_displayed_on_one_device_is_displayed_on_the_other() -> Result<()> {
+    for p in servers() {
+        a_chat_displayed_on_one_device_is_displayed_on_the_other_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn a_chat_displayed_on_one_device_is_displayed_on_the_other_on(p: &Server) -> Result<()> {
+    let user = fresh_account(p, "juliet");
+    let phone = client(p, &user, "secret").resource("phone").connect().await?;
+    let laptop = client(p, &user, "secret").resource("laptop").connect().await?;
+    let account = phone.jid().to_bare().to_string();
+
+    // XEP-0490 §8: publish-options must be offered, or the state would not be private; the account's disco
+    // says so.
+    let features = phone.xec().context().request(InfoQuery::new(account.clone()))?.await?.features;
+    if !features.iter().any(|f| f == NS_PUBLISH_OPTIONS) {
+        let refused = phone.xec().context().request(SetDisplayed::new("romeo@montague.lit", account.as_str(), "s1"))?;
+        assert!(refused.await.is_err(), "{}: no publish-options, so no private node", p.kind());
+        return Ok(());
+    }
+
+    // Nothing displayed yet: no node.
+    let nothing = laptop.xec().context().request(GetDisplayed)?.await;
+    assert!(
+        matches!(&nothing, Err(Error::Stanza(e)) if e.condition_name() == "item-not-found")
+            || matches!(&nothing, Ok(v) if v.is_empty()),
+        "{}: {nothing:?}",
+        p.kind()
+    );
+
+    available_with_caps(&laptop).await?;
+    let mut changes = laptop.xec().events::<Displayed>();
+    let set = SetDisplayed::new("romeo@montague.lit", account.as_str(), "0f710f2b-52ed-4d52-b928-784dad74a52b");
+    let published = phone.xec().context().request(set)?.await?;
+    assert_eq!(published.chat, "romeo@montague.lit");
+
+    // The laptop hears of it through its +notify…
+    let change = tokio::time::timeout(Duration::from_secs(5), changes.recv()).await.expect("a notification").unwrap();
+    assert_eq!(*change, published, "{}", p.kind());
+    assert_eq!(change.from(), Some(account.as_str()));
+
+    // …and the next one moves the state forward; a catch-up reads both chats.
+    let room = SetDisplayed::new("verona@conference.localhost", "verona@conference.localhost", "room-7");
+    phone.xec().context().request(room)?.await?;
+    let forward = SetDisplayed::new("romeo@montague.lit", account.as_str(), "later-id");
+    phone.xec().context().request(forward)?.await?;
+    for expected in ["room-7", "later-id"] {
+        let change =
+            tokio::time::timeout(Duration::from_secs(5), changes.recv()).await.expect("a notification").unwrap();
+        assert_eq!(change.stanza_id, expected, "{}", p.kind());
+    }
+    let mut all = laptop.xec().context().request(GetDisplayed)?.await?;
+    all.sort_by(|a, b| a.chat.cmp(&b.chat));
+    let states: Vec<_> = all.iter().map(|d| (d.chat.as_str(), d.stanza_id.as_str(), d.by.as_str())).collect();
+    assert_eq!(
+        states,
+        [
+            ("romeo@montague.lit", "later-id", account.as_str()),
+            ("verona@conference.localhost", "room-7", "verona@conference.localhost")
+        ],
+        "{}",
+        p.kind()
+    );
+
+    // The node is private (whitelist, §8): another account cannot read it.
+    let stranger = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
+    let peek = moxl::xep::xep_0060_pubsub::Items::new(Some(&account), moxl::xep::xep_0490_mds::NS);
+    assert!(stranger.xec().context().request(peek)?.await.is_err(), "{}: the node is readable by others", p.kind());
+    Ok(())
+}
