@@ -1,5 +1,6 @@
 //! Conversation features of the Movim era through both real servers (Prosody and ejabberd): message displayed
-//! synchronization (XEP-0490) between two devices of one account on the server's PEP.
+//! synchronization (XEP-0490) between two devices of one account on the server's PEP, and message moderation
+//! (XEP-0425) in the server's MUC service where a room announces it.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -12,8 +13,10 @@ use common::{client, fresh_account, packet, servers};
 use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::xep::xep_0030_disco::InfoQuery;
+use moxl::xep::xep_0045_muc::{self as muc, Configure, History, Join};
 use moxl::xep::xep_0060_pubsub::NS_PUBLISH_OPTIONS;
 use moxl::xep::xep_0199_ping::RoundTrip;
+use moxl::xep::xep_0425_moderation::{is_not_allowed, Moderate, Moderation, Version};
 use moxl::xep::xep_0490_mds::{Displayed, GetDisplayed, SetDisplayed};
 use moxl_test_support::Server;
 
@@ -26,6 +29,27 @@ impl Payload for DiscoInfoAsked {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         if stanza.attr("type").as_deref() == Some("get") {
             ctx.deliver();
+        }
+        Ok(())
+    }
+}
+
+/// The stanza id a room stamped on a groupchat message, as (room, body, id) (key `roomstanzaid`).
+#[payload(name = "stanza-id", ns = "urn:xmpp:sid:0", key = "roomstanzaid", at = "child")]
+#[derive(Default)]
+struct RoomStanzaId;
+
+impl Payload for RoomStanzaId {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        if stanza.attr("type").as_deref() == Some("groupchat") {
+            let from = stanza.attr("from").map(|f| f.split('/').next().unwrap_or_default().to_owned());
+            let (by, id) = (element.attr("by").map(|b| b.into_owned()), element.attr("id").map(|i| i.into_owned()));
+            if let (Some(room), Some(by), Some(id)) = (from, by, id) {
+                if room == by {
+                    let body = stanza.child_text("body", "jabber:client").unwrap_or_default();
+                    ctx.pack((room, body, id)).deliver();
+                }
+            }
         }
         Ok(())
     }
@@ -114,5 +138,70 @@ async fn a_chat_displayed_on_one_device_is_displayed_on_the_other_on(p: &Server)
     let stranger = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
     let peek = moxl::xep::xep_0060_pubsub::Items::new(Some(&account), moxl::xep::xep_0490_mds::NS);
     assert!(stranger.xec().context().request(peek)?.await.is_err(), "{}: the node is readable by others", p.kind());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_moderator_retracts_an_occupants_message_where_the_room_moderates() -> Result<()> {
+    // Prosody moderates with the community module mod_muc_moderation (prosody-modules), which needs the room
+    // archive: a server of its own. ejabberd 23.01 does not moderate: its rooms say so.
+    let prosody = Server::Prosody(
+        moxl_test_support::Prosody::builder()
+            .muc_moderation(true)
+            .start()
+            .expect("Prosody with mod_muc_moderation starts"),
+    );
+    for p in [&prosody].into_iter().chain(servers().iter().filter(|s| s.kind() != prosody.kind())) {
+        a_moderator_retracts_an_occupants_message_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn a_moderator_retracts_an_occupants_message_on(p: &Server) -> Result<()> {
+    let muc_domain = p.muc_domain().expect("both test servers have a MUC service");
+    let room = format!("{}@{muc_domain}", fresh_account(p, "heath").to_lowercase());
+    let juliet = client(p, &fresh_account(p, "juliet"), "secret").connect().await?;
+    let romeo = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
+    juliet.xec().context().request(Join::new(&room, "juliet").history(History::none()))?.await?;
+    juliet.xec().context().request(Configure::instant(&room))?.await?;
+    romeo.xec().context().request(Join::new(&room, "oldhag").history(History::none()))?.await?;
+
+    // § "Discovering support": the room says whether it moderates.
+    let features = juliet.xec().context().request(InfoQuery::new(room.clone()))?.await?.features;
+    let Some(version) = Version::of_features(&features) else {
+        // Not offered: the room refuses the request rather than pretending.
+        let refused = juliet.xec().context().request(Moderate::new(&room, "any", Version::V1))?.await;
+        assert!(refused.is_err(), "{}: a room without moderation accepted it", p.kind());
+        eprintln!("{}: the room does not announce urn:xmpp:message-moderate:0 or :1", p.kind());
+        return Ok(());
+    };
+
+    let mut stamped = juliet.xec().subscribe("roomstanzaid");
+    let (mut at_juliet, mut at_romeo) = (juliet.xec().events::<Moderation>(), romeo.xec().events::<Moderation>());
+    romeo.xec().context().send(muc::groupchat(&room, "DM me for free magic potions!"))?;
+    let stanza_id = loop {
+        let p = packet(&mut stamped).await;
+        let (_, body, id) = p.content::<(String, String, String)>().unwrap().clone();
+        if body == "DM me for free magic potions!" {
+            break id;
+        }
+    };
+
+    // A participant may not moderate.
+    let refused = romeo.xec().context().request(Moderate::new(&room, stanza_id.as_str(), version))?.await;
+    assert!(matches!(&refused, Err(Error::Stanza(e)) if is_not_allowed(e)), "{}: {refused:?}", p.kind());
+
+    let moderate = Moderate::new(&room, stanza_id.as_str(), version).reason("Spam");
+    assert_eq!(juliet.xec().context().request(moderate)?.await?, stanza_id);
+    for (who, stream) in [("juliet", &mut at_juliet), ("romeo", &mut at_romeo)] {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.recv()).await.expect("a notice").unwrap();
+        assert_eq!(
+            (n.room.as_str(), n.stanza_id.as_str()),
+            (room.as_str(), stanza_id.as_str()),
+            "{who} on {}",
+            p.kind()
+        );
+        assert_eq!(n.reason.as_deref(), Some("Spam"), "{who} on {}", p.kind());
+    }
     Ok(())
 }

@@ -82,6 +82,7 @@ pub(crate) struct ConfigInput<'a> {
     pub(crate) admins: &'a [String],
     pub(crate) muc: Option<&'a str>,
     pub(crate) muc_mam: bool,
+    pub(crate) muc_moderation: bool,
     pub(crate) pubsub: Option<&'a str>,
     pub(crate) upload: Option<&'a str>,
     pub(crate) vhosts: &'a [String],
@@ -148,8 +149,13 @@ pub(crate) fn render(c: &ConfigInput<'_>) -> String {
     if let Some(muc) = c.muc {
         s.push('\n');
         let _ = writeln!(s, "Component {} \"muc\"", lua_str(muc));
-        if c.muc_mam {
-            s.push_str("    modules_enabled = { \"muc_mam\" }\n");
+        let component_modules: Vec<&str> = [(c.muc_mam, "muc_mam"), (c.muc_moderation, "muc_moderation")]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, m)| m)
+            .collect();
+        if !component_modules.is_empty() {
+            let _ = writeln!(s, "    modules_enabled = {}", lua_list(component_modules));
         }
     }
     if let Some(pubsub) = c.pubsub {

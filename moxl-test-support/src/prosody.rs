@@ -75,6 +75,7 @@ pub struct ProsodyBuilder {
     accounts: Vec<(String, String)>,
     admins: Vec<String>,
     mam: bool,
+    muc_moderation: bool,
     http_upload: bool,
     sasl2: bool,
     vhosts: Vec<String>,
@@ -90,6 +91,7 @@ impl Default for ProsodyBuilder {
             accounts: Vec::new(),
             admins: Vec::new(),
             mam: false,
+            muc_moderation: false,
             http_upload: false,
             sasl2: false,
             vhosts: Vec::new(),
@@ -127,6 +129,15 @@ impl ProsodyBuilder {
     /// default: it slows message throughput about 5x.
     pub fn mam(mut self, enabled: bool) -> Self {
         self.mam = enabled;
+        self
+    }
+
+    /// Enables message moderation (XEP-0425, version 0) on the MUC component: the community module
+    /// `mod_muc_moderation` (Debian's `prosody-modules`), which retracts messages from the room's archive, so it
+    /// turns the archive on as [`mam`](Self::mam) does. Off by default.
+    pub fn muc_moderation(mut self, enabled: bool) -> Self {
+        self.muc_moderation = enabled;
+        self.mam |= enabled;
         self
     }
 
@@ -216,6 +227,12 @@ impl ProsodyBuilder {
         }
         let muc = bins.has_module("muc").then_some(MUC_DOMAIN);
         let muc_mam = self.mam && muc.is_some() && bins.has_module("muc_mam");
+        if self.muc_moderation && !(muc_mam && bins.has_module("muc_moderation")) {
+            return Err(TestSupportError::InvalidArgument(
+                "muc_moderation(true), but this Prosody has no mod_muc_mam or mod_muc_moderation (prosody-modules)"
+                    .into(),
+            ));
+        }
         let pubsub = bins.has_module("pubsub").then_some(PUBSUB_DOMAIN);
         let upload = self.http_upload.then_some(UPLOAD_DOMAIN);
         let uses_http = modules.contains(&"websocket") || upload.is_some();
@@ -282,6 +299,7 @@ impl ProsodyBuilder {
                 admins: &admins,
                 muc,
                 muc_mam,
+                muc_moderation: self.muc_moderation,
                 pubsub,
                 upload,
                 vhosts: &self.vhosts,

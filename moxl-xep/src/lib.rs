@@ -64,6 +64,7 @@ pub mod xep_0402_bookmarks2;
 pub mod xep_0410_muc_self_ping;
 pub mod xep_0421_occupant_id;
 pub mod xep_0424_retraction;
+pub mod xep_0425_moderation;
 pub mod xep_0428_fallback;
 pub mod xep_0444_reactions;
 pub mod xep_0461_replies;

@@ -90,7 +90,9 @@ impl Retraction {
     /// Reads a message with `<retract/>`; `None` without one, without an id, or for an error message.
     pub fn from_message(stanza: &Element) -> Option<Retraction> {
         let retract = stanza.child("retract", NS)?;
-        if !is_extension_of(&retract, stanza) {
+        // A moderator's retraction by the room is XEP-0425's, not the sender's own.
+        if !is_extension_of(&retract, stanza) || retract.child("moderated", crate::xep_0425_moderation::NS_1).is_some()
+        {
             return None;
         }
         Some(Retraction {
