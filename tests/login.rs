@@ -76,9 +76,15 @@ async fn anonymous_login() -> Result<()> {
 #[tokio::test]
 async fn a_wrong_password_is_a_final_error() {
     let p = server();
-    let result = builder(&p, "juliet", "wrong").connect().await;
+    let builder = builder(&p, "juliet", "wrong");
+    // Moxl's `saslfailure` Packet, and its typed view, beside the error `connect` returns.
+    let (mut failures, mut keyed) = (builder.events::<AuthError>(), builder.subscribe("saslfailure"));
+    let result = builder.connect().await;
     let Err(err) = result else { panic!("logged in with a wrong password") };
     assert!(matches!(err, Error::Auth(AuthError::BadCredentials(_))), "{err}");
+    let failure = failures.try_recv().expect("a saslfailure event");
+    assert!(matches!(*failure, AuthError::BadCredentials(_)), "{:?}", *failure);
+    assert_eq!(keyed.try_recv().map(|p| p.key().to_owned()).as_deref(), Some("saslfailure"));
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use crate::transport::{
     WebSocketUrl,
 };
 use crate::xml::{Limits, StreamParser};
-use crate::Result;
+use crate::{Error, Result};
 
 /// Everything a connection attempt needs; kept by the client to reconnect.
 #[derive(Clone)]
@@ -51,6 +51,8 @@ pub(super) struct Settings {
     pub(super) roster_version: Option<String>,
     /// The strongest SASL mechanism the account used (mechanism pinning), shared by every connection attempt.
     pub(super) auth_pin: Arc<Mutex<Option<crate::auth::MechanismPin>>>,
+    /// The session's Packet bus, for the `saslfailure` Packet of a failed authentication.
+    pub(super) bus: Arc<crate::xec::PacketBus>,
 }
 
 /// A negotiated connection, ready for stanzas.
@@ -103,6 +105,11 @@ pub(super) async fn connect_once(
     state: &watch::Sender<ConnectionState>,
 ) -> Result<Connected> {
     match tokio::time::timeout(s.timeout, negotiate(s, resume, register, state)).await {
+        Ok(Err(Error::Auth(e))) => {
+            // Moxl's key for a failed SASL authentication, beside the error the caller gets.
+            s.bus.deliver(crate::xec::Packet::new(crate::xec::Packet::SASL_FAILURE, None, Some(e.clone())));
+            Err(Error::Auth(e))
+        }
         Ok(result) => result,
         Err(_) => Err(TransportError::Timeout {
             domain: s.jid.domain().to_string(),

@@ -525,6 +525,7 @@ impl ClientBuilder {
             skip_hooks: self.skip_hooks,
             roster_version: None,
             auth_pin: Arc::clone(&auth_pin),
+            bus: Arc::clone(&self.bus),
         };
         let dead = Arc::new(watch::Sender::new(0u64));
         let last_read = Arc::new(Mutex::new(tokio::time::Instant::now()));

@@ -55,6 +55,10 @@ impl Packet {
     /// possible): presence and rooms were sent again, but stanzas sent to us meanwhile may be lost (content: the
     /// new full JID, a `String`).
     pub const REESTABLISHED: &'static str = "moxl.reestablished";
+    /// Key of the Packet telling that a SASL authentication failed, Moxl's `saslfailure` (content: the
+    /// [`AuthError`](crate::auth::AuthError), which the connection attempt also returns; subscribe by type with
+    /// [`Xec::events`](super::Xec::events)). A client that reconnects delivers one for the attempt that ends it.
+    pub const SASL_FAILURE: &'static str = "saslfailure";
 
     /// A Packet with this key, sender and content.
     pub fn new<T: Any + Send + Sync>(
