@@ -1,6 +1,7 @@
 //! Conversation features of the Movim era through both real servers (Prosody and ejabberd): message displayed
 //! synchronization (XEP-0490) between two devices of one account on the server's PEP, and message moderation
-//! (XEP-0425) in the server's MUC service where a room announces it.
+//! (XEP-0425) in the server's MUC service where a room announces it, and OMEMO's XMPP side (XEP-0384: device
+//! lists, bundles and encrypted messages in both deployed flavours).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,6 +17,10 @@ use moxl::xep::xep_0030_disco::InfoQuery;
 use moxl::xep::xep_0045_muc::{self as muc, Configure, History, Join};
 use moxl::xep::xep_0060_pubsub::NS_PUBLISH_OPTIONS;
 use moxl::xep::xep_0199_ping::RoundTrip;
+use moxl::xep::xep_0384_omemo::{
+    Bundle, Device, DeviceList, Encrypted, EncryptedMessage, Flavour, GetBundle, GetDevices, MessageKey, PublishBundle,
+    PublishDevices,
+};
 use moxl::xep::xep_0425_moderation::{is_not_allowed, Moderate, Moderation, Version};
 use moxl::xep::xep_0490_mds::{Displayed, GetDisplayed, SetDisplayed};
 use moxl_test_support::Server;
@@ -203,5 +208,80 @@ async fn a_moderator_retracts_an_occupants_message_on(p: &Server) -> Result<()> 
         );
         assert_eq!(n.reason.as_deref(), Some("Spam"), "{who} on {}", p.kind());
     }
+    Ok(())
+}
+
+/// A bundle of `flavour` for `device` with made-up keys (the server stores bytes; nothing here is crypto).
+fn bundle(flavour: Flavour, device: u32) -> Bundle {
+    let key = |tag: u8| (0..33).map(|i| tag.wrapping_add(i)).collect::<Vec<u8>>();
+    let ns = match flavour {
+        Flavour::Legacy => "eu.siacs.conversations.axolotl",
+        _ => "urn:xmpp:omemo:2",
+    };
+    let b64 = moxl::xep::xep_0054_vcard_temp::encode_base64;
+    let xml = match flavour {
+        Flavour::Legacy => format!(
+            "<bundle xmlns='{ns}'><signedPreKeyPublic signedPreKeyId='7'>{}</signedPreKeyPublic>\
+             <signedPreKeySignature>{}</signedPreKeySignature><identityKey>{}</identityKey><prekeys>\
+             <preKeyPublic preKeyId='1'>{}</preKeyPublic><preKeyPublic preKeyId='2'>{}</preKeyPublic></prekeys></bundle>",
+            b64(&key(1)),
+            b64(&key(2)),
+            b64(&key(3)),
+            b64(&key(4)),
+            b64(&key(5))
+        ),
+        _ => format!(
+            "<bundle xmlns='{ns}'><spk id='7'>{}</spk><spks>{}</spks><ik>{}</ik><prekeys><pk id='1'>{}</pk>\
+             <pk id='2'>{}</pk></prekeys></bundle>",
+            b64(&key(1)),
+            b64(&key(2)),
+            b64(&key(3)),
+            b64(&key(4)),
+            b64(&key(5))
+        ),
+    };
+    Bundle::from_element(device, &Element::parse(&xml).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn omemo_devices_and_bundles_are_readable_by_a_stranger_and_encrypted_messages_arrive() -> Result<()> {
+    for p in servers() {
+        omemo_devices_and_bundles_on(p).await?;
+    }
+    Ok(())
+}
+
+async fn omemo_devices_and_bundles_on(p: &Server) -> Result<()> {
+    let juliet = client(p, &fresh_account(p, "juliet"), "secret").connect().await?;
+    let romeo = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
+    let juliet_jid = juliet.jid().to_bare().to_string();
+    let (j, r) = (juliet.xec().context(), romeo.xec().context());
+    for flavour in [Flavour::Legacy, Flavour::V2] {
+        let mut phone = Device::new(31415);
+        phone.label = Some("Phone".into());
+        j.request(PublishDevices::new(DeviceList::new(flavour, [phone, Device::new(27183)])))?.await?;
+        for device in [31415, 27183] {
+            j.request(PublishBundle::new(bundle(flavour, device)))?.await?;
+        }
+        // Romeo shares no presence subscription with Juliet: the open access model lets him read both
+        // (§ "Announcing support").
+        let devices = r.request(GetDevices::new(juliet_jid.as_str(), flavour))?.await?;
+        assert_eq!(devices.ids(), [31415, 27183], "{} {flavour:?}", p.kind());
+        for device in [31415, 27183] {
+            let got = r.request(GetBundle::new(juliet_jid.as_str(), flavour, device))?.await?;
+            assert_eq!(got, bundle(flavour, device), "{} {flavour:?}: both bundles are kept", p.kind());
+        }
+    }
+
+    // An encrypted message crosses the server untouched and arrives typed.
+    let mut arrived = romeo.xec().events::<EncryptedMessage>();
+    let keys = vec![MessageKey::new(Some(romeo.jid().to_bare().to_string()), 1337, true, vec![1, 2, 3])];
+    let encrypted = Encrypted::new(Flavour::V2, 31415, keys, None, Some(vec![4, 5, 6]));
+    // (to his full JID: he sent no presence, so a message to his bare JID would wait offline)
+    let m = message(&romeo.jid().to_string(), "chat", Some("I sent you an OMEMO encrypted message"))
+        .append(encrypted.to_element());
+    j.send(m)?;
+    let got = tokio::time::timeout(Duration::from_secs(5), arrived.recv()).await.expect("the message").unwrap();
+    assert_eq!(got.encrypted, encrypted, "{}", p.kind());
     Ok(())
 }

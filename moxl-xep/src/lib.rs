@@ -58,6 +58,7 @@ pub mod xep_0352_csi;
 pub mod xep_0359_stable_ids;
 pub mod xep_0363_upload;
 pub mod xep_0380_eme;
+pub mod xep_0384_omemo;
 pub mod xep_0392_colors;
 pub mod xep_0393_styling;
 pub mod xep_0402_bookmarks2;

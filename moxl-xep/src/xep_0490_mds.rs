@@ -20,7 +20,7 @@
 //! # Ok(()) }
 //! ```
 
-use moxl_core::stanza::{Condition, StanzaError};
+use moxl_core::stanza::StanzaError;
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
 use moxl_core::{Result, action, payload};
@@ -208,9 +208,7 @@ impl SetDisplayed {
         match self.step {
             Step::Publish => publish(&publish_options()),
             Step::PublishPrivate => publish(&private_options()),
-            Step::RaiseLimit => {
-                pubsub::configure_node(None, NS, &pubsub::node_config().with_value("pubsub#max_items", "max"))
-            }
+            Step::RaiseLimit => pubsub::configure_node(None, NS, &pubsub::max_items_config()),
         }
     }
 
@@ -241,11 +239,7 @@ impl SetDisplayed {
         // the private options alone (persistent, whitelist), so the state stays private (§8), then raise the
         // node's item limit. A node that exists with another configuration (`conflict`), a refusal of the
         // publish itself, or a refused configuration is an error.
-        let form_refused = !matches!(
-            error.condition(),
-            Some(Condition::Conflict | Condition::Forbidden | Condition::NotAuthorized | Condition::ItemNotFound)
-        );
-        if form_refused && self.step == Step::Publish {
+        if pubsub::is_options_refused(error) && self.step == Step::Publish {
             return ctx.continue_with(self.next(Step::PublishPrivate));
         }
         ctx.pack(error.clone()).deliver();

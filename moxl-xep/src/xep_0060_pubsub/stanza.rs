@@ -94,6 +94,17 @@ pub fn node_config() -> DataForm {
     DataForm::submit(Some(super::NS_NODE_CONFIG))
 }
 
+/// A node configuration keeping as many items as the service allows (`pubsub#max_items` `max`, §16.4.3):
+/// for a node of one item per entry (bookmarks, displayed states, OMEMO bundles) on a service that refused
+/// the limit in publish-options ([`is_options_refused`](super::is_options_refused)).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0060_pubsub::max_items_config().value("pubsub#max_items"), Some("max"));
+/// ```
+pub fn max_items_config() -> DataForm {
+    node_config().with_value("pubsub#max_items", "max")
+}
+
 /// Every item of `node` (§6.5.2). Narrow it with [`items_max`], [`items_by_id`] or [`items_page`].
 ///
 /// ```

@@ -601,6 +601,25 @@ pub fn is_precondition_not_met(error: &StanzaError) -> bool {
     PubsubError::from_error(error).is_some_and(|e| e.is_precondition_not_met())
 }
 
+/// Whether an error answering a publish with publish-options (§7.1.5) refuses the form rather than the publish:
+/// a field the service does not support. ejabberd 23.01, for one, knows no `pubsub#max_items` there and
+/// answers `resource-constraint`. A conflict (the node exists with another configuration), a refused
+/// authorization and a missing node are not such refusals.
+///
+/// ```
+/// use moxl_core::stanza::{Condition, StanzaError};
+/// use moxl_xep::xep_0060_pubsub::is_options_refused;
+/// assert!(is_options_refused(&StanzaError::new(Condition::ResourceConstraint)));
+/// assert!(!is_options_refused(&StanzaError::new(Condition::Forbidden)));
+/// ```
+pub fn is_options_refused(error: &StanzaError) -> bool {
+    use moxl_core::stanza::Condition;
+    !matches!(
+        error.condition(),
+        Some(Condition::Conflict | Condition::Forbidden | Condition::NotAuthorized | Condition::ItemNotFound)
+    )
+}
+
 /// An XMPP URI of a pubsub node or item (RFC 5122 with the `;node=…;item=…` keys of the XMPP URI query
 /// components registry, used by XEP-0060 §8.4.1 redirects and by XEP-0277 comment links):
 /// `xmpp:pubsub.shakespeare.lit?;node=princely_musings;item=ae890`.
