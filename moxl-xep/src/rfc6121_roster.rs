@@ -617,6 +617,28 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_sessions_roster_version_follows_the_fetch_and_the_pushes() {
+        // the extension a client with a session store gives its controller (RFC 6121 §2.6.3)
+        let kept = RosterVersion::default();
+        let xec = Xec::builder()
+            .account(BareJid::new("juliet@example.com").unwrap())
+            .extension(kept.clone())
+            .build()
+            .unwrap();
+        let mut features = StreamFeatures::default();
+        features.roster_ver = true;
+        let out = xec.context().request(Fetch::new(&features, None)).unwrap();
+        let id = xec.take_outgoing().remove(0).attr("id").unwrap().into_owned();
+        let xml = format!("<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='{NS}' ver='ver11'/></iq>");
+        block_on(xec.dispatch(Element::parse(&xml).unwrap()));
+        assert!(matches!(block_on(out).unwrap(), Fetched::Roster(_)));
+        assert_eq!(kept.take_pending().as_deref(), Some("ver11"));
+        block_on(xec.dispatch(Element::parse(PUSH).unwrap()));
+        assert_eq!(kept.take_pending().as_deref(), Some("ver13"));
+        assert_eq!(kept.get().as_deref(), Some("ver13"));
+    }
+
+    #[test]
     fn pushes_are_answered_and_delivered_only_from_our_account() {
         let xec = xec();
         let mut pushes = xec.subscribe("roster_push");
