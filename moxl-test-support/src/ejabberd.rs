@@ -177,6 +177,11 @@ impl EjabberdBuilder {
                         paths,
                         mam: self.mam,
                         start_duration: Duration::ZERO,
+                        relaunch: Relaunch {
+                            install,
+                            stop_timeout: self.stop_timeout,
+                            start_timeout: self.start_timeout,
+                        },
                         dir,
                     };
                     let mut server = server;
@@ -237,7 +242,16 @@ pub struct Ejabberd {
     paths: Paths,
     mam: bool,
     start_duration: Duration,
+    relaunch: Relaunch,
     dir: TempDir,
+}
+
+/// What [`Ejabberd::restart`] needs to start the same server again.
+#[derive(Debug)]
+struct Relaunch {
+    install: Install,
+    stop_timeout: Duration,
+    start_timeout: Duration,
 }
 
 impl Ejabberd {
@@ -421,6 +435,43 @@ impl Ejabberd {
     }
 }
 
+impl Ejabberd {
+    /// Stops the server (SIGTERM: the VM shuts down, closing every stream; its sessions, including
+    /// stream-management sessions waiting for resumption, are gone) and starts it again on the same ports with
+    /// the same data (accounts, rosters, PubSub nodes: the Mnesia spool stays). Blocks until it is ready again
+    /// (a few seconds).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let mut server = moxl_test_support::Ejabberd::builder().account("juliet", "secret").start()?;
+    /// let port = server.c2s_port();
+    /// server.restart()?;
+    /// assert_eq!(server.c2s_port(), port);
+    /// # Ok(()) }
+    /// ```
+    pub fn restart(&mut self) -> Result<(), TestSupportError> {
+        self.process.stop();
+        let log_offset = std::fs::metadata(&self.paths.log).map(|m| m.len()).unwrap_or(0);
+        let root = self.dir.path().to_path_buf();
+        let mut process = spawn(&self.relaunch.install, &self.paths, &root, self.relaunch.stop_timeout)?;
+        let ports = [self.c2s_port, self.direct_tls_port, self.http_port, self.https_port];
+        match wait_ready(&mut process, &self.paths, log_offset, &ports, self.relaunch.start_timeout) {
+            Ok(()) => {
+                self.process = process;
+                Ok(())
+            }
+            Err(Failure::PortInUse(reason) | Failure::Failed(reason)) => {
+                drop(process);
+                Err(TestSupportError::ServerStart {
+                    server: SERVER,
+                    reason: format!("restarting: {reason}"),
+                    log_tail: log_tail_of(&self.paths),
+                })
+            }
+        }
+    }
+}
+
 impl Drop for Ejabberd {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -497,6 +548,7 @@ impl Paths {
 }
 
 /// The Erlang VM and the directory holding ejabberd's OTP application.
+#[derive(Debug)]
 struct Install {
     erl: PathBuf,
     libs: PathBuf,

@@ -175,6 +175,19 @@ impl Server {
         either!(self, s => s.register(user, password))
     }
 
+    /// Stops the server and starts it again on the same ports with the same data; its sessions, including
+    /// those waiting for XEP-0198 resumption, are gone ([`Prosody::restart`], [`Ejabberd::restart`]).
+    ///
+    /// ```no_run
+    /// use moxl_test_support::ServerKind;
+    /// let mut server = ServerKind::Ejabberd.start(&[("juliet", "secret")])?;
+    /// server.restart()?;
+    /// # Ok::<(), moxl_test_support::TestSupportError>(())
+    /// ```
+    pub fn restart(&mut self) -> Result<(), TestSupportError> {
+        either!(self, s => s.restart())
+    }
+
     /// The last lines of the server's log, for assertion messages.
     pub fn log_tail(&self, lines: usize) -> String {
         either!(self, s => s.log_tail(lines))

@@ -5,6 +5,7 @@
 //! Subscriptions (the `subscription` and `ask` of an item) change through presence stanzas: see
 //! [`rfc6121_presence`](crate::rfc6121_presence).
 
+use moxl_core::client::RosterVersion;
 use moxl_core::jid::BareJid;
 use moxl_core::stanza::{Condition, StanzaError, error_reply, iq_get, iq_result, iq_set};
 use moxl_core::stream::StreamFeatures;
@@ -264,7 +265,8 @@ pub struct Fetch {
 }
 
 /// The session-start hook `"roster"` (see [`moxl_core::client::StartHook`]): every fresh session fetches the
-/// roster ([`Fetch`], with the stored version if the session store keeps one), which makes it an interested
+/// roster ([`Fetch`], with the latest version if the session store keeps one: [`RosterVersion`], written back from
+/// every versioned roster result and push), which makes it an interested
 /// resource (RFC 6121 §3.1.6, §2.1.6): the server sends it roster pushes and the approvals (`subscribed`) of our
 /// subscription requests (§3.1.6: only to interested resources). The answer is delivered as
 /// `roster_fetch_handle`. Opt out with `ClientBuilder::without_start_hook("roster")`.
@@ -304,9 +306,15 @@ impl Fetch {
         iq_get(None).append(ElementBuilder::new("query", NS).attr_opt("ver", self.ver.clone()))
     }
 
-    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<Fetched> {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<Fetched> {
         Ok(match Roster::from_stanza(stanza) {
-            Some(roster) => Fetched::Roster(roster),
+            Some(roster) => {
+                // §2.6.3: the version of the roster now held, kept with a stored session for its next start
+                if let (Some(ver), Some(kept)) = (roster.ver.as_deref(), ctx.get::<RosterVersion>()) {
+                    kept.set(ver);
+                }
+                Fetched::Roster(roster)
+            }
             None => Fetched::Unchanged,
         })
     }
@@ -520,6 +528,10 @@ impl Payload for RosterPushes {
         match RosterPush::from_stanza(stanza) {
             Some(push) => {
                 ctx.send(iq_result(stanza))?;
+                // §2.6.3: each push carries the roster's new version, kept with a stored session
+                if let (Some(ver), Some(kept)) = (push.ver.as_deref(), ctx.get::<RosterVersion>()) {
+                    kept.set(ver);
+                }
                 ctx.pack(push).deliver();
                 Ok(())
             }
@@ -602,6 +614,28 @@ mod tests {
             assert_eq!(typed, expected);
             assert_eq!(fetched.try_recv().unwrap().content::<Fetched>(), Some(&expected));
         }
+    }
+
+    #[test]
+    fn a_stored_sessions_roster_version_follows_the_fetch_and_the_pushes() {
+        // the extension a client with a session store gives its controller (RFC 6121 §2.6.3)
+        let kept = RosterVersion::default();
+        let xec = Xec::builder()
+            .account(BareJid::new("juliet@example.com").unwrap())
+            .extension(kept.clone())
+            .build()
+            .unwrap();
+        let mut features = StreamFeatures::default();
+        features.roster_ver = true;
+        let out = xec.context().request(Fetch::new(&features, None)).unwrap();
+        let id = xec.take_outgoing().remove(0).attr("id").unwrap().into_owned();
+        let xml = format!("<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='{NS}' ver='ver11'/></iq>");
+        block_on(xec.dispatch(Element::parse(&xml).unwrap()));
+        assert!(matches!(block_on(out).unwrap(), Fetched::Roster(_)));
+        assert_eq!(kept.take_pending().as_deref(), Some("ver11"));
+        block_on(xec.dispatch(Element::parse(PUSH).unwrap()));
+        assert_eq!(kept.take_pending().as_deref(), Some("ver13"));
+        assert_eq!(kept.get().as_deref(), Some("ver13"));
     }
 
     #[test]

@@ -610,9 +610,11 @@ pub fn publish_action(entry: &Entry, id: Option<&str>) -> moxl_core::Result<Publ
 /// first post creates a node that keeps the posts (a PEP node's default keeps only the last one, XEP-0163).
 ///
 /// A node that exists with another configuration refuses the options (`precondition-not-met`, XEP-0060
-/// §7.1.5), and some services refuse options they do not support (`not-acceptable`, `bad-request`,
-/// `feature-not-implemented`): the post is then published again without options, once, into the node as it is
-/// configured (its owner's choices, such as the access model, are never changed behind their back).
+/// §7.1.5): the post is then published again without options, once, into the node as it is configured (its
+/// owner's choices, such as the access model, are never changed behind their back). Some services refuse options
+/// they do not support (`not-acceptable`, `bad-request`, `feature-not-implemented`; ejabberd 23.01:
+/// `resource-constraint`): the node is then first created with the same settings as its configuration (§8.1.3;
+/// an existing node answers `conflict` and stays as it is), and the post published without options.
 ///
 /// | Packet key | content | when |
 /// |---|---|---|
@@ -630,6 +632,17 @@ pub struct Publish {
     publish: pubsub::Publish,
     /// The publish-options were sent and refused: this is the publish without them.
     plain: bool,
+    /// The access model of the options.
+    #[serde(default = "presence")]
+    access_model: String,
+    /// This step creates the node with the options as its configuration (XEP-0060 §8.1.3), then publishes
+    /// without them: the service refused the options as such (not as a mismatch, which is precondition-not-met).
+    #[serde(default)]
+    create: bool,
+}
+
+fn presence() -> String {
+    "presence".to_owned()
 }
 
 impl Publish {
@@ -637,31 +650,51 @@ impl Publish {
     pub fn new(entry: &Entry, id: Option<&str>) -> moxl_core::Result<Publish> {
         let publish = pubsub::Publish::new(None, NODE, id, entry.to_element())?
             .with_options(crate::xep_0472_social_profile::microblog_options("presence"));
-        Ok(Publish { publish, plain: false })
+        Ok(Publish { publish, plain: false, access_model: presence(), create: false })
     }
 
     /// The same post with another access model (XEP-0060 §4.5: `open`, `presence`, `roster`, `whitelist`).
     pub fn access_model(mut self, access_model: &str) -> Publish {
         self.publish = self.publish.with_options(crate::xep_0472_social_profile::microblog_options(access_model));
+        access_model.clone_into(&mut self.access_model);
         self
     }
 
     /// The request this Action sends.
     pub fn request_stanza(&self) -> ElementBuilder {
+        if self.create {
+            let config = crate::xep_0472_social_profile::microblog_config(&self.access_model);
+            return pubsub::create_with_config(None, Some(NODE), &config);
+        }
         self.publish.request_stanza()
     }
 
     /// After a refusal of the options: the publish without them, unless it was that already.
     fn without_options(&self) -> Option<Publish> {
-        (!self.plain).then(|| Publish { publish: self.publish.clone().without_options(), plain: true })
+        (!self.plain).then(|| Publish {
+            publish: self.publish.clone().without_options(),
+            plain: true,
+            access_model: self.access_model.clone(),
+            create: false,
+        })
+    }
+
+    /// After the service refused the options as such: the node created with them as its configuration, then
+    /// the publish without them.
+    fn creating(&self) -> Option<Publish> {
+        (!self.plain && !self.create).then(|| Publish { create: true, ..self.clone() })
     }
 }
 
 /// Whether a publish error is about the publish-options (XEP-0060 §7.1.5): precondition-not-met, or options the
-/// service does not accept.
+/// service does not accept. ejabberd 23.01 answers an option field it does not know (`pubsub#type`,
+/// `pubsub#max_items`) with `resource-constraint` ("Unknown field … of type '…#publish-options'").
 fn refuses_options(error: &StanzaError) -> bool {
     pubsub::is_precondition_not_met(error)
-        || matches!(error.condition_name(), "not-acceptable" | "bad-request" | "feature-not-implemented")
+        || matches!(
+            error.condition_name(),
+            "not-acceptable" | "bad-request" | "feature-not-implemented" | "resource-constraint"
+        )
 }
 
 #[action(group = "microblog")]
@@ -673,11 +706,38 @@ impl Publish {
         self.request_stanza()
     }
 
-    async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<pubsub::Published> {
+    async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<pubsub::Published> {
+        if self.create {
+            // the node exists, configured: the post goes in without options (the requester gets that result)
+            if let Some(plain) = self.without_options() {
+                ctx.continue_with(plain)?;
+            }
+            return Ok(pubsub::Published { node: NODE.to_owned(), id: None });
+        }
         Ok(self.publish.published(stanza))
     }
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
+        if self.create {
+            // not created (it exists: `conflict`; or creating is not allowed): the post goes in as the node is
+            if let Some(plain) = self.without_options() {
+                ctx.continue_with(plain)?;
+                return Ok(());
+            }
+        }
+        // options the service does not take (not a mismatch with an existing node's configuration): create the
+        // node with them as its configuration first (a first post would otherwise create one with the PEP
+        // defaults, which keep only the last item on ejabberd)
+        if refuses_options(error) && !pubsub::is_precondition_not_met(error) {
+            if let Some(create) = self.creating() {
+                tracing::info!(
+                    condition = error.condition_name(),
+                    "microblog publish-options refused: creating the node with them as its configuration"
+                );
+                ctx.continue_with(create)?;
+                return Ok(());
+            }
+        }
         if refuses_options(error) {
             if let Some(retry) = self.without_options() {
                 tracing::info!(
@@ -1067,6 +1127,58 @@ mod tests {
         assert!(features.contains(&"urn:xmpp:microblog:0+notify"), "{features:?}");
         assert!(features.contains(&crate::xep_0472_social_profile::NS), "{features:?}");
         assert_eq!(crate::xep_0163_pep::notify_feature(NODE), "urn:xmpp:microblog:0+notify");
+    }
+
+    /// Answers the last stanza sent with `reply` (its `ID` replaced by the request's id); returns the request.
+    fn answer(xec: &Xec, reply: &str) -> Element {
+        let sent = xec.take_outgoing().pop().unwrap();
+        let id = sent.attr("id").unwrap().into_owned();
+        block_on(xec.dispatch(Element::parse(&reply.replace("ID", &id)).unwrap()));
+        sent
+    }
+
+    /// ejabberd 23.01's answer to a publish-options field it does not know.
+    const UNKNOWN_OPTION: &str = "<iq xmlns='jabber:client' type='error' id='ID'><error type='wait'>\
+        <resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>\
+        Unknown field 'pubsub#type' of type 'http://jabber.org/protocol/pubsub#publish-options'</text></error></iq>";
+
+    #[test]
+    fn options_the_service_does_not_take_become_the_configuration_of_the_node_created_first() {
+        let xec = Xec::new().unwrap();
+        let entry = Entry::new("hi", "montague.lit", "p1");
+        let request = xec.context().request(publish_action(&entry, Some("p1")).unwrap()).unwrap();
+        let first = answer(&xec, UNKNOWN_OPTION);
+        assert!(first.to_xml().contains("<publish-options>"));
+        // created with the options as its configuration (XEP-0060 §8.1.3)
+        let create = answer(&xec, "<iq xmlns='jabber:client' type='result' id='ID'/>");
+        let xml = create.to_xml();
+        assert!(xml.contains("<create node='urn:xmpp:microblog:0'/><configure>"), "{xml}");
+        assert!(xml.contains("pubsub#node_config") && xml.contains("<value>presence</value>"), "{xml}");
+        // then published without options; the requester gets that result
+        let plain = answer(
+            &xec,
+            "<iq xmlns='jabber:client' type='result' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'>\
+             <publish node='urn:xmpp:microblog:0'><item id='p1'/></publish></pubsub></iq>",
+        );
+        assert!(plain.to_xml().contains("<publish node='urn:xmpp:microblog:0'><item id='p1'>"));
+        assert!(!plain.to_xml().contains("publish-options"));
+        assert_eq!(block_on(request).unwrap().id.as_deref(), Some("p1"));
+
+        // a node that exists answers the create with a conflict: the post goes in as the node is
+        let request = xec.context().request(publish_action(&entry, Some("p2")).unwrap()).unwrap();
+        answer(&xec, UNKNOWN_OPTION);
+        answer(
+            &xec,
+            "<iq xmlns='jabber:client' type='error' id='ID'><error type='cancel'>\
+             <conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        );
+        answer(
+            &xec,
+            "<iq xmlns='jabber:client' type='result' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'>\
+             <publish node='urn:xmpp:microblog:0'><item id='p2'/></publish></pubsub></iq>",
+        );
+        assert_eq!(block_on(request).unwrap().id.as_deref(), Some("p2"));
+        assert!(xec.take_outgoing().is_empty());
     }
 
     #[test]

@@ -92,6 +92,20 @@ pub fn microblog_options(access_model: &str) -> DataForm {
     kept(pubsub::publish_options(), MICROBLOG).with_value("pubsub#access_model", access_model)
 }
 
+/// The same settings as [`microblog_options`] as a node configuration (XEP-0060 §8.1.3), to create our
+/// microblog with where the service does not take them as publish-options (ejabberd 23.01 knows neither
+/// `pubsub#type` nor `pubsub#max_items` there).
+///
+/// ```
+/// let config = moxl_xep::xep_0472_social_profile::microblog_config("presence");
+/// assert_eq!(config.form_type_value(), Some("http://jabber.org/protocol/pubsub#node_config"));
+/// assert_eq!(config.value("pubsub#type"), Some("urn:xmpp:microblog:0"));
+/// assert_eq!(config.value("pubsub#access_model"), Some("presence"));
+/// ```
+pub fn microblog_config(access_model: &str) -> DataForm {
+    kept(pubsub::node_config(), MICROBLOG).with_value("pubsub#access_model", access_model)
+}
+
 /// The `xmpp:` URI of a post: `service?;node=…;item=…` (§4.3).
 ///
 /// ```

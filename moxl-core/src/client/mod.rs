@@ -36,6 +36,7 @@ mod connect;
 mod persist;
 mod presence;
 pub(crate) mod reconnect;
+mod roster_version;
 mod run;
 mod start;
 mod stored;
@@ -50,6 +51,7 @@ use tracing::Instrument as _;
 
 pub use connect::SessionInfo;
 pub use reconnect::Reconnect;
+pub use roster_version::RosterVersion;
 pub use start::{start_hooks, SessionStart, StartHook};
 
 use crate::auth::{SaslAuthenticator, SaslConfig};
@@ -534,6 +536,9 @@ impl ClientBuilder {
         let mut xec = self.xec.account(self.jid.to_bare()).extension(dead_connection).bus(Arc::clone(&self.bus));
         if let Some(caps) = stored::caps_cache(&self.store) {
             xec = xec.extension(caps);
+        }
+        if stored::is_stored(&self.store) {
+            xec = xec.extension(RosterVersion::default());
         }
         let xec = Arc::new(xec.build()?);
         // A stored session: take its lease (or fail: another process drives it), revive its Actions, and resume

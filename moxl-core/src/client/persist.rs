@@ -25,10 +25,15 @@ mod imp {
     use crate::Error;
     use tracing::Instrument as _;
 
-    /// The lease of the session, if it is stored (taken out when the session is closed), and the session's
-    /// entity-caps cache, whose new entries are written through it.
+    /// The lease of the session, if it is stored (taken out when the session is closed), the session's
+    /// entity-caps cache, whose new entries are written through it, and its roster version, written when it
+    /// changes.
     #[derive(Default)]
-    pub(in crate::client) struct Persist(std::sync::Mutex<Option<Arc<Lease>>>, Option<CapsCache>);
+    pub(in crate::client) struct Persist(
+        std::sync::Mutex<Option<Arc<Lease>>>,
+        Option<CapsCache>,
+        Option<crate::client::RosterVersion>,
+    );
 
     /// Lease lost: fatal. Anything else: a warning (the session goes on in memory).
     fn check(result: Result<()>) -> Result<()> {
@@ -43,8 +48,12 @@ mod imp {
     }
 
     impl Persist {
-        pub(in crate::client) fn new(lease: Option<Lease>, caps: Option<CapsCache>) -> Self {
-            Persist(std::sync::Mutex::new(lease.map(Arc::new)), caps)
+        pub(in crate::client) fn new(
+            lease: Option<Lease>,
+            caps: Option<CapsCache>,
+            roster_version: Option<crate::client::RosterVersion>,
+        ) -> Self {
+            Persist(std::sync::Mutex::new(lease.map(Arc::new)), caps, roster_version)
         }
 
         fn lease(&self) -> Option<Arc<Lease>> {
@@ -56,7 +65,7 @@ mod imp {
         }
 
         /// Saves and forgets Actions as they started and finished, and writes the entity-caps entries put since
-        /// the last call.
+        /// the last call and the roster version, if it changed (RFC 6121 §2.6).
         pub(in crate::client) async fn actions(&self, xec: &Xec) -> Result<()> {
             let Some(lease) = self.lease() else { return Ok(()) };
             for change in xec.take_action_changes()? {
@@ -65,7 +74,11 @@ mod imp {
                     ActionChange::Remove(id) => lease.remove(&id).await,
                 })?;
             }
-            Self::caps(&lease, self.1.as_ref()).await
+            Self::caps(&lease, self.1.as_ref()).await?;
+            match self.2.as_ref().and_then(crate::client::RosterVersion::take_pending) {
+                Some(ver) => check(lease.set_roster_version(Some(&ver)).await),
+                None => Ok(()),
+            }
         }
 
         async fn caps(lease: &Lease, caps: Option<&CapsCache>) -> Result<()> {

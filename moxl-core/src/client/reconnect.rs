@@ -362,6 +362,10 @@ pub(super) fn run_start_hooks(shared: &Shared, settings: &Settings, connected: &
     if matches!(connected.resumption, Resumption::Resumed { .. }) {
         return;
     }
-    let start = super::SessionStart::new(&connected.jid, &connected.info.features, settings.roster_version.as_deref());
-    super::start::run_hooks(&shared.xec.context(), &start, &settings.skip_hooks);
+    // The latest roster version (a stored session's, updated by the roster handlers), else the one read at open.
+    let ctx = shared.xec.context();
+    let latest = ctx.get::<super::RosterVersion>().and_then(super::RosterVersion::get);
+    let version = latest.as_deref().or(settings.roster_version.as_deref());
+    let start = super::SessionStart::new(&connected.jid, &connected.info.features, version);
+    super::start::run_hooks(&ctx, &start, &settings.skip_hooks);
 }

@@ -105,6 +105,12 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     if let Some(caps) = &caps {
         caps.load(record.caps);
     }
+    // The roster version the client gave the controller (see `ClientBuilder::connect`), loaded from the record;
+    // the roster handlers update it and the writer stores it (RFC 6121 §2.6).
+    let roster_version = xec.context().get::<super::RosterVersion>().cloned();
+    if let Some(v) = &roster_version {
+        v.load(record.roster_version.clone());
+    }
     let revived = xec.restore_from(&lease).await?;
     xec.journal_actions();
     let mut resume = None;
@@ -128,7 +134,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
     }
     tracing::info!(%account, revived, resumable = resume.is_some(), "session loaded from the store");
     Ok(Opened {
-        persist: Persist::new(Some(lease), caps),
+        persist: Persist::new(Some(lease), caps, roster_version),
         fast_token: record.fast_token,
         auth_pin,
         resume,
