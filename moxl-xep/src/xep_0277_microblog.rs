@@ -687,14 +687,9 @@ impl Publish {
 }
 
 /// Whether a publish error is about the publish-options (XEP-0060 §7.1.5): precondition-not-met, or options the
-/// service does not accept. ejabberd 23.01 answers an option field it does not know (`pubsub#type`,
-/// `pubsub#max_items`) with `resource-constraint` ("Unknown field … of type '…#publish-options'").
+/// service does not accept ([`pubsub::is_options_refused`]).
 fn refuses_options(error: &StanzaError) -> bool {
-    pubsub::is_precondition_not_met(error)
-        || matches!(
-            error.condition_name(),
-            "not-acceptable" | "bad-request" | "feature-not-implemented" | "resource-constraint"
-        )
+    pubsub::is_precondition_not_met(error) || pubsub::is_options_refused(error)
 }
 
 #[action(group = "microblog")]

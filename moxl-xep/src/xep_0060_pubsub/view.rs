@@ -602,9 +602,10 @@ pub fn is_precondition_not_met(error: &StanzaError) -> bool {
 }
 
 /// Whether an error answering a publish with publish-options (§7.1.5) refuses the form rather than the publish:
-/// a field the service does not support. ejabberd 23.01, for one, knows no `pubsub#max_items` there and
-/// answers `resource-constraint`. A conflict (the node exists with another configuration), a refused
-/// authorization and a missing node are not such refusals.
+/// options the service does not accept (`not-acceptable`, `bad-request`, `feature-not-implemented`,
+/// `resource-constraint`). ejabberd 23.01, for one, answers an option field it does not know (`pubsub#type`,
+/// `pubsub#max_items`) with `resource-constraint` ("Unknown field … of type '…#publish-options'"). A mismatch
+/// with an existing node's configuration is [`is_precondition_not_met`] instead.
 ///
 /// ```
 /// use moxl_core::stanza::{Condition, StanzaError};
@@ -613,10 +614,9 @@ pub fn is_precondition_not_met(error: &StanzaError) -> bool {
 /// assert!(!is_options_refused(&StanzaError::new(Condition::Forbidden)));
 /// ```
 pub fn is_options_refused(error: &StanzaError) -> bool {
-    use moxl_core::stanza::Condition;
-    !matches!(
-        error.condition(),
-        Some(Condition::Conflict | Condition::Forbidden | Condition::NotAuthorized | Condition::ItemNotFound)
+    matches!(
+        error.condition_name(),
+        "not-acceptable" | "bad-request" | "feature-not-implemented" | "resource-constraint"
     )
 }
 
