@@ -15,7 +15,7 @@
 //! every device-list notification as a [`DeviceListUpdate`] (Packet keys `omemodevicelist` and
 //! `omemo2devicelist`; we declare
 //! `+notify` for both flavours), and [`EncryptedMessages`] every encrypted message as an [`EncryptedMessage`]
-//! (key `omemoencrypted`).
+//! (keys `omemoencrypted` and `omemo2encrypted`).
 //!
 //! ```
 //! use moxl_xep::xep_0384_omemo::{Device, DeviceList, Flavour, PublishDevices};
@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use moxl_core::jid::Jid;
 use moxl_core::stanza::StanzaError;
 use moxl_core::xec::{Context, Payload};
-use moxl_core::xml::{Element, ElementBuilder, ns};
+use moxl_core::xml::{Element, ElementBuilder};
 use moxl_core::{Result, action, payload};
 use serde::{Deserialize, Serialize};
 
@@ -826,8 +826,10 @@ pub struct EncryptedMessage {
     pub encrypted: Encrypted,
 }
 
-/// Delivers each top-level message carrying `<encrypted/>` of either flavour as an [`EncryptedMessage`]
-/// (Packet key `omemoencrypted`); carbons and archives carry their own copies and are left to their modules.
+/// Delivers each top-level message carrying a legacy `<encrypted/>` as an [`EncryptedMessage`] (Packet key
+/// `omemoencrypted`; version 2's come from [`EncryptedMessages2`] as `omemo2encrypted`, and
+/// `events::<EncryptedMessage>()` gets both). Carbons and archives carry their own copies and are left to their
+/// modules.
 ///
 /// ```
 /// # async fn run(xec: &moxl_core::xec::Xec) {
@@ -837,20 +839,37 @@ pub struct EncryptedMessage {
 /// }
 /// # }
 /// ```
-#[payload(name = "message", ns = "jabber:client", key = "omemoencrypted")]
+#[payload(name = "encrypted", ns = "eu.siacs.conversations.axolotl", key = "omemoencrypted", at = "child")]
 #[derive(Debug, Default)]
 pub struct EncryptedMessages;
 
 impl Payload for EncryptedMessages {
-    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.is("message", ns::CLIENT) && stanza.attr("type").as_deref() != Some("error") {
-            if let Some(encrypted) = Encrypted::of(stanza) {
-                let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
-                ctx.pack(EncryptedMessage { from: attr("from"), id: attr("id"), kind: attr("type"), encrypted })
-                    .deliver();
-            }
-        }
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        deliver_encrypted(ctx, element, stanza);
         Ok(())
+    }
+}
+
+/// The same for version 2 (Packet key `omemo2encrypted`).
+#[payload(name = "encrypted", ns = "urn:xmpp:omemo:2", key = "omemo2encrypted", at = "child")]
+#[derive(Debug, Default)]
+pub struct EncryptedMessages2;
+
+impl Payload for EncryptedMessages2 {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        deliver_encrypted(ctx, element, stanza);
+        Ok(())
+    }
+}
+
+/// Delivers the `<encrypted/>` child of a message (not of an error).
+fn deliver_encrypted(ctx: &Context, element: &Element, stanza: &Element) {
+    if !crate::rfc6121_message::is_extension_of(element, stanza) {
+        return;
+    }
+    if let Some(encrypted) = Encrypted::from_element(element) {
+        let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
+        ctx.pack(EncryptedMessage { from: attr("from"), id: attr("id"), kind: attr("type"), encrypted }).deliver();
     }
 }
 

@@ -234,7 +234,8 @@ impl Moderation {
     }
 }
 
-/// Delivers each moderation notice from a room as a [`Moderation`] (Packet key `messagemoderated`).
+/// Delivers each version-1 moderation notice from a room as a [`Moderation`] (Packet key `messagemoderated`;
+/// version 0's come from [`LegacyModerations`], and `events::<Moderation>()` gets both).
 ///
 /// ```
 /// # async fn run(xec: &moxl_core::xec::Xec) {
@@ -244,16 +245,33 @@ impl Moderation {
 /// }
 /// # }
 /// ```
-#[payload(name = "message", ns = "jabber:client", key = "messagemoderated")]
+#[payload(name = "moderated", ns = "urn:xmpp:message-moderate:1", key = "messagemoderated", at = "any")]
 #[derive(Debug, Default)]
 pub struct Moderations;
 
 impl Payload for Moderations {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
-        if let Some(m) = Moderation::from_message(stanza) {
-            ctx.pack(m).deliver();
-        }
+        deliver(ctx, stanza, Version::V1);
         Ok(())
+    }
+}
+
+/// The same for version 0's notices (Packet key `messagemoderated0`).
+#[payload(name = "moderated", ns = "urn:xmpp:message-moderate:0", key = "messagemoderated0", at = "any")]
+#[derive(Debug, Default)]
+pub struct LegacyModerations;
+
+impl Payload for LegacyModerations {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        deliver(ctx, stanza, Version::V0);
+        Ok(())
+    }
+}
+
+/// Delivers the notice a stanza holds, if it is one of `version`.
+fn deliver(ctx: &Context, stanza: &Element, version: Version) {
+    if let Some(m) = Moderation::from_message(stanza).filter(|m| m.version == version) {
+        ctx.pack(m).deliver();
     }
 }
 

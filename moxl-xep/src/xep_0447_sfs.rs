@@ -1,0 +1,287 @@
+//! XEP-0447: Stateless file sharing (namespace `urn:xmpp:sfs:0`). A message shares a file by describing it
+//! (XEP-0446 metadata with XEP-0300 hashes) and listing where to get it (`<sources/>`: HTTP URLs as XEP-0103
+//! `<url-data/>`, Jingle publications as XEP-0358 `<jinglepub/>`), so that every receiver, now or from an
+//! archive, can fetch and check it without a session with the sender.
+//!
+//! [`share`] builds the message part (with the fallback body and XEP-0066 link the XEP recommends, §3); the
+//! [`SharedFiles`] Payload delivers each shared file as a [`SharedFile`] (Packet key `sharedfile`).
+//!
+//! §6: check the received bytes against the hashes before showing them ([`verify`](crate::xep_0300_hashes::verify));
+//! without a usable hash, take the file only from the sender's own secure (`https:`) sources —
+//! [`FileSharing::trusted_urls`] gives those.
+//!
+//! ```
+//! use moxl_xep::xep_0446_file_metadata::FileMetadata;
+//! use moxl_xep::xep_0447_sfs::{share, Disposition, FileSharing, Source};
+//! let mut file = FileMetadata::default();
+//! file.name = Some("summit.jpg".into());
+//! let sharing = FileSharing::new(file, vec![Source::Url("https://download.montague.lit/summit.jpg".into())])
+//!     .disposition(Disposition::Inline);
+//! let m = share(moxl_core::stanza::message("juliet@shakespeare.lit", "chat", None), &sharing).build()?;
+//! assert_eq!(FileSharing::of(&m), Some(sharing));
+//! assert!(m.to_xml().contains("<x xmlns='jabber:x:oob'><url>https://download.montague.lit/summit.jpg</url></x>"));
+//! # Ok::<(), moxl_core::Error>(())
+//! ```
+
+use std::borrow::Cow;
+
+use moxl_core::xec::{Context, Payload};
+use moxl_core::xml::{Element, ElementBuilder, ns};
+use moxl_core::{Result, payload};
+use serde::{Deserialize, Serialize};
+
+use crate::xep_0300_hashes::{Algo, verify};
+use crate::xep_0334_hints::Hint;
+use crate::xep_0446_file_metadata::FileMetadata;
+
+/// `urn:xmpp:sfs:0` (§7).
+pub const NS: &str = "urn:xmpp:sfs:0";
+/// `http://jabber.org/protocol/url-data` (XEP-0103).
+pub const URL_DATA: &str = "http://jabber.org/protocol/url-data";
+/// `urn:xmpp:jinglepub:1` (XEP-0358).
+pub const JINGLEPUB: &str = "urn:xmpp:jinglepub:1";
+/// `jabber:x:oob` (XEP-0066), the compatibility link.
+pub const OOB: &str = "jabber:x:oob";
+
+moxl_core::feature!("urn:xmpp:sfs:0");
+
+/// How the sender wants the file shown (§3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Shown in the conversation, fetched without asking where privacy allows.
+    Inline,
+    /// Offered for download: never fetched without the user's action.
+    Attachment,
+}
+
+/// Where a file can be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Source {
+    /// A URL (XEP-0103 `<url-data target='…'/>`).
+    Url(String),
+    /// A Jingle publication (XEP-0358): the publisher's full JID and the publication id.
+    JinglePub {
+        /// The publisher.
+        from: String,
+        /// The publication id.
+        id: String,
+    },
+}
+
+impl Source {
+    fn from_element(e: &Element) -> Option<Source> {
+        if e.is("url-data", URL_DATA) {
+            return Some(Source::Url(e.attr("target").filter(|t| !t.is_empty())?.into_owned()));
+        }
+        if e.is("jinglepub", JINGLEPUB) {
+            let attr = |n: &str| e.attr(n).filter(|v| !v.is_empty()).map(Cow::into_owned);
+            return Some(Source::JinglePub { from: attr("from")?, id: attr("id")? });
+        }
+        None
+    }
+
+    fn to_element(&self) -> ElementBuilder {
+        match self {
+            Source::Url(url) => ElementBuilder::new("url-data", URL_DATA).attr("target", url.clone()),
+            Source::JinglePub { from, id } => ElementBuilder::new("jinglepub", JINGLEPUB)
+                .attr("from", from.clone())
+                .attr("id", id.clone())
+                .append(ElementBuilder::new("description", "urn:xmpp:jingle:apps:file-transfer:5")),
+        }
+    }
+}
+
+/// A `<file-sharing/>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FileSharing {
+    /// `disposition`, if given.
+    pub disposition: Option<Disposition>,
+    /// The file.
+    pub file: FileMetadata,
+    /// The sources this module knows, in order (others are skipped).
+    pub sources: Vec<Source>,
+}
+
+impl FileSharing {
+    /// Sharing `file` from `sources`.
+    pub fn new(file: FileMetadata, sources: Vec<Source>) -> FileSharing {
+        FileSharing { disposition: None, file, sources }
+    }
+
+    /// With a disposition.
+    pub fn disposition(mut self, disposition: Disposition) -> FileSharing {
+        self.disposition = Some(disposition);
+        self
+    }
+
+    /// The `<file-sharing/>` of a message (`None` without one or without a `<file/>`).
+    pub fn of(message: &Element) -> Option<FileSharing> {
+        FileSharing::from_element(&message.child("file-sharing", NS)?)
+    }
+
+    /// Reads a `<file-sharing/>`.
+    pub fn from_element(e: &Element) -> Option<FileSharing> {
+        let file = e.children().find_map(|c| FileMetadata::from_element(&c))?;
+        let disposition = match e.attr("disposition").as_deref() {
+            Some("inline") => Some(Disposition::Inline),
+            Some("attachment") => Some(Disposition::Attachment),
+            _ => None,
+        };
+        let sources = e
+            .child("sources", NS)
+            .map(|s| s.children().filter_map(|c| Source::from_element(&c)).collect())
+            .unwrap_or_default();
+        Some(FileSharing { disposition, file, sources })
+    }
+
+    /// The element.
+    pub fn to_element(&self) -> ElementBuilder {
+        let disposition = self.disposition.map(|d| match d {
+            Disposition::Inline => "inline".to_owned(),
+            Disposition::Attachment => "attachment".to_owned(),
+        });
+        let sources = self.sources.iter().fold(ElementBuilder::new("sources", NS), |s, src| s.append(src.to_element()));
+        ElementBuilder::new("file-sharing", NS)
+            .attr_opt("disposition", disposition)
+            .append(self.file.to_element())
+            .append(sources)
+    }
+
+    /// Whether a hash this crate can check is announced (else §6 restricts the sources).
+    pub fn is_verifiable(&self) -> bool {
+        self.file.hashes.iter().any(|h| h.algo.is_trusted() && h.algo != Algo::Sha1)
+    }
+
+    /// The URLs worth fetching from: every URL when a usable hash will check the bytes, else only `https:`
+    /// ones (§6: without a hash, no insecure source).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0446_file_metadata::FileMetadata;
+    /// use moxl_xep::xep_0447_sfs::{FileSharing, Source};
+    /// let s = FileSharing::new(FileMetadata::default(), vec![Source::Url("http://a/x".into()), Source::Url("https://b/x".into())]);
+    /// assert_eq!(s.trusted_urls(), ["https://b/x"]);
+    /// ```
+    pub fn trusted_urls(&self) -> Vec<&str> {
+        let verifiable = self.is_verifiable();
+        self.sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::Url(u) if verifiable || u.starts_with("https:") => Some(u.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Checks fetched bytes against the announced hashes (XEP-0300).
+    pub fn check(&self, bytes: &[u8]) -> crate::xep_0300_hashes::Verdict {
+        verify(&self.file.hashes, bytes)
+    }
+}
+
+/// Adds a file sharing to `message` (§3): the `<file-sharing/>`, and, when one URL is among the sources, the
+/// fallback body (the URL, or the description and the URL) and the XEP-0066 link; without a body, the XEP-0334
+/// store hint so that archives keep it.
+pub fn share(message: ElementBuilder, sharing: &FileSharing) -> ElementBuilder {
+    let message = message.append(sharing.to_element());
+    let url = sharing.sources.iter().find_map(|s| match s {
+        Source::Url(u) => Some(u.clone()),
+        Source::JinglePub { .. } => None,
+    });
+    match url {
+        Some(url) => {
+            let body = match &sharing.file.desc {
+                Some(desc) => format!("{desc}: {url}"),
+                None => url.clone(),
+            };
+            message
+                .append(ElementBuilder::new("body", ns::CLIENT).text(body))
+                .append(ElementBuilder::new("x", OOB).append(ElementBuilder::new("url", OOB).text(url)))
+        }
+        None => message.append(Hint::Store.element()),
+    }
+}
+
+/// A file shared with us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedFile {
+    /// The sender.
+    pub from: Option<String>,
+    /// The message's `id` (what XEP-0367 attachments name).
+    pub id: Option<String>,
+    /// The sharing.
+    pub sharing: FileSharing,
+}
+
+/// Delivers each file shared in a top-level message as a [`SharedFile`] (Packet key `sharedfile`).
+///
+/// ```
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut files = xec.events::<moxl_xep::xep_0447_sfs::SharedFile>();
+/// while let Some(f) = files.recv().await {
+///     println!("{:?} shared {:?}", f.from, f.sharing.file.name);
+/// }
+/// # }
+/// ```
+#[payload(name = "file-sharing", ns = "urn:xmpp:sfs:0", key = "sharedfile", at = "child")]
+#[derive(Debug, Default)]
+pub struct SharedFiles;
+
+impl Payload for SharedFiles {
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        if crate::rfc6121_message::is_extension_of(element, stanza) {
+            if let Some(sharing) = FileSharing::from_element(element) {
+                let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
+                ctx.pack(SharedFile { from: attr("from"), id: attr("id"), sharing }).deliver();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::block_on;
+    use crate::xep_0300_hashes::{Hash, Verdict};
+    use moxl_core::xec::Xec;
+
+    #[test]
+    fn the_xeps_example_is_read_and_a_shared_file_checked() {
+        // §3, Example 1
+        let m = Element::parse(
+            "<message xmlns='jabber:client' to='juliet@shakespeare.lit' from='romeo@montague.lit/resource' id='sharing-a-file'>\
+             <file-sharing xmlns='urn:xmpp:sfs:0' disposition='inline'><file xmlns='urn:xmpp:file:metadata:0'>\
+             <media-type>image/jpeg</media-type><name>summit.jpg</name><size>3032449</size><dimensions>4096x2160</dimensions>\
+             <hash xmlns='urn:xmpp:hashes:2' algo='sha3-256'>2XarmwTlNxDAMkvymloX3S5+VbylNrJt/l5QyPa+YoU=</hash>\
+             <hash xmlns='urn:xmpp:hashes:2' algo='id-blake2b256'>2AfMGH8O7UNPTvUVAM9aK13mpCY=</hash>\
+             <desc>Photo from the summit.</desc>\
+             <thumbnail xmlns='urn:xmpp:thumbs:1' uri='cid:sha1+ffd7c8d28e9c5e82afea41f97108c6b4@bob.xmpp.org' media-type='image/png' width='128' height='96'/>\
+             </file><sources>\
+             <url-data xmlns='http://jabber.org/protocol/url-data' target='https://download.montague.lit/4a771ac1-f0b2-4a4a-9700-f2a26fa2bb67/summit.jpg'/>\
+             <jinglepub xmlns='urn:xmpp:jinglepub:1' from='romeo@montague.lit/resource' id='9559976B-3FBF-4E7E-B457-2DAA225972BB'>\
+             <description xmlns='urn:xmpp:jingle:apps:file-transfer:5'/></jinglepub></sources></file-sharing></message>",
+        )
+        .unwrap();
+        let xec = Xec::new().unwrap();
+        let mut files = xec.events::<SharedFile>();
+        block_on(xec.dispatch(m));
+        let f = files.try_recv().unwrap();
+        assert_eq!(f.id.as_deref(), Some("sharing-a-file"));
+        assert_eq!((f.sharing.disposition, f.sharing.sources.len()), (Some(Disposition::Inline), 2));
+        assert_eq!(f.sharing.file.thumbnails[0].width, Some(128));
+        assert!(matches!(f.sharing.check(b"not the summit"), Verdict::Mismatch(_)));
+
+        let bytes = b"the summit, really";
+        let file = FileMetadata { hashes: vec![Hash::compute(Algo::Sha256, bytes).unwrap()], ..Default::default() };
+        let sharing = FileSharing::new(file, vec![Source::Url("http://plain.example/x".into())]);
+        assert_eq!(sharing.check(bytes), Verdict::Verified);
+        assert_eq!(sharing.trusted_urls(), ["http://plain.example/x"], "the hash will check an http download");
+        let no_body =
+            share(moxl_core::stanza::message("a@b", "chat", None), &FileSharing::new(FileMetadata::default(), vec![]));
+        assert!(no_body.build().unwrap().child("store", crate::xep_0334_hints::NS).is_some());
+    }
+}
