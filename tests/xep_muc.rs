@@ -143,6 +143,14 @@ async fn an_instant_room_is_shared_by_two_occupants_on(p: &Server) -> Result<()>
         assert_eq!((s.subject.as_str(), s.nick.as_deref()), ("In fair Verona", Some("juliet")));
     }
 
+    // a private message (§7.5): to romeo's occupant JID, it reaches him from juliet's
+    let mut romeo_bodies = romeo.xec().subscribe("body");
+    let to_romeo = message(&muc::occupant_jid(&room, "romeo"), "chat", Some("By whose direction found'st thou out this place?"));
+    juliet.xec().context().send(to_romeo)?;
+    let pm = packet(&mut romeo_bodies).await;
+    assert_eq!(pm.from(), Some(muc::occupant_jid(&room, "juliet").as_str()));
+    assert_eq!(pm.content::<String>().map(String::as_str), Some("By whose direction found'st thou out this place?"));
+
     // romeo changes his nick: his new presence answers the Action; juliet sees 303 and the new nick
     let renamed = request(&romeo, ChangeNick::new(&room, "montague"), "muc_changenick_").await;
     assert_eq!(renamed.key(), "muc_changenick_handle");
