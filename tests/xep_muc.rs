@@ -145,7 +145,8 @@ async fn an_instant_room_is_shared_by_two_occupants_on(p: &Server) -> Result<()>
 
     // a private message (§7.5): to romeo's occupant JID, it reaches him from juliet's
     let mut romeo_bodies = romeo.xec().subscribe("body");
-    let to_romeo = message(&muc::occupant_jid(&room, "romeo"), "chat", Some("By whose direction found'st thou out this place?"));
+    let to_romeo =
+        message(&muc::occupant_jid(&room, "romeo"), "chat", Some("By whose direction found'st thou out this place?"));
     juliet.xec().context().send(to_romeo)?;
     let pm = packet(&mut romeo_bodies).await;
     assert_eq!(pm.from(), Some(muc::occupant_jid(&room, "juliet").as_str()));
@@ -392,4 +393,3 @@ async fn invitations_mediated_declined_and_direct_arrive_on(p: &Server) -> Resul
     assert!(me.is_self());
     Ok(())
 }
-

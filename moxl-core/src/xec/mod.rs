@@ -424,10 +424,12 @@ impl Xec {
         };
         // A presence that answers nothing by id may still answer an Action that recognises it (`answers`).
         let taken = match taken {
-            Taken::No if stanza.name() == "presence" => match self.shared.pending().take_answer(from.as_deref(), stanza) {
-                Some((id, entry)) => Taken::Reply(id, entry),
-                None => Taken::No,
-            },
+            Taken::No if stanza.name() == "presence" => {
+                match self.shared.pending().take_answer(from.as_deref(), stanza) {
+                    Some((id, entry)) => Taken::Reply(id, entry),
+                    None => Taken::No,
+                }
+            }
             taken => taken,
         };
         match taken {

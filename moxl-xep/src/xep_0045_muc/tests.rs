@@ -371,7 +371,10 @@ fn the_nick_change_is_answered_by_our_new_presence_whatever_its_id() {
         )
     };
     // our unavailable presence under the old nick (303, 110) is an event, not the reply
-    let p = dispatch(&xec, &ours("thirdwitch", "DC352437", "type='unavailable'", "<status code='303'/><status code='110'/>"));
+    let p = dispatch(
+        &xec,
+        &ours("thirdwitch", "DC352437", "type='unavailable'", "<status code='303'/><status code='110'/>"),
+    );
     assert_eq!(p.iter().map(|p| p.key()).collect::<Vec<_>>(), ["mucpresence"]);
     // another occupant's presence from the new nick's JID without 110 is not the reply either
     let p = dispatch(&xec, &ours("oldhag", "19E41EB3", "", ""));
