@@ -6,6 +6,8 @@
 
 mod disco;
 
+// (not every test binary asks)
+#[allow(unused_imports)]
 pub(crate) use disco::features_of;
 
 use std::sync::{Arc, Mutex, OnceLock};
