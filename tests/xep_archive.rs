@@ -1,5 +1,7 @@
-//! Message copies, history and blocking through a real Prosody: carbons between two clients of one account
-//! (XEP-0280), the message archive with paging (XEP-0313, XEP-0059), and the blocking command (XEP-0191).
+//! Message copies, history and blocking through both test servers (Prosody and ejabberd, with their message
+//! archives on, shared by the tests of this file): carbons between two clients of one account (XEP-0280), the
+//! message archive with paging, filters and preferences, a room's archive (XEP-0313, XEP-0059), and the
+//! blocking command (XEP-0191).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -8,18 +10,21 @@ mod common;
 
 use std::time::Duration;
 
-use common::{accounts, builder, packet};
+use common::{archiving_servers, client, features_of, fresh_account, packet};
 use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::xec::PacketStream;
 use moxl::xep::rfc6121_message::IncomingMessage;
+use moxl::xep::xep_0045_muc::{self as muc, Configure, GroupchatMessage, History, Join};
 use moxl::xep::xep_0059_rsm::SetQuery;
 use moxl::xep::xep_0184_receipts::{request_receipt, Receipt};
 use moxl::xep::xep_0191_blocking::{Block, BlocklistPush, GetBlocklist, Unblock};
 use moxl::xep::xep_0280_carbons::{Carbon, Direction, Enable};
 use moxl::xep::xep_0297_forwarding::forward;
-use moxl::xep::xep_0313_mam::{CatchUp, DefaultPolicy, Filter, GetPrefs, Page, Prefs, Query, SetPrefs};
-use moxl_test_support::Prosody;
+use moxl::xep::xep_0313_mam::{
+    self as mam, best_namespace, CatchUp, DefaultPolicy, Filter, GetPrefs, Page, Prefs, Query, SetPrefs,
+};
+use moxl_test_support::{Server, ServerKind};
 
 /// Every carbon-shaped `<received/>` that reaches a client, genuine or not (to prove a forged one arrived).
 #[payload(name = "received", ns = "urn:xmpp:carbons:2", key = "archivetest_carbonshape")]
@@ -47,20 +52,60 @@ impl Payload for MamQuerySeen {
     }
 }
 
-/// A Prosody with the two accounts and the message archive.
-fn server() -> Prosody {
-    accounts().mam(true).start().expect("Prosody starts (bash scripts/install-test-deps.sh)")
+/// Juliet (the account `user`) on resource `resource`.
+async fn juliet(p: &Server, user: &str, resource: &str) -> Result<Client> {
+    client(p, user, "secret").resource(resource).connect().await
 }
 
-/// Juliet on resource `resource`.
-async fn juliet(p: &Prosody, resource: &str) -> Result<Client> {
-    builder(p, "juliet", "secret").resource(resource).connect().await
+/// Fresh accounts for juliet and romeo on `p` (the servers are shared), and romeo connected.
+async fn cast(p: &Server) -> Result<(String, String, Client)> {
+    let (juliet_user, romeo_user) = (fresh_account(p, "juliet"), fresh_account(p, "romeo"));
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
+    Ok((juliet_user, romeo_user, romeo))
 }
 
 /// No Packet on `stream` for 500 ms.
 async fn nothing_within_500ms(stream: &mut PacketStream) {
     if let Ok(p) = tokio::time::timeout(Duration::from_millis(500), stream.recv()).await {
         panic!("unexpected packet: {p:?}");
+    }
+}
+
+/// Each client sends available presence, and has it back (RFC 6121 §4.2.2): ejabberd copies messages (XEP-0280)
+/// and pushes blocklist changes (XEP-0191 §3.3) only to available resources, as a client online is.
+async fn available(clients: &[&Client]) -> Result<()> {
+    for client in clients {
+        let mut presences = client.xec().subscribe("archivetest_ownpresence");
+        client.xec().context().send(presence(None, None))?;
+        let own = client.jid().to_string();
+        while packet(&mut presences).await.from() != Some(own.as_str()) {}
+    }
+    Ok(())
+}
+
+/// Every presence without a MUC payload, by sender (key `archivetest_ownpresence`).
+#[payload(name = "presence", ns = "jabber:client", key = "archivetest_ownpresence")]
+#[derive(Default)]
+struct OwnPresence;
+
+impl Payload for OwnPresence {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, _stanza: &Element) -> Result<()> {
+        ctx.deliver();
+        Ok(())
+    }
+}
+
+/// Every message of type `error`, as its XML (key `archivetest_errormessage`), to read what a server bounces.
+#[payload(name = "message", ns = "jabber:client", key = "archivetest_errormessage")]
+#[derive(Default)]
+struct ErrorMessage;
+
+impl Payload for ErrorMessage {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if stanza.attr("type").as_deref() == Some("error") {
+            ctx.pack(stanza.to_xml()).deliver();
+        }
+        Ok(())
     }
 }
 
@@ -74,9 +119,18 @@ async fn enable_carbons(client: &Client) -> Result<()> {
 
 #[tokio::test]
 async fn carbons_of_received_and_sent_messages_are_dispatched_as_the_message() -> Result<()> {
-    let p = server();
-    let (balcony, chamber) = (juliet(&p, "balcony").await?, juliet(&p, "chamber").await?);
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in archiving_servers() {
+        carbons_of_received_and_sent_messages_are_dispatched_as_the_message_on(p)
+            .await
+            .inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn carbons_of_received_and_sent_messages_are_dispatched_as_the_message_on(p: &Server) -> Result<()> {
+    let (juliet_user, _, romeo) = cast(p).await?;
+    let (balcony, chamber) = (juliet(p, &juliet_user, "balcony").await?, juliet(p, &juliet_user, "chamber").await?);
+    available(&[&balcony, &chamber, &romeo]).await?;
     enable_carbons(&balcony).await?;
     enable_carbons(&chamber).await?;
     let (mut received, mut sent) = (chamber.xec().subscribe("carbonreceived"), chamber.xec().subscribe("carbonsent"));
@@ -88,7 +142,7 @@ async fn carbons_of_received_and_sent_messages_are_dispatched_as_the_message() -
     romeo.xec().context().send(to_balcony)?;
     assert_eq!(packet(&mut balcony_bodies).await.from(), Some(romeo.jid().to_string().as_str()));
     let carbon = packet(&mut received).await;
-    assert_eq!(carbon.from(), Some(p.jid("juliet").as_str()), "the carbon comes from our bare JID");
+    assert_eq!(carbon.from(), Some(p.jid(&juliet_user).as_str()), "the carbon comes from our bare JID");
     let c = carbon.content::<Carbon>().unwrap();
     assert_eq!(c.direction, Direction::Received);
     assert_eq!(c.message.attr("to").as_deref(), Some(balcony.jid().to_string().as_str()));
@@ -117,9 +171,18 @@ async fn carbons_of_received_and_sent_messages_are_dispatched_as_the_message() -
 
 #[tokio::test]
 async fn a_forged_carbon_is_dropped_where_a_genuine_one_is_dispatched() -> Result<()> {
-    let p = server();
-    let (balcony, chamber) = (juliet(&p, "balcony").await?, juliet(&p, "chamber").await?);
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in archiving_servers() {
+        a_forged_carbon_is_dropped_where_a_genuine_one_is_dispatched_on(p)
+            .await
+            .inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn a_forged_carbon_is_dropped_where_a_genuine_one_is_dispatched_on(p: &Server) -> Result<()> {
+    let (juliet_user, _, romeo) = cast(p).await?;
+    let (balcony, chamber) = (juliet(p, &juliet_user, "balcony").await?, juliet(p, &juliet_user, "chamber").await?);
+    available(&[&balcony, &chamber, &romeo]).await?;
     enable_carbons(&chamber).await?;
     let mut carbons = chamber.xec().subscribe("carbonreceived");
     let mut bodies = chamber.xec().subscribe("body");
@@ -152,16 +215,27 @@ async fn a_forged_carbon_is_dropped_where_a_genuine_one_is_dispatched() -> Resul
     assert_eq!(packet(&mut bodies).await.content::<String>().map(String::as_str), Some("genuine: by the moon"));
     nothing_within_500ms(&mut bodies).await;
     assert!(carbons.try_recv().is_none());
-    assert_eq!(packet(&mut shapes).await.from(), Some(p.jid("juliet").as_str()), "the genuine one");
+    assert_eq!(packet(&mut shapes).await.from(), Some(p.jid(&juliet_user).as_str()), "the genuine one");
     Ok(())
 }
 
 #[tokio::test]
 async fn a_blocked_contact_cannot_write_the_push_reaches_the_other_client_and_unblocking_restores() -> Result<()> {
-    let p = server();
-    let (balcony, chamber) = (juliet(&p, "balcony").await?, juliet(&p, "chamber").await?);
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
-    let romeo_bare = p.jid("romeo");
+    for p in archiving_servers() {
+        a_blocked_contact_cannot_write_the_push_reaches_the_other_client_and_unblocking_restores_on(p)
+            .await
+            .inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn a_blocked_contact_cannot_write_the_push_reaches_the_other_client_and_unblocking_restores_on(
+    p: &Server,
+) -> Result<()> {
+    let (juliet_user, romeo_user, romeo) = cast(p).await?;
+    let (balcony, chamber) = (juliet(p, &juliet_user, "balcony").await?, juliet(p, &juliet_user, "chamber").await?);
+    available(&[&balcony, &chamber, &romeo]).await?;
+    let romeo_bare = p.jid(&romeo_user);
     // the chamber fetches the list, so that the server pushes changes to it (§3.3)
     let mut list = chamber.xec().subscribe("blocking_getblocklist_handle");
     chamber.xec().context().request(GetBlocklist)?;
@@ -181,11 +255,27 @@ async fn a_blocked_contact_cannot_write_the_push_reaches_the_other_client_and_un
     romeo.xec().context().send(message(&balcony.jid().to_string(), "chat", Some("blocked words")))?;
     nothing_within_500ms(&mut bodies).await;
     let mut errors = balcony.xec().subscribe("blockederror");
+    let mut bounces = balcony.xec().subscribe("archivetest_errormessage");
     balcony.xec().context().send(message(&romeo.jid().to_string(), "chat", Some("to a blocked contact")))?;
-    let error = packet(&mut errors).await;
-    assert_eq!(error.content::<StanzaError>().unwrap().condition(), Some(Condition::NotAcceptable));
+    let bounce = packet(&mut bounces).await.content::<String>().unwrap().clone();
+    assert!(bounce.contains("<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"), "{bounce}");
+    match p.kind() {
+        // §3.3: not-acceptable with <blocked xmlns='urn:xmpp:blocking:errors'/> (a MUST), the typed Packet
+        ServerKind::Prosody => {
+            let error = packet(&mut errors).await;
+            assert_eq!(error.content::<StanzaError>().unwrap().condition(), Some(Condition::NotAcceptable));
+        }
+        // ejabberd 23.01 blocks through its privacy lists and leaves the <blocked/> condition out (a deviation
+        // from the MUST): a plain not-acceptable, which is no `blockederror`
+        _ => {
+            assert!(!bounce.contains("urn:xmpp:blocking:errors"), "{bounce}");
+            assert!(errors.try_recv().is_none());
+        }
+    }
 
-    // unblock all: the push reaches the chamber, and Romeo's messages arrive again
+    // unblock all: the push reaches the chamber, and Romeo's messages arrive again (ejabberd's bounce carried
+    // the body back: a fresh subscription leaves it behind)
+    let mut bodies = balcony.xec().subscribe("body");
     let mut unblocked = balcony.xec().subscribe("blocking_unblock_handle");
     balcony.xec().context().request(Unblock::all())?;
     packet(&mut unblocked).await;
@@ -214,9 +304,17 @@ fn bodies(page: &Page) -> Vec<String> {
 
 #[tokio::test]
 async fn the_catch_up_fetches_500_archived_messages_in_order_50_a_page() -> Result<()> {
-    let p = server();
-    let balcony = juliet(&p, "balcony").await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in archiving_servers() {
+        the_catch_up_fetches_500_archived_messages_in_order_50_a_page_on(p)
+            .await
+            .inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn the_catch_up_fetches_500_archived_messages_in_order_50_a_page_on(p: &Server) -> Result<()> {
+    let (juliet_user, _, romeo) = cast(p).await?;
+    let balcony = juliet(p, &juliet_user, "balcony").await?;
     let sent: Vec<String> = (0..500).map(|i| format!("m{i:03}")).collect();
     romeo_writes(&romeo, &balcony, &sent).await?;
 
@@ -258,9 +356,17 @@ async fn the_catch_up_fetches_500_archived_messages_in_order_50_a_page() -> Resu
 
 #[tokio::test]
 async fn a_filtered_query_returns_only_the_matching_messages_and_prefs_are_kept() -> Result<()> {
-    let p = server();
-    let balcony = juliet(&p, "balcony").await?;
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
+    for p in archiving_servers() {
+        a_filtered_query_returns_only_the_matching_messages_and_prefs_are_kept_on(p)
+            .await
+            .inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn a_filtered_query_returns_only_the_matching_messages_and_prefs_are_kept_on(p: &Server) -> Result<()> {
+    let (juliet_user, romeo_user, romeo) = cast(p).await?;
+    let balcony = juliet(p, &juliet_user, "balcony").await?;
     let early: Vec<String> = (0..5).map(|i| format!("early {i}")).collect();
     let late: Vec<String> = (0..5).map(|i| format!("late {i}")).collect();
     romeo_writes(&romeo, &balcony, &early).await?;
@@ -269,7 +375,7 @@ async fn a_filtered_query_returns_only_the_matching_messages_and_prefs_are_kept(
     let mut pages = balcony.xec().subscribe("mam_query_handle");
     let ctx = balcony.xec().context();
 
-    let romeo_bare = p.jid("romeo");
+    let romeo_bare = p.jid(&romeo_user);
     Query::new(None, Filter::default().with(romeo_bare.clone()), SetQuery::max(50)).send(&ctx)?;
     let all = packet(&mut pages).await;
     let all = all.content::<Page>().unwrap();
@@ -318,11 +424,19 @@ fn mam_result(to: &str, queryid: &str, id: &str, body: &str) -> ElementBuilder {
 
 #[tokio::test]
 async fn results_are_taken_only_from_the_queried_archive() -> Result<()> {
-    let p = accounts().account("tybalt", "prince").mam(true).start().expect("Prosody starts");
-    let balcony = juliet(&p, "balcony").await?;
+    for p in archiving_servers() {
+        results_are_taken_only_from_the_queried_archive_on(p)
+            .await
+            .inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn results_are_taken_only_from_the_queried_archive_on(p: &Server) -> Result<()> {
+    let (juliet_user, _, romeo) = cast(p).await?;
+    let balcony = juliet(p, &juliet_user, "balcony").await?;
     // Romeo's client plays the archive Juliet queries; Tybalt knows the queryid and answers too
-    let romeo = builder(&p, "romeo", "montague").connect().await?;
-    let tybalt = builder(&p, "tybalt", "prince").connect().await?;
+    let tybalt = client(p, &fresh_account(p, "tybalt"), "secret").connect().await?;
     let mut queries = romeo.xec().subscribe("archivetest_mamquery");
     let mut pages = balcony.xec().subscribe("mam_query_handle");
 
@@ -355,5 +469,82 @@ async fn results_are_taken_only_from_the_queried_archive() -> Result<()> {
     assert_eq!(bodies(page), ["from the archive"]);
     assert_eq!(page.messages[0].archive.as_deref(), Some(romeo.jid().to_string().as_str()));
     assert!(page.fin.complete);
+    Ok(())
+}
+
+/// The MAM namespaces among `features`, sorted.
+fn mam_namespaces(mut features: Vec<String>) -> Vec<String> {
+    features.retain(|f| f.starts_with("urn:xmpp:mam:"));
+    features.sort();
+    features
+}
+
+/// Which archive namespaces each server lists (XEP-0313 §6.1: on the account's bare JID, and on the MUC service):
+/// both `urn:xmpp:mam:2`, which moxl picks; Prosody also `#extended` on the account, ejabberd the older `:0`, `:1`
+/// and the experimental `:tmp`.
+#[tokio::test]
+async fn each_server_lists_its_archive_namespaces() -> Result<()> {
+    for p in archiving_servers() {
+        let (juliet_user, _, _) = cast(p).await?;
+        let balcony = juliet(p, &juliet_user, "balcony").await?;
+        let account = mam_namespaces(features_of(&balcony, &p.jid(&juliet_user)).await);
+        let service = mam_namespaces(features_of(&balcony, p.muc_domain().unwrap()).await);
+        let (want_account, want_service): (&[&str], &[&str]) = match p.kind() {
+            ServerKind::Prosody => (&["urn:xmpp:mam:2", "urn:xmpp:mam:2#extended"], &["urn:xmpp:mam:2"]),
+            _ => (
+                &["urn:xmpp:mam:0", "urn:xmpp:mam:1", "urn:xmpp:mam:2", "urn:xmpp:mam:tmp"],
+                &["urn:xmpp:mam:0", "urn:xmpp:mam:1", "urn:xmpp:mam:2", "urn:xmpp:mam:tmp"],
+            ),
+        };
+        assert_eq!(account, want_account, "{} account", p.kind());
+        assert_eq!(service, want_service, "{} MUC service", p.kind());
+        assert_eq!(best_namespace(account.iter().map(String::as_str)), mam::NS);
+    }
+    Ok(())
+}
+
+/// A room name on `p`'s MUC service not used by another test.
+fn fresh_room(p: &Server, name: &str) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{name}-{n}@{}", p.muc_domain().expect("the test server has a MUC service"))
+}
+
+#[tokio::test]
+async fn a_rooms_archive_is_queried_at_the_room() -> Result<()> {
+    for p in archiving_servers() {
+        a_rooms_archive_is_queried_at_the_room_on(p).await.inspect_err(|e| eprintln!("on {}: {e}", p.kind()))?;
+    }
+    Ok(())
+}
+
+async fn a_rooms_archive_is_queried_at_the_room_on(p: &Server) -> Result<()> {
+    let (juliet_user, _, _) = cast(p).await?;
+    let balcony = juliet(p, &juliet_user, "balcony").await?;
+    let ctx = balcony.xec().context();
+    let room = fresh_room(p, "vault");
+    ctx.request(Join::new(&room, "juliet").history(History::none()))?.await?;
+    ctx.request(Configure::instant(&room))?.await?;
+    // the room says it keeps an archive (XEP-0313 §6.1.1: its disco#info lists the namespace)
+    let features = features_of(&balcony, &room).await;
+    assert!(features.iter().any(|f| f == mam::NS), "{} room: {features:?}", p.kind());
+
+    let said: Vec<String> = (0..3).map(|i| format!("vault {i}")).collect();
+    let mut echoes = balcony.xec().subscribe("mucmessage");
+    for body in &said {
+        ctx.send(muc::groupchat(&room, body))?;
+    }
+    for body in &said {
+        let echo = packet(&mut echoes).await;
+        assert_eq!(echo.content::<GroupchatMessage>().map(|m| m.body.as_str()), Some(body.as_str()));
+    }
+    let ns = best_namespace(features.iter().map(String::as_str));
+    let page = Query::new(Some(room.clone()), Filter::default(), SetQuery::max(10)).namespace(ns).send(&ctx)?.await?;
+    assert_eq!(bodies(&page), said);
+    assert!(page.fin.complete);
+    for m in &page.messages {
+        assert_eq!(m.archive.as_deref(), Some(room.as_str()));
+        assert_eq!(m.message.attr("from").as_deref(), Some(muc::occupant_jid(&room, "juliet").as_str()));
+    }
     Ok(())
 }

@@ -23,6 +23,7 @@ use moxl::xep::xep_0153_vcard_avatar::{AvatarUpdate, PhotoUpdate};
 use moxl::xep::xep_0199_ping::RoundTrip;
 use moxl::xep::xep_0292_vcard4::{self as vcard4, Typed, VCard4};
 use moxl::xep::xep_0402_bookmarks2::{self as bookmarks2, Bookmark, BookmarkChange, Migrate};
+use moxl_test_support::ServerKind;
 
 /// A disco#info question to this client (key `discoinfoasked`), beside moxl-xep's answer to it.
 #[payload(name = "query", ns = "http://jabber.org/protocol/disco#info")]
@@ -414,17 +415,75 @@ async fn bookmarks2_of(client: &Client) -> Vec<Bookmark> {
     all
 }
 
+/// XEP-0402 on both servers. Prosody announces the XEP-0048 unification (`urn:xmpp:bookmarks:1#compat`, §6) and
+/// the `max` item count (XEP-0060 `pubsub#config-node-max`) and stores bookmarks on the node; ejabberd 23.01
+/// announces neither and refuses the publish-options §5 asks for, so it keeps XEP-0048 bookmarks in private
+/// storage, mirrored to the legacy PEP node (XEP-0411, `urn:xmpp:bookmarks-conversion:0`, which both announce).
 #[tokio::test]
 async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
-    let p = server();
-    let juliet = builder(&p, "juliet", "secret").connect().await?;
+    for p in common::servers() {
+        let user = common::fresh_account(p, "juliet");
+        let juliet = common::client(p, &user, "secret").connect().await?;
+        let features = common::features_of(&juliet, &p.jid(&user)).await;
+        let has = |f: &str| features.iter().any(|g| g == f);
+        assert!(has("urn:xmpp:bookmarks-conversion:0") && has("http://jabber.org/protocol/pubsub#publish-options"));
+        match p.kind() {
+            ServerKind::Prosody => {
+                assert!(has("urn:xmpp:bookmarks:1#compat") && has("http://jabber.org/protocol/pubsub#config-node-max"));
+                bookmarks2_round_trip(&juliet).await?;
+            }
+            _ => {
+                assert!(!has("urn:xmpp:bookmarks:1#compat"), "{features:?}");
+                assert!(!has("http://jabber.org/protocol/pubsub#config-node-max"), "{features:?}");
+                legacy_bookmarks_in_private_storage_mirrored_to_pep(&juliet).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What ejabberd offers: XEP-0048 bookmarks in private storage (XEP-0049), which it mirrors to the legacy PEP node
+/// (XEP-0411); a XEP-0402 publish with §5's publish-options is refused, so there are no XEP-0402 bookmarks.
+async fn legacy_bookmarks_in_private_storage_mirrored_to_pep(juliet: &Client) -> Result<()> {
+    let add = bookmarks2::Add { bookmark: Bookmark::new("theplay@conference.localhost") };
+    let error = match run(juliet, add).await {
+        Err(Error::Stanza(e)) => e,
+        other => panic!("ejabberd 23.01 refuses §5's publish-options: {other:?}"),
+    };
+    assert_eq!(error.condition(), Some(Condition::ResourceConstraint));
+    assert!(error.text().is_some_and(|t| t.contains("pubsub#max_items")), "{error:?}");
+    assert_eq!(refused(juliet, bookmarks2::Get).await, Some(Condition::ItemNotFound));
+    // nothing stored yet: an empty storage element, no legacy node
+    assert_eq!(run(juliet, legacy::Get).await?, Storage::default());
+    assert_eq!(refused(juliet, legacy::PepGet).await, Some(Condition::ItemNotFound));
+
+    let mut storage = Storage::default();
+    storage.conferences.push(conference(
+        "council@conference.localhost",
+        Some("Council of Oberon"),
+        true,
+        Some("Puck"),
+        Some("titania"),
+    ));
+    storage.conferences.push(conference("theplay@conference.localhost", Some("The Play"), false, None, None));
+    run(juliet, legacy::Set { storage: storage.clone() }).await?;
+    assert_eq!(run(juliet, legacy::Get).await?, storage);
+    // XEP-0411: the same bookmarks on the legacy PEP node
+    assert_eq!(run(juliet, legacy::PepGet).await?, storage);
+    // and the migration to XEP-0402 stops at its first publish, with the server's error
+    assert_eq!(refused(juliet, Migrate::default()).await, Some(Condition::ResourceConstraint));
+    Ok(())
+}
+
+/// Prosody: add, read, be notified of changes, remove (XEP-0402 §4).
+async fn bookmarks2_round_trip(juliet: &Client) -> Result<()> {
     let mut b = Bookmark::new("theplay@conference.localhost");
     b.name = Some("The Play's the Thing".into());
     b.autojoin = true;
     b.nick = Some("JC".into());
     b.password = Some("titania".into());
-    assert_eq!(run(&juliet, bookmarks2::Add { bookmark: b.clone() }).await?, b);
-    assert_eq!(bookmarks2_of(&juliet).await, [b.clone()]);
+    assert_eq!(run(juliet, bookmarks2::Add { bookmark: b.clone() }).await?, b);
+    assert_eq!(bookmarks2_of(juliet).await, [b.clone()]);
 
     // Available: her presence carries caps whose features include urn:xmpp:bookmarks:1+notify (XEP-0402 §3,
     // XEP-0163 §4), so her own server sends her the changes with no subscription. Prosody learns the features
@@ -433,15 +492,15 @@ async fn bookmarks2_add_get_remove_with_notifications() -> Result<()> {
     let mut asked = juliet.xec().subscribe("discoinfoasked");
     juliet.xec().context().send(presence(None, None))?;
     packet(&mut asked).await;
-    round_trip(&juliet).await;
+    round_trip(juliet).await;
     let mut changes = juliet.xec().events::<BookmarkChange>();
     let orchard = Bookmark::new("orchard@conference.localhost");
-    run(&juliet, bookmarks2::Add { bookmark: orchard.clone() }).await?;
+    run(juliet, bookmarks2::Add { bookmark: orchard.clone() }).await?;
     assert_eq!(*event(&mut changes).await, BookmarkChange::Added(orchard.clone()));
 
-    assert_eq!(run(&juliet, bookmarks2::Remove { jid: b.jid.clone() }).await?, b.jid);
+    assert_eq!(run(juliet, bookmarks2::Remove { jid: b.jid.clone() }).await?, b.jid);
     assert_eq!(*event(&mut changes).await, BookmarkChange::Removed(b.jid.clone()));
-    assert_eq!(bookmarks2_of(&juliet).await, [orchard]);
+    assert_eq!(bookmarks2_of(juliet).await, [orchard]);
     // each change came once
     assert!(tokio::time::timeout(std::time::Duration::from_millis(500), changes.recv()).await.is_err());
     Ok(())

@@ -68,6 +68,10 @@ pub fn payload(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// - `error(&mut self, ctx: &Context, error: &StanzaError, stanza: &Element)` for any other error;
 /// - `timeout(&mut self, ctx: &Context)` for a request that got no reply in time.
 ///
+/// It may also define `fn answers(&self, stanza: &Element) -> bool` (not `async`): a `presence` from exactly the
+/// JID the request went to that lacks the request's id is taken as the reply when it returns `true` (for
+/// protocols that do not reflect the id, e.g. a MUC nick change, XEP-0045 §7.6).
+///
 /// Handlers return `()` or `moxl::Result<()>`. Other methods are left alone. The macro keeps the block as
 /// written and adds the `moxl::Action` implementation and the registration of the type (so that stored
 /// requests can be revived). The type must implement `Serialize` and `Deserialize`.

@@ -52,6 +52,8 @@ pub(crate) struct ActionModel {
     pub(crate) group: Option<LitStr>,
     /// The `request` method's name (for spans).
     pub(crate) request: Ident,
+    /// `answers`, if written: which stanzas from the addressee answer the request without its id.
+    pub(crate) answers: Option<Ident>,
     /// `handle`.
     pub(crate) handle: Handler,
     /// The `error_<condition>` methods, with the wire name of their condition, in the order written.
@@ -160,6 +162,9 @@ pub(crate) fn payload(args: &PayloadArgs, item: &ItemStruct, errors: &mut Errors
 
 /// The expected signature of `request`, for messages.
 const REQUEST_SIG: &str = "fn request(&self) -> ElementBuilder";
+
+/// The expected signature of `answers`, for messages.
+const ANSWERS_SIG: &str = "fn answers(&self, stanza: &Element) -> bool";
 /// The expected signature of `handle`, for messages.
 const HANDLE_SIG: &str = "async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<Self::Output>";
 /// The expected signature of `timeout`, for messages.
@@ -236,6 +241,7 @@ pub(crate) fn action(args: &ActionArgs, block: &ActionImpl, errors: &mut Errors)
     let ty = self_type(&block.item.self_ty, generic, errors);
 
     let mut request = None;
+    let mut answers = None;
     let mut handle = None;
     let mut condition_handlers = Vec::new();
     let mut fallback = None;
@@ -255,6 +261,16 @@ pub(crate) fn action(args: &ActionArgs, block: &ActionImpl, errors: &mut Errors)
                         .at(method.params_span, format!("`request` takes no arguments after `&self`: `{REQUEST_SIG}`"));
                 }
                 request = Some(method.ident.clone());
+            }
+            "answers" => {
+                if let Some(async_token) = &method.asyncness {
+                    errors.at(async_token.span(), format!("`answers` must not be `async`: `{ANSWERS_SIG}`"));
+                }
+                check_receiver(method, false, ANSWERS_SIG, errors);
+                if method.receiver != Receiver::None && method.arity != 1 {
+                    errors.at(method.params_span, format!("`answers` takes the stanza after `&self`: `{ANSWERS_SIG}`"));
+                }
+                answers = Some(method.ident.clone());
             }
             "handle" => handle = Some(check_handler(method, HANDLE_SIG, 2, errors)),
             "error" => fallback = Some(check_handler(method, &error_sig("error"), 3, errors)),
@@ -298,6 +314,7 @@ pub(crate) fn action(args: &ActionArgs, block: &ActionImpl, errors: &mut Errors)
         ty: ty?,
         group: group_ok.then(|| group.cloned())?,
         request: request?,
+        answers,
         handle: handle?,
         conditions: condition_handlers,
         fallback,

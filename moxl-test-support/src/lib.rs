@@ -56,5 +56,5 @@ pub use error::TestSupportError;
 pub use postgres::PostgresDb;
 pub use prosody::{Prosody, ProsodyBuilder};
 pub use proxy::CutProxy;
-pub use server::{Server, ServerKind};
+pub use server::{Server, ServerKind, ServerOptions};
 pub use tempdir::TempDir;

@@ -43,22 +43,73 @@ impl ServerKind {
     /// # Ok::<(), moxl_test_support::TestSupportError>(())
     /// ```
     pub fn start(self, accounts: &[(&str, &str)]) -> Result<Server, TestSupportError> {
+        self.start_with(accounts, &ServerOptions::default())
+    }
+
+    /// [`start`](Self::start) with [`ServerOptions`] (the same on either kind), e.g. the message archive.
+    ///
+    /// ```no_run
+    /// use moxl_test_support::{ServerKind, ServerOptions};
+    /// for kind in ServerKind::ALL {
+    ///     let server = kind.start_with(&[("juliet", "secret")], &ServerOptions::default().mam(true))?;
+    ///     assert!(server.mam());
+    /// }
+    /// # Ok::<(), moxl_test_support::TestSupportError>(())
+    /// ```
+    pub fn start_with(self, accounts: &[(&str, &str)], options: &ServerOptions) -> Result<Server, TestSupportError> {
         match self {
             ServerKind::Prosody => {
-                let mut builder = Prosody::builder().http_upload(true);
+                let mut builder = Prosody::builder().http_upload(true).mam(options.mam);
                 for (user, password) in accounts {
                     builder = builder.account(*user, *password);
                 }
                 builder.start().map(Server::Prosody)
             }
             ServerKind::Ejabberd => {
-                let mut builder = Ejabberd::builder();
+                let mut builder = Ejabberd::builder().mam(options.mam);
                 for (user, password) in accounts {
                     builder = builder.account(*user, *password);
                 }
                 builder.start().map(Server::Ejabberd)
             }
         }
+    }
+}
+
+/// What [`ServerKind::start_with`] turns on beyond the defaults, the same way on either server.
+///
+/// ```
+/// use moxl_test_support::ServerOptions;
+/// let options = ServerOptions::default().mam(true);
+/// assert!(options.has_mam());
+/// assert!(!ServerOptions::default().has_mam());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    mam: bool,
+}
+
+impl ServerOptions {
+    /// The message archive (XEP-0313) for accounts and MUC rooms: Prosody's `mod_mam` and `mod_muc_mam`
+    /// ([`ProsodyBuilder::mam`](crate::ProsodyBuilder::mam)), ejabberd's `mod_mam` with archiving rooms
+    /// ([`EjabberdBuilder::mam`](crate::EjabberdBuilder::mam)). Off by default (it slows message throughput).
+    ///
+    /// ```
+    /// assert!(moxl_test_support::ServerOptions::default().mam(true).has_mam());
+    /// ```
+    pub fn mam(mut self, enabled: bool) -> Self {
+        self.mam = enabled;
+        self
+    }
+
+    /// Whether [`mam`](Self::mam) is on.
+    ///
+    /// ```
+    /// assert!(!moxl_test_support::ServerOptions::default().has_mam());
+    /// ```
+    pub fn has_mam(&self) -> bool {
+        self.mam
     }
 }
 
@@ -186,6 +237,14 @@ impl Server {
     /// ```
     pub fn restart(&mut self) -> Result<(), TestSupportError> {
         either!(self, s => s.restart())
+    }
+
+    /// Whether the message archive is on (see [`ServerOptions::mam`]).
+    pub fn mam(&self) -> bool {
+        match self {
+            Server::Prosody(s) => s.enabled_modules().contains(&"mam"),
+            Server::Ejabberd(s) => s.mam(),
+        }
     }
 
     /// The last lines of the server's log, for assertion messages.

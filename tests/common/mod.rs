@@ -4,6 +4,12 @@
 // Each test binary uses a part of it.
 #![allow(dead_code)]
 
+mod disco;
+
+// (not every test binary asks)
+#[allow(unused_imports)]
+pub(crate) use disco::features_of;
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -12,7 +18,7 @@ use moxl::jid::BareJid;
 use moxl::prelude::*;
 use moxl::transport::TlsConfig;
 use moxl::xec::{Packet, PacketStream};
-use moxl_test_support::{Prosody, ProsodyBuilder, Server, ServerKind};
+use moxl_test_support::{Prosody, ProsodyBuilder, Server, ServerKind, ServerOptions};
 
 mod disco;
 #[allow(unused_imports)] // each test binary uses a part of it
@@ -38,6 +44,21 @@ pub(crate) fn servers() -> &'static [Server] {
             .into_iter()
             .map(|kind| {
                 kind.start(&[("juliet", "secret"), ("romeo", "montague")])
+                    .unwrap_or_else(|e| panic!("{kind} starts (bash scripts/install-test-deps.sh): {e}"))
+            })
+            .collect()
+    })
+}
+
+/// Both servers as [`servers`] starts them, with the message archive (XEP-0313) on for accounts and MUC rooms:
+/// for the test binaries about history (started once per binary, shared by its tests).
+pub(crate) fn archiving_servers() -> &'static [Server] {
+    static SERVERS: OnceLock<Vec<Server>> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        ServerKind::ALL
+            .into_iter()
+            .map(|kind| {
+                kind.start_with(&[("juliet", "secret"), ("romeo", "montague")], &ServerOptions::default().mam(true))
                     .unwrap_or_else(|e| panic!("{kind} starts (bash scripts/install-test-deps.sh): {e}"))
             })
             .collect()

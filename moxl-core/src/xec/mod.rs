@@ -7,7 +7,9 @@
 //!    the Action's `error_<condition>` method, else its `error` method, else becomes a Packet and a warning; any
 //!    other type goes to `handle`. A stanza reusing a pending id from another sender is not a reply: it goes on to
 //!    step 3 (and is never given to the Action). A reply to an Action that timed out in the last ten minutes is
-//!    dropped.
+//!    dropped. A `presence` that answers no id is the reply of a pending Action whose request went to exactly its
+//!    sender (a full JID) if that Action's `answers` method recognises it (XEP-0045 §7.6: a room need not reflect
+//!    the id of a nick change).
 //! 2. **Unmatched results.** An `iq` of type `result` or `error` that answers nothing pending is never given to
 //!    Payloads (it would let anyone forge a roster push as a "result"): it goes to the catch-all.
 //! 3. **The descent.** The stanza, each of its children and each of their children (three levels, in document
@@ -415,13 +417,25 @@ impl Xec {
     }
 
     async fn dispatch_reply(&self, stanza: &Element, kind: Option<&str>) -> Option<Dispatched> {
-        let id = stanza.attr("id")?;
         let from = stanza.attr("from");
-        let taken = self.shared.pending().take_reply(&id, from.as_deref(), || self.shared.account());
+        let taken = match stanza.attr("id") {
+            Some(id) => self.shared.pending().take_reply(&id, from.as_deref(), || self.shared.account()),
+            None => Taken::No,
+        };
+        // A presence that answers nothing by id may still answer an Action that recognises it (`answers`).
+        let taken = match taken {
+            Taken::No if stanza.name() == "presence" => {
+                match self.shared.pending().take_answer(from.as_deref(), stanza) {
+                    Some((id, entry)) => Taken::Reply(id, entry),
+                    None => Taken::No,
+                }
+            }
+            taken => taken,
+        };
         match taken {
             Taken::No => None,
             Taken::Late => {
-                tracing::debug!(id = %id, "late reply to a timed-out action dropped");
+                tracing::debug!(id = ?stanza.attr("id"), "late reply to a timed-out action dropped");
                 Some(Dispatched::LateReply)
             }
             Taken::Reply(id, mut entry) => {

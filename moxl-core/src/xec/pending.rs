@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 use tokio::time::{Duration, Instant};
 
 use super::action::AnyAction;
+use crate::xml::Element;
 
 /// How long the id of a timed-out Action is remembered so that its late reply is dropped, not taken for an
 /// unsolicited stanza.
@@ -140,6 +141,27 @@ impl Pending {
             }
             _ => Taken::No,
         }
+    }
+
+    /// Takes the Action that a `presence` without a pending id answers all the same: one whose request went to
+    /// exactly `from` (a full JID: an occupant JID, never a bare JID or a server) and whose `answers` method
+    /// recognises the stanza (an Action opts in: XEP-0045 §7.6 does not make a room reflect the id of a nick
+    /// change). The one with the earliest deadline wins.
+    pub(crate) fn take_answer(&mut self, from: Option<&str>, stanza: &Element) -> Option<(String, Entry)> {
+        let from = Jid::new(from?).ok()?;
+        if from.is_bare() {
+            return None;
+        }
+        let id = self
+            .by_id
+            .iter()
+            .filter(|(_, e)| e.to.as_ref() == Some(&from) && e.action.answers(stanza))
+            .min_by_key(|(_, e)| e.deadline)
+            .map(|(id, _)| id.clone())?;
+        let (id, entry) = self.by_id.remove_entry(&id)?;
+        self.deadlines.remove(&(entry.deadline, id.clone()));
+        self.note(Change::Removed(id.clone()));
+        Some((id, entry))
     }
 
     /// Gives the requester of a finished Action to the pending Action `id` that continues it.

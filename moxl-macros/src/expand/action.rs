@@ -9,7 +9,7 @@ use crate::validate::{ActionModel, Handler};
 
 /// The `Action` implementation and the `inventory` registration of a checked `#[action]` block.
 pub(super) fn expand(model: &ActionModel) -> TokenStream {
-    let ActionModel { root, ty, group, request, handle, conditions, fallback, timeout, output } = model;
+    let ActionModel { root, ty, group, request, answers, handle, conditions, fallback, timeout, output } = model;
     let p = quote!(#root::__private);
     let type_name = ty.unraw().to_string();
     let output = match output {
@@ -54,6 +54,17 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
         quote_spanned!(request.span()=> #ty::#request(self))
     };
 
+    let answers_fn = answers.as_ref().map(|answers| {
+        let mut ty = ty.clone();
+        ty.set_span(answers.span());
+        let call = quote_spanned!(answers.span()=> #ty::#answers(self, stanza));
+        quote! {
+            fn __answers(&self, stanza: &#p::Element) -> bool {
+                #call
+            }
+        }
+    });
+
     quote! {
         impl #p::Action for #ty {
             type Output = #output;
@@ -63,6 +74,8 @@ pub(super) fn expand(model: &ActionModel) -> TokenStream {
             fn request(&self) -> #p::ElementBuilder {
                 #request_call
             }
+
+            #answers_fn
 
             fn __dispatch<'a>(
                 &'a mut self,

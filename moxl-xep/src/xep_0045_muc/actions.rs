@@ -200,7 +200,10 @@ impl Join {
 }
 
 /// Changes our nick (§7.6). The room first sends our unavailable presence under the old nick with 303 and the
-/// new nick (as `mucpresence`), then our presence under the new one, which is the reply.
+/// new nick (as `mucpresence`), then our presence under the new one, which is the reply. §7.6 does not make the
+/// room reflect the request's id in that presence (its example gives it another id; ejabberd sends the id of our
+/// join, Prosody ours): our self-presence (110) from the new occupant JID, or an error from it, answers the
+/// request whatever its id.
 ///
 /// Output: our presence under the new nick, a [`MucPresence`]; an error is `Err(Error::Stanza(..))`. The Packets
 /// are the second view:
@@ -244,6 +247,11 @@ impl ChangeNick {
 
     fn request(&self) -> ElementBuilder {
         change_nick(&self.room, &self.nick)
+    }
+
+    /// From the new occupant JID (the dispatcher checks the sender): our self-presence (status 110), or an error.
+    fn answers(&self, stanza: &Element) -> bool {
+        stanza.attr("type").as_deref() == Some("error") || MucPresence::from_stanza(stanza).is_some_and(|p| p.is_self())
     }
 
     async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> moxl_core::Result<MucPresence> {

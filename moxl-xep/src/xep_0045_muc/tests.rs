@@ -359,6 +359,40 @@ fn nick_change_action_takes_the_new_presence_or_the_conflict() {
 }
 
 #[test]
+fn the_nick_change_is_answered_by_our_new_presence_whatever_its_id() {
+    // §7.6, Example 53: the room's presences carry ids of its own (ejabberd sends the id of our join)
+    let xec = Xec::new().unwrap();
+    let request = xec.context().request(ChangeNick::new(ROOM, "oldhag")).unwrap();
+    let ours = |from: &str, id: &str, kind: &str, status: &str| {
+        format!(
+            "<presence xmlns='jabber:client' from='coven@chat.shakespeare.lit/{from}' id='{id}' {kind}>\
+             <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' jid='hag66@shakespeare.lit/pda' \
+             role='participant' nick='oldhag'/>{status}</x></presence>"
+        )
+    };
+    // our unavailable presence under the old nick (303, 110) is an event, not the reply
+    let p = dispatch(
+        &xec,
+        &ours("thirdwitch", "DC352437", "type='unavailable'", "<status code='303'/><status code='110'/>"),
+    );
+    assert_eq!(p.iter().map(|p| p.key()).collect::<Vec<_>>(), ["mucpresence"]);
+    // another occupant's presence from the new nick's JID without 110 is not the reply either
+    let p = dispatch(&xec, &ours("oldhag", "19E41EB3", "", ""));
+    assert_eq!(p.iter().map(|p| p.key()).collect::<Vec<_>>(), ["mucpresence"]);
+    assert_eq!(xec.pending(), 1);
+    // our presence under the new nick (110) with another id is
+    let p = dispatch(&xec, &ours("oldhag", "5B4F27A4", "", "<status code='110'/>"));
+    assert_eq!(p.iter().map(|p| p.key()).collect::<Vec<_>>(), ["muc_changenick_handle"]);
+    assert_eq!(block_on(request).unwrap().nick(), "oldhag");
+    assert_eq!(xec.pending(), 0);
+    // nor is a self-presence from the JID of another pending change: the sender must be the new occupant JID
+    let _other = xec.context().request(ChangeNick::new(ROOM, "crone")).unwrap();
+    let p = dispatch(&xec, &ours("oldhag", "5B4F27A5", "", "<status code='110'/>"));
+    assert_eq!(p.iter().map(|p| p.key()).collect::<Vec<_>>(), ["mucpresence"]);
+    assert_eq!(xec.pending(), 1);
+}
+
+#[test]
 fn an_awaited_join_is_our_self_presence_or_the_stanza_error() {
     let xec = Xec::new().unwrap();
     // §7.2.4 (abridged): the reflected self-presence of a new room (201)
