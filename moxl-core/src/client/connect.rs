@@ -51,6 +51,8 @@ pub(super) struct Settings {
     pub(super) roster_version: Option<String>,
     /// The strongest SASL mechanism the account used (mechanism pinning), shared by every connection attempt.
     pub(super) auth_pin: Arc<Mutex<Option<crate::auth::MechanismPin>>>,
+    /// The SCRAM key cache of a password client (shared with its authenticator), to write through to the store.
+    pub(super) scram: Option<super::stored::ScramMemo>,
 }
 
 /// A negotiated connection, ready for stanzas.
