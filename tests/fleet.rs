@@ -1,12 +1,13 @@
 //! A fleet: three processes share one PostgreSQL session store (127.0.0.1:5432) and the sessions of six accounts on
 //! one Prosody. Each process takes the lease of every session it can and drives it; one process is killed
 //! (`SIGKILL`) while messages flow to every account. The others take its sessions over once its leases expire
-//! (lease ttl 2 s), resume them by stream management (XEP-0198: the server kept them), and get every message:
+//! (lease ttl 2 s), resume them by stream management (XEP-0198: the server kept them), revive their pending
+//! Actions (each session asked romeo a question that he answers only after the takeover), and get every message:
 //! nothing lost, every session back online, no session driven by two processes at once.
 //!
 //! One binary, two roles (`harness = false`): run by cargo it is the test; with `MOXL_FLEET_WORKER` set it is one
 //! process of the fleet (the test starts three of itself), printing what it does on stdout:
-//! `online ACCOUNT STATE`, `recv ACCOUNT BODY`, `offline ACCOUNT`.
+//! `online ACCOUNT STATE`, `recv ACCOUNT BODY`, `answered ACCOUNT`, `offline ACCOUNT`.
 
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -29,6 +30,38 @@ const ACCOUNTS: usize = 6;
 const WORKERS: usize = 3;
 const MESSAGES: usize = 60;
 const LEASE_TTL: Duration = Duration::from_secs(2);
+
+/// A question a session asks romeo when it starts; its reply may reach another process (a revived Action).
+#[derive(Serialize, Deserialize)]
+struct Ask {
+    to: String,
+    account: String,
+}
+
+#[action(group = "fleettest")]
+impl Ask {
+    fn request(&self) -> ElementBuilder {
+        iq_get(Some(&self.to)).append(ElementBuilder::new("query", "urn:moxl:test:fleet"))
+    }
+
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<()> {
+        println!("answered {}", self.account);
+        Ok(())
+    }
+}
+
+/// The question arriving at romeo: kept for the test to answer later.
+#[payload(name = "query", ns = "urn:moxl:test:fleet")]
+#[derive(Default)]
+struct Question;
+
+impl Payload for Question {
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        ctx.answer_later();
+        ctx.pack(stanza.clone()).deliver(); // "question"
+        Ok(())
+    }
+}
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by the test"))
@@ -71,6 +104,8 @@ async fn worker() -> Result<()> {
                     let state = client.state().borrow().clone();
                     if !matches!(state, ConnectionState::Resumed(_)) {
                         client.xec().context().send(ElementBuilder::new("presence", "jabber:client"))?;
+                        let ask = Ask { to: env("MOXL_FLEET_ASK"), account: account.to_string() };
+                        client.xec().context().request(ask)?;
                     }
                     let kind = format!("{state:?}");
                     println!("online {account} {}", kind.split('(').next().unwrap_or_default());
@@ -168,6 +203,23 @@ fn fleet() -> Result<()> {
     let p = builder.start().expect("Prosody starts (bash scripts/install-test-deps.sh)");
     let db = PostgresDb::create().expect("PostgreSQL on 127.0.0.1:5432 (bash scripts/install-test-deps.sh)");
     let accounts: Vec<String> = users.iter().map(|u| p.jid(u)).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let romeo = rt.block_on(
+        Client::builder(BareJid::new(&p.jid("romeo"))?, "montague")
+            .server("127.0.0.1", p.c2s_port())
+            .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
+            .connect(),
+    )?;
+    let questions = Arc::new(Mutex::new(Vec::new()));
+    let mut asked = romeo.xec().subscribe("question");
+    rt.spawn({
+        let questions = Arc::clone(&questions);
+        async move {
+            while let Some(q) = asked.recv().await {
+                questions.lock().unwrap().push(q.content::<Element>().unwrap().clone());
+            }
+        }
+    });
     let exe = std::env::current_exe().unwrap();
     let events = Events::default();
     let mut workers = Workers(
@@ -179,6 +231,7 @@ fn fleet() -> Result<()> {
                     .env("MOXL_FLEET_CA", p.ca_pem())
                     .env("MOXL_FLEET_PORT", p.c2s_port().to_string())
                     .env("MOXL_FLEET_ACCOUNTS", accounts.join(","))
+                    .env("MOXL_FLEET_ASK", romeo.jid().to_string())
                     .stdout(Stdio::piped())
                     .spawn()
                     .unwrap();
@@ -197,14 +250,9 @@ fn fleet() -> Result<()> {
     let taken: Vec<String> = before.iter().filter(|(_, w)| **w == victim).map(|(a, _)| a.clone()).collect();
     println!("fleet: sessions per worker {load:?}; killing worker-{victim} (drives {taken:?})");
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    wait_for("every session asked romeo", Duration::from_secs(10), || questions.lock().unwrap().len() >= ACCOUNTS);
     let mut killed_at = None;
     rt.block_on(async {
-        let romeo = Client::builder(BareJid::new(&p.jid("romeo"))?, "montague")
-            .server("127.0.0.1", p.c2s_port())
-            .tls(TlsConfig::only_ca_pem(p.ca_pem())?)
-            .connect()
-            .await?;
         for i in 0..MESSAGES {
             let to = &accounts[i % ACCOUNTS];
             romeo.xec().context().send(message(to, "chat", Some(&format!("m{i}"))))?;
@@ -216,7 +264,6 @@ fn fleet() -> Result<()> {
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await; // the server acknowledges the last ones
-        romeo.close().await;
         Ok::<(), Error>(())
     })?;
     let killed_at = killed_at.unwrap();
@@ -227,6 +274,19 @@ fn fleet() -> Result<()> {
     });
     let back = Instant::now() - killed_at;
     wait_for("every message received", Duration::from_secs(30), || expected.is_subset(&events.received()));
+
+    // Romeo answers the questions now: the victim's sessions' Actions were revived by the processes that took over.
+    for question in questions.lock().unwrap().iter() {
+        romeo.xec().context().send(iq_result(question))?;
+    }
+    let answered = || -> BTreeMap<String, usize> {
+        events.all().into_iter().filter_map(|(_, w, l)| Some((l.strip_prefix("answered ")?.to_owned(), w))).collect()
+    };
+    wait_for("every question answered", Duration::from_secs(10), || answered().len() == ACCOUNTS);
+    for account in &taken {
+        assert_ne!(answered()[account], victim, "{account}: the revived Action got the answer");
+    }
+    rt.block_on(romeo.close());
 
     // No session driven by two live processes at once: an account comes online elsewhere only after the victim
     // died, and no account has two live drivers.
@@ -255,7 +315,7 @@ fn fleet() -> Result<()> {
         .count();
     println!(
         "fleet: {} sessions taken over from worker-{victim} ({resumed} resumed by stream management) within {:.1} s \
-         of its death; {MESSAGES}/{MESSAGES} messages received",
+         of its death, their Actions revived; {MESSAGES}/{MESSAGES} messages received",
         taken.len(),
         back.as_secs_f64()
     );
