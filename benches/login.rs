@@ -7,10 +7,19 @@
 //!   bytes per session from a counting allocator, against the same number of bare TLS connections to the same
 //!   server measured in the same run (the floor: what rustls alone keeps per connection).
 //!
+//! - CPU per SCRAM-SHA-256 login (process CPU time, client side only: the server is another process), on a Prosody
+//!   storing SCRAM hashes (`internal_hashed`, so that it announces the same salt at every login):
+//!   `MOXL_BENCH_LOGINS` logins each with a fresh key cache (PBKDF2 every time), then as re-logins with the keys
+//!   cached (RFC 5802 §5.1, no PBKDF2), medians of per-login CPU time; and Hi() alone at the server's iteration
+//!   count, moxl's former loop (its HMAC re-hashed the outer pad every iteration) against the `pbkdf2` crate now
+//!   used.
+//!
 //! `cargo bench --bench login`
 
 use std::time::{Duration, Instant};
 
+use hmac::digest::KeyInit;
+use hmac::Mac;
 use moxl::auth::{Mechanism, SaslConfig};
 use moxl::client::Client;
 use moxl::jid::BareJid;
@@ -32,6 +41,115 @@ fn summary(mut ms: Vec<f64>) -> String {
     format!("min {:6.2} ms   median {:6.2} ms   p90 {:6.2} ms", at(0.0), at(0.5), at(0.9))
 }
 
+/// CPU time of the whole process (every thread) so far.
+fn cpu_now() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec.unsigned_abs(), t.tv_nsec.try_into().unwrap_or(0))
+}
+
+/// The median of `f`'s CPU time over `n` runs, in milliseconds.
+async fn cpu_median<F, Fut>(n: usize, mut f: F) -> Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut ms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = cpu_now();
+        f().await?;
+        ms.push((cpu_now() - start).as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN))
+}
+
+/// moxl's Hi() before it used the `pbkdf2` crate (the baseline): `SimpleHmac`, whose finalization hashes the
+/// outer key block again on every iteration (three compressions per iteration instead of two).
+fn former_hi(password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
+    type Prf = hmac::SimpleHmac<sha2::Sha256>;
+    let prf = <Prf as KeyInit>::new_from_slice(password).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    let mut mac = prf.clone();
+    mac.update(salt);
+    mac.update(&1u32.to_be_bytes());
+    let mut u = mac.finalize().into_bytes();
+    let mut out = u;
+    for _ in 1..iterations {
+        let mut mac = prf.clone();
+        mac.update(&u);
+        u = mac.finalize().into_bytes();
+        out.iter_mut().zip(u.iter()).for_each(|(o, x)| *o ^= x);
+    }
+    out.to_vec()
+}
+
+/// CPU per login with and without cached SCRAM keys, and Hi() alone before and after.
+async fn login_cpu(logins: usize) -> Result<()> {
+    let server = Prosody::builder()
+        .account("juliet", "secret")
+        .extra_config("authentication = \"internal_hashed\"\npassword_hash = \"SHA-256\"")
+        .start()
+        .map_err(|e| Error::handler(e.to_string()))?;
+    let tls = TlsConfig::only_ca_pem(server.ca_pem())?;
+    let jid = BareJid::new(&server.jid("juliet"))?;
+    let config = || {
+        let mut config = SaslConfig::password("juliet", "secret", server.domain());
+        config.preference = vec![Mechanism::ScramSha256];
+        config
+    };
+    let login = |config: SaslConfig| {
+        let builder =
+            Client::with_sasl(jid.clone(), config).server("127.0.0.1", server.c2s_port()).tls(tls.clone()).fast(false);
+        async move {
+            builder.connect().await?.close().await;
+            Ok(())
+        }
+    };
+    // Warm-up (TLS session tickets, first allocations).
+    login(config()).await?;
+    let fresh = cpu_median(logins, || login(config())).await?;
+    let cached = config();
+    let cache = cached.scram_cache.clone().unwrap_or_default();
+    login(cached.clone()).await?;
+    let relogin = cpu_median(logins, || login(cached.clone())).await?;
+    if cache.derivations() != 1 || cache.reuses() != logins as u64 {
+        return Err(Error::handler(format!("the cached keys were not used as expected: {cache:?}")));
+    }
+    let iterations =
+        cache.get("juliet", Mechanism::ScramSha256).map(|k| k.iterations()).ok_or_else(|| Error::handler("no keys"))?;
+    println!(
+        "CPU per SCRAM-SHA-256 login (STARTTLS, client process CPU time, median of {logins}, {iterations} iterations):"
+    );
+    println!("  fresh derivation (PBKDF2)         {fresh:6.2} ms");
+    println!("  re-login with cached keys         {relogin:6.2} ms = {:.2}x the fresh login", relogin / fresh);
+    let salt = b"moxl-bench-salt!";
+    let time_hi = |f: &dyn Fn() -> Vec<u8>| {
+        let mut ms: Vec<f64> = (0..logins.max(9))
+            .map(|_| {
+                let start = cpu_now();
+                std::hint::black_box(f());
+                (cpu_now() - start).as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let mut expected = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"secret", salt, iterations, &mut expected);
+    if former_hi(b"secret", salt, iterations) != expected {
+        return Err(Error::handler("the former Hi() and the pbkdf2 crate disagree"));
+    }
+    let former = time_hi(&|| former_hi(b"secret", salt, iterations));
+    let now = time_hi(&|| {
+        let mut out = vec![0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"secret", salt, iterations, &mut out);
+        out
+    });
+    println!("Hi() alone, SHA-256, {iterations} iterations (median CPU time):");
+    println!("  moxl's former loop (SimpleHmac)   {former:6.3} ms");
+    println!("  pbkdf2 crate (now used)           {now:6.3} ms = {:.2}x the former loop", now / former);
+    Ok(())
+}
+
 fn retained(region: &Region<'_, std::alloc::System>) -> isize {
     let c = region.change();
     c.bytes_allocated as isize - c.bytes_deallocated as isize + c.bytes_reallocated
@@ -40,6 +158,10 @@ fn retained(region: &Region<'_, std::alloc::System>) -> isize {
 async fn run() -> Result<()> {
     let logins = env("MOXL_BENCH_LOGINS", 30);
     let sessions = env("MOXL_BENCH_SESSIONS", 1000);
+    login_cpu(logins).await?;
+    if std::env::var_os("MOXL_BENCH_CPU_ONLY").is_some() {
+        return Ok(());
+    }
     let server = Prosody::builder().account("juliet", "secret").start().map_err(|e| Error::handler(e.to_string()))?;
     let tls = TlsConfig::only_ca_pem(server.ca_pem())?;
     let jid = BareJid::new(&server.jid("juliet"))?;

@@ -56,6 +56,7 @@ pub struct EjabberdBuilder {
     admins: Vec<String>,
     mam: bool,
     debug_log: bool,
+    hashed_passwords: bool,
     start_timeout: Duration,
     stop_timeout: Duration,
 }
@@ -67,6 +68,7 @@ impl Default for EjabberdBuilder {
             admins: Vec::new(),
             mam: false,
             debug_log: false,
+            hashed_passwords: false,
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
@@ -96,6 +98,14 @@ impl EjabberdBuilder {
     /// Logs at debug level (every stanza) instead of info level. Off by default.
     pub fn debug_log(mut self, enabled: bool) -> Self {
         self.debug_log = enabled;
+        self
+    }
+
+    /// Stores SCRAM-SHA-256 hashes (`auth_password_format: scram`) instead of the passwords: the server then
+    /// offers PLAIN and SCRAM-SHA-256 only, and announces the same salt at every login (with plain storage it
+    /// makes a new salt for each). Off by default.
+    pub fn hashed_passwords(mut self, enabled: bool) -> Self {
+        self.hashed_passwords = enabled;
         self
     }
 
@@ -159,6 +169,7 @@ impl EjabberdBuilder {
                 admins: &self.admins,
                 mam: self.mam,
                 debug_log: self.debug_log,
+                hashed_passwords: self.hashed_passwords,
             });
             write_file(&paths.config, config.as_bytes(), 0o644)?;
             let log_offset = std::fs::metadata(&paths.log).map(|m| m.len()).unwrap_or(0);
@@ -685,6 +696,7 @@ struct ConfigInput<'a> {
     admins: &'a [String],
     mam: bool,
     debug_log: bool,
+    hashed_passwords: bool,
 }
 
 /// Renders `ejabberd.yml`.
@@ -702,7 +714,11 @@ fn render(c: &ConfigInput<'_>) -> String {
         yaml_str(&p.ca.to_string_lossy())
     );
     // Plain storage: every SCRAM hash and DIGEST-MD5 can be offered (a stored SCRAM hash serves only one).
-    s.push_str("auth_password_format: plain\n");
+    if c.hashed_passwords {
+        s.push_str("auth_password_format: scram\nauth_scram_hash: sha256\n");
+    } else {
+        s.push_str("auth_password_format: plain\n");
+    }
     s.push_str("disable_sasl_mechanisms: []\n");
     s.push_str("s2s_access: none\n");
     // In-band registration without the default limit of one per IP address per 10 minutes.
@@ -831,6 +847,7 @@ mod tests {
             admins: &["juliet".to_owned()],
             mam: true,
             debug_log: false,
+            hashed_passwords: false,
         });
         for needle in ["port: 1\n", "port: 2\n", "port: 3\n", "port: 4\n", "\"juliet@localhost\"", "mod_mam"] {
             assert!(config.contains(needle), "{needle} missing in\n{config}");

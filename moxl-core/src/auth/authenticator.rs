@@ -2,7 +2,10 @@
 //! [`Authenticator`](crate::stream::Authenticator).
 
 use super::config::choose_with;
-use super::{AuthError, ChannelBindingType, Mechanism, MechanismPin, SaslConfig, SaslSession, ServerOffer, TlsState};
+use super::{
+    AuthError, ChannelBindingType, Mechanism, MechanismPin, SaslConfig, SaslSession, ScramKeyCache, ServerOffer,
+    TlsState,
+};
 use crate::Result;
 
 /// Runs one SASL attempt for the stream negotiator: chooses by preference among what the server offers
@@ -31,6 +34,11 @@ pub struct SaslAuthenticator {
     binding_refused: bool,
     /// The mechanism and binding that succeeded.
     succeeded: Option<MechanismPin>,
+    /// [`ScramKeyCache::reuses`] when the current attempt began: a higher count at its failure means it logged in
+    /// with cached keys.
+    reuses_at_start: u64,
+    /// Whether this stream already retried after cached keys were refused.
+    cache_refused: bool,
 }
 
 /// Shows the configuration (whose `Debug` hides the secrets) and whether an exchange began.
@@ -46,15 +54,44 @@ impl std::fmt::Debug for SaslAuthenticator {
 impl SaslAuthenticator {
     /// An authenticator for these credentials and settings.
     pub fn new(config: SaslConfig) -> Self {
-        SaslAuthenticator { config, session: None, offer: None, binding_refused: false, succeeded: None }
+        SaslAuthenticator {
+            config,
+            session: None,
+            offer: None,
+            binding_refused: false,
+            succeeded: None,
+            reuses_at_start: 0,
+            cache_refused: false,
+        }
     }
 
     /// Starts an attempt with `mechanism` and remembers it.
     fn begin(&mut self, mechanism: Mechanism, offer: &ServerOffer) -> Result<(String, Option<Vec<u8>>)> {
+        self.reuses_at_start = self.config.scram_cache.as_ref().map_or(0, ScramKeyCache::reuses);
         let session = SaslSession::start_with_offer(mechanism, &self.config, offer)?;
         let initial = session.initial_response();
         self.session = Some(session);
         Ok((mechanism.name().to_owned(), initial))
+    }
+
+    /// RFC 5802 §5.1: when the server refused a SCRAM login made with cached keys (its password changed but not
+    /// its salt, or the keys were wrong), they are dropped and the login is tried once more on the same stream
+    /// (RFC 6120 §6.4.5), with keys derived from the password. `None`: the attempt used no cached keys.
+    fn after_cached_keys_refused(
+        &mut self,
+        mechanism: Mechanism,
+        why: &str,
+    ) -> Option<Result<(String, Option<Vec<u8>>)>> {
+        let cache = self.config.scram_cache.as_ref()?;
+        if self.cache_refused || cache.reuses() <= self.reuses_at_start {
+            return None;
+        }
+        let super::Credentials::Password { authcid, .. } = &self.config.credentials else { return None };
+        cache.remove(authcid, mechanism);
+        self.cache_refused = true;
+        let (offer, _) = self.offer.clone()?;
+        tracing::info!(%why, %mechanism, "the server refused the cached SCRAM keys: deriving them from the password");
+        Some(self.begin(mechanism, &offer))
     }
 
     fn session(&mut self) -> Result<&mut SaslSession> {
@@ -91,7 +128,12 @@ impl crate::stream::Authenticator for SaslAuthenticator {
             Some(session) => session.failure(condition, text),
             None => AuthError::from_failure(condition, text),
         };
-        self.session = None;
+        let failed = self.session.take().map(|s| s.mechanism());
+        if let (AuthError::BadCredentials(why), Some(mechanism)) = (&error, failed) {
+            if let Some(retry) = self.after_cached_keys_refused(mechanism, why) {
+                return retry;
+            }
+        }
         let AuthError::ChannelBindingRejected(why) = &error else { return Err(error.into()) };
         if self.binding_refused {
             return Err(error.into());

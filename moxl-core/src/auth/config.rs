@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::AuthError;
+use super::{AuthError, ScramKeyCache};
 
 /// A SASL mechanism moxl can authenticate with.
 ///
@@ -292,6 +292,17 @@ pub struct SaslConfig {
     pub pinned: Option<MechanismPin>,
     /// Accept a mechanism weaker than [`pinned`](Self::pinned). Off by default.
     pub allow_downgrade: bool,
+    /// Where SCRAM keeps the ClientKey and ServerKey it derived, and finds them again for the next login with the
+    /// same salt and iteration count (RFC 5802 §5.1): a re-login then runs no PBKDF2. [`SaslConfig::password`]
+    /// makes a new, empty one; clones of the config share it (so do a client's reconnections). `None`: derive
+    /// every time. Give a config with another password a new cache ([`ScramKeyCache::new`]): cached keys log in
+    /// whatever the configured password.
+    pub scram_cache: Option<ScramKeyCache>,
+    /// Also keep the SCRAM keys in the client's session store
+    /// ([`ClientBuilder::session_store`](crate::client::ClientBuilder::session_store)), so that a later process
+    /// skips the derivation too. Off by default: the keys are a login secret for this account on this server
+    /// (see [`StoredCredentials`](crate::session::StoredCredentials) for how the store is protected).
+    pub remember_scram_keys: bool,
 }
 
 /// What [`SaslConfig::pinned`] remembers: a mechanism this account authenticated with, and the channel-binding
@@ -365,6 +376,8 @@ impl SaslConfig {
             known_channel_bindings: Vec::new(),
             pinned: None,
             allow_downgrade: false,
+            scram_cache: Some(ScramKeyCache::new()),
+            remember_scram_keys: false,
         }
     }
 
@@ -380,6 +393,8 @@ impl SaslConfig {
             known_channel_bindings: Vec::new(),
             pinned: None,
             allow_downgrade: false,
+            scram_cache: None,
+            remember_scram_keys: false,
         }
     }
 }

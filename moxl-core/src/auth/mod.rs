@@ -49,6 +49,10 @@
 //!   [`SaslConfig::allow_plain_in_cleartext`]. SCRAM is allowed: what it shows an eavesdropper is salted and
 //!   stretched.
 //! - SCRAM refuses iteration counts below 4096 (RFC 7677 §4) or above 10 000 000.
+//! - SCRAM keeps ClientKey and ServerKey per account, mechanism, salt and iteration count in a [`ScramKeyCache`]
+//!   ([`SaslConfig::scram_cache`], RFC 5802 §5.1), so that a re-login to the same server runs no PBKDF2; a login
+//!   refused with cached keys is retried once with keys derived from the password. The keys are a login secret
+//!   for that server ([`ScramKeys`]).
 //!
 //! # Downgrade protection (XEP-0474)
 //!
@@ -73,6 +77,7 @@ pub use config::{
     choose, choose_offer, ChannelBindingType, Credentials, Mechanism, MechanismPin, SaslConfig, ServerOffer, TlsState,
 };
 pub use error::AuthError;
+pub use scram::{ScramKeyCache, ScramKeys};
 pub use session::SaslSession;
 #[doc(hidden)]
 pub use session::TestHooks;

@@ -49,6 +49,8 @@ pub(crate) struct MechParams {
     /// What the server offered, when the caller told us (XEP-0474, GS2 flag).
     pub(crate) offer: Option<ServerOffer>,
     pub(crate) hooks: TestHooks,
+    /// SCRAM keys to reuse, and where to keep the ones derived ([`SaslConfig::scram_cache`]).
+    pub(crate) scram_cache: Option<super::ScramKeyCache>,
 }
 
 /// The rsasl property through which moxl's mechanisms get their [`MechParams`].
@@ -311,6 +313,7 @@ impl SaslSession {
             channel_binding: config.channel_binding.clone(),
             offer,
             hooks,
+            scram_cache: config.scram_cache.clone(),
         };
         let sasl_config = SASLConfig::builder()
             .with_registry(Registry::with_mechanisms(&MECHANISMS))

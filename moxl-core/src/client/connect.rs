@@ -53,6 +53,8 @@ pub(super) struct Settings {
     pub(super) auth_pin: Arc<Mutex<Option<crate::auth::MechanismPin>>>,
     /// The session's Packet bus, for the `saslfailure` Packet of a failed authentication.
     pub(super) bus: Arc<crate::xec::PacketBus>,
+    /// The SCRAM key cache of a password client (shared with its authenticator), to write through to the store.
+    pub(super) scram: Option<super::stored::ScramMemo>,
 }
 
 /// A negotiated connection, ready for stanzas.

@@ -185,6 +185,8 @@ pub struct ClientBuilder {
     state: watch::Sender<ConnectionState>,
     /// The session-start hooks not to run.
     skip_hooks: Vec<String>,
+    /// The SCRAM key cache of [`Client::with_sasl`]'s config.
+    scram: Option<stored::ScramMemo>,
 }
 
 /// Shows where and how the client connects; never the password or a FAST token.
@@ -249,6 +251,7 @@ impl ClientBuilder {
             bus: Arc::default(),
             state: watch::Sender::new(ConnectionState::Connecting),
             skip_hooks: Vec::new(),
+            scram: None,
         }
     }
 
@@ -528,6 +531,7 @@ impl ClientBuilder {
             roster_version: None,
             auth_pin: Arc::clone(&auth_pin),
             bus: Arc::clone(&self.bus),
+            scram: self.scram.clone(),
         };
         let dead = Arc::new(watch::Sender::new(0u64));
         let last_read = Arc::new(Mutex::new(tokio::time::Instant::now()));
@@ -553,6 +557,9 @@ impl ClientBuilder {
             }
         }
         *auth_pin.lock().unwrap_or_else(PoisonError::into_inner) = stored.auth_pin;
+        if let Some(scram) = &settings.scram {
+            scram.load(stored.credentials.as_ref());
+        }
         let connected = match connect_once(&settings, stored.resume.clone(), self.register, &state_tx)
             .instrument(span.clone())
             .await
@@ -679,8 +686,17 @@ impl Client {
             crate::auth::Credentials::Password { authcid, password } => Some((authcid.clone(), password.clone())),
             _ => None,
         };
+        let scram = match (&password, &config.scram_cache) {
+            (Some((authcid, _)), Some(cache)) => Some(stored::ScramMemo {
+                cache: cache.clone(),
+                authcid: authcid.clone(),
+                remember: config.remember_scram_keys,
+            }),
+            _ => None,
+        };
         let mut builder = ClientBuilder::new(jid, Arc::new(move || Box::new(SaslAuthenticator::new(config.clone()))));
         builder.password = password;
+        builder.scram = scram;
         builder
     }
 

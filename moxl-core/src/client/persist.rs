@@ -125,6 +125,9 @@ mod imp {
             if let Some(pin) = start.auth_pin {
                 check(lease.set_auth_pin(Some(pin)).await)?;
             }
+            if let Some(credentials) = &start.credentials {
+                check(lease.set_credentials(credentials.as_ref()).await)?;
+            }
             if let Some(sm) = start.new_sm {
                 let state = sm.map(|(id, location)| SmState::new(id, location));
                 check(lease.set_sm(state.as_ref()).await)?;
@@ -228,4 +231,6 @@ pub(super) struct Started<'a> {
     pub(super) fast_token: Option<Option<&'a crate::session::FastToken>>,
     /// `Some` when the pinned SASL mechanism rose (mechanism pinning).
     pub(super) auth_pin: Option<&'a crate::auth::MechanismPin>,
+    /// `Some` when the SCRAM keys to keep changed (derived anew, or dropped after the server refused them).
+    pub(super) credentials: Option<Option<crate::session::StoredCredentials>>,
 }

@@ -214,6 +214,7 @@ pub(super) async fn record_start(shared: &Shared, settings: &Settings, connected
             new_sm,
             fast_token: connected.fast_changed.as_ref().map(Option::as_ref),
             auth_pin: connected.auth_pin_raised.as_ref(),
+            credentials: settings.scram.as_ref().and_then(super::stored::ScramMemo::unsaved),
         })
         .await
 }

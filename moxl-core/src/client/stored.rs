@@ -14,6 +14,33 @@ use crate::Result;
 /// The default time to live of a session lease.
 const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 
+/// The SCRAM key cache of a password client ([`SaslConfig::scram_cache`](crate::auth::SaslConfig::scram_cache)),
+/// the authcid it is kept under, and whether the keys are also kept in the session store
+/// ([`SaslConfig::remember_scram_keys`](crate::auth::SaslConfig::remember_scram_keys)).
+#[derive(Clone, Debug)]
+pub(super) struct ScramMemo {
+    pub(super) cache: crate::auth::ScramKeyCache,
+    pub(super) authcid: String,
+    pub(super) remember: bool,
+}
+
+impl ScramMemo {
+    /// Fills the cache with the keys of a stored session (if the user opted in to keep them there).
+    pub(super) fn load(&self, stored: Option<&crate::session::StoredCredentials>) {
+        if let Some(keys) = stored.filter(|_| self.remember).and_then(crate::auth::ScramKeys::from_stored) {
+            self.cache.load(&self.authcid, keys);
+        }
+    }
+
+    /// The keys to write to the store, when they changed since the last write (`Some(None)`: dropped).
+    pub(super) fn unsaved(&self) -> Option<Option<crate::session::StoredCredentials>> {
+        if !self.remember {
+            return None;
+        }
+        self.cache.take_unsaved(&self.authcid).map(|keys| keys.map(|k| k.to_stored()))
+    }
+}
+
 /// Where the session is stored, if anywhere.
 pub(super) struct StoreConfig {
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -79,6 +106,8 @@ pub(super) struct Opened {
     pub(super) lease_ttl: Duration,
     /// The stored roster version (RFC 6121 §2.6), for the session-start hooks.
     pub(super) roster_version: Option<String>,
+    /// The stored SCRAM keys, if any.
+    pub(super) credentials: Option<crate::session::StoredCredentials>,
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -95,6 +124,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
             sm: None,
             lease_ttl: config.ttl,
             roster_version: None,
+            credentials: None,
         });
     };
     let lease = store.acquire(account, &owner, config.ttl).await?;
@@ -141,6 +171,7 @@ pub(super) async fn open(config: StoreConfig, account: &BareJid, xec: &Arc<Xec>)
         sm,
         lease_ttl: config.ttl,
         roster_version: record.roster_version,
+        credentials: record.credentials,
     })
 }
 
@@ -154,5 +185,6 @@ pub(super) async fn open(config: StoreConfig, _account: &BareJid, _xec: &Arc<Xec
         sm: None,
         lease_ttl: config.ttl,
         roster_version: None,
+        credentials: None,
     })
 }

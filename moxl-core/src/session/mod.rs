@@ -66,7 +66,11 @@
 
 mod caps;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lease;
 mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod rows;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -76,9 +80,11 @@ use std::time::Duration;
 
 pub use caps::CapsCache;
 pub use error::StoreError;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use lease::Lease;
 pub use record::{FastToken, ServerEndpoint, SessionRecord, SmState, StoredCredentials, TransportKind, UnackedStanza};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use store::{Lease, SessionStore, StoreOptions};
+pub use store::{SessionStore, StoreOptions};
 
 /// Why a session could not be written: another process drives it, or this process lost its lease.
 ///

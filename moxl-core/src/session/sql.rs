@@ -7,6 +7,30 @@
 //! Times come from the database's clock, never from the callers' clocks, so that processes on machines with
 //! different clocks agree on when a lease expires.
 
+/// One statement in each dialect compiled in; [`statement!`] names it, the store picks the one of its backend.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Statement {
+    /// The SQLite text.
+    #[cfg(feature = "sqlite")]
+    pub(crate) sqlite: &'static str,
+    /// The PostgreSQL text.
+    #[cfg(feature = "postgres")]
+    pub(crate) postgres: &'static str,
+}
+
+/// The [`Statement`] of a constant that both dialect modules define, e.g. `statement!(UPDATE_SM)`.
+macro_rules! statement {
+    ($name:ident) => {
+        $crate::session::sql::Statement {
+            #[cfg(feature = "sqlite")]
+            sqlite: $crate::session::sql::sqlite::$name,
+            #[cfg(feature = "postgres")]
+            postgres: $crate::session::sql::postgres::$name,
+        }
+    };
+}
+pub(crate) use statement;
+
 /// The parts both dialects write the same way. `$lease_ok` is the dialect's "this lease is live" condition.
 macro_rules! common {
     ($lease_ok:expr) => {
@@ -162,6 +186,11 @@ pub(crate) mod sqlite {
     /// The backend's name.
     pub(crate) const NAME: &str = "sqlite";
 
+    /// This dialect's text of a statement.
+    pub(crate) fn pick(statement: super::Statement) -> &'static str {
+        statement.sqlite
+    }
+
     macro_rules! now_ms {
         () => {
             "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
@@ -200,6 +229,11 @@ pub(crate) mod sqlite {
 pub(crate) mod postgres {
     /// The backend's name.
     pub(crate) const NAME: &str = "postgres";
+
+    /// This dialect's text of a statement.
+    pub(crate) fn pick(statement: super::Statement) -> &'static str {
+        statement.postgres
+    }
 
     macro_rules! now_ms {
         () => {
