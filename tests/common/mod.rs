@@ -20,10 +20,6 @@ use moxl::transport::TlsConfig;
 use moxl::xec::{Packet, PacketStream};
 use moxl_test_support::{Prosody, ProsodyBuilder, Server, ServerKind, ServerOptions};
 
-mod disco;
-#[allow(unused_imports)] // each test binary uses a part of it
-pub(crate) use disco::features_of;
-
 /// The accounts of [`server`]: juliet/secret and romeo/montague.
 pub(crate) fn accounts() -> ProsodyBuilder {
     Prosody::builder().account("juliet", "secret").account("romeo", "montague")
