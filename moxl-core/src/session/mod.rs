@@ -78,6 +78,7 @@ pub use caps::CapsCache;
 pub use error::StoreError;
 pub use record::{FastToken, ServerEndpoint, SessionRecord, SmState, StoredCredentials, TransportKind, UnackedStanza};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub use store::{Lease, SessionStore, StoreOptions};
 
 /// Why a session could not be written: another process drives it, or this process lost its lease.
