@@ -9,10 +9,10 @@
 //! `MOXL_STORE`: the store's URL (default `sqlite:moxl-daemon.db`; `postgres://…` needs moxl's `postgres`
 //! feature). Optional: `MOXL_SERVER=host:port` and `MOXL_CA_FILE=ca.pem`, for every account.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use moxl::client::{Client, ConnectionState};
+use moxl::client::Client;
+use moxl::client::ConnectionState::{Online, Reestablished, Resumed};
 use moxl::prelude::*;
 use moxl::session::SessionStore;
 use moxl::transport::TlsConfig;
@@ -32,7 +32,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     // Built once, shared by every session (a few KiB of roots each otherwise).
     let tls = match std::env::var("MOXL_CA_FILE") {
         Ok(ca_file) => TlsConfig::with_extra_ca_pem(&std::fs::read_to_string(ca_file)?)?,
-        Err(_) => TlsConfig::shared()?, // one config for every session
+        Err(_) => TlsConfig::shared()?,
     };
     let mut logins = tokio::task::JoinSet::new();
     for (jid, password) in accounts.iter().copied() {
@@ -43,35 +43,27 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         if let Some((host, port)) = server.as_deref().and_then(|s| s.rsplit_once(':')) {
             builder = builder.server(host, port.parse()?);
         }
-        let messages = builder.events::<IncomingMessage>(); // subscribed first: a resumed session's backlog comes while connecting
+        // Subscribed before connecting: a resumed session's backlog arrives while it connects.
+        let messages = builder.events::<IncomingMessage>();
         let jid = jid.to_owned();
         logins.spawn(async move { (jid, builder.connect().await, messages) });
     }
     let mut clients = Vec::new();
     while let Some(login) = logins.join_next().await {
         let (account, client, mut messages) = login?;
-        let client = match client {
-            Ok(client) => Arc::new(client),
-            Err(e) => {
-                println!("[{account}] {e}");
-                continue;
-            }
-        };
+        let Ok(client) = client.inspect_err(|e| println!("[{account}] {e}")) else { continue };
         // A resumed session is still online on the server; a new one announces itself (RFC 6121 §4.2).
-        let resumed = matches!(*client.state().borrow(), ConnectionState::Resumed(_));
+        let resumed = matches!(*client.state().borrow(), Resumed(_));
         if !resumed {
             client.xec().context().send(presence(None, None))?;
         }
         println!("[{account}] online as {} ({})", client.jid(), if resumed { "resumed" } else { "new session" });
         tokio::spawn(async move {
-            let mut received = 0; // per-account state lives with the account's task
-            while let Some(m) = messages.recv().await {
-                received += 1;
-                println!(
-                    "[{account}] #{received} {}: {}",
-                    m.info.from.as_deref().unwrap_or("?"),
-                    m.body().unwrap_or("")
-                );
+            // per-account state lives with the account's task (handlers keep theirs in ctx.session_state)
+            for received in 1.. {
+                let Some(m) = messages.recv().await else { break };
+                let (from, body) = (m.info.from.as_deref().unwrap_or("?"), m.body().unwrap_or(""));
+                println!("[{account}] #{received} {from}: {body}");
             }
         });
         clients.push(client);
@@ -82,7 +74,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let online = clients.iter().filter(|c| matches!(*c.state().borrow(), ConnectionState::Online(_) | ConnectionState::Resumed(_) | ConnectionState::Reestablished(_))).count();
+                let online = clients.iter().filter(|c| matches!(*c.state().borrow(), Online(_) | Resumed(_) | Reestablished(_)));
+                let online = online.count();
                 let line = format!("online {online}/{}  memory {} MiB", accounts.len(), rss_mib());
                 if line != last { status(&line); last = line; }
             }
@@ -100,12 +93,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
 
 /// The status line: rewritten in place on a terminal, a line per change elsewhere (logs).
 fn status(line: &str) {
-    use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K{line}")
-    } else {
-        eprintln!("{line}")
-    }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    eprint!("{}{line}{}", if terminal { "\r\x1b[K" } else { "" }, if terminal { "" } else { "\n" });
 }
 
 /// The process's resident memory in MiB (Linux; 0 elsewhere).

@@ -188,7 +188,7 @@ async fn the_daemon_logs_accounts_in_prints_their_messages_and_resumes_its_sessi
         lines.push(daemon.line(|_| true).await);
     }
     lines.sort();
-    assert!(lines[0].starts_with(&format!("[d1@localhost] #1 daemon-peer@localhost/")), "{lines:?}");
+    assert!(lines[0].starts_with("[d1@localhost] #1 daemon-peer@localhost/"), "{lines:?}");
     assert!(lines[0].ends_with(": Art thou there?"), "{lines:?}");
     assert_eq!(lines[1], format!("[d1@localhost] online as {d1_full} (resumed)"), "{lines:?}");
     assert!(lines[2].starts_with("[d2@localhost] online as d2@localhost/") && lines[2].ends_with(" (resumed)"));
