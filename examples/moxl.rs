@@ -263,6 +263,7 @@ fn explain(e: &Error) -> String {
             stage.to_lowercase()
         ),
         Error::Stanza(error) => format!("the server answered with an error: {error}"),
+        Error::Timeout(request) => format!("no reply to the {request} request came in time"),
         other => other.to_string(),
     }
 }
