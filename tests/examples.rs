@@ -88,6 +88,14 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A test that failed half-way leaves no example running (the daemon would reconnect for ever).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A connected peer that is online (initial presence sent).
 async fn peer(user: &str) -> moxl::client::Client {
     let client = builder(prosody(), user, "secret").connect().await.unwrap();
