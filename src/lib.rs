@@ -82,8 +82,25 @@
 //! that the application never calls, is not linked unless named once: `use my_handlers as _;` (see
 //! [`Registry`](xec::Registry), whose `require_crate` checks it at startup).
 //!
+//! A Payload value is made fresh for each stanza it matches: what lasts for the session goes in
+//! [`Context::session_state`](xec::Context::session_state), what the application gives its handlers in
+//! [`XecBuilder::extension`](xec::XecBuilder::extension) (read with [`Context::get`](xec::Context::get)).
+//!
 //! See `moxl_core` for the parts: [`xml`], [`stanza`], [`xec`], and [`session`] for what survives a restart (the
 //! session store: SQLite by default, PostgreSQL with the `postgres` feature).
+//!
+//! ## A whole program
+//!
+//! moxl runs on tokio (`tokio = { version = "1", features = ["macros", "rt-multi-thread", "signal"] }` for this
+//! one). A session receives chats once it has sent its initial presence (RFC 6121 §4.2).
+//! [`Client::close`](client::Client::close) logs out; dropping the client does too, unless its session is kept
+//! in a [session store](client::ClientBuilder::session_store) for the next run. Time things in release builds: a
+//! debug build runs SCRAM's key derivation unoptimized, and logs in many times slower. The echo bot
+//! (`examples/echo_bot.rs`; `examples/microblog_reader.rs` and `examples/daemon.rs` go further):
+//!
+#![doc = "```no_run"]
+#![doc = include_str!("../examples/echo_bot.rs")]
+#![doc = "```"]
 
 pub use moxl_core::{auth, client, error, jid, session, stanza, stream, transport, xec, xml, Error, Result};
 pub use moxl_macros::{action, payload};

@@ -6,27 +6,13 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use common::{servers, Transport};
-
-/// The example's binary, built (incrementally) with the same profile and target dir as this test.
-fn example_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", "moxl"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the example failed");
-    // target/debug/deps/example_cli-… → target/debug/examples/moxl
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples").join("moxl")
-}
+use common::{example_binary, servers, Transport};
 
 #[test]
 fn the_example_logs_in_with_its_defaults_to_both_servers_over_every_transport() {
-    let binary = example_binary();
+    let binary = example_binary("moxl");
     for server in servers() {
         let ca = moxl_test_support::TempDir::new("moxl-example-ca").unwrap();
         let ca_file = ca.path().join("ca.pem");
@@ -56,5 +42,88 @@ fn the_example_logs_in_with_its_defaults_to_both_servers_over_every_transport() 
             assert_eq!(line["transport"], transport.name(), "{context}");
             assert!(line["mechanism"].as_str().unwrap().starts_with("SCRAM-SHA-"), "{context}");
         }
+    }
+}
+
+/// Runs the example with `args`; returns its exit code, stdout and stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(example_binary("moxl")).args(args).output().unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn help_describes_every_option_and_usage_errors_come_before_any_network_work() {
+    let (code, help, stderr) = run(&["--help"]);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""), "--help exits 0, on stdout");
+    for option in [
+        "--jid JID",
+        "--password PASSWORD",
+        "--anonymous DOMAIN",
+        "--server HOST:PORT",
+        "--direct-tls",
+        "--websocket URL",
+        "--ca-file PEM",
+        "--mechanism NAME",
+        "--timeout SECONDS",
+        "--insecure-cleartext",
+        "--help",
+    ] {
+        let line = help.lines().find(|l| l.trim_start().contains(option)).unwrap_or_else(|| panic!("{option}: {help}"));
+        assert!(line.len() > option.len() + 12, "{option} is described: {line:?}");
+    }
+    for command in ["login", "send TO BODY", "listen", "echo", "roster", "disco JID"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(command)), "{command}: {help}");
+    }
+    // 192.0.2.1 (TEST-NET-1) never answers: a usage error that waited for the network would take the connect
+    // timeout, not milliseconds.
+    let server = ["--server", "192.0.2.1:5222"];
+    for (args, error) in [
+        (vec!["login"], "give --jid and --password"),
+        (vec!["--jid", "a@localhost", "--password", "p"], "no command"),
+        (vec!["--jid", "a@localhost", "--password", "p", "fly"], "unknown command \"fly\""),
+        (vec!["--jid", "a@localhost", "--password", "p", "send", "b@localhost"], "send takes TO BODY"),
+        (vec!["--jid", "a@localhost", "--password", "p", "--mechanism", "X-MAGIC", "login"], "unknown SASL mechanism"),
+        (vec!["--jid", "a@localhost", "--password", "p", "--colour", "login"], "unknown option --colour"),
+        (vec!["--jid", "a@localhost", "--password", "p", "--timeout", "soon", "login"], "--timeout takes seconds"),
+    ] {
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = run(&[&server[..], &args].concat());
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&format!("moxl: usage error: {error}")), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help"), "{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{args:?} took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn errors_exit_non_zero_and_name_the_option_that_fixes_them() {
+    for server in servers() {
+        let ca = moxl_test_support::TempDir::new("moxl-example-ca").unwrap();
+        let ca_file = ca.path().join("ca.pem");
+        std::fs::write(&ca_file, server.ca_pem()).unwrap();
+        let address = format!("127.0.0.1:{}", server.c2s_port());
+        let account = ["--jid", &server.jid("juliet"), "--password", "secret", "--server", &address];
+        let kind = server.kind();
+
+        // The test CA is not trusted by default: the message names --ca-file.
+        let (code, _, stderr) = run(&[&account[..], &["login"]].concat());
+        assert_eq!(code, Some(1), "{kind}: {stderr}");
+        assert!(stderr.contains("not signed by a trusted certificate authority") && stderr.contains("--ca-file PEM"));
+        assert!(!stderr.contains("ClientBuilder"), "{kind}: the library's advice is not the user's: {stderr}");
+
+        // An error reply (no such server: remote-server-not-found or alike) exits 1, with the error on stdout too.
+        let ca_arg = ["--ca-file", ca_file.to_str().unwrap()];
+        let (code, stdout, stderr) = run(&[&account[..], &ca_arg, &["disco", "nowhere.invalid"]].concat());
+        assert_eq!(code, Some(1), "{kind}: {stdout} {stderr}");
+        let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert!(line["error"].is_string(), "{kind}: {line}");
+        assert!(stderr.starts_with("moxl: the server answered with an error: "), "{kind}: {stderr}");
+
+        // A refused connection names the address once.
+        let (code, _, stderr) = run(&["--jid", "a@localhost", "--password", "p", "--server", "127.0.0.1:1", "login"]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert_eq!(stderr.matches("127.0.0.1:1").count(), 1, "{stderr}");
     }
 }

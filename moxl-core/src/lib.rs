@@ -10,6 +10,9 @@
 //!
 //! Applications depend on the `moxl` crate, which re-exports this one with the macros and the XEPs.
 
+// docs.rs (`--cfg docsrs`): items behind a cargo feature say which one.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod auth;
 pub mod client;
 pub mod error;

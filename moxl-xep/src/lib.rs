@@ -4,6 +4,9 @@
 //! Each module declares its namespaces and disco features, its stanza builders, typed views, Actions and
 //! Payloads. Adding one needs no edit outside its module and this list.
 
+// docs.rs (`--cfg docsrs`): items behind a cargo feature say which one.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use moxl_core;
 
 pub mod rfc6121_message;

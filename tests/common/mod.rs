@@ -140,6 +140,34 @@ pub(crate) fn builder(p: &Prosody, user: &str, password: &str) -> ClientBuilder 
         .tls(TlsConfig::only_ca_pem(p.ca_pem()).unwrap())
 }
 
+/// The binary of the example `name` (`examples/<name>.rs`), built (incrementally) with the same profile and target
+/// dir as the running test; `cargo test` has usually built it already, and then this costs a fingerprint check.
+///
+/// The variables cargo sets for the test process (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, `OUT_DIR`…) are not passed
+/// on: build scripts that watch them (ring's does) would otherwise see them change and rebuild rustls and moxl,
+/// twice per test run.
+pub(crate) fn example_binary(name: &str) -> std::path::PathBuf {
+    let mut cargo = std::process::Command::new(env!("CARGO"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let set_by_cargo =
+            ["CARGO_PKG_", "CARGO_BIN_", "CARGO_MANIFEST_", "CARGO_CRATE_"].iter().any(|p| key.starts_with(p))
+                || ["OUT_DIR", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"].contains(&&*key);
+        if set_by_cargo {
+            cargo.env_remove(&*key);
+        }
+    }
+    let status = cargo
+        .args(["build", "--quiet", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the example {name} failed");
+    // target/debug/deps/<test>-… → target/debug/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(|deps| deps.parent()).unwrap().join("examples").join(name)
+}
+
 /// The next Packet, within 5 s.
 pub(crate) async fn packet(stream: &mut PacketStream) -> Packet {
     tokio::time::timeout(Duration::from_secs(5), stream.recv()).await.expect("a packet within 5 s").expect("open")

@@ -434,6 +434,7 @@ impl ClientBuilder {
     /// in it is written with the session's other changes (it replaces a `CapsCache` given with
     /// [`xec`](Self::xec)).
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
     pub fn session_store(mut self, store: crate::session::SessionStore, owner: impl Into<String>) -> Self {
         self.store.store = Some((store, owner.into()));
         self
@@ -442,6 +443,7 @@ impl ClientBuilder {
     /// How long the session's lease lives without renewal (default 30 s; renewed every third of it). After a
     /// crash, another owner can take the session over once it expires.
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.store.ttl = ttl;
         self

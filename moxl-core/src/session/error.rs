@@ -21,6 +21,7 @@ use crate::transport::BoxError;
 pub enum StoreError {
     /// The database failed.
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
     #[error("{what}: {source}")]
     Database {
         /// What was being done (`opening the SQLite session store`, `session juliet@capulet.lit: save`…).
@@ -31,6 +32,7 @@ pub enum StoreError {
     },
     /// The tables could not be created or upgraded.
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
     #[error("migrating the {backend} session store: {source}")]
     Migrate {
         /// `SQLite` or `PostgreSQL`.

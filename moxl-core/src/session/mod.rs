@@ -81,9 +81,11 @@ use std::time::Duration;
 pub use caps::CapsCache;
 pub use error::StoreError;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub use lease::Lease;
 pub use record::{FastToken, ServerEndpoint, SessionRecord, SmState, StoredCredentials, TransportKind, UnackedStanza};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub use store::{SessionStore, StoreOptions};
 
 /// Why a session could not be written: another process drives it, or this process lost its lease.

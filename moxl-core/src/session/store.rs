@@ -267,6 +267,7 @@ impl SessionStore {
     /// # Ok::<(), moxl_core::Error>(()) }).unwrap();
     /// ```
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub async fn open_sqlite_file(path: impl AsRef<std::path::Path>, options: &StoreOptions) -> Result<SessionStore> {
         let connect = SqliteConnectOptions::new().filename(path.as_ref());
         Self::open_sqlite(connect, false, options).await

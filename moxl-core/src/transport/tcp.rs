@@ -107,7 +107,8 @@ where
                 Ok(connection) => return Ok(connection),
                 Err(e) => {
                     tracing::debug!(%addr, error = %e, "connection attempt failed");
-                    failures.push(format!("{addr}: {e}"));
+                    // One address: the caller's error names it already (`connection to HOST:PORT refused`).
+                    failures.push(if addrs.len() == 1 { e.to_string() } else { format!("{addr}: {e}") });
                     kinds.push(e.kind());
                     start_now = true;
                 }
@@ -206,6 +207,9 @@ mod tests {
         assert!(e.to_string().contains("192.0.2.1:5222") && e.to_string().contains("192.0.2.2:5222"), "{e}");
         assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "all refused: the kind says so");
         assert_eq!(race(&[], CONNECTION_ATTEMPT_DELAY, refuse).await.unwrap_err().kind(), io::ErrorKind::NotFound);
+        // One address: not repeated (the caller's error names host and port)
+        let e = race(&[x], CONNECTION_ATTEMPT_DELAY, refuse).await.unwrap_err();
+        assert!(!e.to_string().contains("192.0.2.1"), "{e}");
     }
 
     #[tokio::test]

@@ -27,6 +27,7 @@ use crate::xep_0030_disco::{DiscoInfo, DiscoItems, info_query, items_query};
 #[cfg(feature = "http-upload")]
 mod http;
 #[cfg(feature = "http-upload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-upload")))]
 pub use http::{Upload, UploadBody, download};
 
 /// `urn:xmpp:http:upload:0` (§3): the feature, the `FORM_TYPE` of the service's limits, and the namespace of
