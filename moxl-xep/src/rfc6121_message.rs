@@ -264,7 +264,7 @@ pub struct IncomingMessages;
 impl Payload for IncomingMessages {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let carbon = ctx.envelope::<Direction>().copied();
-        if ctx.is_unwrapped() && carbon.is_none() {
+        if (ctx.is_unwrapped() && carbon.is_none()) || !ctx.wants::<IncomingMessage>() {
             // unwrapped by someone else than the carbons module: not a message that reached us
             return Ok(());
         }

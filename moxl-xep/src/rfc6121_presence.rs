@@ -391,7 +391,7 @@ impl Payload for SubscriptionRequests {
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         // (the presence Payloads fire for the stanza itself only: never for a presence nested in another stanza)
         if element.attr("type").as_deref() == Some("subscribe") {
-            if let Some(info) = PresenceInfo::from_element(element) {
+            if let Some(info) = ctx.wants::<PresenceInfo>().then(|| PresenceInfo::from_element(element)).flatten() {
                 ctx.pack(info).deliver();
             }
         }
@@ -417,7 +417,7 @@ impl Payload for SubscriptionChanges {
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         let kind = element.attr("type");
         if matches!(kind.as_deref(), Some("subscribed" | "unsubscribe" | "unsubscribed")) {
-            if let Some(info) = PresenceInfo::from_element(element) {
+            if let Some(info) = ctx.wants::<PresenceInfo>().then(|| PresenceInfo::from_element(element)).flatten() {
                 ctx.pack(info).deliver();
             }
         }
@@ -454,7 +454,7 @@ pub struct PresenceUpdates;
 impl Payload for PresenceUpdates {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error")) && !is_from_room(stanza) {
-            if let Some(info) = PresenceInfo::from_element(element) {
+            if let Some(info) = ctx.wants::<PresenceInfo>().then(|| PresenceInfo::from_element(element)).flatten() {
                 ctx.pack(info).deliver();
             }
         }

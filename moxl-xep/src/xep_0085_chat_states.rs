@@ -238,7 +238,7 @@ pub struct ChatStates;
 
 impl Payload for ChatStates {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if !stanza.is("message", ns::CLIENT) {
+        if !stanza.is("message", ns::CLIENT) || !ctx.wants::<ChatStateNotification>() {
             return Ok(());
         }
         let kind = stanza.attr("type");

@@ -278,7 +278,7 @@ impl Payload for Receipts {
         // A receipt another of our clients sent (a XEP-0280 sent carbon) acknowledges nothing of ours.
         let sent_by_us =
             ctx.envelope::<crate::xep_0280_carbons::Direction>() == Some(&crate::xep_0280_carbons::Direction::Sent);
-        if sent_by_us {
+        if sent_by_us || !ctx.wants::<Receipt>() {
             return Ok(());
         }
         if let Some(receipt) = Receipt::from_message(stanza) {

@@ -409,6 +409,9 @@ impl Xec {
 
     fn unhandled(&self, stanza: Element) -> Dispatched {
         tracing::debug!(name = stanza.name(), ns = stanza.ns(), "stanza not handled");
+        if !self.shared.bus.wants(Packet::UNHANDLED, Some(TypeId::of::<Element>())) {
+            return Dispatched::Unhandled;
+        }
         let from = stanza.attr("from").map(|f| f.into_owned());
         self.shared.bus.deliver(Packet::new(Packet::UNHANDLED, from.as_deref(), Some(stanza)));
         Dispatched::Unhandled

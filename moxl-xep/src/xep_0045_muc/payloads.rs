@@ -68,6 +68,9 @@ pub struct GroupchatMessages;
 
 impl Payload for GroupchatMessages {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if !ctx.wants::<GroupchatMessage>() {
+            return Ok(());
+        }
         if let Some(m) = GroupchatMessage::from_stanza(stanza) {
             ctx.pack(m).deliver();
         }
