@@ -274,11 +274,15 @@ impl Receipt {
 pub struct Receipts;
 
 impl Payload for Receipts {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<Receipt>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         // A receipt another of our clients sent (a XEP-0280 sent carbon) acknowledges nothing of ours.
         let sent_by_us =
             ctx.envelope::<crate::xep_0280_carbons::Direction>() == Some(&crate::xep_0280_carbons::Direction::Sent);
-        if sent_by_us || !ctx.wants::<Receipt>() {
+        if sent_by_us {
             return Ok(());
         }
         if let Some(receipt) = Receipt::from_message(stanza) {

@@ -1047,10 +1047,11 @@ impl MicroblogEvent {
 pub struct MicroblogEvents;
 
 impl Payload for MicroblogEvents {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<MicroblogEvent>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if !ctx.wants::<MicroblogEvent>() {
-            return Ok(());
-        }
         for event in Event::from_message(stanza).iter().flat_map(MicroblogEvent::from_event) {
             ctx.pack(event).deliver();
         }

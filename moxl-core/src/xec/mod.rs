@@ -600,7 +600,10 @@ async fn fire(
         let ctx = Context::new(Arc::clone(shared), Cow::Borrowed(payload.registration.key), "", Some(stanza.clone()))
             .with_envelope(envelope.cloned())
             .with_reply_flag(replied.cloned());
-        report(shared, (payload.registration.handler)(&ctx, &element, stanza).await, payload.registration.key);
+        // A handler with nothing to do ([`Payload::wanted`]) is not started, but it matched: it counts as fired.
+        if let Some(handling) = (payload.registration.handler)(&ctx, &element, stanza) {
+            report(shared, handling.await, payload.registration.key);
+        }
         fired += 1;
     }
     fired
