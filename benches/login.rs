@@ -34,7 +34,9 @@ fn summary(mut ms: Vec<f64>) -> String {
 
 fn retained(region: &Region<'_, std::alloc::System>) -> isize {
     let c = region.change();
-    c.bytes_allocated as isize - c.bytes_deallocated as isize + c.bytes_reallocated
+    // `bytes_allocated` and `bytes_deallocated` already include what reallocations grew or shrank (adding
+    // `bytes_reallocated` would count it twice).
+    c.bytes_allocated as isize - c.bytes_deallocated as isize
 }
 
 async fn run() -> Result<()> {
