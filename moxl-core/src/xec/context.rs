@@ -4,10 +4,11 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use jid::{BareJid, Jid};
 use rand::distr::{Alphanumeric, SampleString};
+use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, Notify};
 use tokio::time::{Duration, Instant};
 
@@ -130,7 +131,7 @@ impl Context {
     pub fn __method(&self, suffix: &'static str) -> Context {
         Context {
             shared: Arc::clone(&self.shared),
-            key: Cow::Owned(format!("{}_{}", self.prefix, suffix)),
+            key: Cow::Borrowed(method_key(self.prefix, suffix)),
             prefix: self.prefix,
             stanza: self.stanza.clone(),
             envelope: self.envelope.clone(),
@@ -474,6 +475,14 @@ fn is_reply_to(sent: &Element, request: &Element) -> bool {
     sent.is("iq", ns::CLIENT)
         && matches!(sent.attr("type").as_deref(), Some("result" | "error"))
         && sent.attr("id").is_some_and(|id| request.attr("id").is_some_and(|r| r == id))
+}
+
+/// The Packet key `<prefix>_<suffix>` of an Action method, made once per method: both parts are static (the
+/// registered Actions and their methods), so the table is bounded by the program.
+fn method_key(prefix: &'static str, suffix: &'static str) -> &'static str {
+    static KEYS: OnceLock<Mutex<FxHashMap<(&'static str, &'static str), &'static str>>> = OnceLock::new();
+    let mut keys = KEYS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    keys.entry((prefix, suffix)).or_insert_with(|| Box::leak(format!("{prefix}_{suffix}").into_boxed_str()))
 }
 
 /// A random stanza id: 16 alphanumeric characters.
