@@ -109,7 +109,7 @@ impl<'a> Iterator for AttrScanner<'a> {
     /// For text already validated (by [`validate`](AttrScanner::validate) when it arrived, or written by the
     /// builder): reads without checking again, and stops at the end (or at anything unexpected).
     fn next(&mut self) -> Option<RawAttr<'a>> {
-        let s = self.rest.trim_start_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r'));
+        let s = self.rest.trim_start_matches([' ', '\t', '\n', '\r']);
         let eq = memchr::memchr(b'=', s.as_bytes())?;
         let name = s.get(..eq)?.trim_end_matches(|c: char| c.is_ascii_whitespace());
         let after = s.get(eq + 1..)?.trim_start_matches(|c: char| c.is_ascii_whitespace());
