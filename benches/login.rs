@@ -152,7 +152,9 @@ async fn login_cpu(logins: usize) -> Result<()> {
 
 fn retained(region: &Region<'_, std::alloc::System>) -> isize {
     let c = region.change();
-    c.bytes_allocated as isize - c.bytes_deallocated as isize + c.bytes_reallocated
+    // `bytes_allocated` and `bytes_deallocated` already include what reallocations grew or shrank (adding
+    // `bytes_reallocated` would count it twice).
+    c.bytes_allocated as isize - c.bytes_deallocated as isize
 }
 
 async fn run() -> Result<()> {

@@ -39,13 +39,17 @@ pub mod __private {
     pub use crate::Result;
     pub use inventory;
 
-    /// Runs a Payload type's handler on a fresh value.
+    /// Runs a Payload type's handler on a fresh value; `None` when it has nothing to do ([`Payload::wanted`]),
+    /// so that nothing is started.
     pub fn run_payload<'a, T: Payload>(
         ctx: &'a Context,
         element: &'a Element,
         stanza: &'a Element,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move { T::default().handle(ctx, element, stanza).await })
+    ) -> Option<BoxFuture<'a, Result<()>>> {
+        if !T::wanted(ctx) {
+            return None;
+        }
+        Some(Box::pin(async move { T::default().handle(ctx, element, stanza).await }))
     }
 
     /// Revives an Action from its saved state.

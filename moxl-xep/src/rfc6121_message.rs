@@ -262,6 +262,10 @@ impl IncomingMessage {
 pub struct IncomingMessages;
 
 impl Payload for IncomingMessages {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<IncomingMessage>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let carbon = ctx.envelope::<Direction>().copied();
         if ctx.is_unwrapped() && carbon.is_none() {

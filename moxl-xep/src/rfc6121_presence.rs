@@ -388,6 +388,10 @@ fn is_from_room(stanza: &Element) -> bool {
 pub struct SubscriptionRequests;
 
 impl Payload for SubscriptionRequests {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<PresenceInfo>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         // (the presence Payloads fire for the stanza itself only: never for a presence nested in another stanza)
         if element.attr("type").as_deref() == Some("subscribe") {
@@ -414,6 +418,10 @@ impl Payload for SubscriptionRequests {
 pub struct SubscriptionChanges;
 
 impl Payload for SubscriptionChanges {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<PresenceInfo>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         let kind = element.attr("type");
         if matches!(kind.as_deref(), Some("subscribed" | "unsubscribe" | "unsubscribed")) {
@@ -452,6 +460,10 @@ impl Payload for SubscriptionChanges {
 pub struct PresenceUpdates;
 
 impl Payload for PresenceUpdates {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<PresenceInfo>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error")) && !is_from_room(stanza) {
             if let Some(info) = PresenceInfo::from_element(element) {

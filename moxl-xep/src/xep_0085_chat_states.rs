@@ -237,6 +237,10 @@ impl ChatStateNotification {
 pub struct ChatStates;
 
 impl Payload for ChatStates {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<ChatStateNotification>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
         if !stanza.is("message", ns::CLIENT) {
             return Ok(());

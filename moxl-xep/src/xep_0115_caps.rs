@@ -554,6 +554,10 @@ pub struct EntityFeatures {
 pub struct CapsTracker;
 
 impl Payload for CapsTracker {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.get::<EntityCaps>().is_some()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         let Some(tracker) = ctx.get::<EntityCaps>() else { return Ok(()) };
         // the stanza itself (the default position of a presence Payload), never a presence nested in another

@@ -274,6 +274,10 @@ impl Receipt {
 pub struct Receipts;
 
 impl Payload for Receipts {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<Receipt>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         // A receipt another of our clients sent (a XEP-0280 sent carbon) acknowledges nothing of ours.
         let sent_by_us =

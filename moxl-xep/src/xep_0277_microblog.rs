@@ -954,6 +954,11 @@ pub fn follow(ctx: &Context, jid: &str) -> moxl_core::Result<()> {
 pub struct FollowApproved;
 
 impl Payload for FollowApproved {
+    /// Only while we wait for an approval (most sessions, most of the time, do not).
+    fn wanted(ctx: &Context) -> bool {
+        !ctx.session_state::<Following>().0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         if !element.ptr_eq(stanza) || ctx.is_unwrapped() || element.attr("type").as_deref() != Some("subscribed") {
             return Ok(());
@@ -1102,6 +1107,10 @@ impl MicroblogEvent {
 pub struct MicroblogEvents;
 
 impl Payload for MicroblogEvents {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<MicroblogEvent>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         for event in Event::from_message(stanza).iter().flat_map(MicroblogEvent::from_event) {
             ctx.pack(event).deliver();

@@ -4,10 +4,11 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use jid::{BareJid, Jid};
 use rand::distr::{Alphanumeric, SampleString};
+use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, Notify};
 use tokio::time::{Duration, Instant};
 
@@ -130,7 +131,7 @@ impl Context {
     pub fn __method(&self, suffix: &'static str) -> Context {
         Context {
             shared: Arc::clone(&self.shared),
-            key: Cow::Owned(format!("{}_{}", self.prefix, suffix)),
+            key: Cow::Borrowed(method_key(self.prefix, suffix)),
             prefix: self.prefix,
             stanza: self.stanza.clone(),
             envelope: self.envelope.clone(),
@@ -309,9 +310,11 @@ impl Context {
         Ok(())
     }
 
-    /// Prepares a Packet with this content under the handler's key; [`PacketBuilder::deliver`] sends it.
+    /// Prepares a Packet with this content under the handler's key; [`PacketBuilder::deliver`] sends it. The
+    /// Packet is made only if a subscriber would receive it (see [`wants`](Self::wants)).
     pub fn pack<T: Any + Send + Sync>(&self, content: T) -> PacketBuilder<'_> {
-        PacketBuilder { ctx: self, packet: Packet::new(self.key.clone(), self.from().as_deref(), Some(content)) }
+        let packet = self.wants::<T>().then(|| Packet::new(self.key.clone(), self.from().as_deref(), Some(content)));
+        PacketBuilder { ctx: self, packet }
     }
 
     /// Tells the dispatcher that the `iq` request being handled will be answered later, by the application
@@ -330,13 +333,28 @@ impl Context {
         }
     }
 
-    /// Whether a Packet with a `T` under this context's key would reach a subscriber.
-    pub(crate) fn wants<T: Any>(&self) -> bool {
+    /// Whether a Packet with a `T` under this context's key would reach a subscriber (one to every Packet, to
+    /// this key, or to the events of type `T`). A handler whose only work is to deliver a `T` can return early
+    /// when nobody listens, without reading the stanza into a `T`.
+    ///
+    /// ```
+    /// use moxl_core::xec::Xec;
+    /// let xec = Xec::new()?;
+    /// let ctx = xec.context();
+    /// assert!(!ctx.wants::<u32>());
+    /// let _numbers = xec.events::<u32>();
+    /// assert!(ctx.wants::<u32>());
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn wants<T: Any>(&self) -> bool {
         self.shared.bus.wants(&self.key, Some(TypeId::of::<T>()))
     }
 
     /// Delivers a Packet with no content under the handler's key.
     pub fn deliver(&self) {
+        if !self.shared.bus.wants(&self.key, None) {
+            return;
+        }
         self.shared.bus.deliver(Packet::new::<()>(self.key.clone(), self.from().as_deref(), None));
     }
 
@@ -426,7 +444,8 @@ impl Context {
 #[must_use = "a packed Packet is only sent by .deliver()"]
 pub struct PacketBuilder<'a> {
     ctx: &'a Context,
-    packet: Packet,
+    /// `None` when no subscriber wants it.
+    packet: Option<Packet>,
 }
 
 impl std::fmt::Debug for PacketBuilder<'_> {
@@ -438,7 +457,9 @@ impl std::fmt::Debug for PacketBuilder<'_> {
 impl PacketBuilder<'_> {
     /// Delivers the Packet to the application.
     pub fn deliver(self) {
-        self.ctx.shared.bus.deliver(self.packet);
+        if let Some(packet) = self.packet {
+            self.ctx.shared.bus.deliver(packet);
+        }
     }
 }
 
@@ -454,6 +475,14 @@ fn is_reply_to(sent: &Element, request: &Element) -> bool {
     sent.is("iq", ns::CLIENT)
         && matches!(sent.attr("type").as_deref(), Some("result" | "error"))
         && sent.attr("id").is_some_and(|id| request.attr("id").is_some_and(|r| r == id))
+}
+
+/// The Packet key `<prefix>_<suffix>` of an Action method, made once per method: both parts are static (the
+/// registered Actions and their methods), so the table is bounded by the program.
+fn method_key(prefix: &'static str, suffix: &'static str) -> &'static str {
+    static KEYS: OnceLock<Mutex<FxHashMap<(&'static str, &'static str), &'static str>>> = OnceLock::new();
+    let mut keys = KEYS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    keys.entry((prefix, suffix)).or_insert_with(|| Box::leak(format!("{prefix}_{suffix}").into_boxed_str()))
 }
 
 /// A random stanza id: 16 alphanumeric characters.

@@ -411,6 +411,9 @@ impl Xec {
 
     fn unhandled(&self, stanza: Element) -> Dispatched {
         tracing::debug!(name = stanza.name(), ns = stanza.ns(), "stanza not handled");
+        if !self.shared.bus.wants(Packet::UNHANDLED, Some(TypeId::of::<Element>())) {
+            return Dispatched::Unhandled;
+        }
         let from = stanza.attr("from").map(|f| f.into_owned());
         self.shared.bus.deliver(Packet::new(Packet::UNHANDLED, from.as_deref(), Some(stanza)));
         Dispatched::Unhandled
@@ -611,7 +614,10 @@ async fn fire(
         let ctx = Context::new(Arc::clone(shared), Cow::Borrowed(payload.registration.key), "", Some(stanza.clone()))
             .with_envelope(envelope.cloned())
             .with_reply_flag(replied.cloned());
-        report(shared, (payload.registration.handler)(&ctx, &element, stanza).await, payload.registration.key);
+        // A handler with nothing to do ([`Payload::wanted`]) is not started, but it matched: it counts as fired.
+        if let Some(handling) = (payload.registration.handler)(&ctx, &element, stanza) {
+            report(shared, handling.await, payload.registration.key);
+        }
         fired += 1;
     }
     fired

@@ -34,4 +34,34 @@ pub trait Payload: Default + Send + 'static {
     /// Handles one match.
     fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element)
         -> impl Future<Output = Result<()>> + Send;
+
+    /// Whether the handler has anything to do in this session now (default: always). A handler whose only work
+    /// is to deliver a Packet says when someone listens ([`Context::wants`]): otherwise the dispatcher does not
+    /// start it (it still counts as a match), and no stanza is read into an event nobody receives.
+    ///
+    /// ```
+    /// use moxl::prelude::*;
+    ///
+    /// #[derive(Debug)]
+    /// pub struct Attention(Option<String>);
+    ///
+    /// #[payload(name = "attention", ns = "urn:xmpp:attention:0", key = "doc_attention", at = "child")]
+    /// #[derive(Default)]
+    /// pub struct AttentionRequests;
+    ///
+    /// impl Payload for AttentionRequests {
+    ///     fn wanted(ctx: &Context) -> bool {
+    ///         ctx.wants::<Attention>()
+    ///     }
+    ///
+    ///     async fn handle(&mut self, ctx: &Context, _element: &Element, _stanza: &Element) -> Result<()> {
+    ///         ctx.pack(Attention(ctx.from().map(|f| f.into_owned()))).deliver();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn wanted(ctx: &Context) -> bool {
+        let _ = ctx;
+        true
+    }
 }

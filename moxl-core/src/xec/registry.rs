@@ -15,7 +15,7 @@ use crate::{Error, Result};
 
 /// The signature of a registered Payload handler.
 #[doc(hidden)]
-pub type PayloadFn = for<'a> fn(&'a Context, &'a Element, &'a Element) -> BoxFuture<'a, Result<()>>;
+pub type PayloadFn = for<'a> fn(&'a Context, &'a Element, &'a Element) -> Option<BoxFuture<'a, Result<()>>>;
 
 /// The signature that revives a stored Action from its saved state.
 #[doc(hidden)]
@@ -482,8 +482,8 @@ mod tests {
         assert_eq!(module_group("x::xep_0001_"), "xep_0001_");
     }
 
-    fn noop<'a>(_: &'a Context, _: &'a Element, _: &'a Element) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async { Ok(()) })
+    fn noop<'a>(_: &'a Context, _: &'a Element, _: &'a Element) -> Option<BoxFuture<'a, Result<()>>> {
+        None
     }
 
     #[test]

@@ -106,9 +106,18 @@ impl<'a> AttrScanner<'a> {
 impl<'a> Iterator for AttrScanner<'a> {
     type Item = RawAttr<'a>;
 
-    /// For text already validated: stops at the end (or at anything unexpected).
+    /// For text already validated (by [`validate`](AttrScanner::validate) when it arrived, or written by the
+    /// builder): reads without checking again, and stops at the end (or at anything unexpected).
     fn next(&mut self) -> Option<RawAttr<'a>> {
-        self.next_attr().ok().flatten()
+        let s = self.rest.trim_start_matches([' ', '\t', '\n', '\r']);
+        let eq = memchr::memchr(b'=', s.as_bytes())?;
+        let name = s.get(..eq)?.trim_end_matches(|c: char| c.is_ascii_whitespace());
+        let after = s.get(eq + 1..)?.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let quote = *after.as_bytes().first().filter(|q| matches!(q, b'\'' | b'"'))?;
+        let body = after.get(1..)?;
+        let close = memchr::memchr(quote, body.as_bytes())?;
+        self.rest = body.get(close + 1..)?;
+        Some(RawAttr { name, quote: char::from(quote), value: body.get(..close)? })
     }
 }
 
@@ -144,5 +153,15 @@ mod tests {
         let many: String = (0..40).map(|i| format!(" a{i}='{i}'")).collect();
         assert_eq!(all(&many).map(|v| v.len()), Ok(40));
         assert!(all(&format!("{many} a7='x'")).is_err());
+    }
+
+    /// Reading validated text gives what validating it gives.
+    #[test]
+    fn reading_matches_validating() {
+        for tag in ["", "  ", " a='1' b = \"x'y\"\n\txml:lang='en' ", " id='a&amp;b' to=\"r@e/é\"", " x = '' y=\"\""] {
+            let read: Vec<(String, String)> =
+                AttrScanner::new(tag).map(|a| (a.name.to_owned(), a.value.to_owned())).collect();
+            assert_eq!(Ok(read), all(tag), "{tag:?}");
+        }
     }
 }

@@ -1,9 +1,13 @@
 //! [`ElementBuilder`]: writes the elements we send.
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use rustc_hash::FxHashMap;
+
+use super::element::{Document, Node, NsName, NO_NS};
 use super::text::{escape_attr, escape_text, is_valid_name};
-use super::Element;
+use super::{ns, Element, Limits};
 use crate::Error;
 
 /// Builds an [`Element`] to send. Values are escaped when written; names are checked when built.
@@ -174,12 +178,144 @@ impl ElementBuilder {
 
     /// Builds the element.
     ///
-    /// Fails only when a name is not a valid XML name (names usually are constants; values are escaped).
+    /// Fails only when a name is not a valid XML name (names usually are constants; values are escaped), or when
+    /// the element is not one the parser would accept (a character outside XML's `Char`, beyond the
+    /// [`Limits`]).
     pub fn build(&self) -> Result<Element, Error> {
         let mut xml = String::with_capacity(128);
+        // The common case: the node table is recorded while writing, and the XML is not parsed again.
+        let mut table = Table { nodes: Vec::with_capacity(self.count_nodes()), ns: Vec::with_capacity(2) };
+        if self.write_indexed(&mut xml, None, &mut table, 1).is_some() {
+            if let Some(doc) = table.finish(&xml) {
+                return Ok(Element::from_document(doc));
+            }
+        }
+        // Anything the direct path does not vouch for (an appended `Element`, a prefixed name, an invalid
+        // character, a limit) is written and parsed: the parser accepts or rejects it.
+        xml.clear();
         self.write_xml(&mut xml, None)?;
         Ok(Element::parse(&xml)?)
     }
+
+    /// How many elements this one holds, itself included (appended [`Element`]s count as one).
+    fn count_nodes(&self) -> usize {
+        1 + self.children.iter().map(|c| if let Child::Builder(b) = c { b.count_nodes() } else { 0 }).sum::<usize>()
+    }
+
+    /// [`write_xml`](Self::write_xml) recording each element's [`Node`] as the parser would; `None` when the
+    /// element needs the parser's verdict (see [`build`](Self::build)).
+    fn write_indexed(&self, out: &mut String, default_ns: Option<&str>, table: &mut Table, depth: usize) -> Option<()> {
+        if depth >= Limits::DEFAULT.max_depth || !is_valid_name(&self.name) || self.name.contains(':') {
+            return None;
+        }
+        let start = u32::try_from(out.len()).ok()?;
+        let idx = table.nodes.len();
+        let ns_idx = table.ns_index(&self.ns)?;
+        out.push('<');
+        out.push_str(&self.name);
+        if default_ns != Some(&self.ns) {
+            if self.ns == ns::XML || self.ns == XMLNS_NS {
+                return None;
+            }
+            out.push_str(" xmlns='");
+            out.push_str(&escape_attr(&self.ns));
+            out.push('\'');
+        }
+        for (k, v) in &self.attrs {
+            let prefixed = match k.split_once(':') {
+                Some((prefix, _)) => prefix != "xml",
+                None => false,
+            };
+            if prefixed || !is_valid_name(k) || k == "xmlns" || k.starts_with("xmlns:") {
+                return None;
+            }
+            out.push(' ');
+            out.push_str(k);
+            out.push_str("='");
+            out.push_str(&escape_attr(v));
+            out.push('\'');
+        }
+        out.push_str(if self.children.is_empty() { "/>" } else { ">" });
+        let tag_end = u32::try_from(out.len()).ok()?;
+        table.nodes.push(Node {
+            start,
+            inner_end: tag_end,
+            subtree_end: 0,
+            tag_len: u16::try_from(tag_end - start).ok().filter(|l| *l < u16::MAX)?,
+            ns: ns_idx,
+            name_len: u8::try_from(self.name.len()).ok().filter(|l| *l < u8::MAX)?,
+        });
+        if !self.children.is_empty() {
+            for child in &self.children {
+                match child {
+                    Child::Builder(b) => b.write_indexed(out, Some(&self.ns), table, depth + 1)?,
+                    Child::Element(_) => return None,
+                    Child::Text(t) => out.push_str(&escape_text(t)),
+                }
+            }
+            let inner_end = u32::try_from(out.len()).ok()?;
+            out.push_str("</");
+            out.push_str(&self.name);
+            out.push('>');
+            table.nodes.get_mut(idx)?.inner_end = inner_end;
+        }
+        let subtree_end = u32::try_from(table.nodes.len()).ok()?;
+        table.nodes.get_mut(idx)?.subtree_end = subtree_end;
+        Some(())
+    }
+}
+
+/// The namespace bound to the `xmlns` prefix, which no declaration may use (Namespaces in XML 1.0 §3).
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+/// The node and namespace tables of an element being built.
+struct Table {
+    nodes: Vec<Node>,
+    ns: Vec<NsName>,
+}
+
+impl Table {
+    /// The index of `uri` in the element's namespace table ([`NO_NS`] for none), as the parser numbers them:
+    /// in order of first use.
+    fn ns_index(&mut self, uri: &str) -> Option<u8> {
+        if uri.is_empty() {
+            return Some(NO_NS);
+        }
+        let idx = match self.ns.iter().position(|n| n.as_str() == uri) {
+            Some(i) => i,
+            None => {
+                self.ns.push(interned(uri));
+                self.ns.len() - 1
+            }
+        };
+        u8::try_from(idx).ok().filter(|i| *i != NO_NS)
+    }
+
+    /// The document, if the parser would accept it whole: every character an XML `Char`, within the stanza
+    /// size limit.
+    fn finish(self, xml: &str) -> Option<Document> {
+        if xml.len() >= Limits::DEFAULT.max_stanza_bytes || super::scan::check_chars(xml.as_bytes(), true).is_err() {
+            return None;
+        }
+        Some(Document { src: xml.into(), nodes: self.nodes.into(), ns: self.ns.into(), inherited: None })
+    }
+}
+
+/// Namespace names of built elements, shared process-wide (a program uses a few dozen), like the parser's per
+/// stream. Past this many, new ones are allocated per element.
+const MAX_INTERNED: usize = 1024;
+
+fn interned(uri: &str) -> NsName {
+    static TABLE: OnceLock<Mutex<FxHashMap<Box<str>, NsName>>> = OnceLock::new();
+    let mut table = TABLE.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(name) = table.get(uri) {
+        return Arc::clone(name);
+    }
+    let name: NsName = Arc::new(uri.to_owned());
+    if table.len() < MAX_INTERNED {
+        table.insert(uri.into(), Arc::clone(&name));
+    }
+    name
 }
 
 /// Something [`ElementBuilder::append`] takes: an [`ElementBuilder`] or an [`Element`].
@@ -251,6 +387,72 @@ mod tests {
         let outer = ElementBuilder::new("wrap", "urn:w").append(&inner).text("t&").build()?;
         assert_eq!(outer.to_xml(), "<wrap xmlns='urn:w'><x xmlns='urn:x' a=\"1\"><y>&lt;</y></x>t&amp;</wrap>");
         assert_eq!(outer.child("x", "urn:x").map(|x| x.child_text("y", "urn:x")), Some(Some("<".to_owned())));
+        Ok(())
+    }
+
+    /// The direct build records exactly the node and namespace tables the parser makes of the same XML, and
+    /// leaves to the parser (with its verdict) what it does not vouch for.
+    #[test]
+    fn direct_build_matches_the_parser() -> Result<(), Error> {
+        let nest = |levels: usize| {
+            (1..levels)
+                .fold(ElementBuilder::new("d", "urn:d"), |inner, _| ElementBuilder::new("d", "urn:d").append(inner))
+        };
+        let cases = [
+            ElementBuilder::new("presence", ns::CLIENT),
+            ElementBuilder::new("a", ""),
+            ElementBuilder::new("a", "urn:a").text(""),
+            ElementBuilder::new("message", ns::CLIENT)
+                .attr("to", "romeo@example.net/orchard")
+                .attr("id", "it's <&> \"q\"")
+                .attr("xml:lang", "en")
+                .text_child("body", "Wherefore art thou, Romeo? 🌹 & <b>")
+                .append(ElementBuilder::new("active", "http://jabber.org/protocol/chatstates"))
+                .append(
+                    ElementBuilder::new("x", "")
+                        .append(ElementBuilder::new("y", "urn:y").append(ElementBuilder::new("z", ""))),
+                )
+                .append(ElementBuilder::new("received", "urn:xmpp:receipts").attr("id", "m1"))
+                .append(ElementBuilder::new("request", "urn:xmpp:receipts"))
+                .text("tail\t\r\n]]>"),
+            ElementBuilder::new("iq", ns::CLIENT).attr("type", "set").append(
+                ElementBuilder::new("pubsub", "http://jabber.org/protocol/pubsub").append(
+                    ElementBuilder::new("publish", "http://jabber.org/protocol/pubsub")
+                        .attr("node", "urn:xmpp:microblog:0")
+                        .append(ElementBuilder::new("item", "http://jabber.org/protocol/pubsub").text("é")),
+                ),
+            ),
+            nest(31),
+        ];
+        for case in &cases {
+            let built = case.build()?;
+            let mut xml = String::new();
+            case.write_xml(&mut xml, None)?;
+            let parsed = Element::parse(&xml)?;
+            assert_eq!(built.to_xml(), parsed.to_xml());
+            assert_eq!(built.debug_tables(), parsed.debug_tables(), "{xml}");
+        }
+        // What the parser refuses is still refused, as the parser refuses it.
+        for bad in [
+            ElementBuilder::new("a", "urn:a").text("\u{1}"),
+            ElementBuilder::new("a", "urn:a").attr("v", "\u{FFFF}"),
+            ElementBuilder::new("a", "urn:a").attr("p:v", "1"),
+            ElementBuilder::new("a", ns::XML),
+            ElementBuilder::new("a", "urn:a").text("x".repeat(1 << 20)),
+            nest(32),
+            nest(33),
+        ] {
+            let mut xml = String::new();
+            bad.write_xml(&mut xml, None)?;
+            let expected = Element::parse(&xml).map(|e| e.to_xml()).map_err(|e| e.to_string());
+            assert_eq!(
+                bad.build().map(|e| e.to_xml()).map_err(|e| match e {
+                    Error::Xml(x) => x.to_string(),
+                    other => other.to_string(),
+                }),
+                expected
+            );
+        }
         Ok(())
     }
 }

@@ -127,6 +127,12 @@ impl Element {
         Element { doc: Arc::clone(&self.doc), idx }
     }
 
+    /// The node and namespace tables, for tests comparing two ways of making an element.
+    #[cfg(test)]
+    pub(crate) fn debug_tables(&self) -> String {
+        format!("{:?} {:?} {:?}", self.doc.nodes, self.doc.ns, self.doc.inherited)
+    }
+
     /// The index of this element in its stanza.
     pub(crate) fn index(&self) -> u32 {
         self.idx

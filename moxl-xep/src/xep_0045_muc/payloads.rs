@@ -67,6 +67,10 @@ impl Payload for MucPresences {
 pub struct GroupchatMessages;
 
 impl Payload for GroupchatMessages {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<GroupchatMessage>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         if let Some(m) = GroupchatMessage::from_stanza(stanza) {
             ctx.pack(m).deliver();

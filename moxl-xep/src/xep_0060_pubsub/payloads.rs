@@ -48,6 +48,10 @@ use super::Event;
 pub struct PubsubEvent;
 
 impl Payload for PubsubEvent {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<Event>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> moxl_core::Result<()> {
         if let Some(event) = Event::from_message(stanza) {
             ctx.pack(event).deliver();
