@@ -764,6 +764,10 @@ pub struct DeviceListUpdate {
 pub struct DeviceListEvents;
 
 impl Payload for DeviceListEvents {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<DeviceListUpdate>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         deliver_device_lists(ctx, stanza);
         Ok(())
@@ -783,6 +787,10 @@ impl Payload for DeviceListEvents {
 pub struct DeviceListEvents2;
 
 impl Payload for DeviceListEvents2 {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<DeviceListUpdate>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         deliver_device_lists(ctx, stanza);
         Ok(())
@@ -844,6 +852,10 @@ pub struct EncryptedMessage {
 pub struct EncryptedMessages;
 
 impl Payload for EncryptedMessages {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<EncryptedMessage>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
         deliver_encrypted(ctx, element, stanza);
         Ok(())
@@ -856,6 +868,10 @@ impl Payload for EncryptedMessages {
 pub struct EncryptedMessages2;
 
 impl Payload for EncryptedMessages2 {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<EncryptedMessage>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
         deliver_encrypted(ctx, element, stanza);
         Ok(())

@@ -250,6 +250,10 @@ impl Moderation {
 pub struct Moderations;
 
 impl Payload for Moderations {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<Moderation>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         deliver(ctx, stanza, Version::V1);
         Ok(())
@@ -262,6 +266,10 @@ impl Payload for Moderations {
 pub struct LegacyModerations;
 
 impl Payload for LegacyModerations {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<Moderation>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         deliver(ctx, stanza, Version::V0);
         Ok(())

@@ -231,6 +231,10 @@ pub struct SharedFile {
 pub struct SharedFiles;
 
 impl Payload for SharedFiles {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<SharedFile>()
+    }
+
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
         if crate::rfc6121_message::is_extension_of(element, stanza) {
             if let Some(sharing) = FileSharing::from_element(element) {

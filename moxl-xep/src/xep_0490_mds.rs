@@ -324,6 +324,10 @@ impl GetDisplayed {
 pub struct DisplayedEvents;
 
 impl Payload for DisplayedEvents {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<Displayed>()
+    }
+
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         let Some(event) = Event::from_message(stanza).filter(|e| e.node == NS) else { return Ok(()) };
         let account = ctx.account().map(|a| a.to_string());
