@@ -6,7 +6,7 @@
 //! [`share`] builds the message part (with the fallback body and XEP-0066 link the XEP recommends, §3); the
 //! [`SharedFiles`] Payload delivers each shared file as a [`SharedFile`] (Packet key `sharedfile`).
 //!
-//! §6: check the received bytes against the hashes before showing them ([`verify`](crate::xep_0300_hashes::verify));
+//! §6: check the received bytes against the hashes before showing them ([`verify`]);
 //! without a usable hash, take the file only from the sender's own secure (`https:`) sources —
 //! [`FileSharing::trusted_urls`] gives those.
 //!
