@@ -313,7 +313,10 @@ mod tests {
         block_on(xec.dispatch(Element::parse(data).unwrap()));
         let r = refs.try_recv().unwrap();
         assert_eq!((&r.reference.kind, r.reference.begin, r.reference.end), (&RefType::Data, None, None));
-        assert_eq!(r.reference.uri, "xmpp:fdp.shakespeare.lit?node=fdp/submitted/stan.isode.net/accidentreport&item=ndina872be");
+        assert_eq!(
+            r.reference.uri,
+            "xmpp:fdp.shakespeare.lit?node=fdp/submitted/stan.isode.net/accidentreport&item=ndina872be"
+        );
         assert_eq!(r.reference.text_in("Form received"), None);
 
         // offsets count code points, not bytes; broken ones read nothing
@@ -322,10 +325,14 @@ mod tests {
         assert_eq!(Reference::mention("a@b").span(4, 2).text_in("abcdef"), None);
         assert_eq!(Reference::mention("a@b").span(5, 5).text_in("abcde"), Some(""));
         // a reference without its required attributes, or in a bounce, is not delivered
-        block_on(xec.dispatch(
-            Element::parse("<message xmlns='jabber:client'><reference xmlns='urn:xmpp:reference:0' type='mention'/></message>")
+        block_on(
+            xec.dispatch(
+                Element::parse(
+                    "<message xmlns='jabber:client'><reference xmlns='urn:xmpp:reference:0' type='mention'/></message>",
+                )
                 .unwrap(),
-        ));
+            ),
+        );
         block_on(xec.dispatch(Element::parse(&mention.replace("type='groupchat'", "type='error'")).unwrap()));
         assert!(refs.try_recv().is_none());
     }
