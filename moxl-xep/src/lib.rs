@@ -62,6 +62,7 @@ pub mod xep_0334_hints;
 pub mod xep_0352_csi;
 pub mod xep_0359_stable_ids;
 pub mod xep_0363_upload;
+pub mod xep_0367_attaching;
 pub mod xep_0372_references;
 pub mod xep_0380_eme;
 pub mod xep_0384_omemo;
