@@ -56,6 +56,7 @@ pub mod xep_0297_forwarding;
 pub mod xep_0300_hashes;
 pub mod xep_0308_correction;
 pub mod xep_0313_mam;
+pub mod xep_0317_hats;
 pub mod xep_0330_pubsub_subscription;
 pub mod xep_0333_markers;
 pub mod xep_0334_hints;

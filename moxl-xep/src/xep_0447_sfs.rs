@@ -416,7 +416,7 @@ mod tests {
             from: "romeo@montague.lit/resource2".into(),
             id: "9559976B-3FBF-4E7E-B457-2DAA225972BB".into(),
         };
-        assert_eq!(a.sources, [pubsrc.clone()]);
+        assert_eq!(a.sources, std::slice::from_ref(&pubsrc));
         // rebuilt, it reads the same
         let rebuilt = attach_sources(
             moxl_core::stanza::message("juliet@shakespeare.lit", "chat", None),
