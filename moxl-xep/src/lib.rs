@@ -37,6 +37,7 @@ pub mod xep_0115_caps;
 pub mod xep_0118_tune;
 pub mod xep_0128_extended_disco;
 pub mod xep_0153_vcard_avatar;
+pub mod xep_0157_contact_addresses;
 pub mod xep_0163_pep;
 pub mod xep_0172_nick;
 pub mod xep_0184_receipts;
