@@ -69,6 +69,7 @@ pub mod xep_0372_references;
 pub mod xep_0380_eme;
 pub mod xep_0384_omemo;
 pub mod xep_0385_sims;
+pub mod xep_0390_caps2;
 pub mod xep_0392_colors;
 pub mod xep_0393_styling;
 pub mod xep_0402_bookmarks2;
