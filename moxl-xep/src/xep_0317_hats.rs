@@ -41,6 +41,10 @@ use crate::xep_0392_colors::{Cvd, hue};
 pub const NS: &str = "urn:xmpp:hats:0";
 
 /// `xmpp:prosody.im/protocol/hats:1`, Prosody's namespace before the XEP's (read only).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0317_hats::NS_PROSODY_LEGACY, "xmpp:prosody.im/protocol/hats:1");
+/// ```
 pub const NS_PROSODY_LEGACY: &str = "xmpp:prosody.im/protocol/hats:1";
 
 /// A hat (§3.1).
@@ -122,6 +126,16 @@ impl Hat {
 }
 
 /// The hats an occupant wears, from the room's presence.
+///
+/// ```
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut hats = xec.events::<moxl_xep::xep_0317_hats::OccupantHats>();
+/// if let Some(h) = hats.recv().await {
+///     let badges: Vec<String> = h.hats.iter().map(|hat| format!("{} ({})", hat.title, hat.uri)).collect();
+///     println!("{}: {badges:?}", h.nick);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OccupantHats {

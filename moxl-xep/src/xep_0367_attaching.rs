@@ -92,6 +92,16 @@ pub fn id_to_attach_to(message: &Element) -> Option<String> {
 }
 
 /// A message attached to an earlier one.
+///
+/// ```
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut attachments = xec.events::<moxl_xep::xep_0367_attaching::Attachment>();
+/// if let Some(a) = attachments.recv().await {
+///     // show it below the message `a.attached_to`, marked as an attachment (§4.2)
+///     println!("attached to {} by {:?}: {:?}", a.attached_to, a.from, a.body);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Attachment {

@@ -237,6 +237,16 @@ impl Reference {
 }
 
 /// A reference a message carried.
+///
+/// ```
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut refs = xec.events::<moxl_xep::xep_0372_references::ReceivedReference>();
+/// if let Some(r) = refs.recv().await {
+///     let marked = r.body.as_deref().and_then(|body| r.reference.text_in(body));
+///     println!("{:?} refers to {} as {marked:?}", r.from, r.reference.uri);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReceivedReference {

@@ -45,10 +45,22 @@ use crate::xep_0446_file_metadata::FileMetadata;
 /// ```
 pub const NS: &str = "urn:xmpp:sims:1";
 /// `urn:xmpp:sims:2`, version 0.2.0's namespace (read only).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0385_sims::NS_2, "urn:xmpp:sims:2");
+/// ```
 pub const NS_2: &str = "urn:xmpp:sims:2";
 /// `urn:xmpp:jingle:apps:file-transfer:5` (XEP-0234), the file description deployed with [`NS`].
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0385_sims::JINGLE_FT_5, "urn:xmpp:jingle:apps:file-transfer:5");
+/// ```
 pub const JINGLE_FT_5: &str = "urn:xmpp:jingle:apps:file-transfer:5";
 /// `urn:xmpp:jingle:apps:file-transfer:4`, the one of the XEP's example (read only).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0385_sims::JINGLE_FT_4, "urn:xmpp:jingle:apps:file-transfer:4");
+/// ```
 pub const JINGLE_FT_4: &str = "urn:xmpp:jingle:apps:file-transfer:4";
 
 moxl_core::feature!("urn:xmpp:sims:1");
@@ -174,6 +186,16 @@ impl MediaSharing {
 }
 
 /// A media file shared with us.
+///
+/// ```
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut media = xec.events::<moxl_xep::xep_0385_sims::SharedMedia>();
+/// if let Some(m) = media.recv().await {
+///     let first_url = m.sharing.urls().first().map(|u| u.to_string());
+///     println!("{:?} shared {:?}, fetch it from {first_url:?}", m.from, m.sharing.file.name);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SharedMedia {

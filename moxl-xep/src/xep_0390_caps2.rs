@@ -43,6 +43,10 @@ use crate::xep_0300_hashes::{self as hashes, Algo, Hash};
 pub const NS: &str = "urn:xmpp:caps";
 
 /// The prefix of a capability hash node (§4.3).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0390_caps2::NODE_PREFIX, "urn:xmpp:caps#");
+/// ```
 pub const NODE_PREFIX: &str = "urn:xmpp:caps#";
 
 // The separators of §4.1 (ASCII unit, record, group and file separators).
@@ -294,6 +298,17 @@ impl Caps2 {
 }
 
 /// A capability hash set received in a presence.
+///
+/// ```
+/// use moxl_xep::xep_0390_caps2::{hash_node, EntityCaps2};
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut caps = xec.events::<EntityCaps2>();
+/// if let Some(c) = caps.recv().await {
+///     // ask `c.from` for disco#info on this node once, then cache the answer under the hash
+///     let node = c.caps.usable().map(hash_node);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EntityCaps2 {
