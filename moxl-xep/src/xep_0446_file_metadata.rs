@@ -66,10 +66,26 @@ pub struct FileMetadata {
 impl FileMetadata {
     /// Reads a `<file/>` of this namespace.
     pub fn from_element(e: &Element) -> Option<FileMetadata> {
-        if !e.is("file", NS) {
+        FileMetadata::from_element_in(e, NS)
+    }
+
+    /// Reads a `<file/>` of `ns`, another namespace with the same children: XEP-0234's Jingle file
+    /// description, from which this element was taken (XEP-0446 §1), as XEP-0385 carries it.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0446_file_metadata::FileMetadata;
+    /// let e = Element::parse("<file xmlns='urn:xmpp:jingle:apps:file-transfer:5'><name>a.png</name><size>12</size></file>")?;
+    /// let f = FileMetadata::from_element_in(&e, "urn:xmpp:jingle:apps:file-transfer:5").unwrap();
+    /// assert_eq!((f.name.as_deref(), f.size), (Some("a.png"), Some(12)));
+    /// assert_eq!(FileMetadata::from_element(&e), None);
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
+    pub fn from_element_in(e: &Element, ns: &str) -> Option<FileMetadata> {
+        if !e.is("file", ns) {
             return None;
         }
-        let text = |n: &str| e.child_text(n, NS).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let text = |n: &str| e.child_text(n, ns).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         let dimensions = text("dimensions").and_then(|d| {
             let (w, h) = d.split_once('x')?;
             Some((w.parse().ok()?, h.parse().ok()?))
@@ -90,11 +106,25 @@ impl FileMetadata {
 
     /// The element.
     pub fn to_element(&self) -> ElementBuilder {
-        let mut e = ElementBuilder::new("file", NS);
+        self.to_element_in(NS)
+    }
+
+    /// The element in `ns` (see [`from_element_in`](Self::from_element_in)).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0446_file_metadata::FileMetadata;
+    /// let mut f = FileMetadata::default();
+    /// f.size = Some(12);
+    /// assert_eq!(f.to_element_in("urn:xmpp:jingle:apps:file-transfer:5").build()?.to_xml(),
+    ///     "<file xmlns='urn:xmpp:jingle:apps:file-transfer:5'><size>12</size></file>");
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn to_element_in(&self, ns: &'static str) -> ElementBuilder {
+        let mut e = ElementBuilder::new("file", ns);
         let mut field = |name: &'static str, value: Option<String>| {
             if let Some(v) = value {
-                e = std::mem::replace(&mut e, ElementBuilder::new("file", NS))
-                    .append(ElementBuilder::new(name, NS).text(v));
+                e = std::mem::replace(&mut e, ElementBuilder::new("file", ns))
+                    .append(ElementBuilder::new(name, ns).text(v));
             }
         };
         field("media-type", self.media_type.clone());

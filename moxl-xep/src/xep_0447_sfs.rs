@@ -6,6 +6,10 @@
 //! [`share`] builds the message part (with the fallback body and XEP-0066 link the XEP recommends, §3); the
 //! [`SharedFiles`] Payload delivers each shared file as a [`SharedFile`] (Packet key `sharedfile`).
 //!
+//! § "Attaching a source": another entity that holds the file may announce more sources in a XEP-0367
+//! attachment to the sharing message ([`attach_sources`]); the [`AttachedSourcesPayload`] delivers them as
+//! [`AttachedSources`] (Packet key `attachedsources`), and [`FileSharing::accepts`] says whether to use them.
+//!
 //! §6: check the received bytes against the hashes before showing them ([`verify`]);
 //! without a usable hash, take the file only from the sender's own secure (`https:`) sources —
 //! [`FileSharing::trusted_urls`] gives those.
@@ -30,8 +34,11 @@ use moxl_core::xml::{Element, ElementBuilder, ns};
 use moxl_core::{Result, payload};
 use serde::{Deserialize, Serialize};
 
+use moxl_core::jid::Jid;
+
 use crate::xep_0300_hashes::{Algo, verify};
 use crate::xep_0334_hints::Hint;
+use crate::xep_0367_attaching::{attach_to, attached_to};
 use crate::xep_0446_file_metadata::FileMetadata;
 
 /// `urn:xmpp:sfs:0` (§7).
@@ -175,6 +182,25 @@ impl FileSharing {
             .collect()
     }
 
+    /// Whether to use the sources `attached` adds to this sharing, which `sharer` sent (§6: without a usable
+    /// hash, only the original sender's own attachments, from any of their resources, count).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0446_file_metadata::FileMetadata;
+    /// use moxl_xep::xep_0447_sfs::{AttachedSources, FileSharing};
+    /// let unhashed = FileSharing::new(FileMetadata::default(), vec![]);
+    /// let m = Element::parse("<message xmlns='jabber:client' from='mallory@evil.lit/x'><attach-to xmlns='urn:xmpp:message-attaching:1' id='f'/>\
+    ///     <sources xmlns='urn:xmpp:sfs:0'><url-data xmlns='http://jabber.org/protocol/url-data' target='https://evil.lit/f'/></sources></message>")?;
+    /// let attached = AttachedSources::of(&m).unwrap();
+    /// assert!(!unhashed.accepts(Some("romeo@montague.lit/resource"), &attached));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
+    pub fn accepts(&self, sharer: Option<&str>, attached: &AttachedSources) -> bool {
+        let bare = |j: Option<&str>| j.and_then(|j| Jid::new(j).ok()).map(|j| j.to_bare());
+        self.is_verifiable() || bare(sharer).is_some_and(|s| bare(attached.from.as_deref()) == Some(s))
+    }
+
     /// Checks fetched bytes against the announced hashes (XEP-0300).
     pub fn check(&self, bytes: &[u8]) -> crate::xep_0300_hashes::Verdict {
         verify(&self.file.hashes, bytes)
@@ -201,6 +227,86 @@ pub fn share(message: ElementBuilder, sharing: &FileSharing) -> ElementBuilder {
                 .append(ElementBuilder::new("x", OOB).append(ElementBuilder::new("url", OOB).text(url)))
         }
         None => message.append(Hint::Store.element()),
+    }
+}
+
+/// Sources attached to an earlier sharing (§ "Attaching a source"): a message with a XEP-0367 `<attach-to/>`
+/// naming the sharing message and a `<sources/>` of this namespace.
+///
+/// ```
+/// use moxl_core::xml::Element;
+/// use moxl_xep::xep_0447_sfs::{AttachedSources, Source};
+/// let m = Element::parse("<message xmlns='jabber:client' from='romeo@montague.lit/resource2'>\
+///     <attach-to id='sharing-a-file' xmlns='urn:xmpp:message-attaching:1'/><sources xmlns='urn:xmpp:sfs:0'>\
+///     <url-data xmlns='http://jabber.org/protocol/url-data' target='https://a/b'/></sources></message>")?;
+/// let a = AttachedSources::of(&m).unwrap();
+/// assert_eq!((a.attached_to.as_str(), &a.sources[..]), ("sharing-a-file", &[Source::Url("https://a/b".into())][..]));
+/// # Ok::<(), moxl_core::xml::XmlError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AttachedSources {
+    /// Who attaches them.
+    pub from: Option<String>,
+    /// The id of the sharing message (in a room, its stanza id; XEP-0367 §4.1).
+    pub attached_to: String,
+    /// The sources this module knows, in order.
+    pub sources: Vec<Source>,
+}
+
+impl AttachedSources {
+    /// Reads a message attaching sources; `None` without a single `<attach-to/>` or without `<sources/>`.
+    pub fn of(message: &Element) -> Option<AttachedSources> {
+        let sources = message.child("sources", NS)?;
+        Some(AttachedSources {
+            from: message.attr("from").map(Cow::into_owned),
+            attached_to: attached_to(message)?,
+            sources: sources.children().filter_map(|c| Source::from_element(&c)).collect(),
+        })
+    }
+}
+
+/// Attaches `sources` to the sharing message `id` (§ "Attaching a source", with the XEP-0334 store hint it
+/// suggests). §"Attaching a source": announce only a file whose every hash was checked.
+///
+/// ```
+/// use moxl_xep::xep_0447_sfs::{attach_sources, AttachedSources, Source};
+/// let m = attach_sources(moxl_core::stanza::message("juliet@shakespeare.lit", "chat", None), "sharing-a-file",
+///     &[Source::Url("https://a/b".into())]).build()?;
+/// assert_eq!(AttachedSources::of(&m).unwrap().attached_to, "sharing-a-file");
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+pub fn attach_sources(message: ElementBuilder, id: &str, sources: &[Source]) -> ElementBuilder {
+    let list = sources.iter().fold(ElementBuilder::new("sources", NS), |s, src| s.append(src.to_element()));
+    message.append(attach_to(id)).append(list).append(Hint::Store.element())
+}
+
+/// Delivers each top-level attachment of sources as [`AttachedSources`] (Packet key `attachedsources`).
+///
+/// ```
+/// # async fn run(xec: &moxl_core::xec::Xec) {
+/// let mut more = xec.events::<moxl_xep::xep_0447_sfs::AttachedSources>();
+/// while let Some(a) = more.recv().await {
+///     println!("{:?} offers {} more sources for {}", a.from, a.sources.len(), a.attached_to);
+/// }
+/// # }
+/// ```
+#[payload(name = "sources", ns = "urn:xmpp:sfs:0", key = "attachedsources", at = "child")]
+#[derive(Debug, Default)]
+pub struct AttachedSourcesPayload;
+
+impl Payload for AttachedSourcesPayload {
+    fn wanted(ctx: &Context) -> bool {
+        ctx.wants::<AttachedSources>()
+    }
+
+    async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
+        if crate::rfc6121_message::is_extension_of(element, stanza) {
+            if let Some(attached) = AttachedSources::of(stanza) {
+                ctx.pack(attached).deliver();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -287,5 +393,53 @@ mod tests {
         let no_body =
             share(moxl_core::stanza::message("a@b", "chat", None), &FileSharing::new(FileMetadata::default(), vec![]));
         assert!(no_body.build().unwrap().child("store", crate::xep_0334_hints::NS).is_some());
+    }
+
+    #[test]
+    fn the_xeps_attached_source_is_delivered_and_trusted_only_as_section_6_says() {
+        // § "Attaching a source", Example 4
+        let m = Element::parse(
+            "<message xmlns='jabber:client' to='juliet@shakespeare.lit' from='romeo@montague.lit/resource2'>\
+             <attach-to id='sharing-a-file' xmlns='urn:xmpp:message-attaching:1'/><sources xmlns='urn:xmpp:sfs:0'>\
+             <jinglepub xmlns='urn:xmpp:jinglepub:1' from='romeo@montague.lit/resource2' id='9559976B-3FBF-4E7E-B457-2DAA225972BB'>\
+             <description xmlns='urn:xmpp:jingle:apps:file-transfer:5'/></jinglepub></sources><store xmlns='urn:xmpp:hints'/></message>",
+        )
+        .unwrap();
+        let xec = Xec::new().unwrap();
+        let mut attached = xec.events::<AttachedSources>();
+        let mut shared = xec.events::<SharedFile>();
+        block_on(xec.dispatch(m.clone()));
+        let a = attached.try_recv().unwrap();
+        assert!(shared.try_recv().is_none());
+        assert_eq!(a.attached_to, "sharing-a-file");
+        let pubsrc = Source::JinglePub {
+            from: "romeo@montague.lit/resource2".into(),
+            id: "9559976B-3FBF-4E7E-B457-2DAA225972BB".into(),
+        };
+        assert_eq!(a.sources, std::slice::from_ref(&pubsrc));
+        // rebuilt, it reads the same
+        let rebuilt = attach_sources(
+            moxl_core::stanza::message("juliet@shakespeare.lit", "chat", None),
+            "sharing-a-file",
+            &[pubsrc],
+        )
+        .attr("from", "romeo@montague.lit/resource2")
+        .build()
+        .unwrap();
+        assert_eq!(AttachedSources::of(&rebuilt).as_ref(), Some(&*a));
+        // §6: without a hash, only the original sender's (any resource) attachments count
+        let unhashed = FileSharing::new(FileMetadata::default(), vec![]);
+        assert!(unhashed.accepts(Some("romeo@montague.lit/resource"), &a));
+        assert!(!unhashed.accepts(Some("juliet@capulet.lit/balcony"), &a));
+        let hashed = FileSharing::new(
+            FileMetadata { hashes: vec![Hash::compute(Algo::Sha256, b"x").unwrap()], ..Default::default() },
+            vec![],
+        );
+        assert!(hashed.accepts(Some("juliet@capulet.lit/balcony"), &a));
+        // <sources/> without <attach-to/>: nothing
+        block_on(xec.dispatch(
+            Element::parse("<message xmlns='jabber:client'><sources xmlns='urn:xmpp:sfs:0'/></message>").unwrap(),
+        ));
+        assert!(attached.try_recv().is_none());
     }
 }
