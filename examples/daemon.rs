@@ -1,13 +1,8 @@
-//! A Movim-like daemon: many accounts in one process, each session stored in SQLite (or PostgreSQL) and resumed
-//! on restart, every incoming message printed with its account; a status line shows the progress of the logins,
-//! then how many accounts are online and the process's memory. SIGINT/SIGTERM stop it gracefully (Unix).
-//!
-//! ```text
-//! cargo run --release --example daemon -- accounts.txt     # one account a line: JID PASSWORD
-//! ```
-//!
-//! `MOXL_STORE`: the store's URL (default `sqlite:moxl-daemon.db`; `postgres://…` needs moxl's `postgres`
-//! feature). Optional: `MOXL_SERVER=host:port` and `MOXL_CA_FILE=ca.pem`, for every account.
+//! A Movim-like daemon: many accounts in one process, sessions stored in SQLite (or PostgreSQL) and resumed on
+//! restart, every incoming message printed with its account, a status line (logins, then online count and
+//! memory); SIGINT/SIGTERM stop it gracefully. `cargo run --release --example daemon -- accounts.txt` (a line:
+//! `JID PASSWORD`). `MOXL_STORE`: the store's URL (default `sqlite:moxl-daemon.db`; `postgres://…` needs the
+//! `postgres` feature). Optional for every account: `MOXL_SERVER=host:port`, `MOXL_CA_FILE=ca.pem`.
 
 use std::time::Duration;
 
@@ -24,8 +19,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     // Listening from the start: a signal during the logins stops the daemon once they are done.
     let (mut interrupt, mut terminate) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
     let file = std::env::args().nth(1).ok_or("usage: daemon ACCOUNTS_FILE (one account a line: JID PASSWORD)")?;
-    let accounts = std::fs::read_to_string(file)?;
-    let accounts: Vec<_> = accounts.lines().filter_map(|line| line.trim().split_once(' ')).collect();
+    let text = std::fs::read_to_string(file)?;
+    let accounts: Vec<_> = text.lines().filter_map(|line| line.trim().split_once(' ')).collect();
     let url = std::env::var("MOXL_STORE").unwrap_or_else(|_| "sqlite:moxl-daemon.db".into());
     let store = SessionStore::open(&url).await?;
     let server = std::env::var("MOXL_SERVER").ok();
@@ -43,8 +38,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         if let Some((host, port)) = server.as_deref().and_then(|s| s.rsplit_once(':')) {
             builder = builder.server(host, port.parse()?);
         }
-        // Subscribed before connecting: a resumed session's backlog arrives while it connects.
-        let messages = builder.events::<IncomingMessage>();
+        let messages = builder.events::<IncomingMessage>(); // before connecting: a resumed session's backlog
         let jid = jid.to_owned();
         logins.spawn(async move { (jid, builder.connect().await, messages) });
     }
@@ -74,8 +68,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let online = clients.iter().filter(|c| matches!(*c.state().borrow(), Online(_) | Resumed(_) | Reestablished(_)));
-                let online = online.count();
+                let up = |c: &&Client| matches!(*c.state().borrow(), Online(_) | Resumed(_) | Reestablished(_));
+                let online = clients.iter().filter(up).count();
                 let line = format!("online {online}/{}  memory {} MiB", accounts.len(), rss_mib());
                 if line != last { status(&line); last = line; }
             }
