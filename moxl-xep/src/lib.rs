@@ -39,6 +39,7 @@ pub mod xep_0128_extended_disco;
 pub mod xep_0153_vcard_avatar;
 pub mod xep_0157_contact_addresses;
 pub mod xep_0163_pep;
+pub mod xep_0166_jingle;
 pub mod xep_0172_nick;
 pub mod xep_0184_receipts;
 pub mod xep_0191_blocking;
