@@ -831,8 +831,8 @@ pub struct Session {
     proposed: Vec<Content>,
     /// Transport-replaces not yet accepted or rejected: who sent it, and the content with its new transport.
     replacing: Vec<(Role, Content)>,
-    /// Our last request not yet answered (for ties, §7.2.16), with the contents it carried.
-    outstanding: Option<(Action, Vec<Content>)>,
+    /// Our requests not yet answered (for ties, §7.2.16, and roll-backs), with the contents they carried.
+    outstanding: Vec<(Action, Vec<Content>)>,
 }
 
 impl Session {
@@ -857,7 +857,7 @@ impl Session {
             contents,
             proposed: Vec::new(),
             replacing: Vec::new(),
-            outstanding: Some((Action::SessionInitiate, Vec::new())),
+            outstanding: vec![(Action::SessionInitiate, Vec::new())],
         };
         (session, j)
     }
@@ -896,7 +896,7 @@ impl Session {
             contents: jingle.contents.clone(),
             proposed: Vec::new(),
             replacing: Vec::new(),
-            outstanding: None,
+            outstanding: Vec::new(),
         };
         let accepted = session.accepted(jingle, None);
         Ok((session, accepted))
@@ -952,15 +952,15 @@ impl Session {
             return Err(JingleError::UnknownSession);
         }
         let mut overruled = None;
-        if let Some((ours, _)) = &self.outstanding {
-            if *ours == jingle.action && TIES.contains(ours) {
+        if TIES.contains(&jingle.action) {
+            if let Some(i) = self.outstanding.iter().position(|(ours, _)| *ours == jingle.action) {
                 if self.role == Role::Initiator {
                     return Err(JingleError::TieBreak);
                 }
                 // We are the responder: the initiator's request wins, ours is refused (§7.2.16).
-                let ours = *ours;
-                self.roll_back();
-                overruled = Some((self.sid.clone(), ours));
+                let ours = self.outstanding.remove(i);
+                self.roll_back(&ours);
+                overruled = Some((self.sid.clone(), ours.0));
             }
         }
         self.apply(jingle, self.role.other())?;
@@ -988,7 +988,7 @@ impl Session {
             jingle.responder = Some(self.local.clone());
         }
         if !matches!(jingle.action, Action::SessionTerminate) {
-            self.outstanding = Some((jingle.action, jingle.contents.clone()));
+            self.outstanding.push((jingle.action, jingle.contents.clone()));
         }
         Ok(jingle)
     }
@@ -1010,47 +1010,49 @@ impl Session {
     /// ```
     pub fn terminate(&mut self, reason: Reason) -> Jingle {
         self.state = State::Ended;
-        self.outstanding = None;
+        self.outstanding.clear();
         Jingle::new(Action::SessionTerminate, &self.sid).with_reason(reason)
     }
 
-    /// Reads the peer's answer (`result` or `error`) to our last request. A refused request is rolled back:
+    /// Reads the peer's answer (`result` or `error`) to our `request` (as [`send`](Session::send) returned it,
+    /// or the session-initiate of [`initiate`](Session::initiate)). A refused request is rolled back:
     /// a refused session-initiate, or any `<unknown-session/>`, ends the session; a refused content-add drops
     /// its contents; a refused transport-replace keeps the old transport. Returns the Jingle error, if any.
     ///
     /// ```
     /// use moxl_core::xml::Element;
     /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
-    /// let (mut s, _) = Session::initiate("s", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "a")]);
+    /// let (mut s, initiate) = Session::initiate("s", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "a")]);
     /// let refused = Element::parse("<iq xmlns='jabber:client' type='error' id='x'><error type='cancel'>\
     ///     <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")?;
-    /// assert_eq!(s.acked(&refused), None);
+    /// assert_eq!(s.acked(&initiate, &refused), None);
     /// assert_eq!(s.state(), State::Ended);
     /// # Ok::<(), moxl_core::xml::XmlError>(())
     /// ```
-    pub fn acked(&mut self, reply: &Element) -> Option<JingleError> {
+    pub fn acked(&mut self, request: &Jingle, reply: &Element) -> Option<JingleError> {
+        let ours = self.outstanding.iter().position(|(action, _)| *action == request.action);
+        let ours = ours.map(|i| self.outstanding.remove(i));
         if reply.attr("type").as_deref() != Some("error") {
-            self.outstanding = None;
             return None;
         }
         let error = JingleError::from_reply(reply);
         if error == Some(JingleError::UnknownSession)
-            || matches!(self.outstanding, Some((Action::SessionInitiate | Action::SessionAccept, _)))
+            || matches!(request.action, Action::SessionInitiate | Action::SessionAccept)
         {
             self.state = State::Ended;
         }
-        self.roll_back();
+        if let Some(ours) = ours {
+            self.roll_back(&ours);
+        }
         error
     }
 
-    fn roll_back(&mut self) {
-        if let Some((action, contents)) = self.outstanding.take() {
-            let mine = |c: &Content| contents.iter().any(|o| o.key() == c.key());
-            match action {
-                Action::ContentAdd => self.proposed.retain(|c| !mine(c)),
-                Action::TransportReplace => self.replacing.retain(|(by, c)| *by != self.role || !mine(c)),
-                _ => {}
-            }
+    fn roll_back(&mut self, (action, contents): &(Action, Vec<Content>)) {
+        let mine = |c: &Content| contents.iter().any(|o| o.key() == c.key());
+        match action {
+            Action::ContentAdd => self.proposed.retain(|c| !mine(c)),
+            Action::TransportReplace => self.replacing.retain(|(by, c)| *by != self.role || !mine(c)),
+            _ => {}
         }
     }
 
@@ -1305,7 +1307,7 @@ impl Sessions {
             let crossing = self
                 .sessions
                 .values()
-                .find(|s| s.peer == from && matches!(s.outstanding, Some((Action::SessionInitiate, _))))
+                .find(|s| s.peer == from && s.outstanding.iter().any(|(a, _)| *a == Action::SessionInitiate))
                 .map(|s| s.sid.clone());
             if let Some(ours) = &crossing {
                 if initiate_wins(ours, &self.local, &jingle.sid, from) {
@@ -1328,11 +1330,11 @@ impl Sessions {
         accepted
     }
 
-    /// Reads the answer from `peer` to our last request on session `sid` (see [`Session::acked`]).
-    pub fn acked(&mut self, peer: &str, sid: &str, reply: &Element) -> Option<JingleError> {
-        let key = (peer.to_owned(), sid.to_owned());
+    /// Reads the answer from `peer` to our `request` (see [`Session::acked`]).
+    pub fn acked(&mut self, peer: &str, request: &Jingle, reply: &Element) -> Option<JingleError> {
+        let key = (peer.to_owned(), request.sid.clone());
         let session = self.sessions.get_mut(&key)?;
-        let error = session.acked(reply);
+        let error = session.acked(request, reply);
         if session.state == State::Ended {
             self.sessions.remove(&key);
         }
@@ -1394,11 +1396,11 @@ mod tests {
             (Action::SessionInitiate, State::Pending, "voice")
         );
         assert_eq!(got.contents[0].transport.as_ref().unwrap().attr("ufrag").as_deref(), Some("8hhy"));
-        assert_eq!(romeo.acked(JULIET, SID, &iq("<iq xmlns='jabber:client' type='result' id='ph37a419'/>")), None);
+        assert_eq!(romeo.acked(JULIET, &sent, &iq("<iq xmlns='jabber:client' type='result' id='ph37a419'/>")), None);
         let accept = juliet.get_mut(ROMEO, SID).unwrap().accept(initiate.contents.clone()).unwrap();
         assert_eq!(accept.responder.as_deref(), Some(JULIET));
         assert_eq!(romeo.receive(&accept, JULIET).unwrap().state, State::Active);
-        assert_eq!(juliet.acked(ROMEO, SID, &iq("<iq xmlns='jabber:client' type='result' id='x'/>")), None);
+        assert_eq!(juliet.acked(ROMEO, &accept, &iq("<iq xmlns='jabber:client' type='result' id='x'/>")), None);
         (romeo, juliet)
     }
 
@@ -1528,7 +1530,7 @@ mod tests {
         let got = romeo.receive(&add, JULIET).unwrap();
         assert_eq!((got.action, got.contents[0].creator), (Action::ContentAdd, Role::Responder));
         assert_eq!(romeo.contents().len(), 1, "not yet accepted");
-        assert!(juliet.acked(&iq("<iq xmlns='jabber:client' type='result'/>")).is_none());
+        assert!(juliet.acked(&add, &iq("<iq xmlns='jabber:client' type='result'/>")).is_none());
         // Juliet cannot accept her own content
         let self_accept =
             Jingle::new(Action::ContentAccept, SID).with_contents(vec![content(Role::Responder, "video")]);
@@ -1541,7 +1543,7 @@ mod tests {
             .send(Jingle::new(Action::ContentAdd, SID).with_contents(vec![content(Role::Initiator, "screen")]))
             .unwrap();
         juliet.receive(&add, ROMEO).unwrap();
-        assert!(romeo.acked(&iq("<iq xmlns='jabber:client' type='result'/>")).is_none());
+        assert!(romeo.acked(&add, &iq("<iq xmlns='jabber:client' type='result'/>")).is_none());
         let reject = juliet
             .send(Jingle::new(Action::ContentReject, SID).with_contents(vec![content(Role::Initiator, "screen")]))
             .unwrap();
@@ -1581,7 +1583,7 @@ mod tests {
         assert_eq!(romeo.contents()[0].transport.as_ref().unwrap().ns(), "urn:xmpp:jingle:transports:ice-udp:1");
         assert_eq!(romeo.receive(&reject, JULIET).unwrap_err(), JingleError::OutOfOrder, "nothing left to reject");
         // an accept switches to IBB on both sides
-        romeo.acked(&iq("<iq xmlns='jabber:client' type='result'/>"));
+        assert!(romeo.acked(&replace, &iq("<iq xmlns='jabber:client' type='result'/>")).is_none());
         juliet.receive(&romeo.send(replace).unwrap(), ROMEO).unwrap();
         let accept = juliet
             .send(Jingle::new(Action::TransportAccept, SID).with_contents(vec![Content::new(Role::Initiator, "voice")]))
@@ -1611,7 +1613,7 @@ mod tests {
         // ... the responder takes the initiator's
         let took = juliet.receive(&ours, ROMEO).unwrap();
         assert_eq!(took.overruled, Some((SID.to_owned(), Action::ContentAdd)));
-        assert_eq!(juliet.acked(&reply), Some(JingleError::TieBreak));
+        assert_eq!(juliet.acked(&theirs, &reply), Some(JingleError::TieBreak));
         // so the initiator's content is the one pending on both sides, and can be accepted
         let accept = juliet
             .send(Jingle::new(Action::ContentAccept, SID).with_contents(vec![content(Role::Initiator, "video")]))
@@ -1622,6 +1624,35 @@ mod tests {
             [(Role::Initiator, "voice"), (Role::Initiator, "video")]
         );
         assert_eq!(juliet.contents().len(), 2);
+    }
+
+    #[test]
+    fn a_refused_request_is_rolled_back_alone() {
+        let (mut romeo, _juliet) = active();
+        let romeo = romeo.get_mut(JULIET, SID).unwrap();
+        let add = romeo
+            .send(Jingle::new(Action::ContentAdd, SID).with_contents(vec![content(Role::Initiator, "video")]))
+            .unwrap();
+        let info = romeo
+            .send(Jingle::new(Action::TransportInfo, SID).with_contents(vec![content(Role::Initiator, "voice")]))
+            .unwrap();
+        assert!(romeo.acked(&info, &iq("<iq xmlns='jabber:client' type='result'/>")).is_none());
+        let refused = iq("<iq xmlns='jabber:client' type='error'><error type='cancel'>\
+             <feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+        assert_eq!(romeo.acked(&add, &refused), None);
+        assert_eq!(romeo.state(), State::Active, "a refused content-add does not end the session");
+        // the content is gone: adding it again is fine, a transport-info for it is not
+        let info = Jingle::new(Action::TransportInfo, SID).with_contents(vec![content(Role::Initiator, "video")]);
+        assert!(matches!(romeo.send(info), Err(JingleError::BadRequest(_))));
+        romeo.send(add).unwrap();
+        // an unknown-session answer ends the session
+        let gone = iq(
+            "<iq xmlns='jabber:client' type='error'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <unknown-session xmlns='urn:xmpp:jingle:errors:1'/></error></iq>",
+        );
+        let ping = romeo.send(Jingle::new(Action::SessionInfo, SID)).unwrap();
+        assert_eq!(romeo.acked(&ping, &gone), Some(JingleError::UnknownSession));
+        assert_eq!(romeo.state(), State::Ended);
     }
 
     #[test]
