@@ -409,6 +409,15 @@ impl Content {
     }
 
     /// Reads a `<content/>`; `None` without a name or with an undefined `creator` or `senders`.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0166_jingle::{Content, Role};
+    /// let c = Content::from_element(&Element::parse("<content xmlns='urn:xmpp:jingle:1' creator='responder' name='video-is-back' disposition='early-session'/>")?).unwrap();
+    /// assert_eq!((c.creator, c.is_session()), (Role::Responder, false));
+    /// assert!(Content::from_element(&Element::parse("<content xmlns='urn:xmpp:jingle:1' creator='juliet' name='a'/>")?).is_none());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_element(content: &Element) -> Option<Content> {
         let creator = match content.attr("creator") {
             Some(c) => Role::from_str(&c)?,
@@ -443,6 +452,13 @@ impl Content {
     }
 
     /// The `<content/>` element.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Senders};
+    /// let c = Content::new(Role::Responder, "video").with_senders(Senders::Responder);
+    /// assert_eq!(c.to_builder().build()?.to_xml(), "<content xmlns='urn:xmpp:jingle:1' creator='responder' name='video' senders='responder'/>");
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
     pub fn to_builder(&self) -> ElementBuilder {
         let mut c = ElementBuilder::new("content", NS)
             .attr("creator", self.creator.as_str())
@@ -558,6 +574,14 @@ impl Jingle {
 
     /// Reads the `<jingle/>` of an IQ-set: `None` when it has none, a [`JingleError::BadRequest`] when it is
     /// malformed (an undefined action, §7.2; no sid; a content without a name).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0166_jingle::Jingle;
+    /// let ping = Element::parse("<iq xmlns='jabber:client' type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")?;
+    /// assert!(Jingle::from_iq(&ping).is_none());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_iq(iq: &Element) -> Option<Result<Jingle, JingleError>> {
         iq.child("jingle", NS).map(|j| Jingle::from_element(&j))
     }
@@ -592,6 +616,16 @@ impl Jingle {
     }
 
     /// The `<jingle/>` element.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Action, Content, Jingle, Role};
+    /// let j = Jingle::new(Action::ContentRemove, "a73sjjvkla37jfea").with_contents(vec![Content::new(Role::Initiator, "video")]);
+    /// assert_eq!(
+    ///     j.to_builder().build()?.to_xml(),
+    ///     "<jingle xmlns='urn:xmpp:jingle:1' action='content-remove' sid='a73sjjvkla37jfea'><content creator='initiator' name='video'/></jingle>"
+    /// );
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
     pub fn to_builder(&self) -> ElementBuilder {
         let mut j = ElementBuilder::new("jingle", NS)
             .attr("action", self.action.as_str())
@@ -711,6 +745,15 @@ impl JingleError {
     }
 
     /// The error reply to the request `iq`.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0166_jingle::JingleError;
+    /// let iq = Element::parse("<iq xmlns='jabber:client' from='juliet@capulet.lit/balcony' id='x' type='set'/>")?;
+    /// let reply = JingleError::OutOfOrder.reply(&iq).build()?;
+    /// assert_eq!(JingleError::from_reply(&reply), Some(JingleError::OutOfOrder));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reply(&self, iq: &Element) -> ElementBuilder {
         let mut stanza_error = StanzaError::new(self.condition());
         match self {
@@ -791,6 +834,13 @@ pub struct Accepted {
 
 impl Accepted {
     /// An empty session-info: a ping, answered with an empty result (§6.8).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Action, Content, Jingle, Role, Session};
+    /// let (mut s, _) = Session::initiate("s", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "a")]);
+    /// assert!(s.receive(&Jingle::new(Action::SessionInfo, "s"), "juliet@capulet.lit/balcony")?.is_ping());
+    /// # Ok::<(), moxl_xep::xep_0166_jingle::JingleError>(())
+    /// ```
     pub fn is_ping(&self) -> bool {
         self.action == Action::SessionInfo && self.payloads.is_empty()
     }
@@ -903,32 +953,74 @@ impl Session {
     }
 
     /// The session id.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
+    /// let (s, _) = Session::initiate("a73sjjvkla37jfea", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony",
+    ///     vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(s.sid(), "a73sjjvkla37jfea");
+    /// ```
     pub fn sid(&self) -> &str {
         &self.sid
     }
 
     /// Our role.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
+    /// let (s, _) = Session::initiate("a73sjjvkla37jfea", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony",
+    ///     vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(s.role(), Role::Initiator);
+    /// ```
     pub fn role(&self) -> Role {
         self.role
     }
 
     /// Our full JID.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
+    /// let (s, _) = Session::initiate("a73sjjvkla37jfea", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony",
+    ///     vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(s.local(), "romeo@montague.lit/orchard");
+    /// ```
     pub fn local(&self) -> &str {
         &self.local
     }
 
     /// The peer's full JID: the only one who may act on the session.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
+    /// let (s, _) = Session::initiate("a73sjjvkla37jfea", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony",
+    ///     vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(s.peer(), "juliet@capulet.lit/balcony");
+    /// ```
     pub fn peer(&self) -> &str {
         &self.peer
     }
 
     /// The state.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
+    /// let (s, _) = Session::initiate("a73sjjvkla37jfea", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony",
+    ///     vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(s.state(), State::Pending);
+    /// ```
     pub fn state(&self) -> State {
         self.state
     }
 
     /// The contents of the session, as both parties agreed them so far (contents added but not yet accepted are
     /// not among them).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Session, State};
+    /// let (s, _) = Session::initiate("a73sjjvkla37jfea", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony",
+    ///     vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(s.contents()[0].name, "stub");
+    /// ```
     pub fn contents(&self) -> &[Content] {
         &self.contents
     }
@@ -995,6 +1087,19 @@ impl Session {
 
     /// Accepts the session we were offered, with these contents (each with its description and transport,
     /// §7.2.8): the session-accept to send. The session is then ACTIVE.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0166_jingle::{Action, Content, Role, Session, State};
+    /// let stub = Content::new(Role::Initiator, "stub")
+    ///     .with_description(Element::parse("<description xmlns='urn:xmpp:jingle:apps:stub:0'/>")?)
+    ///     .with_transport(Element::parse("<transport xmlns='urn:xmpp:jingle:transports:stub:0'/>")?);
+    /// let (_, initiate) = Session::initiate("s", "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony", vec![stub.clone()]);
+    /// let (mut s, _) = Session::incoming(&initiate, "romeo@montague.lit/orchard", "juliet@capulet.lit/balcony")?;
+    /// let accept = s.accept(vec![stub])?;
+    /// assert_eq!((accept.action, accept.responder.as_deref(), s.state()), (Action::SessionAccept, Some("juliet@capulet.lit/balcony"), State::Active));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn accept(&mut self, contents: Vec<Content>) -> Result<Jingle, JingleError> {
         self.send(Jingle::new(Action::SessionAccept, &self.sid).with_contents(contents))
     }
@@ -1268,11 +1373,25 @@ pub struct Sessions {
 
 impl Sessions {
     /// No session yet, for the account `local` (full JID).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(romeo.iter().count(), 1);
+    /// ```
     pub fn new(local: &str) -> Sessions {
         Sessions { local: local.to_owned(), sessions: HashMap::new() }
     }
 
     /// Opens a session with `peer`: the session-initiate to send (see [`Session::initiate`]).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(initiate.initiator.as_deref(), Some("romeo@montague.lit/orchard"));
+    /// ```
     pub fn initiate(&mut self, sid: &str, peer: &str, contents: Vec<Content>) -> Jingle {
         let (session, jingle) = Session::initiate(sid, &self.local, peer, contents);
         self.sessions.insert((peer.to_owned(), sid.to_owned()), session);
@@ -1280,16 +1399,39 @@ impl Sessions {
     }
 
     /// The session with `peer` of this sid.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// assert!(romeo.get("juliet@capulet.lit/balcony", "a73sjjvkla37jfea").is_some());
+    /// assert!(romeo.get("iago@venice.lit/dagger", "a73sjjvkla37jfea").is_none());
+    /// ```
     pub fn get(&self, peer: &str, sid: &str) -> Option<&Session> {
         self.sessions.get(&(peer.to_owned(), sid.to_owned()))
     }
 
     /// The session with `peer` of this sid, to [`send`](Session::send) on it.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// let s = romeo.get_mut("juliet@capulet.lit/balcony", "a73sjjvkla37jfea").unwrap();
+    /// let _bye = s.terminate(moxl_xep::xep_0166_jingle::Reason::new(moxl_xep::xep_0166_jingle::ReasonCondition::Cancel));
+    /// ```
     pub fn get_mut(&mut self, peer: &str, sid: &str) -> Option<&mut Session> {
         self.sessions.get_mut(&(peer.to_owned(), sid.to_owned()))
     }
 
     /// The live sessions.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// assert_eq!(romeo.iter().map(|s| s.sid()).collect::<Vec<_>>(), ["a73sjjvkla37jfea"]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values()
     }
@@ -1298,6 +1440,16 @@ impl Sessions {
     /// (see [`Session::incoming`]). When it crosses a session-initiate of ours to the same peer that is not
     /// answered yet, §7.2.16 decides ([`initiate_wins`]): ours wins and theirs gets `<tie-break/>`, or ours is
     /// dropped (named in [`Accepted::overruled`]) and theirs goes on.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// let mut juliet = Sessions::new("juliet@capulet.lit/balcony");
+    /// let got = juliet.receive(&initiate, "romeo@montague.lit/orchard")?;
+    /// assert_eq!(got.contents[0].name, "stub");
+    /// # Ok::<(), moxl_xep::xep_0166_jingle::JingleError>(())
+    /// ```
     pub fn receive(&mut self, jingle: &Jingle, from: &str) -> Result<Accepted, JingleError> {
         let key = (from.to_owned(), jingle.sid.clone());
         if jingle.action == Action::SessionInitiate {
@@ -1331,6 +1483,15 @@ impl Sessions {
     }
 
     /// Reads the answer from `peer` to our `request` (see [`Session::acked`]).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// let result = moxl_core::xml::Element::parse("<iq xmlns='jabber:client' type='result' id='x'/>")?;
+    /// assert_eq!(romeo.acked("juliet@capulet.lit/balcony", &initiate, &result), None);
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn acked(&mut self, peer: &str, request: &Jingle, reply: &Element) -> Option<JingleError> {
         let key = (peer.to_owned(), request.sid.clone());
         let session = self.sessions.get_mut(&key)?;
@@ -1342,6 +1503,16 @@ impl Sessions {
     }
 
     /// Forgets the sessions that ended (by a [`Session::terminate`] of ours).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::{Content, Role, Sessions};
+    /// let mut romeo = Sessions::new("romeo@montague.lit/orchard");
+    /// let initiate = romeo.initiate("a73sjjvkla37jfea", "juliet@capulet.lit/balcony", vec![Content::new(Role::Initiator, "stub")]);
+    /// let s = romeo.get_mut("juliet@capulet.lit/balcony", "a73sjjvkla37jfea").unwrap();
+    /// s.terminate(moxl_xep::xep_0166_jingle::Reason::new(moxl_xep::xep_0166_jingle::ReasonCondition::Cancel));
+    /// romeo.prune();
+    /// assert_eq!(romeo.iter().count(), 0);
+    /// ```
     pub fn prune(&mut self) {
         self.sessions.retain(|_, s| s.state != State::Ended);
     }

@@ -61,6 +61,10 @@ impl Kind {
     const ALL: [Kind; 6] = [Kind::Propose, Kind::Ringing, Kind::Retract, Kind::Proceed, Kind::Reject, Kind::Finish];
 
     /// The element name.
+    ///
+    /// ```
+    /// assert_eq!(moxl_xep::xep_0353_jmi::Kind::Propose.name(), "propose");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Kind::Propose => "propose",
@@ -73,6 +77,10 @@ impl Kind {
     }
 
     /// The kind of an element name.
+    ///
+    /// ```
+    /// assert_eq!(moxl_xep::xep_0353_jmi::Kind::from_name("accept"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -288,6 +296,16 @@ pub struct JingleMessage {
 impl JingleMessage {
     /// Reads a message with one of the elements of §3; `None` without one, without an id, or for an error
     /// message. [`copy`](JingleMessage::copy) is `None`: the Payload fills it in.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0353_jmi::{JingleMessage, Kind};
+    /// let m = Element::parse("<message xmlns='jabber:client' from='juliet@capulet.example/phone' to='romeo@montague.example/orchard' type='chat'>\
+    ///     <reject xmlns='urn:xmpp:jingle-message:0' id='a'><reason xmlns='urn:xmpp:jingle:1'><busy/></reason></reject></message>")?;
+    /// let j = JingleMessage::from_message(&m).unwrap();
+    /// assert_eq!((j.kind, j.reason.unwrap().condition), (Kind::Reject, moxl_xep::xep_0166_jingle::ReasonCondition::Busy));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
     pub fn from_message(stanza: &Element) -> Option<JingleMessage> {
         let (kind, e) =
             stanza.children().filter(|c| c.ns() == NS).find_map(|c| Kind::from_name(c.name()).map(|k| (k, c)))?;
