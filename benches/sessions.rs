@@ -65,6 +65,14 @@ fn rss(pid: &str) -> Result<u64> {
         .ok_or_else(|| fail(format!("no VmRSS in /proc/{pid}/status")))
 }
 
+/// CPU time of a process's main thread (the first field of `/proc/PID/schedstat`, in nanoseconds): all of
+/// Prosody's work, which runs its Lua on one thread.
+fn thread_cpu(pid: &str) -> Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).map_err(fail)?;
+    let ns = stat.split_whitespace().next().and_then(|v| v.parse().ok());
+    ns.map(Duration::from_nanos).ok_or_else(|| fail(format!("unreadable /proc/{pid}/schedstat")))
+}
+
 /// Raises the soft limit on open files to `wanted` (at most the hard limit); returns the soft limit now in force.
 fn raise_nofile(wanted: u64) -> Result<u64> {
     use rustix::process::{getrlimit, setrlimit, Resource};
@@ -190,7 +198,7 @@ async fn run(n: usize, concurrency: usize) -> Result<()> {
     let prosody_pid = server.pid().to_string();
 
     let (rss_before, prosody_before) = (rss("self")?, rss(&prosody_pid)?);
-    let (cpu_before, started) = (cpu_now(), Instant::now());
+    let (cpu_before, prosody_cpu_before, started) = (cpu_now(), thread_cpu(&prosody_pid)?, Instant::now());
     let clients = bounded(n, concurrency, move |i| {
         let (tls, jid) = (tls.clone(), BareJid::new(&format!("u{i}@{domain}")));
         async move {
@@ -202,6 +210,7 @@ async fn run(n: usize, concurrency: usize) -> Result<()> {
     })
     .await?;
     let (online, cpu) = (started.elapsed(), cpu_now() - cpu_before);
+    let prosody_cpu = thread_cpu(&prosody_pid)?.saturating_sub(prosody_cpu_before);
     tokio::time::sleep(SETTLE).await;
     let (rss_after, prosody_after) = (rss("self")?, rss(&prosody_pid)?);
     let per_session = rss_after.saturating_sub(rss_before) as f64 / n as f64;
@@ -209,6 +218,7 @@ async fn run(n: usize, concurrency: usize) -> Result<()> {
     println!("  time to all online                 {:8.2} s", online.as_secs_f64());
     println!("  login latency (connect → bound)    {}", percentiles(login_ms));
     println!("  CPU per login (client process)     {:8.2} ms", cpu.as_secs_f64() * 1000.0 / n as f64);
+    println!("  CPU per login (Prosody, its thread){:8.2} ms", prosody_cpu.as_secs_f64() * 1000.0 / n as f64);
     println!("memory per idle session (RSS delta / {n}):");
     println!("  bare tokio-rustls TLS connection (floor, same run)  {}", kib(floor));
     println!(
