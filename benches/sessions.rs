@@ -80,7 +80,7 @@ fn raise_nofile(wanted: u64) -> Result<u64> {
     let current = limit.current.unwrap_or(u64::MAX);
     if current < wanted {
         limit.current = Some(limit.maximum.map_or(wanted, |max| max.min(wanted)));
-        setrlimit(Resource::Nofile, limit.clone()).map_err(fail)?;
+        setrlimit(Resource::Nofile, limit).map_err(fail)?;
     }
     Ok(getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX))
 }
