@@ -248,19 +248,28 @@ async fn run(n: usize, concurrency: usize) -> Result<()> {
     let mut latencies = Vec::with_capacity(n);
     let receivers = jids.iter().cycle().skip(1);
     let pairs: Vec<(&Client, &String)> = clients.iter().zip(receivers).collect();
-    for wave in pairs.chunks(concurrency.max(1)) {
+    let (mut slowest, mut waves) = ((0, 0.0), 0);
+    for (w, wave) in pairs.chunks(concurrency.max(1)).enumerate() {
+        waves += 1;
         for (client, to) in wave {
             let sent = epoch.elapsed().as_nanos().to_string();
             client.xec().context().send(message(to, "chat", Some(&sent)))?;
         }
         for _ in wave {
             match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
-                Ok(Some(latency)) => latencies.push(latency.as_secs_f64() * 1000.0),
+                Ok(Some(latency)) => {
+                    let ms = latency.as_secs_f64() * 1000.0;
+                    if ms > slowest.1 {
+                        slowest = (w, ms);
+                    }
+                    latencies.push(ms);
+                }
                 _ => return Err(fail(format!("only {} of {n} messages arrived", latencies.len()))),
             }
         }
     }
     println!("message latency ({n} messages, {concurrency} in flight):  {}", percentiles(latencies));
+    println!("  the slowest message in wave {} of {waves}: {:.2} ms", slowest.0 + 1, slowest.1);
     let closing = Instant::now();
     for client in &clients {
         client.close().await;
