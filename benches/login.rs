@@ -16,6 +16,10 @@
 //!
 //! `cargo bench --bench login`
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::cpu_now;
+
 use std::time::{Duration, Instant};
 
 use hmac::digest::KeyInit;
@@ -39,12 +43,6 @@ fn summary(mut ms: Vec<f64>) -> String {
     ms.sort_by(f64::total_cmp);
     let at = |q: f64| ms.get(((ms.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
     format!("min {:6.2} ms   median {:6.2} ms   p90 {:6.2} ms", at(0.0), at(0.5), at(0.9))
-}
-
-/// CPU time of the whole process (every thread) so far.
-fn cpu_now() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec.unsigned_abs(), t.tv_nsec.try_into().unwrap_or(0))
 }
 
 /// The median of `f`'s CPU time over `n` runs, in milliseconds.

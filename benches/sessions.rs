@@ -18,6 +18,10 @@
 //!
 //! `MOXL_BENCH_SESSIONS=10000 cargo bench --bench sessions`
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::cpu_now;
+
 use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,12 +50,6 @@ fn env(name: &str, default: usize) -> usize {
 
 fn fail(e: impl std::fmt::Display) -> Error {
     Error::handler(e.to_string())
-}
-
-/// CPU time of the whole process (every thread) so far.
-fn cpu_now() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec.unsigned_abs(), t.tv_nsec.try_into().unwrap_or(0))
 }
 
 /// The resident set size of a process (`VmRSS` of `/proc/PID/status`), in bytes.
