@@ -1,7 +1,7 @@
 //! Conversation features of the Movim era through both real servers (Prosody and ejabberd): message displayed
 //! synchronization (XEP-0490) between two devices of one account on the server's PEP, and message moderation
 //! (XEP-0425) in the server's MUC service where a room announces it, and OMEMO's XMPP side (XEP-0384: device
-//! lists, bundles and encrypted messages in both deployed flavours).
+//! lists, bundles and encrypted messages in both deployed flavours), and push registration (XEP-0357).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -17,6 +17,7 @@ use moxl::xep::xep_0030_disco::InfoQuery;
 use moxl::xep::xep_0045_muc::{self as muc, Configure, History, Join};
 use moxl::xep::xep_0060_pubsub::NS_PUBLISH_OPTIONS;
 use moxl::xep::xep_0199_ping::RoundTrip;
+use moxl::xep::xep_0357_push::{self as push, Disable, Enable};
 use moxl::xep::xep_0384_omemo::{
     Bundle, Device, DeviceList, Encrypted, EncryptedMessage, Flavour, GetBundle, GetDevices, MessageKey, PublishBundle,
     PublishDevices,
@@ -283,5 +284,34 @@ async fn omemo_devices_and_bundles_on(p: &Server) -> Result<()> {
     j.send(m)?;
     let got = tokio::time::timeout(Duration::from_secs(5), arrived.recv()).await.expect("the message").unwrap();
     assert_eq!(got.encrypted, encrypted, "{}", p.kind());
+    Ok(())
+}
+
+#[tokio::test]
+async fn push_notifications_are_enabled_and_disabled_where_the_server_pushes() -> Result<()> {
+    // Prosody pushes with the community module mod_cloud_notify (prosody-modules): a server of its own. The
+    // shared servers do not push: their disco says so, and the request is refused.
+    let pushing = Server::Prosody(
+        moxl_test_support::Prosody::builder()
+            .extra_config("VirtualHost \"localhost\"\n    modules_enabled = { \"cloud_notify\" }")
+            .start()
+            .expect("Prosody with mod_cloud_notify starts"),
+    );
+    for p in [&pushing].into_iter().chain(servers().iter()) {
+        let phone = client(p, &fresh_account(p, "juliet"), "secret").connect().await?;
+        let account = phone.jid().to_bare().to_string();
+        let offered =
+            phone.xec().context().request(InfoQuery::new(account))?.await?.features.iter().any(|f| f == push::NS);
+        let enable = Enable::new("push.example.net", "yxs32uqsflafdk3iuqo").secret("eruio234vzxc2kla-91");
+        let enabled = phone.xec().context().request(enable)?.await;
+        if !offered {
+            assert!(enabled.is_err(), "{}: push enabled on a server that does not announce it", p.kind());
+            eprintln!("{}: the account does not announce urn:xmpp:push:0", p.kind());
+            continue;
+        }
+        assert_eq!(enabled?, "push.example.net", "{}", p.kind());
+        let disabled = phone.xec().context().request(Disable::new("push.example.net", Some("yxs32uqsflafdk3iuqo")))?;
+        assert_eq!(disabled.await?, "push.example.net", "{}", p.kind());
+    }
     Ok(())
 }

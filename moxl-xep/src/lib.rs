@@ -64,6 +64,7 @@ pub mod xep_0333_markers;
 pub mod xep_0334_hints;
 pub mod xep_0352_csi;
 pub mod xep_0353_jmi;
+pub mod xep_0357_push;
 pub mod xep_0359_stable_ids;
 pub mod xep_0363_upload;
 pub mod xep_0367_attaching;
