@@ -310,13 +310,7 @@ impl BookmarkChange {
     /// ```
     pub fn all_in(stanza: &Element, account: Option<&str>) -> Vec<BookmarkChange> {
         let Some(event) = Event::from_message(stanza).filter(|e| e.node == NS) else { return Vec::new() };
-        // PEP notifications come from our bare JID (XEP-0163 §4.3.1); the server may leave `from` out.
-        let ours = match (event.from.as_deref(), account) {
-            (None, _) => true,
-            (Some(from), Some(account)) => from == account,
-            (Some(_), None) => false,
-        };
-        if !ours {
+        if !event.is_from_own_account(account) {
             return Vec::new();
         }
         match event.kind {

@@ -331,11 +331,7 @@ impl Payload for DisplayedEvents {
     async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
         let Some(event) = Event::from_message(stanza).filter(|e| e.node == NS) else { return Ok(()) };
         let account = ctx.account().map(|a| a.to_string());
-        let ours = match (event.from.as_deref(), account.as_deref()) {
-            (None, _) => true,
-            (Some(from), Some(account)) => from == account,
-            (Some(_), None) => false,
-        };
+        let ours = event.is_from_own_account(account.as_deref());
         if let (true, EventKind::Items { items, .. }) = (ours, &event.kind) {
             for d in items.iter().filter_map(Displayed::from_item) {
                 ctx.pack(d).deliver();

@@ -513,6 +513,29 @@ pub struct Event {
 }
 
 impl Event {
+    /// Whether this notification is about a PEP node of our own `account` (our bare JID): PEP notifications come
+    /// from the node owner's bare JID (XEP-0163 §4.3.1), and our own server may leave `from` out. Without a known
+    /// account, only a notification without `from` counts.
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0060_pubsub::Event;
+    /// let m = Element::parse("<message xmlns='jabber:client' from='juliet@capulet.lit'><event xmlns='http://jabber.org/protocol/pubsub#event'>\
+    ///     <items node='n'><item id='1'/></items></event></message>")?;
+    /// let e = Event::from_message(&m).unwrap();
+    /// assert!(e.is_from_own_account(Some("juliet@capulet.lit")));
+    /// assert!(!e.is_from_own_account(Some("romeo@montague.lit")));
+    /// assert!(!e.is_from_own_account(None));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
+    pub fn is_from_own_account(&self, account: Option<&str>) -> bool {
+        match (self.from.as_deref(), account) {
+            (None, _) => true,
+            (Some(from), Some(account)) => from == account,
+            (Some(_), None) => false,
+        }
+    }
+
     /// Reads the event of a message. `None` for other stanzas, error messages, and events without a node or of
     /// a kind not listed in [`EventKind`] (collection associations).
     pub fn from_message(stanza: &Element) -> Option<Event> {
