@@ -16,13 +16,21 @@ pub fn escape_text(raw: &str) -> Cow<'_, str> {
     quick_xml::escape::partial_escape(raw)
 }
 
-/// Escapes an attribute value (`&`, `<`, `>`, `'`, `"`).
+/// Escapes an attribute value (`&`, `<`, `>`, `'`, `"`), and tab, newline and carriage return as character
+/// references: a reader normalizes them to spaces when written literally (XML 1.0 §3.3.3), so a value (or a
+/// namespace name) that holds them reads back the same only this way.
 ///
 /// ```
 /// assert_eq!(moxl_core::xml::escape_attr("it's \"x\""), "it&apos;s &quot;x&quot;");
+/// assert_eq!(moxl_core::xml::escape_attr("a\nb\tc\r"), "a&#xA;b&#x9;c&#13;");
 /// ```
 pub fn escape_attr(raw: &str) -> Cow<'_, str> {
-    quick_xml::escape::escape(raw)
+    let escaped = quick_xml::escape::escape(raw);
+    // (quick-xml already writes `\r` as `&#13;`)
+    if memchr::memchr2(b'\t', b'\n', escaped.as_bytes()).is_none() {
+        return escaped;
+    }
+    Cow::Owned(escaped.replace('\t', "&#x9;").replace('\n', "&#xA;"))
 }
 
 /// Unescapes an attribute value that the parser already validated. Borrowed when there is nothing to unescape.
