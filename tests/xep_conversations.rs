@@ -63,11 +63,12 @@ impl Payload for RoomStanzaId {
 
 /// Becomes available and waits until the server has read our caps (it asks our disco#info, XEP-0115 §6.3, and
 /// a ping answered after the question means our answer was read): from then on, our `+notify` features count
-/// (XEP-0163 §4).
+/// (XEP-0163 §4). A server that already learnt this caps hash from another moxl client of the same binary (a
+/// room join in a test running beside this one) does not ask again: then the round trip alone suffices.
 async fn available_with_caps(client: &Client) -> Result<()> {
     let mut asked = client.xec().subscribe("discoinfoasked");
     client.xec().context().send(presence(None, None))?;
-    packet(&mut asked).await;
+    let _ = tokio::time::timeout(Duration::from_secs(3), asked.recv()).await;
     let mut pongs = client.xec().subscribe("ping_roundtrip_handle");
     client.xec().context().request(RoundTrip::new(client.jid().domain().to_string()))?;
     packet(&mut pongs).await;
