@@ -22,6 +22,8 @@
 //! Ignored, as carrying no meaning the peer acts on: the `o=` line's session id and version, `s=`, `t=`, and the
 //! `m=` port and `c=` address (with ICE, media goes where the candidates say, RFC 8839 §4.2.1.2).
 
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use moxl::xep::jingle_sdp::{candidate_from_sdp, candidates_of, JingleSdp, SdpError};

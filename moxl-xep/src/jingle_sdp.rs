@@ -255,7 +255,7 @@ fn candidate_to_jingle(c: &SdpAttributeCandidate) -> Result<Candidate, SdpError>
         &c.foundation,
         u8::try_from(c.component).map_err(|_| small("component"))?,
         "udp",
-        u32::try_from(c.priority).map_err(|_| small("priority"))?,
+        c.priority,
         &c.address.to_string(),
         u16::try_from(c.port).map_err(|_| small("port"))?,
         kind,
@@ -330,17 +330,18 @@ fn sdp_candidate(c: &Candidate) -> Result<SdpAttributeCandidate, SdpError> {
 /// (the content's name) to give `addIceCandidate`.
 ///
 /// ```
-/// /// use moxl_xep::jingle_sdp::candidates_of;
+/// use moxl_core::xml::Element;
+/// use moxl_xep::jingle_sdp::candidates_of;
 /// use moxl_xep::xep_0166_jingle::Jingle;
-/// // XEP-0176 §5.5, Example 3 (abridged)
-/// let j = Jingle::from_element(&Element::parse("<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='a73sjjvkla37jfea'>\
+/// // XEP-0176 §5.8, Example 5
+/// let j = Jingle::from_element(&Element::parse("<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' initiator='romeo@montague.lit/orchard' sid='a73sjjvkla37jfea'>\
 ///     <content creator='initiator' name='this-is-the-audio-content'>\
 ///     <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' pwd='asd88fgpdd777uzjYhagZg' ufrag='8hhy'>\
-///     <candidate component='1' foundation='3' generation='0' id='t4sdnr3vr2' ip='192.0.2.3' network='1' port='45664' priority='1694498815' protocol='udp' rel-addr='10.0.1.1' rel-port='8998' type='srflx'/>\
+///     <candidate component='1' foundation='1' generation='0' id='m3110wc4nd' ip='2001:db8::9:1' network='0' port='9001' priority='21149780477' protocol='udp' type='host'/>\
 ///     </transport></content></jingle>")?)?;
 /// let lines = candidates_of(&j)?;
 /// assert_eq!(lines[0].0, "this-is-the-audio-content");
-/// assert_eq!(lines[0].1, "candidate:3 1 UDP 1694498815 192.0.2.3 45664 typ srflx raddr 10.0.1.1 rport 8998 generation 0 network-id 1");
+/// assert_eq!(lines[0].1, "candidate:1 1 UDP 21149780477 2001:db8::9:1 9001 typ host generation 0 network-id 0");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn candidates_of(jingle: &Jingle) -> Result<Vec<(String, String)>, SdpError> {
@@ -740,9 +741,11 @@ impl JingleSdp {
 
     /// Writes the SDP of these contents and groups, as written by `author` (the initiator's offer for a
     /// session-initiate, the responder's answer for a session-accept): what to hand to `setRemoteDescription`.
+    /// An `<rtcp-fb/>` of a type the SDP parser does not know is left out, as a browser skips such a line.
     ///
     /// ```
-    ///     /// use moxl_xep::jingle_sdp::JingleSdp;
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::jingle_sdp::JingleSdp;
     /// use moxl_xep::xep_0166_jingle::{Jingle, Role};
     /// // XEP-0167 §6: a static payload type maps to the m= line alone
     /// let j = Jingle::from_element(&Element::parse("<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s'>\
@@ -926,13 +929,15 @@ fn write_media(
             text.push(' ');
             text.push_str(&parameters_text(&f.parameters, " "));
         }
-        SdpAttribute::from_str(&text).map_err(|e| unmappable(format!("{text}: {e}")))
+        // A feedback type webrtc-sdp does not know (it knows ack, nack, ccm, trr-int, goog-remb, transport-cc) is
+        // left out, as the browser would skip its line.
+        SdpAttribute::from_str(&text).ok()
     };
     for f in &desc.rtcp_fb {
-        add(fb("*", f)?)?;
+        fb("*", f).map(&mut add).transpose()?;
     }
     if let Some(v) = desc.rtcp_fb_trr_int {
-        add(fb("*", &RtcpFb::new("trr-int", Some(&v.to_string())))?)?;
+        fb("*", &RtcpFb::new("trr-int", Some(&v.to_string()))).map(&mut add).transpose()?;
     }
     let mut ptime = BTreeMap::new();
     for p in &desc.payload_types {
@@ -943,10 +948,10 @@ fn write_media(
             add(SdpAttribute::Rtpmap(r))?;
         }
         for f in &p.rtcp_fb {
-            add(fb(&p.id.to_string(), f)?)?;
+            fb(&p.id.to_string(), f).map(&mut add).transpose()?;
         }
         if let Some(v) = p.rtcp_fb_trr_int {
-            add(fb(&p.id.to_string(), &RtcpFb::new("trr-int", Some(&v.to_string())))?)?;
+            fb(&p.id.to_string(), &RtcpFb::new("trr-int", Some(&v.to_string()))).map(&mut add).transpose()?;
         }
         if !p.parameters.is_empty() {
             // Checked by webrtc-sdp, written as given: its own form joins unknown parameters with commas and
@@ -987,4 +992,178 @@ fn write_media(
         add(SdpAttribute::Candidate(sdp_candidate(c)?))?;
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+
+    fn map(body: &str, author: Role) -> JingleSdp {
+        JingleSdp::from_sdp(&format!("{HEAD}{body}"), author).unwrap()
+    }
+
+    fn rtp(j: &JingleSdp, i: usize) -> RtpDescription {
+        RtpDescription::from_content(&j.contents[i]).unwrap().unwrap()
+    }
+
+    #[test]
+    fn directions_are_the_authors() {
+        for (author, line, senders) in [
+            (Role::Initiator, "a=sendonly", Senders::Initiator),
+            (Role::Initiator, "a=recvonly", Senders::Responder),
+            (Role::Responder, "a=sendonly", Senders::Responder),
+            (Role::Responder, "a=recvonly", Senders::Initiator),
+            (Role::Initiator, "a=inactive", Senders::None),
+            (Role::Responder, "a=sendrecv", Senders::Both),
+        ] {
+            let j = map(&format!("m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n{line}\r\n"), author);
+            assert_eq!(j.contents[0].senders, senders, "{author} {line}");
+            assert!(j.to_sdp(author).unwrap().contains(&format!("{line}\r\n")), "{author} {line} back");
+        }
+    }
+
+    #[test]
+    fn header_extension_directions_are_the_authors_too() {
+        let j = map(
+            "m=video 9 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\na=extmap:2/recvonly URI-gps-string\r\na=extmap:3/sendonly URI-frametype\r\n",
+            Role::Initiator,
+        );
+        let d = rtp(&j, 0);
+        assert_eq!((d.hdrexts[0].senders, d.hdrexts[1].senders), (Senders::Responder, Senders::Initiator));
+        let back = j.to_sdp(Role::Initiator).unwrap();
+        assert!(
+            back.contains("a=extmap:2/recvonly URI-gps-string\r\n")
+                && back.contains("a=extmap:3/sendonly URI-frametype\r\n")
+        );
+    }
+
+    #[test]
+    fn fmtp_parameters_are_kept_as_written() {
+        assert_eq!(
+            fmtp_parameters("minptime=10; useinbandfec=1"),
+            [Parameter::new("minptime", "10"), Parameter::new("useinbandfec", "1")]
+        );
+        assert_eq!(fmtp_parameters("111/111"), [Parameter::flag("111/111")]);
+        assert_eq!(parameters_text(&fmtp_parameters("a=1;b"), ";"), "a=1;b");
+        // a default value webrtc-sdp would leave out, and two parameters it does not know
+        let j = map(
+            "m=video 9 RTP/AVP 102 98\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:102 H264/90000\r\na=rtpmap:98 theora/90000\r\n\
+             a=fmtp:102 profile-level-id=42000a;packetization-mode=1\r\na=fmtp:98 width=800;height=600\r\n",
+            Role::Initiator,
+        );
+        let d = rtp(&j, 0);
+        assert_eq!(d.payload_types[0].parameters[0], Parameter::new("profile-level-id", "42000a"));
+        let back = j.to_sdp(Role::Initiator).unwrap();
+        assert!(back.contains("a=fmtp:102 profile-level-id=42000a;packetization-mode=1\r\n"), "{back}");
+        assert!(back.contains("a=fmtp:98 width=800;height=600\r\n"), "{back}");
+    }
+
+    #[test]
+    fn feedback_for_all_payload_types_and_trr_int() {
+        let j = map(
+            "m=video 9 RTP/AVPF 98 99\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:98 H263-1998/90000\r\na=rtpmap:99 H261/90000\r\n\
+             a=rtcp-fb:* nack\r\na=rtcp-fb:98 nack rpsi\r\na=rtcp-fb:98 trr-int 100\r\na=rtcp-fb:* trr-int 5\r\n",
+            Role::Initiator,
+        );
+        // XEP-0293 §5, the example
+        let d = rtp(&j, 0);
+        assert_eq!((d.rtcp_fb.clone(), d.rtcp_fb_trr_int), (vec![RtcpFb::new("nack", None)], Some(5)));
+        assert_eq!(d.payload_types[0].rtcp_fb, [RtcpFb::new("nack", Some("rpsi"))]);
+        assert_eq!(d.payload_types[0].rtcp_fb_trr_int, Some(100));
+        let back = j.to_sdp(Role::Initiator).unwrap();
+        for line in [
+            "m=video 9 RTP/AVPF 98 99",
+            "a=rtcp-fb:* nack",
+            "a=rtcp-fb:98 nack rpsi",
+            "a=rtcp-fb:98 trr-int 100",
+            "a=rtcp-fb:* trr-int 5",
+        ] {
+            assert!(back.lines().any(|l| l == line), "{line} in {back}");
+        }
+        // a type the SDP side cannot write is left out, not an error
+        let mut d = d;
+        d.rtcp_fb.push(RtcpFb::new("rrtr", None));
+        let c = Content::new(Role::Initiator, "v").with_description(d.to_builder().build().unwrap());
+        let out = JingleSdp { contents: vec![c], groups: vec![], dropped: vec![] }.to_sdp(Role::Initiator).unwrap();
+        assert!(!out.contains("rrtr") && out.contains("a=rtcp-fb:* nack"));
+    }
+
+    #[test]
+    fn session_level_attributes_apply_to_every_section() {
+        let j = map(
+            "a=fingerprint:sha-1 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01\r\na=setup:passive\r\na=ice-ufrag:u\r\na=ice-pwd:pppppppppppppppppppppp\r\n\
+             a=extmap-allow-mixed\r\na=ice-lite\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\nm=video 9 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\n",
+            Role::Responder,
+        );
+        assert_eq!(j.contents.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["audio-0", "video-1"], "no a=mid");
+        for c in &j.contents {
+            let t = IceUdpTransport::from_content(c).unwrap().unwrap();
+            assert_eq!((t.ufrag.as_deref(), t.fingerprints[0].setup), (Some("u"), Some(Setup::Passive)));
+            assert!(RtpDescription::from_content(c).unwrap().unwrap().extmap_allow_mixed);
+        }
+        assert_eq!(j.dropped, [Dropped { mid: None, line: "a=ice-lite".into(), reason: NO_XEP }]);
+    }
+
+    #[test]
+    fn data_channels_and_holdconn_are_reported() {
+        let j = map(
+            "m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=setup:holdconn\r\na=end-of-candidates\r\n\
+             m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:d\r\na=sctp-port:5000\r\n",
+            Role::Initiator,
+        );
+        assert_eq!(j.contents.len(), 1);
+        let reasons: Vec<_> = j.dropped.iter().map(|d| (d.mid.as_deref(), d.line.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (Some("a"), "a=setup:holdconn"),
+                (Some("a"), "a=end-of-candidates"),
+                (Some("d"), "m=application 9 UDP/DTLS/SCTP webrtc-datachannel")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_default_candidate_gives_the_port_and_address() {
+        let mut t = IceUdpTransport::new("u", "p");
+        t.candidates.push(Candidate::new("1", 1, "udp", 1, "abc.local", 5000, CandidateType::Host));
+        t.candidates.push(Candidate::new("2", 1, "udp", 1, "192.0.2.9", 6000, CandidateType::Srflx));
+        let mut d = RtpDescription::new("audio");
+        d.payload_types.push(PayloadType::new(0, "PCMU", 8000));
+        let c = Content::new(Role::Initiator, "0")
+            .with_description(d.to_builder().build().unwrap())
+            .with_transport(t.to_builder().build().unwrap());
+        let sdp = JingleSdp { contents: vec![c], groups: vec![], dropped: vec![] }.to_sdp(Role::Initiator).unwrap();
+        assert!(sdp.contains("m=audio 6000 RTP/AVP 0\r\nc=IN IP4 192.0.2.9\r\n"), "{sdp}");
+        assert!(sdp.contains("a=candidate:1 1 UDP 1 abc.local 5000 typ host generation 0\r\n"), "{sdp}");
+    }
+
+    #[test]
+    fn what_sdp_cannot_hold_is_an_error() {
+        let c = Content::new(Role::Initiator, "x")
+            .with_description(RtpDescription::new("text").to_builder().build().unwrap());
+        let j = JingleSdp { contents: vec![c], groups: vec![], dropped: vec![] };
+        assert!(matches!(j.to_sdp(Role::Initiator), Err(SdpError::Unmappable(_))));
+        let j = JingleSdp { contents: vec![Content::new(Role::Initiator, "x")], groups: vec![], dropped: vec![] };
+        assert!(matches!(j.to_sdp(Role::Initiator), Err(SdpError::Unmappable(_))));
+        let j = JingleSdp {
+            contents: vec![],
+            groups: vec![Group { semantics: "XYZ".into(), contents: vec![] }],
+            dropped: vec![],
+        };
+        assert!(matches!(j.to_sdp(Role::Initiator), Err(SdpError::Unmappable(_))));
+        let bad = Fingerprint { hash: "sha-256".into(), setup: Some(Setup::Active), value: "AB:CD".into() };
+        let mut t = IceUdpTransport::new("u", "p");
+        t.fingerprints.push(bad);
+        let c = Content::new(Role::Initiator, "0")
+            .with_description(RtpDescription::new("audio").to_builder().build().unwrap())
+            .with_transport(t.to_builder().build().unwrap());
+        let j = JingleSdp { contents: vec![c], groups: vec![], dropped: vec![] };
+        assert!(
+            matches!(j.to_sdp(Role::Initiator), Err(SdpError::Unmappable(_))),
+            "a fingerprint too short for its hash"
+        );
+    }
 }

@@ -7,7 +7,7 @@
 //!
 //! The view plugs into XEP-0166's [`Content`], whose description is an [`Element`]:
 //! [`RtpDescription::from_content`] reads it, [`RtpDescription::to_builder`] writes it. The mapping to and from
-//! SDP (§6) is [`crate::jingle_sdp`] (feature `jingle-sdp`).
+//! SDP (§6) is `crate::jingle_sdp` (feature `jingle-sdp`).
 //!
 //! ```
 //! use moxl_core::xml::Element;

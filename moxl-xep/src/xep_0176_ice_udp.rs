@@ -5,7 +5,7 @@
 //!
 //! Candidates trickle in transport-info messages (§5.5), one content each with a transport of new candidates:
 //! [`IceUdpTransport::from_content`] reads them, [`IceUdpTransport::to_builder`] writes them. The mapping of
-//! `a=candidate` lines is in [`crate::jingle_sdp`] (feature `jingle-sdp`).
+//! `a=candidate` lines is in `crate::jingle_sdp` (feature `jingle-sdp`).
 //!
 //! ```
 //! use moxl_core::xml::Element;
@@ -117,8 +117,9 @@ pub struct Candidate {
     pub network: Option<u8>,
     /// The port.
     pub port: u16,
-    /// The priority.
-    pub priority: u32,
+    /// The priority (32 bits in ICE, RFC 8445 §5.1.2; read wider, as the schema's `positiveInteger` and
+    /// §5.8's Example 5 have it).
+    pub priority: u64,
     /// The transport protocol, `udp`.
     pub protocol: String,
     /// The related address of a reflexive or relayed candidate (`rel-addr`, SDP `raddr`).
@@ -140,7 +141,7 @@ impl Candidate {
         foundation: &str,
         component: u8,
         protocol: &str,
-        priority: u32,
+        priority: u64,
         ip: &str,
         port: u16,
         kind: CandidateType,
