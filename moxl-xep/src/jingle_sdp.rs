@@ -513,6 +513,10 @@ const SESSION_WIDE: fn(&SdpAttribute) -> bool = |a| {
     )
 };
 
+fn is_direction(a: &SdpAttribute) -> bool {
+    matches!(a, SdpAttribute::Sendrecv | SdpAttribute::Sendonly | SdpAttribute::Recvonly | SdpAttribute::Inactive)
+}
+
 fn media_of(content: &Content) -> Result<(RtpDescription, IceUdpTransport), SdpError> {
     let desc = RtpDescription::from_content(content)
         .ok_or_else(|| unmappable(format!("content {:?} has no RTP description", content.name)))??;
@@ -549,7 +553,7 @@ impl JingleSdp {
                 SdpAttribute::Group(g) => {
                     out.groups.push(Group { semantics: g.semantics.to_string(), contents: g.tags.clone() })
                 }
-                a if SESSION_WIDE(a) => {}
+                a if SESSION_WIDE(a) || is_direction(a) => {}
                 other => out.dropped.push(Dropped { mid: None, line: format!("a={other}"), reason: NO_XEP }),
             }
         }
@@ -641,18 +645,9 @@ impl JingleSdp {
                 return Err(unmappable(format!("two media sections named {name:?}")));
             }
             names.push(name.clone());
-            let senders = senders_of(
-                m.get_attributes().iter().find(|a| {
-                    matches!(
-                        a,
-                        SdpAttribute::Sendrecv
-                            | SdpAttribute::Sendonly
-                            | SdpAttribute::Recvonly
-                            | SdpAttribute::Inactive
-                    )
-                }),
-                author,
-            );
+            // The section's direction, else the session's (RFC 8866 §6.7), else sendrecv.
+            let direction = m.get_attributes().iter().find(|a| is_direction(a));
+            let senders = senders_of(direction.or_else(|| session.attribute.iter().find(|a| is_direction(a))), author);
             let mut content = Content::new(Role::Initiator, &name)
                 .with_description(s.desc.to_builder().build().map_err(internal)?)
                 .with_transport(s.transport.to_builder().build().map_err(internal)?);
