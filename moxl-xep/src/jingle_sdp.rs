@@ -13,6 +13,10 @@
 //!   ([`JingleSdp::transport_info`]), and a received transport-info gives the lines for `addIceCandidate`
 //!   ([`candidates_of`]).
 //!
+//! Not mapped: SDES `a=crypto` (XEP-0167 §7; browsers use DTLS-SRTP), `a=remote-candidates` (XEP-0176 §5.7; no
+//! browser writes it), data channels (XEP-0343). An `a=candidate` without `generation` is read as generation 0,
+//! and written with it.
+//!
 //! Nothing is lost silently. A line the XEPs give no Jingle form (`a=rtcp-rsize`, `a=rtcp-xr`, ICE-TCP candidates,
 //! `a=msid-semantic`, an `a=end-of-candidates`, …) or that the SDP parser does not understand is listed in
 //! [`JingleSdp::dropped`] with the reason. Lines that Jingle does not carry because they follow from what it
@@ -500,7 +504,9 @@ impl Section<'_> {
     }
 }
 
-const SESSION_WIDE: fn(&SdpAttribute) -> bool = |a| {
+/// The session-level attributes that apply to every media section (XEP-0294 §5: "a session-level line might
+/// need to be mapped to all <description/> elements"; the same holds for ICE credentials and DTLS).
+fn session_wide(a: &SdpAttribute) -> bool {
     matches!(
         a,
         SdpAttribute::IceUfrag(_)
@@ -511,7 +517,7 @@ const SESSION_WIDE: fn(&SdpAttribute) -> bool = |a| {
             | SdpAttribute::ExtmapAllowMixed
             | SdpAttribute::Extmap(_)
     )
-};
+}
 
 fn is_direction(a: &SdpAttribute) -> bool {
     matches!(a, SdpAttribute::Sendrecv | SdpAttribute::Sendonly | SdpAttribute::Recvonly | SdpAttribute::Inactive)
@@ -553,7 +559,7 @@ impl JingleSdp {
                 SdpAttribute::Group(g) => {
                     out.groups.push(Group { semantics: g.semantics.to_string(), contents: g.tags.clone() })
                 }
-                a if SESSION_WIDE(a) || is_direction(a) => {}
+                a if session_wide(a) || is_direction(a) => {}
                 other => out.dropped.push(Dropped { mid: None, line: format!("a={other}"), reason: NO_XEP }),
             }
         }
@@ -614,7 +620,7 @@ impl JingleSdp {
                 };
                 s.desc.bandwidth.push(Bandwidth { kind, value });
             }
-            for a in session.attribute.iter().filter(|a| SESSION_WIDE(a)) {
+            for a in session.attribute.iter().filter(|a| session_wide(a)) {
                 s.attribute(a, true)?;
             }
             for a in m.get_attributes() {
