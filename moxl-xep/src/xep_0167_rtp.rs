@@ -9,6 +9,12 @@
 //! [`RtpDescription::from_content`] reads it, [`RtpDescription::to_builder`] writes it. The mapping to and from
 //! SDP (§6) is `crate::jingle_sdp` (feature `jingle-sdp`).
 //!
+//! Disco (§10): moxl declares none of these features itself, since the media are the application's (its WebRTC
+//! stack), and every feature a linked crate declares is announced. An application that takes calls declares
+//! what it handles: `moxl_core::feature!` with [`NS`], [`FEATURE_AUDIO`], [`FEATURE_VIDEO`], and the namespaces
+//! of the extensions it supports: `xep_0176_ice_udp::NS`, `xep_0320_dtls::NS`, `xep_0293_rtcp_fb::NS`,
+//! `xep_0294_rtp_hdrext::NS`, `xep_0338_grouping::FEATURE`, `xep_0339_ssma::FEATURE`.
+//!
 //! ```
 //! use moxl_core::xml::Element;
 //! use moxl_xep::xep_0166_jingle::{Content, Role};

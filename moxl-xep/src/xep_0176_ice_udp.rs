@@ -37,6 +37,14 @@ use crate::xep_0320_dtls::{self as dtls, Fingerprint};
 /// ```
 pub const NS: &str = "urn:xmpp:jingle:transports:ice-udp:1";
 
+/// `urn:ietf:rfc:3264`, the disco feature of an entity that prefers several candidates per transport-info, as
+/// the SDP offer/answer model has them (§7.2).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0176_ice_udp::FEATURE_SDP_OFFER_ANSWER, "urn:ietf:rfc:3264");
+/// ```
+pub const FEATURE_SDP_OFFER_ANSWER: &str = "urn:ietf:rfc:3264";
+
 /// A candidate's type (`type`, §5.3; RFC 8445 §5.1.1).
 ///
 /// ```

@@ -28,6 +28,13 @@ use crate::xep_0167_rtp::req_attr;
 /// ```
 pub const NS: &str = "urn:xmpp:jingle:apps:grouping:0";
 
+/// `urn:ietf:rfc:5888`, the disco feature of grouping support (§3).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0338_grouping::FEATURE, "urn:ietf:rfc:5888");
+/// ```
+pub const FEATURE: &str = "urn:ietf:rfc:5888";
+
 /// A `<group/>` (§2): its semantics (`BUNDLE`, `LS`, …) and the names of the contents it groups.
 ///
 /// ```

@@ -34,6 +34,13 @@ use crate::xep_0167_rtp::{Parameter, req_attr, req_num};
 /// ```
 pub const NS: &str = "urn:xmpp:jingle:apps:rtp:ssma:0";
 
+/// `urn:ietf:rfc:5576`, the disco feature of source-specific media support (§4).
+///
+/// ```
+/// assert_eq!(moxl_xep::xep_0339_ssma::FEATURE, "urn:ietf:rfc:5576");
+/// ```
+pub const FEATURE: &str = "urn:ietf:rfc:5576";
+
 /// A `<source/>` (§2.1): an SSRC and its source attributes (`cname`, `msid`, …), one `a=ssrc` line each.
 ///
 /// ```
