@@ -523,7 +523,28 @@ fn is_direction(a: &SdpAttribute) -> bool {
     matches!(a, SdpAttribute::Sendrecv | SdpAttribute::Sendonly | SdpAttribute::Recvonly | SdpAttribute::Inactive)
 }
 
+/// Refuses a control character (a CR or LF would start a line of the peer's choosing in the SDP, and XML lets
+/// them in attribute values as `&#13;&#10;`).
+fn one_line(value: &str) -> Result<(), SdpError> {
+    match value.chars().any(char::is_control) {
+        true => Err(unmappable(format!("a control character in {value:?}"))),
+        false => Ok(()),
+    }
+}
+
+/// Every attribute value under `e` on one line.
+fn attributes_one_line(e: &moxl_core::xml::Element) -> Result<(), SdpError> {
+    for (_, v) in e.attrs() {
+        one_line(&v)?;
+    }
+    e.children().try_for_each(|c| attributes_one_line(&c))
+}
+
 fn media_of(content: &Content) -> Result<(RtpDescription, IceUdpTransport), SdpError> {
+    one_line(&content.name)?;
+    for e in [&content.description, &content.transport].into_iter().flatten() {
+        attributes_one_line(e)?;
+    }
     let desc = RtpDescription::from_content(content)
         .ok_or_else(|| unmappable(format!("content {:?} has no RTP description", content.name)))??;
     let transport = IceUdpTransport::from_content(content).transpose()?.unwrap_or_default();
@@ -778,6 +799,7 @@ impl JingleSdp {
         let mut session = SdpSession::new(0, origin, "-".into());
         session.set_timing(SdpTiming { start: 0, stop: 0 });
         for g in &self.groups {
+            g.contents.iter().try_for_each(|c| one_line(c))?;
             let semantics = match g.semantics.as_str() {
                 "LS" => SdpAttributeGroupSemantic::LipSynchronization,
                 "FID" => SdpAttributeGroupSemantic::FlowIdentification,
@@ -1139,6 +1161,23 @@ mod tests {
         let sdp = JingleSdp { contents: vec![c], groups: vec![], dropped: vec![] }.to_sdp(Role::Initiator).unwrap();
         assert!(sdp.contains("m=audio 6000 RTP/AVP 0\r\nc=IN IP4 192.0.2.9\r\n"), "{sdp}");
         assert!(sdp.contains("a=candidate:1 1 UDP 1 abc.local 5000 typ host generation 0\r\n"), "{sdp}");
+    }
+
+    #[test]
+    fn no_line_can_be_smuggled_in() {
+        let j = Jingle::from_element(
+            &moxl_core::xml::Element::parse(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s'><content creator='initiator' name='0'>\
+                 <description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'><payload-type id='96' name='speex' clockrate='8000'>\
+                 <parameter name='vbr' value='on&#13;&#10;a=sendonly'/></payload-type></description></content></jingle>",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let err = JingleSdp::from_jingle(&j).unwrap().to_sdp(Role::Initiator).unwrap_err();
+        assert!(matches!(err, SdpError::Unmappable(ref w) if w.contains("control character")), "{err}");
+        let j = JingleSdp { contents: vec![], groups: vec![Group::bundle(["0\r\na=ice-lite"])], dropped: vec![] };
+        assert!(j.to_sdp(Role::Initiator).is_err());
     }
 
     #[test]
