@@ -169,7 +169,7 @@ impl Anonymity {
 /// assert_eq!(form.value("q"), Some("xmpp.org"));
 /// assert_eq!(form.value("key"), Some("{urn:xmpp:channel-search:0:order}address"));
 /// let all = SearchQuery::all().types([ServiceType::Muc, ServiceType::Mix]).min_users(5).to_form();
-/// assert_eq!((all.value("all"), all.values("types").len(), all.value("min_users")), (Some("true"), 2, Some("5")));
+/// assert_eq!((all.value("all"), all.values("types").len(), all.value("min_users")), (Some("1"), 2, Some("5")));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -412,7 +412,7 @@ impl SearchError {
 /// use moxl_xep::xep_0433_channel_search::GetForm;
 /// // §4.2.1, Example 2
 /// let iq = GetForm::new("search.service.example").request_stanza().build()?;
-/// assert!(iq.to_xml().ends_with("type='get'><search xmlns='urn:xmpp:channel-search:0:search'/></iq>"));
+/// assert!(iq.to_xml().ends_with("<search xmlns='urn:xmpp:channel-search:0:search'/></iq>"));
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -462,7 +462,7 @@ impl GetForm {
 /// // §4.2.2, Example 3
 /// let s = Search::new("search.service.example", SearchQuery::keywords("xmpp.org").sort(SortKey::Address)).max(5);
 /// let xml = s.request_stanza().build()?.to_xml();
-/// assert!(xml.contains("type='get'><search xmlns='urn:xmpp:channel-search:0:search'>\
+/// assert!(xml.contains("<search xmlns='urn:xmpp:channel-search:0:search'>\
 ///     <set xmlns='http://jabber.org/protocol/rsm'><max>5</max></set><x xmlns='jabber:x:data' type='submit'>"), "{xml}");
 /// # Ok::<(), moxl_core::Error>(())
 /// ```

@@ -123,7 +123,7 @@ pub enum Exposure {
 /// let c = space_config(Exposure::Public);
 /// assert_eq!(c.value("pubsub#type"), Some("urn:xmpp:spaces:0"));
 /// assert_eq!(c.value("pubsub#access_model"), Some("open"));
-/// assert_eq!(c.value("pubsub#notify_retract"), Some("true"));
+/// assert_eq!(c.value("pubsub#notify_retract"), Some("1")); // XEP-0004's boolean true
 /// assert_eq!(space_config(Exposure::Private).value("pubsub#access_model"), Some("whitelist"));
 /// ```
 pub fn space_config(exposure: Exposure) -> DataForm {
@@ -376,7 +376,7 @@ fn is_known(ctx: &Context, service: &str, node: &str) -> bool {
 /// // §6.1, Example 1
 /// let xml = ListSpaces::new("megacorp-pubsub.example.com").filtered().request_stanza().build()?.to_xml();
 /// assert!(xml.contains("<filter xmlns='urn:xmpp:pubsub-filter:0'><x xmlns='jabber:x:data' type='submit'>"), "{xml}");
-/// assert!(xml.contains("<field var='included-types'><value>urn:xmpp:spaces:0</value><value></value></field>"), "{xml}");
+/// assert!(xml.contains("<field var='included-types'><value>urn:xmpp:spaces:0</value><value/></field>"), "{xml}");
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
