@@ -340,7 +340,10 @@ impl Pending {
 /// [`muc::Join`]; the lists the room sends before it (§5.2.1) are gathered into the `Output`, an
 /// [`AffiliationSync`]. A room that does not version ignores `<mav/>`: the join succeeds with no changes and
 /// no `until` ([`AffiliationSync::versioned`] is `false`). Join errors are the request's error (see
-/// [`muc::Join`] for their conditions).
+/// [`muc::Join`] for their conditions). Start it with [`join_since`]: requested otherwise (or revived after a
+/// restart, when the lists already went by), its reply is an error that says so, never an empty list that would
+/// pass for "up to date". A room that refuses the lists to us sends a `forbidden` error message (§5.2.3), which
+/// this Action does not see: the join then succeeds without lists, and [`AffiliationSync::apply_to`] fails.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -412,7 +415,13 @@ impl JoinSince {
     }
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<AffiliationSync> {
-        let changes = ctx.session_state::<Pending>().lock().remove(&self.room).unwrap_or_default();
+        // No entry: nobody gathered the lists sent before this presence (the Action was requested without
+        // join_since, or revived after a restart): an empty list would pass for "up to date", so say so.
+        let changes = ctx.session_state::<Pending>().lock().remove(&self.room).ok_or_else(|| {
+            moxl_core::Error::handler(
+                "the room's affiliation lists were not gathered: start JoinSince with join_since() (XEP-0463 §5.2.1)",
+            )
+        })?;
         AffiliationSync::from_self_presence(stanza, self.since.as_deref(), changes)
             .ok_or_else(|| moxl_core::Error::handler("the answer to the join is no MUC presence (XEP-0045 §7.2.2)"))
     }
@@ -531,6 +540,21 @@ mod tests {
         assert_eq!(cache.affiliations().len(), 3);
         // the next join gathers nothing left over
         assert!(ctx.session_state::<Pending>().lock().is_empty());
+    }
+
+    #[test]
+    fn a_join_since_not_started_with_join_since_fails_rather_than_pass_for_up_to_date() {
+        let xec = Xec::new().unwrap();
+        let ctx = xec.context();
+        let mut errors = xec.subscribe("mav_joinsince_handle");
+        let request = ctx.request(JoinSince::new(ROOM, "louise", Some("9pacabr2q1"))).unwrap();
+        let id = request.id().to_owned();
+        xec.take_outgoing();
+        block_on(xec.dispatch(Element::parse(FULL).unwrap()));
+        block_on(xec.dispatch(Element::parse(&SELF.replace("'ID'", &format!("'{id}'"))).unwrap()));
+        assert!(errors.try_recv().is_none());
+        let outcome = block_on(request);
+        assert!(outcome.as_ref().is_err_and(|e| e.to_string().contains("join_since")), "{outcome:?}");
     }
 
     #[test]
