@@ -35,8 +35,7 @@ use moxl::xep::xep_0277_microblog::{self as microblog, Entry, Feed, FeedPage, Li
 use moxl::xep::xep_0330_pubsub_subscription::{self as followed, FollowedNode};
 use moxl::xep::xep_0402_bookmarks2::Bookmark;
 use moxl::xep::xep_0503_spaces::{
-    self as spaces, AddToSpace, CreateSpace, Exposure, GetContent, JoinSpace, ListSpaces, RemoveFromSpace, SpaceChange,
-    SpaceEvent, SpaceInfo, SpaceItem,
+    self as spaces, AddToSpace, Exposure, ListSpaces, RemoveFromSpace, SpaceChange, SpaceEvent, SpaceInfo, SpaceItem,
 };
 use moxl_test_support::{Ejabberd, Server, ServerKind};
 
@@ -550,6 +549,7 @@ async fn space_event(stream: &mut moxl::xec::EventStream<SpaceEvent>) -> SpaceEv
 async fn a_space_is_created_filled_joined_and_followed() -> Result<()> {
     for p in servers() {
         a_space_is_created_filled_joined_and_followed_on(p).await?;
+        a_private_space_lets_in_whom_its_owner_approves_on(p).await?;
     }
     Ok(())
 }
@@ -572,7 +572,7 @@ async fn a_space_is_created_filled_joined_and_followed_on(p: &Server) -> Result<
     let node = fresh_account(p, "space");
 
     let created =
-        run(&juliet, CreateSpace::new(SERVICE, &node, Exposure::Public).title("The developers corner")).await?;
+        run(&juliet, spaces::Create::new(SERVICE, &node, Exposure::Public).title("The developers corner")).await?;
     assert_eq!(created, node);
     let listed = run(&romeo, ListSpaces::new(SERVICE)).await?;
     assert!(listed.iter().any(|s| s.node == node && s.service == SERVICE), "{}: {listed:?}", p.kind());
@@ -584,7 +584,7 @@ async fn a_space_is_created_filled_joined_and_followed_on(p: &Server) -> Result<
     // notifications go to the subscribed JID: our full JID reaches this session without presence
     let romeo_jid = romeo.jid().to_string();
     let mut changes = romeo.xec().events::<SpaceEvent>();
-    let sub = run(&romeo, JoinSpace::new(SERVICE, &node, &romeo_jid)).await?;
+    let sub = run(&romeo, spaces::Subscribe::new(SERVICE, &node, &romeo_jid)).await?;
     assert_eq!(sub.state, Some(SubscriptionState::Subscribed), "{}", p.kind());
 
     let mut room = Bookmark::new(format!("editors@conference.{}", p.domain()));
@@ -600,7 +600,7 @@ async fn a_space_is_created_filled_joined_and_followed_on(p: &Server) -> Result<
         assert_eq!((e.service.as_str(), e.node.as_str()), (SERVICE, node.as_str()), "{}", p.kind());
         assert_eq!(e.change, SpaceChange::Added(item.clone()), "{}", p.kind());
     }
-    let mut content = run(&romeo, GetContent::new(SERVICE, &node)).await?;
+    let mut content = run(&romeo, spaces::GetRooms::new(SERVICE, &node)).await?;
     content.sort_by(|a, b| a.id().cmp(&b.id()));
     let mut expected = items.to_vec();
     expected.sort_by(|a, b| a.id().cmp(&b.id()));
@@ -609,8 +609,40 @@ async fn a_space_is_created_filled_joined_and_followed_on(p: &Server) -> Result<
     let id = items[0].id().into_owned();
     assert_eq!(run(&juliet, RemoveFromSpace::new(SERVICE, &node, &id)).await?, id);
     assert_eq!(space_event(&mut changes).await.change, SpaceChange::Removed(id), "{}", p.kind());
-    assert_eq!(run(&romeo, GetContent::new(SERVICE, &node)).await?.len(), 2);
+    assert_eq!(run(&romeo, spaces::GetRooms::new(SERVICE, &node)).await?.len(), 2);
     run(&juliet, Delete::new(Some(SERVICE), &node, None)).await?;
     assert_eq!(space_event(&mut changes).await.change, SpaceChange::Deleted, "{}", p.kind());
+    Ok(())
+}
+
+/// A private space (§3: whitelist) keeps out whoever its owner did not let in. ejabberd refuses the join with
+/// `closed-node` and lets the owner subscribe a member (XEP-0060 §8.8.2, [`spaces::SetSubscription`]); Prosody 0.12
+/// refuses both (`forbidden`: it does not manage subscriptions, as its features say) and lets in a member by
+/// affiliation (§8.9.2), who can then join.
+async fn a_private_space_lets_in_whom_its_owner_approves_on(p: &Server) -> Result<()> {
+    let juliet = client(p, "juliet", "secret").connect().await?;
+    let romeo = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
+    let node = fresh_account(p, "private");
+    run(&juliet, spaces::Create::new(SERVICE, &node, Exposure::Private)).await?;
+    let (romeo_jid, romeo_bare) = (romeo.jid().to_string(), romeo.jid().to_bare().to_string());
+    let refused_join = refused(&romeo, spaces::Subscribe::new(SERVICE, &node, &romeo_jid)).await;
+    let approve = spaces::SetSubscription::new(SERVICE, &node, &romeo_jid, SubscriptionState::Subscribed);
+    match p.kind() {
+        ServerKind::Prosody => {
+            assert_eq!(refused_join.condition(), Some(Condition::Forbidden));
+            assert_eq!(refused(&juliet, approve).await.condition(), Some(Condition::Forbidden));
+            let member = vec![(romeo_bare.clone(), AffiliationKind::Member)];
+            run(&juliet, pubsub::ModifyAffiliations::new(Some(SERVICE), &node, member)).await?;
+            let sub = run(&romeo, spaces::Subscribe::new(SERVICE, &node, &romeo_jid)).await?;
+            assert_eq!(sub.state, Some(SubscriptionState::Subscribed));
+        }
+        _ => {
+            assert_eq!(refused_join.condition(), Some(Condition::NotAllowed));
+            assert!(refused_join.app_condition().is_some_and(|a| a.contains("closed-node")), "{refused_join:?}");
+            assert_eq!(run(&juliet, approve).await?, romeo_jid);
+        }
+    }
+    assert!(run(&romeo, spaces::GetRooms::new(SERVICE, &node)).await?.is_empty(), "{}", p.kind());
+    run(&juliet, Delete::new(Some(SERVICE), &node, None)).await?;
     Ok(())
 }

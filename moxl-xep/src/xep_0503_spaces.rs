@@ -3,16 +3,20 @@
 //! are its content (§6.4). The XEP needs no special server support (§4): any XEP-0060 service that lets users
 //! create nodes can host spaces.
 //!
-//! | what | how | §
+//! | what | how | § |
 //! |---|---|---|
 //! | list a service's spaces | request [`ListSpaces`] (optionally with the XEP-0462 type filter) | 6.1 |
 //! | a space's metadata | request `xep_0030_disco::InfoQuery::node(service, node)`, read with [`SpaceInfo::from_info`] | 6.2 |
-//! | create a space | request [`CreateSpace`] (its node configuration is [`space_config`]) | 3 |
-//! | join a space | request [`JoinSpace`] (a pubsub subscription; its changes then come as [`SpaceEvent`]) | 6.3 |
-//! | a space's content | request [`GetContent`]: rooms, nodes, links, avatar and banner as [`SpaceItem`] | 6.4, 6.2.1 |
+//! | create a space | request [`Create`] (its node configuration is [`space_config`]) | 3 |
+//! | join a space | request [`Subscribe`] (a pubsub subscription; its changes then come as [`SpaceEvent`]) | 6.3 |
+//! | a space's content | request [`GetRooms`]: rooms, nodes, links, avatar and banner as [`SpaceItem`] | 6.4, 6.2.1 |
+//! | approve or remove a member (owner) | request [`SetSubscription`] | 3, XEP-0060 §8.8.2 |
 //! | add or change content | request [`AddToSpace`] | 6.4 |
 //! | remove content | request [`RemoveFromSpace`] | 6.4 |
 //! | a room's parent space | [`SpaceParent::of`] on the room's disco#info | 6.5 |
+//!
+//! The Actions' names and Packet keys are Moxl's Space actions (`space_create_handle`, `space_subscribe_handle`,
+//! `space_getrooms_handle`, `space_setsubscription_handle`), so that a Movim port finds its keys.
 //!
 //! Events: [`SpaceEvents`] delivers what changes in the spaces this session joined, created or read, as
 //! [`SpaceEvent`] (Packet key `spaceevent`), built only when someone listens. A client announces no feature for
@@ -23,14 +27,14 @@
 //! examples as fixtures.
 //!
 //! ```
-//! use moxl_xep::xep_0503_spaces::{AddToSpace, CreateSpace, Exposure, GetContent, SpaceItem};
+//! use moxl_xep::xep_0503_spaces::{AddToSpace, Create, Exposure, GetRooms, SpaceItem};
 //! use moxl_xep::xep_0402_bookmarks2::Bookmark;
 //! # async fn run(ctx: &moxl_core::xec::Context) -> moxl_core::Result<()> {
 //! let service = "megacorp-pubsub.example.com";
-//! ctx.request(CreateSpace::new(service, "dev", Exposure::Public).title("The developers corner"))?.await?;
+//! ctx.request(Create::new(service, "dev", Exposure::Public).title("The developers corner"))?.await?;
 //! let room = SpaceItem::Room(Bookmark::new("editors@conference.megacorp.example.com"));
 //! ctx.request(AddToSpace::new(service, "dev", room))?.await?;
-//! for item in ctx.request(GetContent::new(service, "dev"))?.await? {
+//! for item in ctx.request(GetRooms::new(service, "dev"))?.await? {
 //!     println!("{}", item.id());
 //! }
 //! # Ok(()) }
@@ -368,8 +372,8 @@ fn is_known(ctx: &Context, service: &str, node: &str) -> bool {
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
-/// | result | `spaces_listspaces_handle` | `Vec<SpaceRef>` |
-/// | error | `spaces_listspaces_error<condition>` | the `StanzaError` |
+/// | result | `space_listspaces_handle` | `Vec<SpaceRef>` |
+/// | error | `space_listspaces_error<condition>` | the `StanzaError` |
 ///
 /// ```
 /// use moxl_xep::xep_0503_spaces::ListSpaces;
@@ -408,7 +412,7 @@ impl ListSpaces {
     }
 }
 
-#[action(group = "spaces")]
+#[action(group = "space")]
 impl ListSpaces {
     /// The service's spaces (and other nodes, without a filter).
     type Output = Vec<SpaceRef>;
@@ -430,38 +434,38 @@ impl ListSpaces {
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
-/// | result | `spaces_createspace_handle` | the node (`String`) |
-/// | error | `spaces_createspace_error<condition>` | the `StanzaError` |
+/// | result | `space_create_handle` | the node (`String`) |
+/// | error | `space_create_error<condition>` | the `StanzaError` |
 ///
 /// ```
-/// use moxl_xep::xep_0503_spaces::{CreateSpace, Exposure};
-/// let xml = CreateSpace::new("megacorp-pubsub.example.com", "dev", Exposure::Public).title("The developers corner")
+/// use moxl_xep::xep_0503_spaces::{Create, Exposure};
+/// let xml = Create::new("megacorp-pubsub.example.com", "dev", Exposure::Public).title("The developers corner")
 ///     .request_stanza().build()?.to_xml();
 /// assert!(xml.contains("<create node='dev'/><configure>"), "{xml}");
 /// assert!(xml.contains("<field var='pubsub#type'><value>urn:xmpp:spaces:0</value></field>"), "{xml}");
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CreateSpace {
+pub struct Create {
     service: String,
     node: String,
     config: DataForm,
 }
 
-impl CreateSpace {
+impl Create {
     /// The space `node` on `service`.
-    pub fn new(service: impl Into<String>, node: impl Into<String>, exposure: Exposure) -> CreateSpace {
-        CreateSpace { service: service.into(), node: node.into(), config: space_config(exposure) }
+    pub fn new(service: impl Into<String>, node: impl Into<String>, exposure: Exposure) -> Create {
+        Create { service: service.into(), node: node.into(), config: space_config(exposure) }
     }
 
     /// With a title (`pubsub#title`).
-    pub fn title(mut self, title: impl Into<String>) -> CreateSpace {
+    pub fn title(mut self, title: impl Into<String>) -> Create {
         self.config = self.config.with_value("pubsub#title", title);
         self
     }
 
     /// With a description (`pubsub#description`).
-    pub fn description(mut self, description: impl Into<String>) -> CreateSpace {
+    pub fn description(mut self, description: impl Into<String>) -> Create {
         self.config = self.config.with_value("pubsub#description", description);
         self
     }
@@ -472,8 +476,8 @@ impl CreateSpace {
     }
 }
 
-#[action(group = "spaces")]
-impl CreateSpace {
+#[action(group = "space")]
+impl Create {
     /// The space's node.
     type Output = String;
 
@@ -493,26 +497,26 @@ impl CreateSpace {
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
-/// | result | `spaces_joinspace_handle` | the [`Subscription`] |
-/// | error | `spaces_joinspace_error<condition>` | the `StanzaError` |
+/// | result | `space_subscribe_handle` | the [`Subscription`] |
+/// | error | `space_subscribe_error<condition>` | the `StanzaError` |
 ///
 /// ```
-/// use moxl_xep::xep_0503_spaces::JoinSpace;
-/// let xml = JoinSpace::new("megacorp-pubsub.example.com", "dev", "emacs-user@megacorp.example.com").request_stanza().build()?.to_xml();
+/// use moxl_xep::xep_0503_spaces::Subscribe;
+/// let xml = Subscribe::new("megacorp-pubsub.example.com", "dev", "emacs-user@megacorp.example.com").request_stanza().build()?.to_xml();
 /// assert!(xml.contains("<subscribe node='dev' jid='emacs-user@megacorp.example.com'/>"), "{xml}");
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JoinSpace {
+pub struct Subscribe {
     service: String,
     node: String,
     jid: String,
 }
 
-impl JoinSpace {
+impl Subscribe {
     /// `jid` joins the space `node` of `service`.
-    pub fn new(service: impl Into<String>, node: impl Into<String>, jid: impl Into<String>) -> JoinSpace {
-        JoinSpace { service: service.into(), node: node.into(), jid: jid.into() }
+    pub fn new(service: impl Into<String>, node: impl Into<String>, jid: impl Into<String>) -> Subscribe {
+        Subscribe { service: service.into(), node: node.into(), jid: jid.into() }
     }
 
     /// The request this Action sends.
@@ -521,8 +525,8 @@ impl JoinSpace {
     }
 }
 
-#[action(group = "spaces")]
-impl JoinSpace {
+#[action(group = "space")]
+impl Subscribe {
     /// Our subscription to the space.
     type Output = Subscription;
 
@@ -545,31 +549,32 @@ impl JoinSpace {
     }
 }
 
-/// Fetches a space's content (§6.4, §6.2.1): every item, as [`SpaceItem`]s. The space's later changes are
+/// Fetches a space's content (§6.4, §6.2.1): every item, as [`SpaceItem`]s (Moxl's name for it: rooms are
+/// most of a space). The space's later changes are
 /// then delivered as [`SpaceEvent`]s (once we are subscribed).
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
-/// | result | `spaces_getcontent_handle` | `Vec<SpaceItem>` |
-/// | error | `spaces_getcontent_error<condition>` | the `StanzaError` |
+/// | result | `space_getrooms_handle` | `Vec<SpaceItem>` |
+/// | error | `space_getrooms_error<condition>` | the `StanzaError` |
 ///
 /// ```
-/// use moxl_xep::xep_0503_spaces::GetContent;
+/// use moxl_xep::xep_0503_spaces::GetRooms;
 /// // §6.4, Example 5
-/// let xml = GetContent::new("megacorp-pubsub.example.com", "dev").request_stanza().build()?.to_xml();
+/// let xml = GetRooms::new("megacorp-pubsub.example.com", "dev").request_stanza().build()?.to_xml();
 /// assert!(xml.contains("<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='dev'/></pubsub>"), "{xml}");
 /// # Ok::<(), moxl_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GetContent {
+pub struct GetRooms {
     service: String,
     node: String,
 }
 
-impl GetContent {
+impl GetRooms {
     /// The content of the space `node` of `service`.
-    pub fn new(service: impl Into<String>, node: impl Into<String>) -> GetContent {
-        GetContent { service: service.into(), node: node.into() }
+    pub fn new(service: impl Into<String>, node: impl Into<String>) -> GetRooms {
+        GetRooms { service: service.into(), node: node.into() }
     }
 
     /// The request this Action sends.
@@ -578,8 +583,8 @@ impl GetContent {
     }
 }
 
-#[action(group = "spaces")]
-impl GetContent {
+#[action(group = "space")]
+impl GetRooms {
     /// The space's items.
     type Output = Vec<SpaceItem>;
 
@@ -599,8 +604,8 @@ impl GetContent {
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
-/// | result | `spaces_addtospace_handle` | the item id (`String`) |
-/// | error | `spaces_addtospace_error<condition>` | the `StanzaError` |
+/// | result | `space_addtospace_handle` | the item id (`String`) |
+/// | error | `space_addtospace_error<condition>` | the `StanzaError` |
 ///
 /// ```
 /// use moxl_xep::xep_0402_bookmarks2::Bookmark;
@@ -635,7 +640,7 @@ impl AddToSpace {
     }
 }
 
-#[action(group = "spaces")]
+#[action(group = "space")]
 impl AddToSpace {
     /// The item id.
     type Output = String;
@@ -653,8 +658,8 @@ impl AddToSpace {
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
-/// | result | `spaces_removefromspace_handle` | the item id (`String`) |
-/// | error | `spaces_removefromspace_error<condition>` | the `StanzaError` |
+/// | result | `space_removefromspace_handle` | the item id (`String`) |
+/// | error | `space_removefromspace_error<condition>` | the `StanzaError` |
 ///
 /// ```
 /// use moxl_xep::xep_0503_spaces::RemoveFromSpace;
@@ -682,7 +687,7 @@ impl RemoveFromSpace {
     }
 }
 
-#[action(group = "spaces")]
+#[action(group = "space")]
 impl RemoveFromSpace {
     /// The retracted item's id.
     type Output = String;
@@ -693,6 +698,61 @@ impl RemoveFromSpace {
 
     async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<String> {
         Ok(self.id.clone())
+    }
+}
+
+/// Sets a member's subscription to a space, as its owner (XEP-0060 §8.8.2, manage-subscriptions): approves
+/// someone into a private space (`subscribed`), or puts them out (`none`). Its `Output` is the member's JID.
+///
+/// | answer | Packet key | content |
+/// |---|---|---|
+/// | result | `space_setsubscription_handle` | the member's JID (`String`) |
+/// | error | `space_setsubscription_error<condition>` | the `StanzaError` |
+///
+/// ```
+/// use moxl_xep::xep_0060_pubsub::SubscriptionState;
+/// use moxl_xep::xep_0503_spaces::SetSubscription;
+/// let s = SetSubscription::new("megacorp-pubsub.example.com", "dev", "emacs-user@megacorp.example.com", SubscriptionState::Subscribed);
+/// assert!(s.request_stanza().build()?.to_xml().contains("<subscriptions node='dev'>\
+///     <subscription jid='emacs-user@megacorp.example.com' subscription='subscribed'/></subscriptions>"));
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetSubscription {
+    service: String,
+    node: String,
+    jid: String,
+    state: pubsub::SubscriptionState,
+}
+
+impl SetSubscription {
+    /// Sets `jid`'s subscription to the space `node` of `service` to `state`.
+    pub fn new(
+        service: impl Into<String>,
+        node: impl Into<String>,
+        jid: impl Into<String>,
+        state: pubsub::SubscriptionState,
+    ) -> SetSubscription {
+        SetSubscription { service: service.into(), node: node.into(), jid: jid.into(), state }
+    }
+
+    /// The request this Action sends.
+    pub fn request_stanza(&self) -> ElementBuilder {
+        pubsub::modify_subscriptions(Some(&self.service), &self.node, [(self.jid.as_str(), self.state)])
+    }
+}
+
+#[action(group = "space")]
+impl SetSubscription {
+    /// The member's JID.
+    type Output = String;
+
+    fn request(&self) -> ElementBuilder {
+        self.request_stanza()
+    }
+
+    async fn handle(&mut self, _ctx: &Context, _stanza: &Element) -> Result<String> {
+        Ok(self.jid.clone())
     }
 }
 
@@ -761,8 +821,8 @@ impl SpaceEvent {
     }
 }
 
-/// Delivers the changes of the spaces this session joined, created or read ([`JoinSpace`], [`CreateSpace`],
-/// [`GetContent`]) as [`SpaceEvent`]s (Packet key `spaceevent`), when someone listens.
+/// Delivers the changes of the spaces this session joined, created or read ([`Subscribe`], [`Create`],
+/// [`GetRooms`]) as [`SpaceEvent`]s (Packet key `spaceevent`), when someone listens.
 ///
 /// ```
 /// # async fn run(xec: &moxl_core::xec::Xec) {
@@ -823,9 +883,9 @@ mod tests {
     fn the_content_of_the_xep_is_read_whole_and_a_known_space_reports_its_changes() {
         let xec = Xec::new().unwrap();
         let ctx = xec.context();
-        let mut content = xec.subscribe("spaces_getcontent_handle");
+        let mut content = xec.subscribe("space_getrooms_handle");
         let mut changes = xec.events::<SpaceEvent>();
-        ctx.request(GetContent::new("megacorp-pubsub.example.com", "dev")).unwrap();
+        ctx.request(GetRooms::new("megacorp-pubsub.example.com", "dev")).unwrap();
         block_on(xec.dispatch(answer_last(&xec, CONTENT)));
         let items = content.try_recv().unwrap();
         let items = items.content::<Vec<SpaceItem>>().unwrap();
@@ -864,7 +924,7 @@ mod tests {
     #[test]
     fn listing_reads_the_services_items() {
         let xec = Xec::new().unwrap();
-        let mut listed = xec.subscribe("spaces_listspaces_handle");
+        let mut listed = xec.subscribe("space_listspaces_handle");
         xec.context().request(ListSpaces::new("megacorp-pubsub.example.com")).unwrap();
         // §6.1, Example 2 (inside the disco#items <query/> the XEP's example leaves out)
         let answer = "<iq xmlns='jabber:client' type='result' from='megacorp-pubsub.example.com' id='ID'>\
