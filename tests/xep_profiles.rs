@@ -518,7 +518,8 @@ fn movim_storage(domain: &str) -> Storage {
 }
 
 /// XEP-0048 bookmarks with Movim's URL and subscription entries, through private storage (XEP-0049): stored and
-/// read back whole by ejabberd and by a Prosody without `mod_bookmarks`. Prosody's `mod_bookmarks` (on by default)
+/// read back whole by ejabberd (and mirrored whole to the legacy PEP node, XEP-0411) and by a Prosody without
+/// `mod_bookmarks`. Prosody's `mod_bookmarks` (on by default)
 /// answers private storage from its XEP-0402 node (it announces `urn:xmpp:bookmarks:1#compat`): the rooms come
 /// back, the URLs and subscriptions do not, as this test shows; a Movim-like client keeps those elsewhere there
 /// (XEP-0330 for the nodes).
@@ -547,6 +548,8 @@ async fn legacy_bookmarks_keep_movims_urls_and_subscriptions_in_private_storage(
             _ => {
                 assert!(!converts, "{features:?}");
                 assert_eq!(back, stored, "{}", p.kind());
+                // and its XEP-0411 mirror on the legacy PEP node holds them whole too
+                assert_eq!(run(&juliet, legacy::PepGet).await?, stored, "{}", p.kind());
             }
         }
     }
