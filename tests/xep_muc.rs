@@ -1,7 +1,8 @@
 //! Multi-user chat (XEP-0045) against both test servers' MUC services (Prosody's and ejabberd's
 //! `conference.localhost`, shared by the tests of this file): instant and reserved rooms, joins and their errors,
 //! occupants, messages, subject, nick changes, invitations (mediated and XEP-0249 direct), moderation and
-//! affiliations, destruction, and the XEP-0410 self-ping. Where the two servers differ within what the spec
+//! affiliations, destruction, and the XEP-0410 self-ping; what the rooms do not do: affiliations versioning
+//! (XEP-0463) and belonging to a space (XEP-0503). Where the two servers differ within what the spec
 //! allows (or where one deviates from it), the test says which does what.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
@@ -13,6 +14,7 @@ use common::{client, fresh_account, packet, servers};
 use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::xec::{Packet, PacketStream};
+use moxl::xep::xep_0030_disco::InfoQuery;
 use moxl::xep::xep_0045_muc::{
     self as muc, Admin, AdminList, Affiliation, ChangeNick, Configure, Destroy, GetConfig, GetList, GroupchatMessage,
     History, Join, JoinError, JoinFailure, MucDecline, MucInvitation, MucPresence, MucSubject, Role, RoomConfig,
@@ -20,6 +22,8 @@ use moxl::xep::xep_0045_muc::{
 };
 use moxl::xep::xep_0249_direct_invitations::{self as direct, DirectInvitation};
 use moxl::xep::xep_0410_muc_self_ping::{SelfPing, Verdict};
+use moxl::xep::xep_0463_muc_affiliations_versioning::{self as mav, join_since, AffiliationCache, JoinSince};
+use moxl::xep::xep_0503_spaces::{self as spaces, SpaceParent};
 use moxl_test_support::{Server, ServerKind};
 
 /// The next Packet on `stream` for which `keep` returns something (each within 5 s).
@@ -391,5 +395,43 @@ async fn invitations_mediated_declined_and_direct_arrive_on(p: &Server) -> Resul
         joined(&romeo, Join::new(&got.room, "romeo").history(History { maxstanzas: Some(5), ..Default::default() }))
             .await;
     assert!(me.is_self());
+    Ok(())
+}
+
+/// XEP-0463 and XEP-0503 §6.5 in both servers' rooms: a room announces neither `urn:xmpp:muc:affiliations:*`
+/// (it does not version affiliations) nor `urn:xmpp:spaces:0` (it names no parent space). A join asking for the
+/// affiliations since a version still succeeds (the room ignores `<mav/>`), and its outcome says that the room
+/// did not version: no version in the self-presence, no lists, and a cache given to it is emptied (§5.2.1).
+#[tokio::test]
+async fn rooms_version_no_affiliations_and_name_no_parent_space() -> Result<()> {
+    for p in servers() {
+        let muc_domain = p.muc_domain().expect("both test servers have a MUC service");
+        let room = format!("{}@{muc_domain}", fresh_account(p, "versions").to_lowercase());
+        let juliet = client(p, &fresh_account(p, "juliet"), "secret").connect().await?;
+        let romeo = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
+        juliet.xec().context().request(Join::new(&room, "juliet").history(History::none()))?.await?;
+        juliet.xec().context().request(Configure::instant(&room))?.await?;
+
+        let info = romeo.xec().context().request(InfoQuery::new(room.clone()))?.await?;
+        assert!(info.has_feature(muc::NS), "{}: {:?}", p.kind(), info.features);
+        assert!(
+            !info.features.iter().any(|f| f.starts_with("urn:xmpp:muc:affiliations:")),
+            "{}: {:?}",
+            p.kind(),
+            info.features
+        );
+        assert!(!mav::supported(&info.features));
+        assert!(!info.has_feature(spaces::NS), "{}: {:?}", p.kind(), info.features);
+        assert_eq!(SpaceParent::of(&info), None, "{}", p.kind());
+
+        let join = JoinSince::new(&room, "romeo", Some("9pacabr2q1")).history(History::none());
+        let sync = join_since(&romeo.xec().context(), join)?.await?;
+        assert!(sync.presence.is_self(), "{}", p.kind());
+        assert_eq!((sync.since.as_deref(), sync.until.as_deref()), (Some("9pacabr2q1"), None), "{}", p.kind());
+        assert!(!sync.versioned() && sync.changes.is_empty(), "{}: {sync:?}", p.kind());
+        let mut cache = AffiliationCache::default();
+        assert!(!sync.apply_to(&mut cache));
+        assert_eq!(cache.version(), None);
+    }
     Ok(())
 }

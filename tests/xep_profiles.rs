@@ -11,7 +11,7 @@ use common::{accounts, builder, packet, server};
 use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::xec::{Event, EventStream, PacketStream};
-use moxl::xep::xep_0048_bookmarks::{self as legacy, Conference, Storage};
+use moxl::xep::xep_0048_bookmarks::{self as legacy, Conference, NodeSubscription, Storage, UrlBookmark};
 use moxl::xep::xep_0054_vcard_temp::{
     self as vcard, Address, Email, Geo, Key, Label, Media, Name, Org, Sound, Tel, VCard,
 };
@@ -503,6 +503,56 @@ async fn bookmarks2_round_trip(juliet: &Client) -> Result<()> {
     assert_eq!(bookmarks2_of(juliet).await, [orchard]);
     // each change came once
     assert!(tokio::time::timeout(std::time::Duration::from_millis(500), changes.recv()).await.is_err());
+    Ok(())
+}
+
+/// What Movim keeps in XEP-0048 storage beside its rooms: URLs (§3.1) and the pubsub nodes it follows.
+fn movim_storage(domain: &str) -> Storage {
+    let mut node = NodeSubscription::new(format!("pubsub.{domain}"), "berlin-xmpp-meetup");
+    node.subid = Some("5f2e6b".into());
+    node.title = Some("Berlin XMPP Meetup".into());
+    Storage::default()
+        .with_conference(conference(&format!("council@conference.{domain}"), Some("Council"), true, Some("Puck"), None))
+        .with_url(UrlBookmark::new("https://movim.eu/", Some("Movim")))
+        .with_subscription(node)
+}
+
+/// XEP-0048 bookmarks with Movim's URL and subscription entries, through private storage (XEP-0049): stored and
+/// read back whole by ejabberd (and mirrored whole to the legacy PEP node, XEP-0411) and by a Prosody without
+/// `mod_bookmarks`. Prosody's `mod_bookmarks` (on by default)
+/// answers private storage from its XEP-0402 node (it announces `urn:xmpp:bookmarks:1#compat`): the rooms come
+/// back, the URLs and subscriptions do not, as this test shows; a Movim-like client keeps those elsewhere there
+/// (XEP-0330 for the nodes).
+#[tokio::test]
+async fn legacy_bookmarks_keep_movims_urls_and_subscriptions_in_private_storage() -> Result<()> {
+    let plain = server_without_bookmark_conversion();
+    let juliet = builder(&plain, "juliet", "secret").connect().await?;
+    let stored = movim_storage("localhost");
+    run(&juliet, legacy::Set { storage: stored.clone() }).await?;
+    assert_eq!(run(&juliet, legacy::Get).await?, stored, "Prosody without mod_bookmarks");
+
+    for p in common::servers() {
+        let user = common::fresh_account(p, "juliet");
+        let juliet = common::client(p, &user, "secret").connect().await?;
+        let features = common::features_of(&juliet, &p.jid(&user)).await;
+        let converts = features.iter().any(|f| f == "urn:xmpp:bookmarks:1#compat");
+        let stored = movim_storage(p.domain());
+        run(&juliet, legacy::Set { storage: stored.clone() }).await?;
+        let back = run(&juliet, legacy::Get).await?;
+        match p.kind() {
+            ServerKind::Prosody => {
+                assert!(converts, "{features:?}");
+                assert_eq!(back.conferences, stored.conferences, "{back:?}");
+                assert!(back.urls.is_empty() && back.subscriptions.is_empty(), "{back:?}");
+            }
+            _ => {
+                assert!(!converts, "{features:?}");
+                assert_eq!(back, stored, "{}", p.kind());
+                // and its XEP-0411 mirror on the legacy PEP node holds them whole too
+                assert_eq!(run(&juliet, legacy::PepGet).await?, stored, "{}", p.kind());
+            }
+        }
+    }
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //! followed nodes (XEP-0330). Where the servers differ, the tests ask the service's disco#info and assert what
 //! it says (subscription options: Prosody only; XEP-0059 paging: advertised by neither, done by ejabberd), or
 //! say why (ejabberd takes no `pubsub#type`/`pubsub#max_items` publish-options, and learns a follower's
-//! `+notify` only from a contact whose presence its owner is subscribed to).
+//! `+notify` only from a contact whose presence its owner is subscribed to). XEP-0503 spaces, which need no
+//! server support (§4), are created, filled, joined and followed on the same service.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,6 +22,7 @@ use moxl::prelude::*;
 use moxl::xec::PacketStream;
 use moxl::xep::rfc6121_roster::{self as roster, RosterItem};
 use moxl::xep::xep_0004_data_forms::DataForm;
+use moxl::xep::xep_0030_disco::InfoQuery;
 use moxl::xep::xep_0059_rsm::SetQuery;
 use moxl::xep::xep_0060_pubsub::{
     self as pubsub, is_precondition_not_met, node_config, publish_options, Affiliation, AffiliationKind, Create,
@@ -31,6 +33,10 @@ use moxl::xep::xep_0060_pubsub::{
 use moxl::xep::xep_0223_private_pep as private_pep;
 use moxl::xep::xep_0277_microblog::{self as microblog, Entry, Feed, FeedPage, Link, MicroblogEvent, Person, Text};
 use moxl::xep::xep_0330_pubsub_subscription::{self as followed, FollowedNode};
+use moxl::xep::xep_0402_bookmarks2::Bookmark;
+use moxl::xep::xep_0503_spaces::{
+    self as spaces, AddToSpace, Exposure, ListSpaces, RemoveFromSpace, SpaceChange, SpaceEvent, SpaceInfo, SpaceItem,
+};
 use moxl_test_support::{Ejabberd, Server, ServerKind};
 
 const SERVICE: &str = "pubsub.localhost";
@@ -530,5 +536,113 @@ async fn following_a_contact_brings_her_posts_and_her_last_posts_are_read_on(mut
     let entry = Entry::new("O, I am fortune's fool", "localhost", "five");
     run(&juliet, microblog::publish_action(&entry, Some("five"))?).await?;
     next_where::<MicroblogEvent>(&mut posts, |e| has_post(e, "five")).await;
+    Ok(())
+}
+
+/// The next space event on `stream` within 5 s.
+async fn space_event(stream: &mut moxl::xec::EventStream<SpaceEvent>) -> SpaceEvent {
+    let e = tokio::time::timeout(Duration::from_secs(5), stream.recv()).await.expect("a space event").expect("open");
+    (*e).clone()
+}
+
+#[tokio::test]
+async fn a_space_is_created_filled_joined_and_followed() -> Result<()> {
+    for p in servers() {
+        a_space_is_created_filled_joined_and_followed_on(p).await?;
+        a_private_space_lets_in_whom_its_owner_approves_on(p).await?;
+    }
+    Ok(())
+}
+
+/// XEP-0503 on a plain XEP-0060 service: juliet creates a public space (§3), romeo finds it (§6.1), reads its
+/// metadata (§6.2: both services keep its `pubsub#type`), joins it (§6.3) and follows what juliet adds and removes
+/// (§6.4), until she deletes it.
+async fn a_space_is_created_filled_joined_and_followed_on(p: &Server) -> Result<()> {
+    let juliet = client(p, "juliet", "secret").connect().await?;
+    let romeo_user = fresh_account(p, "romeo");
+    let romeo = client(p, &romeo_user, "secret").connect().await?;
+    let features = features_of(&romeo, SERVICE).await;
+    // §5's required features: Prosody 0.12 does not announce manage-subscriptions, ejabberd 23.01 not meta-data
+    // (it answers the meta-data form all the same); neither lack stops what follows
+    let expected_missing = match p.kind() {
+        ServerKind::Prosody => ["manage-subscriptions"],
+        _ => ["meta-data"],
+    };
+    assert_eq!(spaces::missing_features(&features), expected_missing, "{}", p.kind());
+    let node = fresh_account(p, "space");
+
+    let created =
+        run(&juliet, spaces::Create::new(SERVICE, &node, Exposure::Public).title("The developers corner")).await?;
+    assert_eq!(created, node);
+    let listed = run(&romeo, ListSpaces::new(SERVICE)).await?;
+    assert!(listed.iter().any(|s| s.node == node && s.service == SERVICE), "{}: {listed:?}", p.kind());
+    let info = run(&romeo, InfoQuery::node(SERVICE, node.as_str())).await?;
+    let space = SpaceInfo::from_info(&info).expect("the node's meta-data form");
+    assert!(space.is_space, "{}: {space:?}", p.kind());
+    assert_eq!(space.title.as_deref(), Some("The developers corner"), "{}", p.kind());
+
+    // notifications go to the subscribed JID: our full JID reaches this session without presence
+    let romeo_jid = romeo.jid().to_string();
+    let mut changes = romeo.xec().events::<SpaceEvent>();
+    let sub = run(&romeo, spaces::Subscribe::new(SERVICE, &node, &romeo_jid)).await?;
+    assert_eq!(sub.state, Some(SubscriptionState::Subscribed), "{}", p.kind());
+
+    let mut room = Bookmark::new(format!("editors@conference.{}", p.domain()));
+    room.name = Some("Settling the text editor wars".into());
+    let items = [
+        SpaceItem::Room(room),
+        SpaceItem::Link("https://megacorp.example.com/dev-team-presentation".into()),
+        SpaceItem::Node(FollowedNode::new(SERVICE, "dev-announcements", Some("Announcements"))),
+    ];
+    for item in &items {
+        assert_eq!(run(&juliet, AddToSpace::new(SERVICE, &node, item.clone())).await?, item.id());
+        let e = space_event(&mut changes).await;
+        assert_eq!((e.service.as_str(), e.node.as_str()), (SERVICE, node.as_str()), "{}", p.kind());
+        assert_eq!(e.change, SpaceChange::Added(item.clone()), "{}", p.kind());
+    }
+    let mut content = run(&romeo, spaces::GetRooms::new(SERVICE, &node)).await?;
+    content.sort_by(|a, b| a.id().cmp(&b.id()));
+    let mut expected = items.to_vec();
+    expected.sort_by(|a, b| a.id().cmp(&b.id()));
+    assert_eq!(content, expected, "{}", p.kind());
+
+    let id = items[0].id().into_owned();
+    assert_eq!(run(&juliet, RemoveFromSpace::new(SERVICE, &node, &id)).await?, id);
+    assert_eq!(space_event(&mut changes).await.change, SpaceChange::Removed(id), "{}", p.kind());
+    assert_eq!(run(&romeo, spaces::GetRooms::new(SERVICE, &node)).await?.len(), 2);
+    run(&juliet, Delete::new(Some(SERVICE), &node, None)).await?;
+    assert_eq!(space_event(&mut changes).await.change, SpaceChange::Deleted, "{}", p.kind());
+    Ok(())
+}
+
+/// A private space (§3: whitelist) keeps out whoever its owner did not let in. ejabberd refuses the join with
+/// `closed-node` and lets the owner subscribe a member (XEP-0060 §8.8.2, [`spaces::SetSubscription`]); Prosody 0.12
+/// refuses both (`forbidden`: it does not manage subscriptions, as its features say) and lets in a member by
+/// affiliation (§8.9.2), who can then join.
+async fn a_private_space_lets_in_whom_its_owner_approves_on(p: &Server) -> Result<()> {
+    let juliet = client(p, "juliet", "secret").connect().await?;
+    let romeo = client(p, &fresh_account(p, "romeo"), "secret").connect().await?;
+    let node = fresh_account(p, "private");
+    run(&juliet, spaces::Create::new(SERVICE, &node, Exposure::Private)).await?;
+    let (romeo_jid, romeo_bare) = (romeo.jid().to_string(), romeo.jid().to_bare().to_string());
+    let refused_join = refused(&romeo, spaces::Subscribe::new(SERVICE, &node, &romeo_jid)).await;
+    let approve = spaces::SetSubscription::new(SERVICE, &node, &romeo_jid, SubscriptionState::Subscribed);
+    match p.kind() {
+        ServerKind::Prosody => {
+            assert_eq!(refused_join.condition(), Some(Condition::Forbidden));
+            assert_eq!(refused(&juliet, approve).await.condition(), Some(Condition::Forbidden));
+            let member = vec![(romeo_bare.clone(), AffiliationKind::Member)];
+            run(&juliet, pubsub::ModifyAffiliations::new(Some(SERVICE), &node, member)).await?;
+            let sub = run(&romeo, spaces::Subscribe::new(SERVICE, &node, &romeo_jid)).await?;
+            assert_eq!(sub.state, Some(SubscriptionState::Subscribed));
+        }
+        _ => {
+            assert_eq!(refused_join.condition(), Some(Condition::NotAllowed));
+            assert!(refused_join.app_condition().is_some_and(|a| a.contains("closed-node")), "{refused_join:?}");
+            assert_eq!(run(&juliet, approve).await?, romeo_jid);
+        }
+    }
+    assert!(run(&romeo, spaces::GetRooms::new(SERVICE, &node)).await?.is_empty(), "{}", p.kind());
+    run(&juliet, Delete::new(Some(SERVICE), &node, None)).await?;
     Ok(())
 }

@@ -92,12 +92,15 @@ pub mod xep_0421_occupant_id;
 pub mod xep_0424_retraction;
 pub mod xep_0425_moderation;
 pub mod xep_0428_fallback;
+pub mod xep_0433_channel_search;
 pub mod xep_0444_reactions;
 pub mod xep_0446_file_metadata;
 pub mod xep_0447_sfs;
 pub mod xep_0461_replies;
+pub mod xep_0463_muc_affiliations_versioning;
 pub mod xep_0472_social_profile;
 pub mod xep_0490_mds;
+pub mod xep_0503_spaces;
 
 #[cfg(test)]
 mod test_util {

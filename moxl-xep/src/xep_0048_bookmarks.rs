@@ -2,6 +2,12 @@
 //! storage (XEP-0049, §3.2: [`Get`], [`Set`]) or as the single item `current` of the PEP node
 //! `storage:bookmarks` (§3.3, with XEP-0223's options: [`PepGet`], [`PepSet`]).
 //!
+//! Movim (and Moxl before it) also keeps in `<storage/>` the pubsub nodes its user follows, as
+//! `<subscription xmlns='urn:xmpp:pubsub:subscription:0' server='…' node='…' subid='…'><title/></subscription>`
+//! entries beside the conferences and the URLs (§3.1): [`NodeSubscription`], read and written here, so that a
+//! client round-trips them instead of dropping them. Today's Movim follows nodes with XEP-0330
+//! ([`crate::xep_0330_pubsub_subscription`]); [`NodeSubscription::to_followed`] moves one there.
+//!
 //! XEP-0048 is deprecated in favour of XEP-0402 ([`crate::xep_0402_bookmarks2`]), which has one item per room;
 //! [`crate::xep_0402_bookmarks2::Migrate`] moves these bookmarks there. Prosody's `mod_bookmarks` already
 //! answers both legacy forms from the XEP-0402 node and converts what a legacy client stores.
@@ -15,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::xep_0004_data_forms::DataForm;
 use crate::xep_0049_private;
 use crate::xep_0060_pubsub::{self as pubsub, Item, publish_options};
+use crate::xep_0330_pubsub_subscription::{self as followed, FollowedNode};
 
 /// `storage:bookmarks` (§3): the namespace of `<storage/>`, and the PEP node (§3.3).
 ///
@@ -61,6 +68,95 @@ pub struct UrlBookmark {
     pub url: String,
 }
 
+impl UrlBookmark {
+    /// A bookmark of the page `url`, with an optional name (§3.1).
+    ///
+    /// ```
+    /// let u = moxl_xep::xep_0048_bookmarks::UrlBookmark::new("http://the-tech.mit.edu/Shakespeare/", Some("Complete Works"));
+    /// assert_eq!(u.name.as_deref(), Some("Complete Works"));
+    /// ```
+    pub fn new(url: impl Into<String>, name: Option<&str>) -> UrlBookmark {
+        UrlBookmark { name: name.map(str::to_owned), url: url.into() }
+    }
+}
+
+/// A pubsub node the user follows, as Movim keeps it in `<storage/>`: `server`, `node`, the subscription id
+/// (`subid`) and a `<title/>`, in the namespace `urn:xmpp:pubsub:subscription:0`.
+///
+/// ```
+/// use moxl_core::xml::Element;
+/// use moxl_xep::xep_0048_bookmarks::NodeSubscription;
+/// let e = Element::parse("<subscription xmlns='urn:xmpp:pubsub:subscription:0' server='pubsub.movim.eu' node='berlin-xmpp-meetup' subid='5f2e'>\
+///     <title>Berlin XMPP Meetup</title></subscription>")?;
+/// let s = NodeSubscription::from_element(&e).unwrap();
+/// assert_eq!((s.server.as_str(), s.node.as_str(), s.subid.as_deref()), ("pubsub.movim.eu", "berlin-xmpp-meetup", Some("5f2e")));
+/// assert_eq!(s.title.as_deref(), Some("Berlin XMPP Meetup"));
+/// assert_eq!(NodeSubscription::from_element(&s.to_element().build()?), Some(s));
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NodeSubscription {
+    /// The pubsub service.
+    pub server: String,
+    /// The node.
+    pub node: String,
+    /// The subscription id the service gave, if any.
+    pub subid: Option<String>,
+    /// The node's title.
+    pub title: Option<String>,
+}
+
+impl NodeSubscription {
+    /// A followed `node` of `server`.
+    ///
+    /// ```
+    /// let s = moxl_xep::xep_0048_bookmarks::NodeSubscription::new("pubsub.movim.eu", "berlin-xmpp-meetup");
+    /// assert!(s.subid.is_none() && s.title.is_none());
+    /// ```
+    pub fn new(server: impl Into<String>, node: impl Into<String>) -> NodeSubscription {
+        NodeSubscription { server: server.into(), node: node.into(), ..NodeSubscription::default() }
+    }
+
+    /// Reads a `<subscription/>` entry (also the `<subcription/>` an older Moxl wrote); `None` without `server`
+    /// or `node`. The title is read in the entry's namespace, or in `storage:bookmarks` (where a writer that
+    /// did not inherit the namespace put it).
+    pub fn from_element(e: &Element) -> Option<NodeSubscription> {
+        if e.ns() != followed::NS || !matches!(e.name(), "subscription" | "subcription") {
+            return None;
+        }
+        let attr = |n: &str| e.attr(n).filter(|v| !v.is_empty()).map(|v| v.into_owned());
+        Some(NodeSubscription {
+            server: attr("server")?,
+            node: attr("node")?,
+            subid: attr("subid"),
+            title: e.child_text("title", followed::NS).or_else(|| e.child_text("title", NS)),
+        })
+    }
+
+    /// Writes the entry.
+    pub fn to_element(&self) -> ElementBuilder {
+        let e = ElementBuilder::new("subscription", followed::NS)
+            .attr("server", self.server.clone())
+            .attr("node", self.node.clone())
+            .attr_opt("subid", self.subid.clone());
+        match &self.title {
+            Some(title) => e.append(ElementBuilder::new("title", followed::NS).text(title.clone())),
+            None => e,
+        }
+    }
+
+    /// The same node as a XEP-0330 followed node (where today's Movim keeps them).
+    ///
+    /// ```
+    /// let s = moxl_xep::xep_0048_bookmarks::NodeSubscription::new("pubsub.movim.eu", "berlin-xmpp-meetup");
+    /// assert_eq!(s.to_followed().node, "berlin-xmpp-meetup");
+    /// ```
+    pub fn to_followed(&self) -> FollowedNode {
+        FollowedNode::new(&self.server, &self.node, self.title.as_deref())
+    }
+}
+
 /// The whole `<storage xmlns='storage:bookmarks'/>` (§3).
 ///
 /// ```
@@ -85,11 +181,13 @@ pub struct Storage {
     pub conferences: Vec<Conference>,
     /// The URL bookmarks.
     pub urls: Vec<UrlBookmark>,
+    /// Movim's followed pubsub nodes.
+    pub subscriptions: Vec<NodeSubscription>,
 }
 
 impl Storage {
-    /// Reads a `<storage xmlns='storage:bookmarks'/>`. A conference without `jid` or a URL without `url` is
-    /// left out.
+    /// Reads a `<storage xmlns='storage:bookmarks'/>`. A conference without `jid`, a URL without `url` or a
+    /// subscription without `server` or `node` is left out.
     pub fn from_element(storage: &Element) -> Option<Storage> {
         if !storage.is("storage", NS) {
             return None;
@@ -113,7 +211,8 @@ impl Storage {
             .filter(|u| u.is("url", NS))
             .filter_map(|u| Some(UrlBookmark { url: attr(&u, "url")?, name: attr(&u, "name") }))
             .collect();
-        Some(Storage { conferences, urls })
+        let subscriptions = storage.children().filter_map(|e| NodeSubscription::from_element(&e)).collect();
+        Some(Storage { conferences, urls, subscriptions })
     }
 
     /// The storage inside a private-storage or PEP result (empty when the result holds none).
@@ -150,7 +249,40 @@ impl Storage {
         for u in &self.urls {
             s = s.append(ElementBuilder::new("url", NS).attr_opt("name", u.name.clone()).attr("url", u.url.clone()));
         }
+        for n in &self.subscriptions {
+            s = s.append(n.to_element());
+        }
         s
+    }
+
+    /// With one more conference.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0048_bookmarks::{Conference, NodeSubscription, Storage, UrlBookmark};
+    /// let s = Storage::default()
+    ///     .with_conference(Conference::new("theplay@conference.shakespeare.lit"))
+    ///     .with_url(UrlBookmark::new("https://movim.eu/", Some("Movim")))
+    ///     .with_subscription(NodeSubscription::new("pubsub.movim.eu", "berlin-xmpp-meetup"));
+    /// let xml = s.to_element().build()?.to_xml();
+    /// assert!(xml.contains("<url name='Movim' url='https://movim.eu/'/>\
+    ///     <subscription xmlns='urn:xmpp:pubsub:subscription:0' server='pubsub.movim.eu' node='berlin-xmpp-meetup'/>"), "{xml}");
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn with_conference(mut self, conference: Conference) -> Storage {
+        self.conferences.push(conference);
+        self
+    }
+
+    /// With one more URL.
+    pub fn with_url(mut self, url: UrlBookmark) -> Storage {
+        self.urls.push(url);
+        self
+    }
+
+    /// With one more followed node.
+    pub fn with_subscription(mut self, subscription: NodeSubscription) -> Storage {
+        self.subscriptions.push(subscription);
+        self
     }
 }
 
@@ -333,6 +465,23 @@ mod tests {
         let one = Element::parse("<storage xmlns='storage:bookmarks'><conference jid='a@b' autojoin='1'/></storage>")
             .unwrap();
         assert!(Storage::from_element(&one).unwrap().conferences[0].autojoin);
+    }
+
+    #[test]
+    fn movims_subscription_entries_are_read_kept_and_written() {
+        // what Moxl's Bookmark::set wrote: the title in the entry's namespace; an older Moxl's misspelt name;
+        // broken entries left out
+        let xml = "<storage xmlns='storage:bookmarks'><conference jid='a@b' autojoin='1'><nick>n</nick></conference>\
+            <url name='Movim' url='https://movim.eu/'/>\
+            <subscription xmlns='urn:xmpp:pubsub:subscription:0' server='pubsub.movim.eu' node='news' subid='s1'><title>News</title></subscription>\
+            <subcription xmlns='urn:xmpp:pubsub:subscription:0' server='pubsub.movim.eu' node='old'/>\
+            <subscription xmlns='urn:xmpp:pubsub:subscription:0' server='pubsub.movim.eu'/></storage>";
+        let s = Storage::from_element(&Element::parse(xml).unwrap()).unwrap();
+        assert_eq!(s.subscriptions.len(), 2);
+        assert_eq!(s.subscriptions[0].title.as_deref(), Some("News"));
+        assert_eq!(s.subscriptions[1], NodeSubscription::new("pubsub.movim.eu", "old"));
+        assert_eq!(s.urls, [UrlBookmark::new("https://movim.eu/", Some("Movim"))]);
+        assert_eq!(Storage::from_element(&s.to_element().build().unwrap()), Some(s));
     }
 
     #[test]
