@@ -8,11 +8,12 @@
 //! - [`JoinSince`]: the awaitable Action, a join that fetches the affiliations since a known version; its
 //!   `Output` is an [`AffiliationSync`] (our self-presence, the changes, the room's current version). Start it
 //!   with [`join_since`], which makes ready to gather the lists that come before the reply.
-//!
-//! The client announces no disco feature for it: `urn:xmpp:muc:affiliations:1` is the room's (§4).
+//! - [`RefusedLists`] takes a room's refusal to send the lists (§5.2.3) into the join's outcome.
 //! - [`AffiliationChanges`]: the typed view of one versioned list (a message) or change (a message or an
 //!   occupant's presence), delivered by [`VersionedAffiliations`] (Packet key `mucaffiliationversion`), and
 //!   [`AffiliationCache`], which applies them in order and tells when they do not follow on.
+//!
+//! The client announces no disco feature for it: `urn:xmpp:muc:affiliations:1` is the room's (§4).
 //!
 //! Version 0.1.0 (`urn:xmpp:muc:affiliations:0`) put `since`/`until` as namespaced attributes on `<x/>`; it is
 //! not spoken here (moxl's element reader does not resolve attribute prefixes), and a room announcing only it
@@ -35,7 +36,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use moxl_core::jid::Jid;
-use moxl_core::stanza::presence;
+use moxl_core::stanza::{StanzaError, presence};
 use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder, ns};
 use moxl_core::{Result, action, payload};
@@ -274,6 +275,8 @@ pub struct AffiliationSync {
     pub until: Option<String>,
     /// The lists and diffs the room sent during the join, in order (none when we were up to date).
     pub changes: Vec<AffiliationChanges>,
+    /// The room's refusal to send us the lists (§5.2.3: an `auth`/`forbidden` error message), if it refused.
+    pub refused: Option<StanzaError>,
 }
 
 impl AffiliationSync {
@@ -283,8 +286,8 @@ impl AffiliationSync {
     }
 
     /// Brings `cache` up to date: applies the changes, and checks that the cache ends at the version the
-    /// self-presence states. `false` when it does not (the room does not version, or the changes do not
-    /// follow on): then the cache is cleared, as §5.2.1 asks, and the lists must be fetched another way.
+    /// self-presence states. `false` when it does not (the room does not version, refused us the lists, or the
+    /// changes do not follow on): then the cache is cleared, as §5.2.1 asks, and the lists must be fetched another way.
     ///
     /// ```
     /// use moxl_core::xml::Element;
@@ -300,7 +303,7 @@ impl AffiliationSync {
     /// # Ok::<(), moxl_core::xml::XmlError>(())
     /// ```
     pub fn apply_to(&self, cache: &mut AffiliationCache) -> bool {
-        let Some(until) = &self.until else {
+        let Some(until) = self.until.as_ref().filter(|_| self.refused.is_none()) else {
             cache.clear();
             return false;
         };
@@ -321,16 +324,23 @@ impl AffiliationSync {
     ) -> Option<AffiliationSync> {
         let presence = MucPresence::from_stanza(stanza)?;
         let until = Mav::in_stanza(stanza).and_then(|m| m.until);
-        Some(AffiliationSync { presence, since: since.map(str::to_owned), until, changes })
+        Some(AffiliationSync { presence, since: since.map(str::to_owned), until, changes, refused: None })
     }
+}
+
+/// What a join under way gathered: the lists, and the room's refusal to send them (§5.2.3).
+#[derive(Default)]
+struct Gathered {
+    changes: Vec<AffiliationChanges>,
+    refused: Option<StanzaError>,
 }
 
 /// The lists gathered for the joins under way, by room (bare JID).
 #[derive(Default)]
-struct Pending(Mutex<HashMap<String, Vec<AffiliationChanges>>>);
+struct Pending(Mutex<HashMap<String, Gathered>>);
 
 impl Pending {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<AffiliationChanges>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Gathered>> {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -342,8 +352,8 @@ impl Pending {
 /// no `until` ([`AffiliationSync::versioned`] is `false`). Join errors are the request's error (see
 /// [`muc::Join`] for their conditions). Start it with [`join_since`]: requested otherwise (or revived after a
 /// restart, when the lists already went by), its reply is an error that says so, never an empty list that would
-/// pass for "up to date". A room that refuses the lists to us sends a `forbidden` error message (§5.2.3), which
-/// this Action does not see: the join then succeeds without lists, and [`AffiliationSync::apply_to`] fails.
+/// pass for "up to date". A room that refuses the lists to us sends a `forbidden` error message (§5.2.3): the
+/// join then succeeds, with that error in [`AffiliationSync::refused`] and no lists.
 ///
 /// | answer | Packet key | content |
 /// |---|---|---|
@@ -417,16 +427,18 @@ impl JoinSince {
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> Result<AffiliationSync> {
         // No entry: nobody gathered the lists sent before this presence (the Action was requested without
         // join_since, or revived after a restart): an empty list would pass for "up to date", so say so.
-        let changes = ctx.session_state::<Pending>().lock().remove(&self.room).ok_or_else(|| {
+        let gathered = ctx.session_state::<Pending>().lock().remove(&self.room).ok_or_else(|| {
             moxl_core::Error::handler(
                 "the room's affiliation lists were not gathered: start JoinSince with join_since() (XEP-0463 §5.2.1)",
             )
         })?;
-        AffiliationSync::from_self_presence(stanza, self.since.as_deref(), changes)
-            .ok_or_else(|| moxl_core::Error::handler("the answer to the join is no MUC presence (XEP-0045 §7.2.2)"))
+        let mut sync = AffiliationSync::from_self_presence(stanza, self.since.as_deref(), gathered.changes)
+            .ok_or_else(|| moxl_core::Error::handler("the answer to the join is no MUC presence (XEP-0045 §7.2.2)"))?;
+        sync.refused = gathered.refused;
+        Ok(sync)
     }
 
-    async fn error(&mut self, ctx: &Context, error: &moxl_core::stanza::StanzaError, _stanza: &Element) {
+    async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) {
         ctx.session_state::<Pending>().lock().remove(&self.room);
         ctx.pack(error.clone()).deliver();
     }
@@ -469,7 +481,7 @@ impl Payload for VersionedAffiliations {
         };
         if stanza.is("message", ns::CLIENT) {
             if let Some(gathered) = ctx.session_state::<Pending>().lock().get_mut(&changes.room) {
-                gathered.push(changes.clone());
+                gathered.changes.push(changes.clone());
             }
         }
         if ctx.wants::<AffiliationChanges>() {
@@ -479,9 +491,43 @@ impl Payload for VersionedAffiliations {
     }
 }
 
+/// Takes a room's refusal to send us its lists (§5.2.3: an error message from the room's bare JID, during a
+/// [`JoinSince`]) into that join's [`AffiliationSync::refused`]. It delivers nothing itself: its Packet key
+/// (`mucaffiliationrefusal`) carries no Packet.
+///
+/// ```
+/// // §5.2.3, Example 8 reaches the join under way: see [`JoinSince`]
+/// let _ = moxl_xep::xep_0463_muc_affiliations_versioning::RefusedLists;
+/// ```
+#[payload(name = "error", ns = "jabber:client", key = "mucaffiliationrefusal", at = "child")]
+#[derive(Debug, Default)]
+pub struct RefusedLists;
+
+impl Payload for RefusedLists {
+    fn wanted(ctx: &Context) -> bool {
+        !ctx.session_state::<Pending>().lock().is_empty()
+    }
+
+    async fn handle(&mut self, ctx: &Context, _element: &Element, stanza: &Element) -> Result<()> {
+        if !stanza.is("message", ns::CLIENT) || stanza.attr("type").as_deref() != Some("error") {
+            return Ok(());
+        }
+        let Some(room) = stanza.attr("from").and_then(|f| Jid::new(&f).ok()).filter(|j| j.resource().is_none()) else {
+            return Ok(());
+        };
+        let Some(error) = StanzaError::from_stanza(stanza).filter(|e| e.condition_name() == "forbidden") else {
+            return Ok(());
+        };
+        if let Some(gathered) = ctx.session_state::<Pending>().lock().get_mut(&room.to_string()) {
+            gathered.refused = Some(error);
+        }
+        Ok(())
+    }
+}
+
 /// Marks `room` as joining with [`JoinSince`], so that the lists it sends are gathered.
 fn gather_for(ctx: &Context, room: &str) {
-    ctx.session_state::<Pending>().lock().insert(room.to_owned(), Vec::new());
+    ctx.session_state::<Pending>().lock().insert(room.to_owned(), Gathered::default());
 }
 
 /// Requests a [`JoinSince`]: the same as `ctx.request(join)`, after making ready to gather the room's lists.
@@ -540,6 +586,25 @@ mod tests {
         assert_eq!(cache.affiliations().len(), 3);
         // the next join gathers nothing left over
         assert!(ctx.session_state::<Pending>().lock().is_empty());
+    }
+
+    #[test]
+    fn a_room_that_refuses_the_lists_is_told_in_the_outcome() {
+        let xec = Xec::new().unwrap();
+        let ctx = xec.context();
+        let request = join_since(&ctx, JoinSince::new(ROOM, "vladimir", Some("9pacabr2q1"))).unwrap();
+        let id = request.id().to_owned();
+        xec.take_outgoing();
+        // §5.2.3, Example 8
+        let forbidden = "<message xmlns='jabber:client' from='news@chat.commons.example' to='vladimir@commons.example/web' id='foo' type='error'>\
+            <error by='news@chat.commons.example' type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>";
+        block_on(xec.dispatch(Element::parse(forbidden).unwrap()));
+        let own = SELF.replace("'ID'", &format!("'{id}'")).replace("/louise", "/vladimir");
+        block_on(xec.dispatch(Element::parse(&own).unwrap()));
+        let sync = block_on(request).unwrap();
+        assert_eq!(sync.refused.as_ref().map(StanzaError::condition_name), Some("forbidden"));
+        let mut cache = AffiliationCache::default();
+        assert!(!sync.apply_to(&mut cache));
     }
 
     #[test]
