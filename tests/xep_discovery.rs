@@ -6,8 +6,8 @@
 //!   (`mod_host_meta`). Both formats are read from both servers.
 //! - XEP-0157: the contact addresses of Prosody's `mod_server_contact_info` (`contact_info`) and ejabberd's
 //!   `mod_disco` `server_info`, read through the `GetContactAddresses` Action.
-//! - XEP-0390: two moxl clients; A sees B's caps 2.0 hash set in its presence, asks B for the disco#info of the
-//!   hash node, and verifies it.
+//!
+//! (XEP-0390 between two clients is in `xep_disco.rs`, with XEP-0115.)
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -58,9 +58,6 @@ pub const XRD_NS: &str = "http://docs.oasis-open.org/ns/xri/xrd-1.0";
 /// ```
 pub const MAX_DOCUMENT: u64 = 64 * 1024;
 
-/// How many redirections (RFC 6415 §2: 301, 302, 307; and 308) are followed for one document.
-const MAX_REDIRECTS: usize = 3;
-
 /// One link of a host-meta document: its relation and target. Links without a `href` (templates) are left out.
 ///
 /// ```
@@ -327,9 +324,12 @@ pub use fetch::{discover_websocket, fetch_host_meta};
 
 #[cfg(feature = "http")]
 mod fetch {
-    use super::{DiscoveryError, HostMeta, MAX_DOCUMENT, MAX_REDIRECTS};
+    use super::{DiscoveryError, HostMeta, MAX_DOCUMENT};
     use crate::transport::{http, TlsConfig, TransportError, WebSocketUrl};
     use crate::Result;
+
+    /// How many redirections (RFC 6415 §2: 301, 302, 307; and 308) are followed for one document.
+    const MAX_REDIRECTS: usize = 3;
 
     /// The two documents, in the order they are tried: XML is REQUIRED of servers (XEP-0156 §2.3), JSON optional.
     const DOCUMENTS: [(&str, Format); 2] =
