@@ -360,7 +360,8 @@ impl CapsStore for MemoryCapsStore {
 /// `Xec::builder().extension(EntityCaps::new())` to turn caps tracking on. On an available presence with a
 /// SHA-1 `<c/>`, it remembers the sender's `ver`; when the `ver` is unknown it asks the sender for the
 /// disco#info of `node#ver` ([`Fetch`]), verifies it (§5.4) and stores it; unavailable presence forgets
-/// the sender.
+/// the sender. A presence with a XEP-0390 hash set is tracked by its first trusted hash instead (keyed by its
+/// hash node `urn:xmpp:caps#sha-256.…`, queried on that node and verified with XEP-0390 §4.4).
 ///
 /// Verified info is kept in its [`CapsStore`] and, when the controller has one (a client with a
 /// [session store](moxl_core::client::ClientBuilder::session_store)), in the session's [`CapsCache`], so that a

@@ -170,6 +170,16 @@ fn malformed(detail: impl std::fmt::Display) -> DiscoveryError {
 }
 
 impl HostMeta {
+    /// A document with these links.
+    ///
+    /// ```
+    /// use moxl_core::transport::discovery::{HostMeta, Link, WEBSOCKET_REL};
+    /// assert_eq!(HostMeta::new(vec![Link::new(WEBSOCKET_REL, "wss://a.example/ws")]).links.len(), 1);
+    /// ```
+    pub fn new(links: Vec<Link>) -> HostMeta {
+        HostMeta { links }
+    }
+
     /// Reads an XRD document (`/.well-known/host-meta`): the root must be `<XRD/>` in [`XRD_NS`]; its `<Link/>`
     /// children with `rel` and `href` are kept. A document that is not well-formed XML is
     /// [`Malformed`](DiscoveryError::Malformed).
@@ -266,7 +276,7 @@ impl HostMeta {
     ///
     /// ```
     /// use moxl_core::transport::discovery::{HostMeta, Link};
-    /// let doc = HostMeta { links: vec![Link::new("a", "1"), Link::new("b", "2"), Link::new("a", "3")], ..Default::default() };
+    /// let doc = HostMeta::new(vec![Link::new("a", "1"), Link::new("b", "2"), Link::new("a", "3")]);
     /// assert_eq!(doc.links_of("a").collect::<Vec<_>>(), ["1", "3"]);
     /// ```
     pub fn links_of<'a>(&'a self, rel: &'a str) -> impl Iterator<Item = &'a str> + 'a {
@@ -277,7 +287,7 @@ impl HostMeta {
     ///
     /// ```
     /// use moxl_core::transport::discovery::{HostMeta, Link, WEBSOCKET_REL};
-    /// let doc = HostMeta { links: vec![Link::new(WEBSOCKET_REL, "wss://a.example/ws")], ..Default::default() };
+    /// let doc = HostMeta::new(vec![Link::new(WEBSOCKET_REL, "wss://a.example/ws")]);
     /// assert_eq!(doc.websocket_links().count(), 1);
     /// ```
     pub fn websocket_links(&self) -> impl Iterator<Item = &str> + '_ {
@@ -288,7 +298,7 @@ impl HostMeta {
     ///
     /// ```
     /// use moxl_core::transport::discovery::{HostMeta, Link, BOSH_REL};
-    /// let doc = HostMeta { links: vec![Link::new(BOSH_REL, "https://a.example/bosh")], ..Default::default() };
+    /// let doc = HostMeta::new(vec![Link::new(BOSH_REL, "https://a.example/bosh")]);
     /// assert_eq!(doc.bosh().collect::<Vec<_>>(), ["https://a.example/bosh"]);
     /// ```
     pub fn bosh(&self) -> impl Iterator<Item = &str> + '_ {
@@ -301,7 +311,7 @@ impl HostMeta {
     ///
     /// ```
     /// use moxl_core::transport::discovery::{DiscoveryError, HostMeta, Link, WEBSOCKET_REL};
-    /// let doc = HostMeta { links: vec![Link::new(WEBSOCKET_REL, "ws://a.example/ws")], ..Default::default() };
+    /// let doc = HostMeta::new(vec![Link::new(WEBSOCKET_REL, "ws://a.example/ws")]);
     /// assert_eq!(doc.websocket(false), Err(DiscoveryError::NoWebSocket { cleartext: vec!["ws://a.example/ws".into()] }));
     /// assert!(!doc.websocket(true)?.tls);
     /// # Ok::<(), DiscoveryError>(())
