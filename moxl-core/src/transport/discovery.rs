@@ -352,7 +352,7 @@ mod fetch {
     }
 
     /// The origin documents are fetched from: `base` without its trailing `/`, else `https://<domain>`.
-    fn origin(domain: &str, base: Option<&str>) -> Result<String> {
+    pub(super) fn origin(domain: &str, base: Option<&str>) -> Result<String> {
         match base {
             Some(base) if base.starts_with("https://") => Ok(base.trim_end_matches('/').to_owned()),
             Some(base) => Err(TransportError::http(base, "host-meta is fetched over https only").into()),
@@ -387,27 +387,13 @@ mod fetch {
                     Format::Xrd => HostMeta::from_xrd(&answer.body),
                     Format::Jrd => HostMeta::from_jrd(&answer.body),
                 },
-                301 | 302 | 307 | 308 => {
-                    let next = match answer.location.as_deref() {
-                        Some(l) if l.starts_with("https://") => l.to_owned(),
-                        Some(l) if l.starts_with('/') && !l.starts_with("//") => {
-                            // an absolute path on the same origin
-                            let rest = url.strip_prefix("https://").unwrap_or(&url);
-                            let authority = rest.split('/').next().unwrap_or(rest);
-                            format!("https://{authority}{l}")
-                        }
-                        Some(l) => {
-                            let detail = format!("to {l}, not an https URL");
-                            return Ok((url, Err(DiscoveryError::Redirect { detail })));
-                        }
-                        None => {
-                            let detail = "no Location".to_owned();
-                            return Ok((url, Err(DiscoveryError::Redirect { detail })));
-                        }
-                    };
-                    url = next;
-                    continue;
-                }
+                301 | 302 | 307 | 308 => match redirect_target(&url, answer.location.as_deref()) {
+                    Ok(next) => {
+                        url = next;
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                },
                 404 | 410 => Err(DiscoveryError::NotFound { status: answer.status }),
                 status => Err(DiscoveryError::Status { status }),
             };
@@ -415,6 +401,22 @@ mod fetch {
         }
         let detail = format!("more than {MAX_REDIRECTS}");
         Ok((url, Err(DiscoveryError::Redirect { detail })))
+    }
+
+    /// Where a redirection from `url` leads (RFC 6415 §2): an absolute `https` URL, or an absolute path on the same
+    /// origin; anything else (another scheme, a relative or scheme-relative reference, no `Location`) is not
+    /// followed.
+    pub(super) fn redirect_target(url: &str, location: Option<&str>) -> Result<String, DiscoveryError> {
+        match location {
+            Some(l) if l.starts_with("https://") => Ok(l.to_owned()),
+            Some(l) if l.starts_with('/') && !l.starts_with("//") => {
+                let rest = url.strip_prefix("https://").unwrap_or(url);
+                let authority = rest.split('/').next().unwrap_or(rest);
+                Ok(format!("https://{authority}{l}"))
+            }
+            Some(l) => Err(DiscoveryError::Redirect { detail: format!("to {l}, not an https URL") }),
+            None => Err(DiscoveryError::Redirect { detail: "no Location".to_owned() }),
+        }
     }
 
     /// Fetches the host-meta of `domain` (XEP-0156 §2) from `https://<domain>/.well-known/host-meta`, or
@@ -570,5 +572,20 @@ mod tests {
         {
             assert!(matches!(HostMeta::from_jrd(bad.as_bytes()), Err(DiscoveryError::Malformed { .. })), "{bad:?}");
         }
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn redirections_are_followed_to_https_only() {
+        use super::fetch::{origin, redirect_target};
+        let from = "https://example.com:8443/.well-known/host-meta";
+        assert_eq!(redirect_target(from, Some("https://web.example.com/hm")).unwrap(), "https://web.example.com/hm");
+        assert_eq!(redirect_target(from, Some("/xrd/host-meta")).unwrap(), "https://example.com:8443/xrd/host-meta");
+        for refused in [Some("http://example.com/hm"), Some("//evil.example/hm"), Some("hm"), None] {
+            assert!(matches!(redirect_target(from, refused), Err(DiscoveryError::Redirect { .. })), "{refused:?}");
+        }
+        assert_eq!(origin("example.com", None).unwrap(), "https://example.com");
+        assert_eq!(origin("example.com", Some("https://127.0.0.1:5281/")).unwrap(), "https://127.0.0.1:5281");
+        assert!(origin("example.com", Some("http://127.0.0.1:5280")).is_err());
     }
 }
