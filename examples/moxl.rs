@@ -66,6 +66,8 @@ struct Options {
     timeout: Option<Duration>,
     insecure_cleartext: bool,
     websocket: Option<String>,
+    /// XEP-0156 discovery of the WebSocket endpoint, and where host-meta is (`None`: `https://DOMAIN`).
+    discover: Option<Option<String>>,
     command: Command,
 }
 
@@ -99,6 +101,9 @@ options:
   --server HOST:PORT    connect to HOST:PORT instead of resolving the domain (SRV records, then the domain on 5222)
   --direct-tls          the port speaks TLS from the first byte (XEP-0368), not STARTTLS
   --websocket URL       connect over WebSocket (RFC 7395): wss://... (ws:// needs --insecure-cleartext)
+  --discover-websocket  connect over the WebSocket endpoint the domain lists in https://DOMAIN/.well-known/host-meta
+                        (XEP-0156)
+  --host-meta BASE      as --discover-websocket, with host-meta fetched from BASE (https://HOST:PORT) instead
   --ca-file PEM         also trust the certificate authorities in this PEM file (a private or test server's CA)
   --mechanism NAME      use only this SASL mechanism (SCRAM-SHA-256, SCRAM-SHA-1, PLAIN...)
   --timeout SECONDS     give up a login attempt after this many seconds (default 30)
@@ -116,7 +121,7 @@ struct Usage(String);
 fn parse_args(args: impl IntoIterator<Item = String>) -> std::result::Result<Option<Options>, Usage> {
     let (mut jid, mut password, mut anonymous, mut server, mut ca_file, mut mechanism, mut timeout, mut websocket) =
         (None, None, None, None, None, None, None, None);
-    let (mut direct_tls, mut insecure_cleartext, mut words) = (false, false, Vec::new());
+    let (mut direct_tls, mut insecure_cleartext, mut words, mut discover) = (false, false, Vec::new(), None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| Usage(format!("{name} needs a value")));
@@ -147,6 +152,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> std::result::Result<Opt
             }
             "--insecure-cleartext" => insecure_cleartext = true,
             "--websocket" => websocket = Some(value("--websocket")?),
+            "--discover-websocket" => discover = discover.or(Some(None)),
+            "--host-meta" => discover = Some(Some(value("--host-meta")?)),
             "-h" | "--help" => return Ok(None),
             flag if flag.starts_with('-') => return Err(Usage(format!("unknown option {flag}"))),
             _ => words.push(arg),
@@ -183,6 +190,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> std::result::Result<Opt
         timeout,
         insecure_cleartext,
         websocket,
+        discover,
         command,
     }))
 }
@@ -209,6 +217,11 @@ fn client_builder(o: &Options) -> Result<ClientBuilder> {
     if let Some(url) = &o.websocket {
         builder = builder.websocket(url.clone());
     }
+    builder = match &o.discover {
+        Some(Some(base)) => builder.discover_websocket_at(base.clone()),
+        Some(None) => builder.discover_websocket(),
+        None => builder,
+    };
     if let Some(path) = &o.ca_file {
         let pem = std::fs::read_to_string(path).map_err(|e| Error::handler(format!("--ca-file {path}: {e}")))?;
         builder = builder.tls(TlsConfig::with_extra_ca_pem(&pem)?);

@@ -1,6 +1,7 @@
-//! The entity-caps cache kept in the session store (XEP-0115 with a stored session): a first run fetches and
-//! verifies a contact's capabilities and writes them to an SQLite file; a later run on the same file knows them
-//! without asking, against the real Prosody of the test support.
+//! The entity-caps cache kept in the session store (XEP-0115/XEP-0390 with a stored session): a first run fetches
+//! and verifies a contact's capabilities and writes them to an SQLite file (under her XEP-0390 hash node, which a
+//! moxl client announces beside its XEP-0115 ver); a later run on the same file knows them without asking, against
+//! the real Prosody of the test support.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,7 +16,8 @@ use moxl::prelude::*;
 use moxl::session::{CapsCache, SessionStore, StoreOptions};
 use moxl::xec::Xec;
 use moxl::xep::xep_0030_disco::DiscoInfo;
-use moxl::xep::xep_0115_caps::{our_caps, verify, EntityCaps, EntityFeatures, MemoryCapsStore};
+use moxl::xep::xep_0115_caps::{EntityCaps, EntityFeatures, MemoryCapsStore};
+use moxl::xep::xep_0390_caps2::{hash_node, our_caps2, parse_hash_node, verify};
 use moxl_test_support::TempDir;
 
 #[tokio::test]
@@ -25,7 +27,7 @@ async fn caps_verified_in_one_run_are_known_to_the_next_without_a_query() -> Res
     let path = dir.path().join("sessions.db");
     let juliet = builder(&p, "juliet", "secret").connect().await?;
     let juliet_jid = juliet.jid().to_string();
-    let ver = our_caps(&juliet.xec().context())?.ver;
+    let ver = hash_node(our_caps2(&juliet.xec().context())?.usable().unwrap());
 
     // Run 1: romeo has never seen juliet's ver: he asks her, verifies, and the session store keeps it.
     // (Each run's EntityCaps has an empty store of its own: the process-wide one would remember across runs.)
@@ -42,12 +44,12 @@ async fn caps_verified_in_one_run_are_known_to_the_next_without_a_query() -> Res
     assert_eq!(learned.content::<EntityFeatures>().unwrap().ver, ver);
     first.close().await;
 
-    // What the file holds: juliet's disco#info under her ver, which verifies.
+    // What the file holds: juliet's disco#info under her hash node, which verifies.
     let store = SessionStore::open_sqlite_file(&path, &StoreOptions::default()).await?;
     let record = store.load(&jid(&p, "romeo")).await?.expect("the record stays");
     let xml = record.caps.get(&ver).expect("the verified info was written to the store");
     let info = DiscoInfo::from_query(&Element::parse(xml)?).expect("a disco#info query");
-    assert!(verify(&info, &ver));
+    assert!(verify(&info, &parse_hash_node(&ver).unwrap()));
 
     // Run 2: a new client on the same file, with an empty CapsStore: only the session store can answer.
     let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));

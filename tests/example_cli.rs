@@ -1,5 +1,7 @@
 //! The command-line example (`examples/moxl.rs`) logs in with its defaults to both servers of the test support over
-//! STARTTLS, direct TLS and WebSocket (`wss://`), given only the account, the address and the test CA.
+//! STARTTLS, direct TLS and WebSocket (`wss://`), given only the account, the address and the test CA; and over the
+//! WebSocket endpoint found in host-meta (XEP-0156) where the server serves one (ejabberd's `mod_host_meta`; the
+//! shared Prosody serves none, which is a clear error).
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,6 +11,7 @@ mod common;
 use std::process::Command;
 
 use common::{example_binary, servers, Transport};
+use moxl_test_support::Server;
 
 #[test]
 fn the_example_logs_in_with_its_defaults_to_both_servers_over_every_transport() {
@@ -42,6 +45,27 @@ fn the_example_logs_in_with_its_defaults_to_both_servers_over_every_transport() 
             assert_eq!(line["transport"], transport.name(), "{context}");
             assert!(line["mechanism"].as_str().unwrap().starts_with("SCRAM-SHA-"), "{context}");
         }
+        // XEP-0156: the endpoint in host-meta, on the server's HTTPS port (the domain resolves to loopback)
+        let https = match server {
+            Server::Prosody(p) => p.https_port().unwrap(),
+            Server::Ejabberd(e) => e.https_port(),
+            _ => unreachable!("two kinds"),
+        };
+        let output = Command::new(&binary)
+            .args(["--jid", &server.jid("juliet"), "--password", "secret", "--ca-file"])
+            .arg(&ca_file)
+            .args(["--host-meta", &format!("https://localhost:{https}"), "login"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        if matches!(server, Server::Ejabberd(_)) {
+            assert!(output.status.success(), "{}: {stdout} {stderr}", server.kind());
+            let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap_or_default()).unwrap();
+            assert_eq!(line["transport"], "wss");
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{}: {stdout} {stderr}", server.kind());
+            assert!(stderr.contains("no usable WebSocket endpoint of localhost") && stderr.contains("404"), "{stderr}");
+        }
     }
 }
 
@@ -63,6 +87,8 @@ fn help_describes_every_option_and_usage_errors_come_before_any_network_work() {
         "--server HOST:PORT",
         "--direct-tls",
         "--websocket URL",
+        "--discover-websocket",
+        "--host-meta BASE",
         "--ca-file PEM",
         "--mechanism NAME",
         "--timeout SECONDS",

@@ -1,6 +1,7 @@
-//! Service discovery (XEP-0030, XEP-0128), entity capabilities (XEP-0115) and bits of binary (XEP-0231) through
-//! both real servers (Prosody and ejabberd): the server's info and items, another moxl client's info computed from the registry, the caps
-//! hash in a presence verified by the receiver, and a BoB round trip between two clients.
+//! Service discovery (XEP-0030, XEP-0128), entity capabilities (XEP-0115 and 2.0, XEP-0390) and bits of binary
+//! (XEP-0231) through both real servers (Prosody and ejabberd): the server's info and items, another moxl client's
+//! info computed from the registry, the caps hashes in a presence seen, queried and verified by the receiver
+//! (XEP-0390's hash set preferred, XEP-0115's `ver` when there is none), and a BoB round trip between two clients.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,12 +10,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{client, packet, servers};
+use common::{client, features_of, packet, servers};
 use moxl::prelude::*;
 use moxl::stanza::StanzaError;
 use moxl::xec::{Registry, Xec};
 use moxl::xep::xep_0030_disco::{DiscoIdentity, DiscoInfo, DiscoItems, InfoQuery, ItemsQuery};
 use moxl::xep::xep_0115_caps::{our_caps, verify, EntityCaps, EntityFeatures, MemoryCapsStore};
+use moxl::xep::xep_0300_hashes::Algo;
+use moxl::xep::xep_0390_caps2::{self as caps2, hash_node, our_caps2, EntityCaps2};
 use moxl_test_support::Server;
 
 #[tokio::test]
@@ -107,15 +110,25 @@ async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions_on(p
     let juliet_jid = juliet.jid().to_string();
     assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), None);
 
-    // a directed available presence: juliet's client adds <c/> by itself
+    // a directed available presence: juliet's client adds both <c/> by itself; the XEP-0390 hash set is used
     juliet.xec().context().send(presence(Some(&romeo.jid().to_string()), None))?;
     let learned = packet(&mut fetched).await;
     let learned = learned.content::<EntityFeatures>().unwrap();
     assert_eq!(learned.jid, juliet_jid);
-    assert_eq!(learned.ver, our_caps(&juliet.xec().context())?.ver);
+    let node = hash_node(our_caps2(&juliet.xec().context())?.usable().unwrap());
+    assert_eq!(learned.ver, node);
     assert_eq!(caps.ver_of(&juliet_jid).as_deref(), Some(learned.ver.as_str()));
     assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), Some(true));
     assert_eq!(caps.supports(&juliet_jid, "urn:example:unsupported"), Some(false));
+
+    // a presence without a usable hash set (an empty XEP-0390 <c/>, so that none is added): the XEP-0115 ver
+    let legacy = Element::parse(&format!(
+        "<presence xmlns='jabber:client' to='{}'><c xmlns='urn:xmpp:caps'/></presence>",
+        romeo.jid()
+    ))?;
+    juliet.xec().context().send(legacy)?;
+    let learned = packet(&mut fetched).await;
+    assert_eq!(learned.content::<EntityFeatures>().unwrap().ver, our_caps(&juliet.xec().context())?.ver);
 
     // the next presence with the same ver is answered from the cache, without a query
     juliet.xec().context().send(presence(Some(&romeo.jid().to_string()), None))?;
@@ -131,6 +144,51 @@ async fn caps_in_presence_are_fetched_verified_and_answer_feature_questions_on(p
     .await
     .expect("the unavailable presence reaches romeo");
     assert_eq!(caps.supports(&juliet_jid, "urn:xmpp:ping"), None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_caps2_hash_set_is_seen_queried_and_verified() -> Result<()> {
+    for p in servers() {
+        a_caps2_hash_set_is_seen_queried_and_verified_on(p).await?;
+    }
+    Ok(())
+}
+
+/// XEP-0390 between two moxl clients: romeo sees juliet's hash set (§5), his tracker queries one hash node and
+/// verifies the answer (§4.4), he queries the other one himself, and an unknown hash node is `item-not-found`.
+async fn a_caps2_hash_set_is_seen_queried_and_verified_on(p: &Server) -> Result<()> {
+    let juliet = client(p, "juliet", "secret").connect().await?;
+    let caps = EntityCaps::with_store(Arc::new(MemoryCapsStore::default()));
+    let romeo = client(p, "romeo", "montague").xec(Xec::builder().extension(caps.clone())).connect().await?;
+    let (mut sets, mut fetched) = (romeo.xec().events::<EntityCaps2>(), romeo.xec().subscribe("caps_fetch_handle"));
+    let juliet_jid = juliet.jid().to_string();
+    assert!(features_of(&romeo, &juliet_jid).await.iter().any(|f| f == caps2::NS), "§5: juliet announces caps 2.0");
+
+    juliet.xec().context().send(presence(Some(&romeo.jid().to_string()), None))?;
+    let set = tokio::time::timeout(std::time::Duration::from_secs(5), sets.recv()).await.expect("a hash set").unwrap();
+    assert_eq!(set.from, juliet_jid);
+    let algos: Vec<Algo> = set.caps.hashes.iter().map(|h| h.algo.clone()).collect();
+    assert_eq!(algos, [Algo::Sha256, Algo::Sha3_256]);
+    assert_eq!(set.caps, our_caps2(&juliet.xec().context())?);
+
+    // the tracker asked for the sha-256 node and verified the answer before caching it
+    let learned = packet(&mut fetched).await;
+    let learned = learned.content::<EntityFeatures>().unwrap();
+    assert_eq!(learned.ver, hash_node(&set.caps.hashes[0]));
+    assert!(caps2::verify(&learned.info, &set.caps.hashes[0]));
+    assert!(caps.cached(&learned.ver).is_some());
+
+    // the other hash's node, asked by hand, answers the same info
+    let sha3 = &set.caps.hashes[1];
+    let info = romeo.xec().context().request(InfoQuery::node(&juliet_jid, hash_node(sha3)))?.await?;
+    assert_eq!(info.node.as_deref(), Some(hash_node(sha3).as_str()));
+    assert!(caps2::verify(&info, sha3));
+    let wrong = romeo.xec().context().request(InfoQuery::node(&juliet_jid, "urn:xmpp:caps#sha-256.AAAA"))?.await;
+    match wrong {
+        Err(moxl::Error::Stanza(e)) => assert_eq!(e.condition_name(), "item-not-found"),
+        other => panic!("{}: {other:?}", p.kind()),
+    }
     Ok(())
 }
 

@@ -225,6 +225,10 @@ impl EjabberdBuilder {
 /// [`c2s_port`](Self::c2s_port), XEP-0368 direct TLS on [`direct_tls_port`](Self::direct_tls_port), WebSocket on
 /// [`websocket_url`](Self::websocket_url) and [`websocket_tls_url`](Self::websocket_tls_url). No server-to-server,
 /// no `mod_fail2ban` (failed-login tests would ban 127.0.0.1), in-band registration open without rate limit.
+/// Its disco#info carries XEP-0157 contact addresses (`abuse-addresses`: `mailto:abuse@localhost`;
+/// `admin-addresses`: `xmpp:admin@localhost`, `mailto:admin@localhost`), and `mod_host_meta` serves XEP-0156
+/// host-meta at `https://localhost:HTTPS_PORT/.well-known/host-meta[.json]` naming
+/// `wss://localhost:HTTPS_PORT/xmpp-websocket`.
 ///
 /// ejabberd 23.01 advertises no XEP-0440 channel-binding types, and for `-PLUS` checks only `tls-unique`, also on
 /// TLS 1.3.
@@ -758,7 +762,8 @@ fn render(c: &ConfigInput<'_>) -> String {
     let _ = writeln!(
         s,
         "  - port: {}\n    ip: \"127.0.0.1\"\n    module: ejabberd_http\n    tls: true\n    request_handlers:\n      \
-         /xmpp-websocket: ejabberd_http_ws\n      /upload: mod_http_upload",
+         /xmpp-websocket: ejabberd_http_ws\n      /upload: mod_http_upload\n      \
+         /.well-known/host-meta: mod_host_meta\n      /.well-known/host-meta.json: mod_host_meta",
         c.https_port
     );
     // No mod_fail2ban: failed-login tests would ban 127.0.0.1.
@@ -771,7 +776,6 @@ fn render(c: &ConfigInput<'_>) -> String {
         "mod_caps",
         "mod_carboncopy",
         "mod_client_state",
-        "mod_disco",
         "mod_last",
         "mod_offline",
         "mod_ping",
@@ -787,6 +791,18 @@ fn render(c: &ConfigInput<'_>) -> String {
         let _ = writeln!(s, "  {module}: {{}}");
     }
     s.push_str("  mod_roster:\n    versioning: true\n");
+    // XEP-0157 contact addresses in the server's disco#info.
+    s.push_str(
+        "  mod_disco:\n    server_info:\n      -\n        modules: all\n        name: \"abuse-addresses\"\n        \
+         urls: [\"mailto:abuse@localhost\"]\n      -\n        modules: all\n        name: \"admin-addresses\"\n        \
+         urls: [\"xmpp:admin@localhost\", \"mailto:admin@localhost\"]\n",
+    );
+    // XEP-0156: the WebSocket endpoint in host-meta (served on the HTTPS listener).
+    let _ = writeln!(
+        s,
+        "  mod_host_meta:\n    websocket_url: \"wss://{DOMAIN}:{}/xmpp-websocket\"\n    bosh_service_url: undefined",
+        c.https_port
+    );
     s.push_str("  mod_register:\n    ip_access: all\n");
     if c.mam {
         s.push_str("  mod_mam:\n    default: always\n");

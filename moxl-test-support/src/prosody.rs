@@ -81,6 +81,7 @@ pub struct ProsodyBuilder {
     vhosts: Vec<String>,
     debug_log: bool,
     extra_config: Vec<String>,
+    extra_modules: Vec<&'static str>,
     start_timeout: Duration,
     stop_timeout: Duration,
 }
@@ -97,6 +98,7 @@ impl Default for ProsodyBuilder {
             vhosts: Vec::new(),
             debug_log: false,
             extra_config: Vec::new(),
+            extra_modules: Vec::new(),
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
@@ -164,6 +166,24 @@ impl ProsodyBuilder {
         self
     }
 
+    /// Enables one more module on every virtual host (`"http_files"`, `"server_contact_info"`…; its options go in
+    /// [`extra_config`](Self::extra_config)). [`start`](Self::start) fails with
+    /// [`TestSupportError::InvalidArgument`] when the installed Prosody has no such module.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::builder()
+    ///     .module("server_contact_info")
+    ///     .extra_config("contact_info = { abuse = { \"mailto:abuse@localhost\" } }")
+    ///     .start()?;
+    /// assert!(server.enabled_modules().contains(&"server_contact_info"));
+    /// # Ok(()) }
+    /// ```
+    pub fn module(mut self, name: &'static str) -> Self {
+        self.extra_modules.push(name);
+        self
+    }
+
     /// Logs at debug level (every stanza) instead of info level. Off by default.
     pub fn debug_log(mut self, enabled: bool) -> Self {
         self.debug_log = enabled;
@@ -214,6 +234,14 @@ impl ProsodyBuilder {
         let bins = Binaries::locate()?;
 
         let mut modules: Vec<&'static str> = BASE_MODULES.iter().copied().filter(|m| bins.has_module(m)).collect();
+        for module in &self.extra_modules {
+            if !bins.has_module(module) {
+                return Err(TestSupportError::InvalidArgument(format!(
+                    "module({module:?}), but this Prosody has no such module"
+                )));
+            }
+            modules.push(module);
+        }
         if self.mam {
             if !bins.has_module("mam") {
                 return Err(TestSupportError::InvalidArgument("mam(true), but this Prosody has no mod_mam".into()));

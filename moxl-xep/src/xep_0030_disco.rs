@@ -567,9 +567,10 @@ fn request_type(stanza: &Element) -> Option<bool> {
 }
 
 /// The answer to a disco#info request (an `iq` `get` holding `<query xmlns='…disco#info'/>`) given our info:
-/// the info itself without a node; for the node `<caps node>#<ver>`, the same info with that node (XEP-0115
-/// §6.2); `item-not-found` for any other node (§3.2); `bad-request` to a `set`. `None` if the stanza is no such
-/// request.
+/// the info itself without a node; for the node `<caps node>#<ver>` (XEP-0115 §6.2) or a XEP-0390 capability
+/// hash node of that info (`urn:xmpp:caps#sha-256.…`, XEP-0390 §5, Service Discovery Query for a Specific Hash
+/// Value), the same info with that node; `item-not-found` for any other node (§3.2); `bad-request` to a `set`.
+/// `None` if the stanza is no such request.
 ///
 /// ```
 /// use moxl_core::xml::Element;
@@ -588,7 +589,7 @@ pub fn answer_info(stanza: &Element, ours: &DiscoInfo, caps_node: &str) -> Optio
     }
     match query.attr("node") {
         None => Some(iq_result(stanza).append(ours.to_query())),
-        Some(node) if node == caps_node => {
+        Some(node) if node == caps_node || crate::xep_0390_caps2::is_hash_node_of(&node, ours) => {
             let with_node = DiscoInfo { node: Some(node.into_owned()), ..ours.clone() };
             Some(iq_result(stanza).append(with_node.to_query()))
         }
@@ -597,7 +598,8 @@ pub fn answer_info(stanza: &Element, ours: &DiscoInfo, caps_node: &str) -> Optio
 }
 
 /// Answers disco#info queries to the client (§3.1) with [`our_info`], and those to the entity-capabilities node
-/// `<node>#<ver>` (XEP-0115 §6.2) with the same; other nodes get `item-not-found`. Delivers no Packet.
+/// `<node>#<ver>` (XEP-0115 §6.2) or to one of our capability hash nodes (XEP-0390 §5) with the same; other
+/// nodes get `item-not-found`. Delivers no Packet.
 ///
 /// ```
 /// let registry = moxl_core::xec::Registry::global()?;

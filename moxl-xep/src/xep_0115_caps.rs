@@ -3,6 +3,12 @@
 //! send (broadcast and directed) through a core presence extension; and the capabilities others announce are
 //! learned, verified and cached ([`EntityCaps`], §6.2, §8.4).
 //!
+//! A presence that also carries a XEP-0390 hash set is tracked by that instead (XEP-0390 §7.2: XEP-0115 data
+//! is not used without verification when a caps 2.0 `<c/>` is there): the same [`EntityCaps`], [`Fetch`] and
+//! caches, keyed by the capability hash node (`urn:xmpp:caps#sha-256.…`) instead of the `ver`, verified with
+//! [`xep_0390_caps2::verify`](crate::xep_0390_caps2::verify). Our presence carries both (see
+//! [`crate::xep_0390_caps2`]).
+//!
 //! The verification string is computed from the same data as our disco#info answer
 //! ([`our_info`]: identity, the registry's features, the extended forms of
 //! XEP-0128), so the two always agree.
@@ -21,6 +27,7 @@ use sha1::{Digest, Sha1};
 
 use crate::xep_0004_data_forms::{FORM_TYPE, FieldType};
 use crate::xep_0030_disco::{DiscoInfo, info_query, our_info};
+use crate::xep_0390_caps2 as caps2;
 
 /// `http://jabber.org/protocol/caps` (§4).
 ///
@@ -353,7 +360,8 @@ impl CapsStore for MemoryCapsStore {
 /// `Xec::builder().extension(EntityCaps::new())` to turn caps tracking on. On an available presence with a
 /// SHA-1 `<c/>`, it remembers the sender's `ver`; when the `ver` is unknown it asks the sender for the
 /// disco#info of `node#ver` ([`Fetch`]), verifies it (§5.4) and stores it; unavailable presence forgets
-/// the sender.
+/// the sender. A presence with a XEP-0390 hash set is tracked by its first trusted hash instead (keyed by its
+/// hash node `urn:xmpp:caps#sha-256.…`, queried on that node and verified with XEP-0390 §4.4).
 ///
 /// Verified info is kept in its [`CapsStore`] and, when the controller has one (a client with a
 /// [session store](moxl_core::client::ClientBuilder::session_store)), in the session's [`CapsCache`], so that a
@@ -492,11 +500,20 @@ impl EntityCaps {
     }
 }
 
+/// Whether `info` is what a cache key stands for: a XEP-0390 capability hash node ([`caps2::verify`], XEP-0390
+/// §4.4) or a XEP-0115 `ver` ([`verify`], §5.4).
+fn verifies(info: &DiscoInfo, key: &str) -> bool {
+    match caps2::parse_hash_node(key) {
+        Some(hash) => caps2::verify(info, &hash),
+        None => verify(info, key),
+    }
+}
+
 /// The info the session's [`CapsCache`] holds for `ver`, if it parses and verifies: stored data is untrusted.
 fn from_session(ctx: &Context, ver: &str) -> Option<Arc<DiscoInfo>> {
     let xml = ctx.get::<CapsCache>()?.get(ver)?;
     match Element::parse(&xml).ok().as_ref().and_then(DiscoInfo::from_query) {
-        Some(info) if verify(&info, ver) => Some(Arc::new(info)),
+        Some(info) if verifies(&info, ver) => Some(Arc::new(info)),
         Some(_) => {
             tracing::warn!(ver, "a stored entity-caps entry does not verify against its ver: ignored");
             None
@@ -529,7 +546,7 @@ fn to_session(ctx: &Context, ver: &str, info: &DiscoInfo) {
 pub struct EntityFeatures {
     /// The entity (the presence's `from`).
     pub jid: String,
-    /// Its verification string.
+    /// Its verification string (XEP-0115), or its capability hash node (XEP-0390: `urn:xmpp:caps#sha-256.…`).
     pub ver: String,
     /// Its verified disco#info.
     pub info: Arc<DiscoInfo>,
@@ -573,19 +590,30 @@ impl Payload for CapsTracker {
             }
             Some(_) => return Ok(()),
         }
-        // Only SHA-1 hashes can be verified here; a legacy `<c/>` (no hash, §8.3) or another hash is unknown.
-        let caps = Caps::from_presence(stanza).filter(|c| c.hash == "sha-1");
-        let Some(caps) = caps else {
-            tracker.seen(&from, None);
-            return Ok(());
+        // A XEP-0390 hash set first (its first hash this crate trusts), else a XEP-0115 `<c/>`: only SHA-1 ones can
+        // be verified here; a legacy `<c/>` (no hash, §8.3) or another hash is unknown.
+        let caps2 = caps2::Caps2::from_presence(stanza);
+        let fetch = match (caps2.as_ref().and_then(caps2::Caps2::usable), Caps::from_presence(stanza)) {
+            (Some(hash), _) => {
+                let node = caps2::hash_node(hash);
+                let ver = node.strip_prefix(caps2::NODE_PREFIX).unwrap_or(&node).to_owned();
+                Fetch { jid: from.into_owned(), node: caps2::NS.to_owned(), ver }
+            }
+            (None, Some(caps)) if caps.hash == "sha-1" => {
+                Fetch { jid: from.into_owned(), node: caps.node, ver: caps.ver }
+            }
+            _ => {
+                tracker.seen(&from, None);
+                return Ok(());
+            }
         };
-        tracker.seen(&from, Some(&caps.ver));
-        if let Some(info) = tracker.known(ctx, &caps.ver) {
-            ctx.pack(EntityFeatures { jid: from.into_owned(), ver: caps.ver, info }).deliver();
-        } else if tracker.start_fetch(&caps.ver) {
-            let fetch = Fetch { jid: from.into_owned(), node: caps.node, ver: caps.ver.clone() };
+        let key = fetch.key();
+        tracker.seen(&fetch.jid, Some(&key));
+        if let Some(info) = tracker.known(ctx, &key) {
+            ctx.pack(EntityFeatures { jid: fetch.jid, ver: key, info }).deliver();
+        } else if tracker.start_fetch(&key) {
             if let Err(e) = ctx.request(fetch) {
-                tracker.end_fetch(&caps.ver);
+                tracker.end_fetch(&key);
                 return Err(e);
             }
         }
@@ -594,7 +622,9 @@ impl Payload for CapsTracker {
 }
 
 /// Asks an entity for the disco#info of `node#ver` (§6.2), verifies it against `ver` (§5.4) and puts it in the
-/// [`EntityCaps`] store. Started by [`CapsTracker`]. Output: the verified [`EntityFeatures`], also delivered
+/// [`EntityCaps`] store. For a XEP-0390 hash, `node` is [`caps2::NS`] and `ver` the function and the base64 value
+/// (`sha-256.…`): `node#ver` is then the capability hash node (XEP-0390 §4.3), queried and verified as XEP-0390
+/// §4.4 says, and the key of the caches. Started by [`CapsTracker`]. Output: the verified [`EntityFeatures`], also delivered
 /// under `caps_fetch_handle`; info that does not match the `ver` (poisoning, §8.4), or no [`EntityCaps`], is a
 /// handler error (no Packet under `caps_fetch_handle`), an error answer `Err(Error::Stanza(..))`, none
 /// `Err(Error::Timeout(..))`.
@@ -614,6 +644,22 @@ pub struct Fetch {
     pub ver: String,
 }
 
+impl Fetch {
+    /// What the fetched info is cached under, and [`EntityFeatures::ver`]: the `ver` (XEP-0115), or the capability
+    /// hash node `node#ver` when `node` is [`caps2::NS`] (XEP-0390).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0115_caps::Fetch;
+    /// let legacy = Fetch { jid: "a@b/c".into(), node: "https://movim.eu".into(), ver: "QgayPKawpkPSDYmwT/WM94uAlu0=".into() };
+    /// assert_eq!(legacy.key(), "QgayPKawpkPSDYmwT/WM94uAlu0=");
+    /// let caps2 = Fetch { jid: "a@b/c".into(), node: "urn:xmpp:caps".into(), ver: "sha-256.AAAA".into() };
+    /// assert_eq!(caps2.key(), "urn:xmpp:caps#sha-256.AAAA");
+    /// ```
+    pub fn key(&self) -> String {
+        if self.node == caps2::NS { format!("{}#{}", self.node, self.ver) } else { self.ver.clone() }
+    }
+}
+
 #[action(group = "caps")]
 impl Fetch {
     /// The verified features of the entity.
@@ -625,32 +671,33 @@ impl Fetch {
 
     async fn handle(&mut self, ctx: &Context, stanza: &Element) -> moxl_core::Result<EntityFeatures> {
         let tracker = ctx.get::<EntityCaps>().ok_or_else(|| moxl_core::Error::handler("no EntityCaps extension"))?;
-        tracker.end_fetch(&self.ver);
+        let key = self.key();
+        tracker.end_fetch(&key);
         let mut info = DiscoInfo::from_stanza(stanza)
-            .filter(|info| verify(info, &self.ver))
-            // §8.4: not what the ver stands for; never cached.
+            .filter(|info| verifies(info, &key))
+            // §8.4 (XEP-0390 §8.2): not what the ver stands for; never cached.
             .ok_or_else(|| {
                 moxl_core::Error::handler(format!(
-                    "the disco#info of {} does not match its caps ver (XEP-0115 §8.4)",
+                    "the disco#info of {} does not match its caps {key} (XEP-0115 §8.4, XEP-0390 §4.4)",
                     self.jid
                 ))
             })?;
         info.node = None;
         let info = Arc::new(info);
-        tracker.0.store.put(&self.ver, Arc::clone(&info));
-        to_session(ctx, &self.ver, &info);
-        Ok(EntityFeatures { jid: self.jid.clone(), ver: self.ver.clone(), info })
+        tracker.0.store.put(&key, Arc::clone(&info));
+        to_session(ctx, &key, &info);
+        Ok(EntityFeatures { jid: self.jid.clone(), ver: key, info })
     }
 
     async fn error(&mut self, ctx: &Context, _error: &moxl_core::stanza::StanzaError, _stanza: &Element) {
         if let Some(tracker) = ctx.get::<EntityCaps>() {
-            tracker.end_fetch(&self.ver);
+            tracker.end_fetch(&self.key());
         }
     }
 
     async fn timeout(&mut self, ctx: &Context) {
         if let Some(tracker) = ctx.get::<EntityCaps>() {
-            tracker.end_fetch(&self.ver);
+            tracker.end_fetch(&self.key());
         }
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! [`ContactAddresses`] reads that form from a [`DiscoInfo`] (or builds it, for a component that publishes one
 //! with [`ExtendedInfo`](crate::xep_0128_extended_disco::ExtendedInfo)); the [`GetContactAddresses`] Action asks
-//! a server. The tests use the XEP's Example 2 as fixture.
+//! a server. The tests use the XEP's Example 2 as fixture; `tests/xep_discovery.rs` reads the addresses of both real
+//! servers (Prosody's `mod_server_contact_info` with `contact_info`, ejabberd's `mod_disco` with `server_info`).
+//! This module declares no disco feature: a client publishes no contact addresses (§3 is about services).
 //!
 //! ```
 //! use moxl_xep::xep_0157_contact_addresses::GetContactAddresses;

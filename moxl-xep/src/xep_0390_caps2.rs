@@ -6,8 +6,17 @@
 //! [`hash_input`] is the algorithm of §4.1 (on a [`DiscoInfo`]; [`hash_input_of_query`] also applies the checks
 //! that need the raw `<query/>`), [`hash_set`] §4.2, [`hash_node`]/[`parse_hash_node`] §4.3, [`verify`] §4.4;
 //! [`Caps2`] reads and builds `<c/>`, and the [`Caps2Payload`] delivers each one received as an [`EntityCaps2`]
-//! (Packet key `caps2`). The tests use the XEP's two examples (§4.5) as test vectors. This module does not
-//! announce `urn:xmpp:caps` itself: the client neither sends `<c/>` nor answers on its hash nodes yet.
+//! (Packet key `caps2`). The tests use the XEP's two examples (§4.5) as test vectors.
+//!
+//! The client speaks it beside XEP-0115 (§7.2, Upgrading from XEP-0115), the same way:
+//! - it announces `urn:xmpp:caps` (§5, Advertising Support) and adds its hash set ([`our_caps2`]: `sha-256` and
+//!   `sha3-256` of [`our_info`]) to every available presence it sends, broadcast and directed (§6.1, Rules for
+//!   Generating Entities), next to the XEP-0115 `<c/>`;
+//! - it answers disco#info on each of its hash nodes with that info (§5, Service Discovery Query for a Specific
+//!   Hash Value; [`answer_info`](crate::xep_0030_disco::answer_info));
+//! - with [`EntityCaps`](crate::xep_0115_caps::EntityCaps) tracking on, a presence's hash set is preferred to its
+//!   XEP-0115 `<c/>`: its hash node is looked up in the same caches (keyed by the hash node) or queried and
+//!   [`verify`]-ed before anything is stored (§4.4, §6.2.1: an unverified hash is never stored).
 //!
 //! ```
 //! use moxl_core::xml::Element;
@@ -31,7 +40,7 @@ use moxl_core::{Result, payload};
 use serde::{Deserialize, Serialize};
 
 use crate::xep_0004_data_forms as forms;
-use crate::xep_0030_disco::{DiscoInfo, NS_INFO};
+use crate::xep_0030_disco::{DiscoInfo, NS_INFO, our_info};
 use crate::xep_0054_vcard_temp::{decode_base64, encode_base64};
 use crate::xep_0300_hashes::{self as hashes, Algo, Hash};
 
@@ -41,6 +50,60 @@ use crate::xep_0300_hashes::{self as hashes, Algo, Hash};
 /// assert_eq!(moxl_xep::xep_0390_caps2::NS, "urn:xmpp:caps");
 /// ```
 pub const NS: &str = "urn:xmpp:caps";
+
+moxl_core::feature!("urn:xmpp:caps");
+
+/// The hash functions of [`our_caps2`]: `sha-256` (which XEP-0300 makes mandatory, §4.2) and `sha3-256`, as in
+/// the XEP's examples.
+///
+/// ```
+/// use moxl_xep::xep_0300_hashes::Algo;
+/// assert_eq!(moxl_xep::xep_0390_caps2::OUR_ALGOS, [Algo::Sha256, Algo::Sha3_256]);
+/// ```
+pub const OUR_ALGOS: [Algo; 2] = [Algo::Sha256, Algo::Sha3_256];
+
+/// Our hash set: [`OUR_ALGOS`] of [`our_info`] (the client's disco#info answer, so the two always agree).
+///
+/// ```
+/// use moxl_xep::xep_0030_disco::our_info;
+/// use moxl_xep::xep_0390_caps2::{our_caps2, verify};
+/// let xec = moxl_core::xec::Xec::new()?;
+/// let caps = our_caps2(&xec.context())?;
+/// assert_eq!(caps.hashes.len(), 2);
+/// assert!(caps.hashes.iter().all(|h| verify(&our_info(&xec.context()).unwrap(), h)));
+/// # Ok::<(), moxl_core::Error>(())
+/// ```
+pub fn our_caps2(ctx: &Context) -> Result<Caps2> {
+    let info = our_info(ctx)?;
+    let hashes = hash_set(&info, &OUR_ALGOS)
+        .map_err(|e| moxl_core::Error::handler(format!("our disco#info has no XEP-0390 hash input: {e}")))?;
+    Ok(Caps2::new(hashes))
+}
+
+/// The presence extension: our hash set in every available presence that has none yet (§6.1).
+fn add_caps2(ctx: &Context, presence: &Element) -> Option<ElementBuilder> {
+    if presence.child("c", NS).is_some() {
+        return None;
+    }
+    our_caps2(ctx).ok().map(|caps| caps.to_element())
+}
+
+moxl_core::presence_extension!(add_caps2);
+
+/// Whether `node` is the hash node of one of the hashes of `info` (§4.3, §4.4): the nodes a client answers
+/// disco#info on with `info`. Only functions this crate computes, never `sha-1`.
+///
+/// ```
+/// use moxl_xep::xep_0300_hashes::Algo;
+/// use moxl_xep::xep_0390_caps2::{hash_node, hash_set, is_hash_node_of};
+/// let info = Default::default();
+/// let node = hash_node(&hash_set(&info, &[Algo::Sha3_256]).unwrap()[0]);
+/// assert!(is_hash_node_of(&node, &info));
+/// assert!(!is_hash_node_of("urn:xmpp:caps#sha-256.AAAA", &info));
+/// ```
+pub fn is_hash_node_of(node: &str, info: &DiscoInfo) -> bool {
+    parse_hash_node(node).is_some_and(|h| verify(info, &h))
+}
 
 /// The prefix of a capability hash node (§4.3).
 ///
@@ -487,5 +550,83 @@ mod tests {
         assert_eq!((c.from.as_str(), c.caps.hashes.len()), ("juliet@capulet.lit/balcony", 2));
         let info = DiscoInfo::from_query(&Element::parse(SIMPLE).unwrap()).unwrap();
         assert!(verify(&info, c.caps.usable().unwrap()));
+    }
+
+    const SIMPLE_PRESENCE: &str = "<presence xmlns='jabber:client' from='juliet@capulet.lit/balcony'><c xmlns='urn:xmpp:caps'>\
+        <hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>kzBZbkqJ3ADrj7v08reD1qcWUwNGHaidNUgD7nHpiw8=</hash>\
+        <hash xmlns='urn:xmpp:hashes:2' algo='sha3-256'>79mdYAfU9rEdTOcWDO7UEAt6E56SUzk/g6TnqUeuD9Q=</hash></c>\
+        <c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://bombus' ver='bogus'/></presence>";
+
+    #[test]
+    fn our_presence_carries_both_hash_sets_and_we_answer_on_our_hash_nodes() {
+        let xec = Xec::new().unwrap();
+        let ctx = xec.context();
+        ctx.send(moxl_core::stanza::presence(None, None)).unwrap();
+        ctx.send(moxl_core::stanza::presence(Some("romeo@montague.lit/orchard"), None)).unwrap();
+        ctx.send(moxl_core::stanza::presence(None, Some("unavailable"))).unwrap();
+        let sent = xec.take_outgoing();
+        let ours = our_caps2(&ctx).unwrap();
+        assert!(our_info(&ctx).unwrap().has_feature(NS), "§5: urn:xmpp:caps is announced");
+        for p in &sent[..2] {
+            assert_eq!(Caps2::from_presence(p).as_ref(), Some(&ours));
+            assert!(p.child("c", crate::xep_0115_caps::NS).is_some(), "beside the XEP-0115 <c/>");
+        }
+        assert!(Caps2::from_presence(&sent[2]).is_none());
+        // §5: disco#info on each hash node is our info with that node; an unknown hash node is item-not-found
+        for hash in &ours.hashes {
+            let node = hash_node(hash);
+            let get = format!(
+                "<iq xmlns='jabber:client' type='get' from='romeo@montague.lit/orchard' id='q'>\
+                 <query xmlns='http://jabber.org/protocol/disco#info' node='{node}'/></iq>"
+            );
+            block_on(xec.dispatch(Element::parse(&get).unwrap()));
+            let reply = xec.take_outgoing().remove(0);
+            assert_eq!(reply.attr("type").as_deref(), Some("result"));
+            let info = DiscoInfo::from_stanza(&reply).unwrap();
+            assert_eq!(info.node.as_deref(), Some(node.as_str()));
+            assert!(verify(&info, hash));
+        }
+        let get = "<iq xmlns='jabber:client' type='get' from='romeo@montague.lit/orchard' id='q'>\
+            <query xmlns='http://jabber.org/protocol/disco#info' node='urn:xmpp:caps#sha-256.kzBZbkqJ3ADrj7v08reD1qcWUwNGHaidNUgD7nHpiw8='/></iq>";
+        block_on(xec.dispatch(Element::parse(get).unwrap()));
+        assert!(xec.take_outgoing()[0].to_xml().contains("item-not-found"));
+    }
+
+    #[test]
+    fn a_tracked_hash_set_is_queried_on_its_node_and_verified_before_it_is_cached() {
+        use crate::xep_0115_caps::{EntityCaps, EntityFeatures, MemoryCapsStore};
+        let caps = EntityCaps::with_store(std::sync::Arc::new(MemoryCapsStore::default()));
+        let xec = Xec::builder().extension(caps.clone()).build().unwrap();
+        let mut fetched = xec.subscribe("caps_fetch_handle");
+        block_on(xec.dispatch(Element::parse(SIMPLE_PRESENCE).unwrap()));
+        let out = xec.take_outgoing();
+        assert_eq!(out.len(), 1, "the hash set is preferred to the XEP-0115 <c/>");
+        let node = "urn:xmpp:caps#sha-256.kzBZbkqJ3ADrj7v08reD1qcWUwNGHaidNUgD7nHpiw8=";
+        assert_eq!(out[0].child("query", NS_INFO).unwrap().attr("node").as_deref(), Some(node));
+        // a poisoned answer (another info) is refused and not cached
+        let id = out[0].attr("id").unwrap().into_owned();
+        let wrong = format!(
+            "<iq xmlns='jabber:client' type='result' from='juliet@capulet.lit/balcony' id='{id}'>\
+             <query xmlns='http://jabber.org/protocol/disco#info' node='{node}'><feature var='urn:xmpp:ping'/></query></iq>"
+        );
+        block_on(xec.dispatch(Element::parse(&wrong).unwrap()));
+        assert!(fetched.try_recv().is_none());
+        assert!(caps.cached(node).is_none());
+        // asked again: the right answer (§4.5.1's query) is verified and cached under the hash node
+        block_on(xec.dispatch(Element::parse(SIMPLE_PRESENCE).unwrap()));
+        let answer = SIMPLE.replace(
+            "<query xmlns='http://jabber.org/protocol/disco#info'>",
+            &format!("<query xmlns='http://jabber.org/protocol/disco#info' node='{node}'>"),
+        );
+        let reply = crate::test_util::answer_last(
+            &xec,
+            &format!("<iq xmlns='jabber:client' type='result' from='juliet@capulet.lit/balcony' id='ID'>{answer}</iq>"),
+        );
+        block_on(xec.dispatch(reply));
+        let features = fetched.try_recv().unwrap();
+        let features = features.content::<EntityFeatures>().unwrap();
+        assert_eq!(features.ver, node);
+        assert!(caps.cached(node).is_some());
+        assert_eq!(caps.supports("juliet@capulet.lit/balcony", "urn:xmpp:receipts"), Some(true));
     }
 }

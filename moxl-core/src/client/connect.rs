@@ -31,6 +31,9 @@ pub(super) struct Settings {
     pub(super) resolver: Option<Resolver>,
     pub(super) direct_tls: bool,
     pub(super) websocket: Option<String>,
+    /// XEP-0156 discovery of the WebSocket endpoint, when asked for and no `websocket` URL is given.
+    #[cfg(feature = "http")]
+    pub(super) discovery: Option<Arc<Discovery>>,
     pub(super) tls: TlsConfig,
     pub(super) allow_cleartext: bool,
     pub(super) resource: Option<String>,
@@ -55,6 +58,38 @@ pub(super) struct Settings {
     pub(super) bus: Arc<crate::xec::PacketBus>,
     /// The SCRAM key cache of a password client (shared with its authenticator), to write through to the store.
     pub(super) scram: Option<super::stored::ScramMemo>,
+}
+
+/// Where host-meta is fetched, and the WebSocket URL found last (kept for reconnections, forgotten when a
+/// connection to it fails).
+#[cfg(feature = "http")]
+pub(super) struct Discovery {
+    base: Option<String>,
+    found: Mutex<Option<String>>,
+}
+
+#[cfg(feature = "http")]
+impl Discovery {
+    pub(super) fn new(base: Option<String>) -> Discovery {
+        Discovery { base, found: Mutex::new(None) }
+    }
+
+    /// The URL found before, else discovered now.
+    async fn url(&self, s: &Settings) -> Result<String> {
+        if let Some(url) = self.found.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            return Ok(url);
+        }
+        let domain = s.jid.domain().to_string();
+        let found =
+            crate::transport::discovery::discover_websocket(&domain, self.base.as_deref(), &s.tls, s.allow_cleartext)
+                .await?;
+        *self.found.lock().unwrap_or_else(PoisonError::into_inner) = Some(found.url.clone());
+        Ok(found.url)
+    }
+
+    fn forget(&self) {
+        *self.found.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }
 
 /// A negotiated connection, ready for stanzas.
@@ -147,7 +182,14 @@ async fn negotiate(
     }
     let mut direct_tls = false;
     let endpoint;
-    let (mut wire, mut parser) = match &s.websocket {
+    #[cfg(feature = "http")]
+    let websocket = match (&s.websocket, &s.discovery) {
+        (None, Some(discovery)) => Some(discovery.url(s).await?),
+        (url, _) => url.clone(),
+    };
+    #[cfg(not(feature = "http"))]
+    let websocket = s.websocket.clone();
+    let (mut wire, mut parser) = match &websocket {
         Some(url) => {
             let url = WebSocketUrl::parse(url)?;
             endpoint = Some(Endpoint::new(url.host.clone(), url.port, url.tls));
@@ -155,7 +197,17 @@ async fn negotiate(
                 return Err(TransportError::Cleartext { url: url.url }.into());
             }
             state.send_replace(ConnectionState::Securing);
-            let ws = connect_websocket(&url, &s.tls, limits.max_stanza_bytes).await?;
+            let ws = match connect_websocket(&url, &s.tls, limits.max_stanza_bytes).await {
+                Ok(ws) => ws,
+                Err(e) => {
+                    // a discovered endpoint that fails is discovered again next time
+                    #[cfg(feature = "http")]
+                    if let Some(discovery) = &s.discovery {
+                        discovery.forget();
+                    }
+                    return Err(e);
+                }
+            };
             config.framing = true;
             config.tls = if url.tls { TlsPolicy::Direct } else { TlsPolicy::AllowCleartext };
             (Wire::WebSocket(Box::new(ws)), StreamParser::framed())
@@ -212,7 +264,7 @@ async fn negotiate(
             }
         }
     };
-    let transport = match (&s.websocket, direct_tls, wire.is_tls()) {
+    let transport = match (&websocket, direct_tls, wire.is_tls()) {
         (Some(_), _, true) => "wss",
         (Some(_), _, false) => "ws",
         (None, true, _) => "direct-tls",

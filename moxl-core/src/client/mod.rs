@@ -160,6 +160,9 @@ pub struct ClientBuilder {
     resolver: Option<Resolver>,
     direct_tls: bool,
     websocket: Option<String>,
+    /// XEP-0156 discovery of the WebSocket endpoint, and where to fetch host-meta (`None`: `https://<domain>`).
+    #[cfg(feature = "http")]
+    discover: Option<Option<String>>,
     tls: Option<TlsConfig>,
     allow_cleartext: bool,
     resource: Option<String>,
@@ -192,12 +195,14 @@ pub struct ClientBuilder {
 /// Shows where and how the client connects; never the password or a FAST token.
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("jid", &self.jid)
+        let mut f = f.debug_struct("ClientBuilder");
+        f.field("jid", &self.jid)
             .field("server", &self.server)
             .field("direct_tls", &self.direct_tls)
-            .field("websocket", &self.websocket)
-            .field("allow_cleartext", &self.allow_cleartext)
+            .field("websocket", &self.websocket);
+        #[cfg(feature = "http")]
+        f.field("discover_websocket", &self.discover);
+        f.field("allow_cleartext", &self.allow_cleartext)
             .field("resource", &self.resource)
             .field("sasl2", &self.sasl2)
             .field("sm", &self.sm)
@@ -232,6 +237,8 @@ impl ClientBuilder {
             resolver: None,
             direct_tls: false,
             websocket: None,
+            #[cfg(feature = "http")]
+            discover: None,
             tls: None,
             allow_cleartext: false,
             resource: None,
@@ -335,6 +342,48 @@ impl ClientBuilder {
     /// `ws://`) URL instead of TCP. The certificate is checked against the URL's host.
     pub fn websocket(mut self, url: impl Into<String>) -> Self {
         self.websocket = Some(url.into());
+        self
+    }
+
+    /// Connects over WebSocket (RFC 7395) to the endpoint that the account's domain advertises in its host-meta
+    /// (XEP-0156 §2: `https://<domain>/.well-known/host-meta`, else `host-meta.json`), fetched over HTTPS with
+    /// the certificate verified with the client's [`tls`](Self::tls) configuration. Only a `wss://` endpoint is
+    /// used, unless [`allow_cleartext`](Self::allow_cleartext) (XEP-0156 §3). The endpoint found is kept for
+    /// reconnections, and discovered again after a connection to it failed; discovery counts in the
+    /// [`connect_timeout`](Self::connect_timeout). When nothing usable is found, `connect` fails with
+    /// [`TransportError::Discovery`](crate::transport::TransportError::Discovery), which says why for each
+    /// document. A URL given with [`websocket`](Self::websocket) wins over discovery. Needs the cargo feature
+    /// `http` (the facade's `host-meta`, on by default).
+    ///
+    /// ```no_run
+    /// # async fn run() -> moxl_core::Result<()> {
+    /// use moxl_core::client::Client;
+    /// let client = Client::builder("juliet@example.com".parse()?, "secret").discover_websocket().connect().await?;
+    /// assert_eq!(client.transport(), "wss");
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub fn discover_websocket(mut self) -> Self {
+        self.discover = Some(None);
+        self
+    }
+
+    /// As [`discover_websocket`](Self::discover_websocket), with the host-meta documents fetched from `base`
+    /// (an `https://host[:port]` origin: `base/.well-known/host-meta`) instead of `https://<domain>`: for a
+    /// domain whose web server is on another host or port, like a test server on loopback. The certificate is
+    /// checked against the host of `base`.
+    ///
+    /// ```
+    /// use moxl_core::client::Client;
+    /// let builder = Client::builder("juliet@localhost".parse()?, "secret").discover_websocket_at("https://localhost:5281");
+    /// assert!(format!("{builder:?}").contains("https://localhost:5281"));
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub fn discover_websocket_at(mut self, base: impl Into<String>) -> Self {
+        self.discover = Some(Some(base.into()));
         self
     }
 
@@ -519,6 +568,8 @@ impl ClientBuilder {
             resolver: self.resolver,
             direct_tls: self.direct_tls,
             websocket: self.websocket,
+            #[cfg(feature = "http")]
+            discovery: self.discover.map(|base| Arc::new(connect::Discovery::new(base))),
             tls,
             allow_cleartext: self.allow_cleartext,
             resource: self.resource,

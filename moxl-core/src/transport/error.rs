@@ -183,6 +183,16 @@ pub enum TransportError {
         #[source]
         source: Option<BoxError>,
     },
+    /// XEP-0156 discovery found no usable WebSocket endpoint (or no usable host-meta document): each document
+    /// tried, with what it lacked (not found, malformed, too large, only cleartext endpoints…). A connection or
+    /// certificate failure on the way is reported as itself instead.
+    #[error("no usable WebSocket endpoint of {domain} in its host-meta (XEP-0156): {}", failures.iter().map(|(url, e)| format!("{url}: {e}")).collect::<Vec<_>>().join("; "))]
+    Discovery {
+        /// The XMPP domain.
+        domain: String,
+        /// Each host-meta document tried (its URL, after redirections) and what it did not give.
+        failures: Vec<(String, super::discovery::DiscoveryError)>,
+    },
 }
 
 impl TransportError {

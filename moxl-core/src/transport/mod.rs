@@ -19,7 +19,11 @@ use tokio_rustls::TlsConnector;
 use crate::Result;
 
 mod channel_binding;
+pub mod discovery;
 mod error;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod resolve;
 mod tcp;
 mod websocket;

@@ -9,8 +9,11 @@ use crate::test_util::block_on;
 use crate::xep_0004_data_forms::{DataForm, FormType};
 
 /// The entity-capabilities `<c/>` that every available presence we send carries (XEP-0115 §4).
+/// The capabilities every available presence carries: XEP-0115's `<c/>`, then XEP-0390's hash set.
 fn our_caps(xec: &Xec) -> String {
-    crate::xep_0115_caps::our_caps(&xec.context()).unwrap().to_element().build().unwrap().to_xml()
+    let legacy = crate::xep_0115_caps::our_caps(&xec.context()).unwrap().to_element().build().unwrap().to_xml();
+    let caps2 = crate::xep_0390_caps2::our_caps2(&xec.context()).unwrap().to_element().build().unwrap().to_xml();
+    legacy + &caps2
 }
 
 const ROOM: &str = "coven@chat.shakespeare.lit";

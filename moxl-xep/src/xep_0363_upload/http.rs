@@ -1,19 +1,17 @@
-//! The HTTP side of XEP-0363 (cargo feature `http-upload`): the PUT of a slot and the GET of a shared file, over
-//! HTTP/1.1 with hyper, on moxl's own TCP connection and TLS configuration (`moxl_core::transport`), so that the
-//! certificate authorities trusted for XMPP are trusted here too.
+//! The HTTP side of XEP-0363 (cargo feature `http-upload`): the PUT of a slot and the GET of a shared file, with
+//! moxl's HTTP client (`moxl_core::transport::http`: HTTP/1.1 with hyper on moxl's own TCP connection and TLS
+//! configuration), so that the certificate authorities trusted for XMPP are trusted here too.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
-use moxl_core::transport::{TlsConfig, TransportError, connect_tcp};
+use hyper::body::{Body, Bytes, Frame, SizeHint};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::{Method, Request};
+use moxl_core::transport::{TlsConfig, TransportError, http};
 use moxl_core::{Error, Result};
 use tokio::io::{AsyncRead, ReadBuf};
-use tracing::Instrument as _;
 
 use super::Slot;
 
@@ -209,13 +207,8 @@ impl Upload {
             let detail = format!("the body has {len} bytes, the slot was requested for {}", slot.size);
             return Err(TransportError::http(&slot.put_url, detail).into());
         }
-        let uri = https_uri(&slot.put_url)?;
         let body = ProgressBody { source: body.0, sent: 0, total: slot.size, progress: self.progress, buf: Vec::new() };
-        let mut request = Request::builder()
-            .method(Method::PUT)
-            .uri(path_of(&uri))
-            .header(HOST, authority_of(&uri)?)
-            .header(CONTENT_LENGTH, slot.size);
+        let mut request = Request::builder().method(Method::PUT).uri(&slot.put_url).header(CONTENT_LENGTH, slot.size);
         if let Some(content_type) = &slot.content_type {
             request = request.header(CONTENT_TYPE, header_value(content_type)?);
         }
@@ -226,7 +219,7 @@ impl Upload {
             }
         }
         let request = request.body(body).map_err(|e| http_error(&slot.put_url, "request", e))?;
-        let response = send(&self.tls, &uri, request).await?;
+        let response = http::send(&self.tls, request).await?;
         match response.status().as_u16() {
             200 | 201 => Ok(slot.get_url.clone()),
             status => Err(TransportError::http(&slot.put_url, format!("upload refused: status {status}")).into()),
@@ -243,67 +236,11 @@ impl Upload {
 /// # let _ = bytes; Ok(()) }
 /// ```
 pub async fn download(url: &str, tls: &TlsConfig, max_size: u64) -> Result<Vec<u8>> {
-    let uri = https_uri(url)?;
-    let request = Request::builder()
-        .method(Method::GET)
-        .uri(path_of(&uri))
-        .header(HOST, authority_of(&uri)?)
-        .body(ProgressBody { source: Source::Bytes(Bytes::new()), sent: 0, total: 0, progress: None, buf: Vec::new() })
-        .map_err(|e| http_error(url, "request", e))?;
-    let response = send(tls, &uri, request).await?;
-    if response.status().as_u16() != 200 {
-        return Err(TransportError::http(url, format!("GET: status {}", response.status())).into());
+    let answer = http::get(url, tls, None, max_size).await?;
+    if answer.status != 200 {
+        return Err(TransportError::http(url, format!("GET: status {}", answer.status)).into());
     }
-    let mut body: Incoming = response.into_body();
-    let mut out = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| http_error(url, "GET", e))?;
-        if let Ok(data) = frame.into_data() {
-            if u64::try_from(out.len() + data.len()).unwrap_or(u64::MAX) > max_size {
-                return Err(TransportError::http(url, format!("GET: larger than {max_size} bytes")).into());
-            }
-            out.extend_from_slice(&data);
-        }
-    }
-    Ok(out)
-}
-
-/// Opens a TLS connection to the URL's host, sends one request and returns the response (its body is read
-/// while the connection task runs; the task ends with the connection).
-async fn send(tls: &TlsConfig, uri: &Uri, request: Request<ProgressBody>) -> Result<hyper::Response<Incoming>> {
-    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let port = uri.port_u16().unwrap_or(443);
-    let tcp = connect_tcp(host, port).await?;
-    let stream = tls.connect(host, tcp).await?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| http_error(&uri.to_string(), "handshake", e))?;
-    // Drives the connection; a failure there also reaches the request or its body.
-    tokio::spawn(
-        async move {
-            let _ = connection.await;
-        }
-        .in_current_span(),
-    );
-    sender.send_request(request).await.map_err(|e| http_error(&uri.to_string(), "request", e))
-}
-
-fn https_uri(url: &str) -> Result<Uri> {
-    let uri: Uri = url.parse().map_err(|e| http_error(url, "invalid URL", e))?;
-    if uri.scheme_str() != Some("https") || uri.host().is_none_or(str::is_empty) {
-        return Err(TransportError::http(url, "not an https URL").into());
-    }
-    Ok(uri)
-}
-
-fn path_of(uri: &Uri) -> String {
-    uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
-}
-
-fn authority_of(uri: &Uri) -> Result<HeaderValue> {
-    let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
-    // no user information in the Host header
-    header_value(authority.rsplit('@').next().unwrap_or(authority))
+    Ok(answer.body)
 }
 
 fn header_value(value: &str) -> Result<HeaderValue> {
@@ -364,14 +301,5 @@ mod tests {
             buf: Vec::new(),
         };
         assert_eq!(drain(short).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
-    }
-
-    #[test]
-    fn only_https_urls_are_used() {
-        assert!(https_uri("http://upload.montague.tld/a").is_err());
-        assert!(https_uri("ftp://upload.montague.tld/a").is_err());
-        let uri = https_uri("https://user@127.0.0.1:5281/file_share/x/a%20b.txt?q=1").unwrap();
-        assert_eq!(path_of(&uri), "/file_share/x/a%20b.txt?q=1");
-        assert_eq!(authority_of(&uri).unwrap(), "127.0.0.1:5281");
     }
 }
