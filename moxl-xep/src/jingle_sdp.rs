@@ -835,12 +835,11 @@ fn raw_fmtp(sdp: &str) -> Vec<Vec<(u8, String)>> {
     for line in sdp.lines().map(str::trim) {
         if line.starts_with("m=") {
             out.push(Vec::new());
-        } else if let (Some(rest), Some(section)) = (line.strip_prefix("a=fmtp:"), out.last_mut()) {
-            if let Some((pt, params)) = rest.split_once(' ') {
-                if let Ok(pt) = pt.trim().parse() {
-                    section.push((pt, params.trim().to_owned()));
-                }
-            }
+        } else if let (Some(rest), Some(section)) = (line.strip_prefix("a=fmtp:"), out.last_mut())
+            && let Some((pt, params)) = rest.split_once(' ')
+            && let Ok(pt) = pt.trim().parse()
+        {
+            section.push((pt, params.trim().to_owned()));
         }
     }
     out

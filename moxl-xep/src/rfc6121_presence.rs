@@ -394,10 +394,10 @@ impl Payload for SubscriptionRequests {
 
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         // (the presence Payloads fire for the stanza itself only: never for a presence nested in another stanza)
-        if element.attr("type").as_deref() == Some("subscribe") {
-            if let Some(info) = PresenceInfo::from_element(element) {
-                ctx.pack(info).deliver();
-            }
+        if element.attr("type").as_deref() == Some("subscribe")
+            && let Some(info) = PresenceInfo::from_element(element)
+        {
+            ctx.pack(info).deliver();
         }
         Ok(())
     }
@@ -424,10 +424,10 @@ impl Payload for SubscriptionChanges {
 
     async fn handle(&mut self, ctx: &Context, element: &Element, _stanza: &Element) -> moxl_core::Result<()> {
         let kind = element.attr("type");
-        if matches!(kind.as_deref(), Some("subscribed" | "unsubscribe" | "unsubscribed")) {
-            if let Some(info) = PresenceInfo::from_element(element) {
-                ctx.pack(info).deliver();
-            }
+        if matches!(kind.as_deref(), Some("subscribed" | "unsubscribe" | "unsubscribed"))
+            && let Some(info) = PresenceInfo::from_element(element)
+        {
+            ctx.pack(info).deliver();
         }
         Ok(())
     }
@@ -465,10 +465,11 @@ impl Payload for PresenceUpdates {
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error")) && !is_from_room(stanza) {
-            if let Some(info) = PresenceInfo::from_element(element) {
-                ctx.pack(info).deliver();
-            }
+        if matches!(element.attr("type").as_deref(), None | Some("unavailable" | "error"))
+            && !is_from_room(stanza)
+            && let Some(info) = PresenceInfo::from_element(element)
+        {
+            ctx.pack(info).deliver();
         }
         Ok(())
     }

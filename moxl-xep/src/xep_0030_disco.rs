@@ -184,10 +184,10 @@ impl DiscoInfo {
         for child in query.children() {
             if let Some(identity) = Identity::from_element(&child) {
                 info.identities.push(identity);
-            } else if child.is("feature", NS_INFO) {
-                if let Some(var) = child.attr("var") {
-                    info.features.push(var.into_owned());
-                }
+            } else if child.is("feature", NS_INFO)
+                && let Some(var) = child.attr("var")
+            {
+                info.features.push(var.into_owned());
             }
         }
         Some(info)

@@ -152,10 +152,11 @@ pub struct OobUrl;
 
 impl Payload for OobUrl {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> moxl_core::Result<()> {
-        if stanza.is("message", ns::CLIENT) && stanza.attr("type").as_deref() != Some("error") {
-            if let Some(oob) = Oob::from_element(element) {
-                ctx.pack(oob).deliver();
-            }
+        if stanza.is("message", ns::CLIENT)
+            && stanza.attr("type").as_deref() != Some("error")
+            && let Some(oob) = Oob::from_element(element)
+        {
+            ctx.pack(oob).deliver();
         }
         Ok(())
     }

@@ -234,10 +234,10 @@ pub struct XhtmlMessages;
 
 impl Payload for XhtmlMessages {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(x) = XhtmlIm::from_message(stanza) {
-                ctx.pack(x).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(x) = XhtmlIm::from_message(stanza)
+        {
+            ctx.pack(x).deliver();
         }
         Ok(())
     }

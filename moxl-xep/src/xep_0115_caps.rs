@@ -157,10 +157,10 @@ pub fn verify(info: &DiscoInfo, ver_attr: &str) -> bool {
             if field.values.len() > 1 {
                 return false;
             }
-            if let Some(t) = hidden_form_type(form) {
-                if !form_types.insert(t) {
-                    return false;
-                }
+            if let Some(t) = hidden_form_type(form)
+                && !form_types.insert(t)
+            {
+                return false;
             }
         }
     }
@@ -611,11 +611,11 @@ impl Payload for CapsTracker {
         tracker.seen(&fetch.jid, Some(&key));
         if let Some(info) = tracker.known(ctx, &key) {
             ctx.pack(EntityFeatures { jid: fetch.jid, ver: key, info }).deliver();
-        } else if tracker.start_fetch(&key) {
-            if let Err(e) = ctx.request(fetch) {
-                tracker.end_fetch(&key);
-                return Err(e);
-            }
+        } else if tracker.start_fetch(&key)
+            && let Err(e) = ctx.request(fetch)
+        {
+            tracker.end_fetch(&key);
+            return Err(e);
         }
         Ok(())
     }

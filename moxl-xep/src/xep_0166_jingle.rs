@@ -1044,16 +1044,16 @@ impl Session {
             return Err(JingleError::UnknownSession);
         }
         let mut overruled = None;
-        if TIES.contains(&jingle.action) {
-            if let Some(i) = self.outstanding.iter().position(|(ours, _)| *ours == jingle.action) {
-                if self.role == Role::Initiator {
-                    return Err(JingleError::TieBreak);
-                }
-                // We are the responder: the initiator's request wins, ours is refused (§7.2.16).
-                let ours = self.outstanding.remove(i);
-                self.roll_back(&ours);
-                overruled = Some((self.sid.clone(), ours.0));
+        if TIES.contains(&jingle.action)
+            && let Some(i) = self.outstanding.iter().position(|(ours, _)| *ours == jingle.action)
+        {
+            if self.role == Role::Initiator {
+                return Err(JingleError::TieBreak);
             }
+            // We are the responder: the initiator's request wins, ours is refused (§7.2.16).
+            let ours = self.outstanding.remove(i);
+            self.roll_back(&ours);
+            overruled = Some((self.sid.clone(), ours.0));
         }
         self.apply(jingle, self.role.other())?;
         Ok(self.accepted(jingle, overruled))
@@ -1461,10 +1461,10 @@ impl Sessions {
                 .values()
                 .find(|s| s.peer == from && s.outstanding.iter().any(|(a, _)| *a == Action::SessionInitiate))
                 .map(|s| s.sid.clone());
-            if let Some(ours) = &crossing {
-                if initiate_wins(ours, &self.local, &jingle.sid, from) {
-                    return Err(JingleError::TieBreak);
-                }
+            if let Some(ours) = &crossing
+                && initiate_wins(ours, &self.local, &jingle.sid, from)
+            {
+                return Err(JingleError::TieBreak);
             }
             let (session, mut accepted) = Session::incoming(jingle, from, &self.local)?;
             if let Some(ours) = crossing {

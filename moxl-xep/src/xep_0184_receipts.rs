@@ -203,10 +203,10 @@ impl Payload for ReceiptResponder {
             return Ok(());
         }
         let Some(ack) = answer(stanza) else { return Ok(()) };
-        if let (Some(policy), Some(from)) = (ctx.get::<ReceiptPolicy>(), ctx.from()) {
-            if !policy.allows(&from) {
-                return Ok(());
-            }
+        if let (Some(policy), Some(from)) = (ctx.get::<ReceiptPolicy>(), ctx.from())
+            && !policy.allows(&from)
+        {
+            return Ok(());
         }
         ctx.send(ack)
     }

@@ -95,10 +95,10 @@ pub struct AttentionRequests;
 
 impl Payload for AttentionRequests {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(attention) = Attention::from_message(stanza) {
-                ctx.pack(attention).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(attention) = Attention::from_message(stanza)
+        {
+            ctx.pack(attention).deliver();
         }
         Ok(())
     }

@@ -246,10 +246,11 @@ impl Payload for BobData {
                 None => Ok(()),
             };
         }
-        if stanza.is("message", ns::CLIENT) && stanza.attr("type").as_deref() != Some("error") {
-            if let Some(data) = Data::from_element(element).filter(Data::is_genuine) {
-                ctx.pack(data).deliver();
-            }
+        if stanza.is("message", ns::CLIENT)
+            && stanza.attr("type").as_deref() != Some("error")
+            && let Some(data) = Data::from_element(element).filter(Data::is_genuine)
+        {
+            ctx.pack(data).deliver();
         }
         Ok(())
     }

@@ -723,26 +723,24 @@ impl Publish {
         // options the service does not take (not a mismatch with an existing node's configuration): create the
         // node with them as its configuration first (a first post would otherwise create one with the PEP
         // defaults, which keep only the last item on ejabberd)
-        if refuses_options(error) && !pubsub::is_precondition_not_met(error) {
-            if let Some(create) = self.creating() {
-                tracing::info!(
-                    condition = error.condition_name(),
-                    "microblog publish-options refused: creating the node with them as its configuration"
-                );
-                ctx.continue_with(create)?;
-                return Ok(());
-            }
+        if refuses_options(error)
+            && !pubsub::is_precondition_not_met(error)
+            && let Some(create) = self.creating()
+        {
+            tracing::info!(
+                condition = error.condition_name(),
+                "microblog publish-options refused: creating the node with them as its configuration"
+            );
+            ctx.continue_with(create)?;
+            return Ok(());
         }
-        if refuses_options(error) {
-            if let Some(retry) = self.without_options() {
-                tracing::info!(
-                    condition = error.condition_name(),
-                    "microblog publish-options refused: publishing without"
-                );
-                // The requester gets the retry's result.
-                ctx.continue_with(retry)?;
-                return Ok(());
-            }
+        if refuses_options(error)
+            && let Some(retry) = self.without_options()
+        {
+            tracing::info!(condition = error.condition_name(), "microblog publish-options refused: publishing without");
+            // The requester gets the retry's result.
+            ctx.continue_with(retry)?;
+            return Ok(());
         }
         ctx.pack(error.clone()).deliver();
         Ok(())

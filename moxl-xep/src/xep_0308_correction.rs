@@ -102,10 +102,10 @@ pub struct Corrections;
 
 impl Payload for Corrections {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(c) = Correction::from_message(stanza) {
-                ctx.pack(c).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(c) = Correction::from_message(stanza)
+        {
+            ctx.pack(c).deliver();
         }
         Ok(())
     }

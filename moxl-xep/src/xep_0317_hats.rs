@@ -187,10 +187,10 @@ impl Payload for HatsPayload {
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if stanza.children().any(|c| c.ptr_eq(element)) {
-            if let Some(hats) = OccupantHats::from_presence(stanza) {
-                ctx.pack(hats).deliver();
-            }
+        if stanza.children().any(|c| c.ptr_eq(element))
+            && let Some(hats) = OccupantHats::from_presence(stanza)
+        {
+            ctx.pack(hats).deliver();
         }
         Ok(())
     }

@@ -379,13 +379,12 @@ impl Payload for JingleMessages {
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(kind) = Kind::from_name(element.name()) {
-                if let Some(mut m) = JingleMessage::from_element(kind, element, stanza) {
-                    m.copy = ctx.envelope::<Direction>().copied();
-                    ctx.pack(m).deliver();
-                }
-            }
+        if is_extension_of(element, stanza)
+            && let Some(kind) = Kind::from_name(element.name())
+            && let Some(mut m) = JingleMessage::from_element(kind, element, stanza)
+        {
+            m.copy = ctx.envelope::<Direction>().copied();
+            ctx.pack(m).deliver();
         }
         Ok(())
     }

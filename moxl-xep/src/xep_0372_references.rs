@@ -282,12 +282,12 @@ impl Payload for References {
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(reference) = Reference::from_element(element) {
-                let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
-                let body = stanza.child_text("body", moxl_core::xml::ns::CLIENT);
-                ctx.pack(ReceivedReference { from: attr("from"), id: attr("id"), body, reference }).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(reference) = Reference::from_element(element)
+        {
+            let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
+            let body = stanza.child_text("body", moxl_core::xml::ns::CLIENT);
+            ctx.pack(ReceivedReference { from: attr("from"), id: attr("id"), body, reference }).deliver();
         }
         Ok(())
     }

@@ -233,12 +233,12 @@ impl Payload for SharedMediaFiles {
         // only a <media-sharing/> in a <reference/> child of a message (§4.1)
         let holder =
             stanza.children().find(|r| r.is("reference", references::NS) && r.children().any(|c| c.ptr_eq(element)));
-        if let Some(reference) = holder.filter(|r| is_extension_of(r, stanza)) {
-            if let Some(sharing) = MediaSharing::from_reference(&reference) {
-                let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
-                let body = stanza.child_text("body", ns::CLIENT);
-                ctx.pack(SharedMedia { from: attr("from"), id: attr("id"), body, sharing }).deliver();
-            }
+        if let Some(reference) = holder.filter(|r| is_extension_of(r, stanza))
+            && let Some(sharing) = MediaSharing::from_reference(&reference)
+        {
+            let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
+            let body = stanza.child_text("body", ns::CLIENT);
+            ctx.pack(SharedMedia { from: attr("from"), id: attr("id"), body, sharing }).deliver();
         }
         Ok(())
     }

@@ -404,10 +404,11 @@ impl Payload for Caps2Payload {
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
         let presence = stanza.is("presence", ns::CLIENT) && stanza.attr("type").as_deref() != Some("error");
-        if presence && stanza.children().any(|c| c.ptr_eq(element)) {
-            if let (Some(from), Some(caps)) = (stanza.attr("from").map(Cow::into_owned), Caps2::from_element(element)) {
-                ctx.pack(EntityCaps2 { from, caps }).deliver();
-            }
+        if presence
+            && stanza.children().any(|c| c.ptr_eq(element))
+            && let (Some(from), Some(caps)) = (stanza.attr("from").map(Cow::into_owned), Caps2::from_element(element))
+        {
+            ctx.pack(EntityCaps2 { from, caps }).deliver();
         }
         Ok(())
     }

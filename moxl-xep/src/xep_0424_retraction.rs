@@ -116,10 +116,10 @@ pub struct Retractions;
 
 impl Payload for Retractions {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(r) = Retraction::from_message(stanza) {
-                ctx.pack(r).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(r) = Retraction::from_message(stanza)
+        {
+            ctx.pack(r).deliver();
         }
         Ok(())
     }

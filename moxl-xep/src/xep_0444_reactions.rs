@@ -120,10 +120,10 @@ pub struct ReactionUpdates;
 
 impl Payload for ReactionUpdates {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(r) = Reactions::from_message(stanza) {
-                ctx.pack(r).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(r) = Reactions::from_message(stanza)
+        {
+            ctx.pack(r).deliver();
         }
         Ok(())
     }

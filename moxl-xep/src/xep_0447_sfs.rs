@@ -301,10 +301,10 @@ impl Payload for AttachedSourcesPayload {
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if crate::rfc6121_message::is_extension_of(element, stanza) {
-            if let Some(attached) = AttachedSources::of(stanza) {
-                ctx.pack(attached).deliver();
-            }
+        if crate::rfc6121_message::is_extension_of(element, stanza)
+            && let Some(attached) = AttachedSources::of(stanza)
+        {
+            ctx.pack(attached).deliver();
         }
         Ok(())
     }
@@ -342,11 +342,11 @@ impl Payload for SharedFiles {
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if crate::rfc6121_message::is_extension_of(element, stanza) {
-            if let Some(sharing) = FileSharing::from_element(element) {
-                let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
-                ctx.pack(SharedFile { from: attr("from"), id: attr("id"), sharing }).deliver();
-            }
+        if crate::rfc6121_message::is_extension_of(element, stanza)
+            && let Some(sharing) = FileSharing::from_element(element)
+        {
+            let attr = |n: &str| stanza.attr(n).map(Cow::into_owned);
+            ctx.pack(SharedFile { from: attr("from"), id: attr("id"), sharing }).deliver();
         }
         Ok(())
     }

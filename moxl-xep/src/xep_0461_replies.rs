@@ -129,10 +129,10 @@ pub struct Replies;
 
 impl Payload for Replies {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(r) = Reply::from_message(stanza) {
-                ctx.pack(r).deliver();
-            }
+        if is_extension_of(element, stanza)
+            && let Some(r) = Reply::from_message(stanza)
+        {
+            ctx.pack(r).deliver();
         }
         Ok(())
     }

@@ -479,10 +479,10 @@ impl Payload for VersionedAffiliations {
         let Some(changes) = AffiliationChanges::from_stanza(stanza).filter(|_| own) else {
             return Ok(());
         };
-        if stanza.is("message", ns::CLIENT) {
-            if let Some(gathered) = ctx.session_state::<Pending>().lock().get_mut(&changes.room) {
-                gathered.changes.push(changes.clone());
-            }
+        if stanza.is("message", ns::CLIENT)
+            && let Some(gathered) = ctx.session_state::<Pending>().lock().get_mut(&changes.room)
+        {
+            gathered.changes.push(changes.clone());
         }
         if ctx.wants::<AffiliationChanges>() {
             ctx.pack(changes).deliver();

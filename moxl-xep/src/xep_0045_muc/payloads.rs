@@ -132,10 +132,10 @@ pub struct MucInvitations;
 
 impl Payload for MucInvitations {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if in_direct_x(element, stanza) {
-            if let Some(i) = MucInvitation::from_stanza(stanza) {
-                ctx.pack(i).deliver();
-            }
+        if in_direct_x(element, stanza)
+            && let Some(i) = MucInvitation::from_stanza(stanza)
+        {
+            ctx.pack(i).deliver();
         }
         Ok(())
     }
@@ -161,10 +161,10 @@ pub struct MucDeclines;
 
 impl Payload for MucDeclines {
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if in_direct_x(element, stanza) {
-            if let Some(d) = MucDecline::from_stanza(stanza) {
-                ctx.pack(d).deliver();
-            }
+        if in_direct_x(element, stanza)
+            && let Some(d) = MucDecline::from_stanza(stanza)
+        {
+            ctx.pack(d).deliver();
         }
         Ok(())
     }
