@@ -9,6 +9,10 @@
 
 pub use moxl_core;
 
+#[cfg(feature = "jingle-sdp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jingle-sdp")))]
+pub mod jingle_sdp;
+
 pub mod rfc6121_message;
 pub mod rfc6121_presence;
 pub mod rfc6121_roster;
@@ -40,7 +44,9 @@ pub mod xep_0153_vcard_avatar;
 pub mod xep_0157_contact_addresses;
 pub mod xep_0163_pep;
 pub mod xep_0166_jingle;
+pub mod xep_0167_rtp;
 pub mod xep_0172_nick;
+pub mod xep_0176_ice_udp;
 pub mod xep_0184_receipts;
 pub mod xep_0191_blocking;
 pub mod xep_0199_ping;
@@ -55,14 +61,19 @@ pub mod xep_0264_thumbnails;
 pub mod xep_0277_microblog;
 pub mod xep_0280_carbons;
 pub mod xep_0292_vcard4;
+pub mod xep_0293_rtcp_fb;
+pub mod xep_0294_rtp_hdrext;
 pub mod xep_0297_forwarding;
 pub mod xep_0300_hashes;
 pub mod xep_0308_correction;
 pub mod xep_0313_mam;
 pub mod xep_0317_hats;
+pub mod xep_0320_dtls;
 pub mod xep_0330_pubsub_subscription;
 pub mod xep_0333_markers;
 pub mod xep_0334_hints;
+pub mod xep_0338_grouping;
+pub mod xep_0339_ssma;
 pub mod xep_0352_csi;
 pub mod xep_0353_jmi;
 pub mod xep_0357_push;
