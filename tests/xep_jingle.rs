@@ -1,7 +1,9 @@
 //! Calls between moxl clients through both real servers, Prosody and ejabberd, on fresh accounts: a call proposed
 //! with Jingle Message Initiation (XEP-0353) to a user with two devices, taken on one while the other stops
-//! ringing (it sees the carbon, XEP-0280), then the Jingle session (XEP-0166) initiated with the proposal's id,
-//! accepted, candidates trickled (transport-info), terminated with a reason; a stranger's session-terminate for
+//! ringing (it sees the carbon, XEP-0280), then the Jingle session (XEP-0166) initiated with the proposal's id from
+//! a real Chromium offer (tests/fixtures/sdp, mapped by `jingle_sdp`), answered with Chromium's answer and mapped
+//! back to SDP on the other side, the browser's candidates trickled (transport-info) and read back for
+//! `addIceCandidate`, terminated with a reason; a stranger's session-terminate for
 //! that sid refused with `<unknown-session/>`, an out-of-order request, crossing requests tie-broken (§7.2.16)
 //! and crossing proposals tie-broken (XEP-0353 §4.1). External services (XEP-0215): STUN/TURN with
 //! TURN REST credentials from Prosody's `mod_turn_external`, checked against the shared secret; the shared
@@ -20,6 +22,7 @@ use hmac::{Hmac, Mac};
 use moxl::client::Client;
 use moxl::prelude::*;
 use moxl::xec::EventStream;
+use moxl::xep::jingle_sdp::{candidate_from_sdp, candidates_of, JingleSdp};
 use moxl::xep::xep_0166_jingle::{
     self as jingle, Action, Content, Jingle, JingleError, JingleEvent, JingleRefused, Reason, ReasonCondition, Role,
     State,
@@ -123,6 +126,16 @@ fn candidate(creator: Role, name: &str, port: u16) -> Content {
     )))
 }
 
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/sdp/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An SDP without its `o=` line (session id and version: no meaning the peer acts on).
+fn without_origin(sdp: &str) -> Vec<&str> {
+    sdp.lines().filter(|l| !l.starts_with("o=")).collect()
+}
+
 fn jingle_error(e: &moxl::Error) -> Option<JingleError> {
     match e {
         moxl::Error::Stanza(e) => JingleError::from_stanza_error(e),
@@ -201,17 +214,28 @@ async fn call_on(p: &Server) -> Result<()> {
     let proceed = next(&mut romeo_jmi, |m| m.kind == Kind::Proceed).await;
     assert_eq!((proceed.copy, proceed.from.as_deref()), (None, Some(phone_jid.as_str())));
 
-    // Romeo initiates the Jingle session with the proposal's id, to the device that proceeded (XEP-0353 §3.6).
-    let acked =
-        jingle::initiate(&romeo.xec().context(), &phone_jid, &id, vec![voice(Role::Initiator, "voice")])?.await?;
+    // Romeo initiates the Jingle session with the proposal's id, to the device that proceeded (XEP-0353 §3.6):
+    // the offer is Chromium's (audio and video, BUNDLE, rtcp-mux, several codecs), mapped to Jingle contents.
+    let local = JingleSdp::from_sdp(&fixture("chromium-offer.sdp"), Role::Initiator).unwrap();
+    let initiate = local.to_jingle(Action::SessionInitiate, &id);
+    let acked = jingle::send(&romeo.xec().context(), &phone_jid, initiate.clone())?.await?;
     assert_eq!((acked.action, acked.state), (Action::SessionInitiate, State::Pending));
     let offer = next(&mut phone_jingle, |e| e.action == Action::SessionInitiate).await;
     assert_eq!(
         (offer.sid.as_str(), offer.peer.as_str(), offer.role),
         (id.as_str(), romeo_jid.as_str(), Role::Responder)
     );
-    assert_eq!((offer.application(), offer.contents.len()), (Some(RTP), 1));
-    assert_eq!(offer.contents[0].description.as_ref().unwrap().children().count(), 2, "two payload types");
+    assert_eq!((offer.application(), offer.contents.len()), (Some(RTP), 2));
+    // Juliet's side maps it back to the SDP for setRemoteDescription: what the mapping gives without a server.
+    let remote_offer = JingleSdp::from_jingle(&offer.jingle()).unwrap().to_sdp(Role::Initiator).unwrap();
+    let expected = JingleSdp::from_jingle(&initiate).unwrap().to_sdp(Role::Initiator).unwrap();
+    assert_eq!(without_origin(&remote_offer), without_origin(&expected));
+    for line in ["a=group:BUNDLE 0 1", "a=rtpmap:111 opus/48000/2", "a=rtpmap:96 VP8/90000", "a=rtcp-mux", "a=mid:1"] {
+        assert!(remote_offer.lines().any(|l| l == line), "{line} in\n{remote_offer}");
+    }
+    let fingerprint =
+        fixture("chromium-offer.sdp").lines().find(|l| l.starts_with("a=fingerprint:")).unwrap().to_owned();
+    assert!(remote_offer.lines().any(|l| l == fingerprint), "{fingerprint}");
 
     // A stranger's session-terminate for that sid is refused with unknown-session (§6.7), and changes nothing.
     let mut refused = phone.xec().events::<JingleRefused>();
@@ -231,29 +255,44 @@ async fn call_on(p: &Server) -> Result<()> {
     let error = romeo.xec().context().request(wrong)?.await.unwrap_err();
     assert_eq!(jingle_error(&error), Some(JingleError::OutOfOrder), "{error}");
 
-    // Juliet answers, then both trickle candidates (transport-info, XEP-0176 §5.2).
-    let acked = jingle::accept(&phone.xec().context(), &romeo_jid, &id, vec![voice(Role::Initiator, "voice")])?.await?;
+    // Juliet answers with Chromium's answer; Romeo maps the session-accept back to SDP (setRemoteDescription).
+    let answer = JingleSdp::from_sdp(&fixture("chromium-answer.sdp"), Role::Responder).unwrap();
+    let accept = answer.to_jingle(Action::SessionAccept, &id);
+    let acked = jingle::send(&phone.xec().context(), &romeo_jid, accept.clone())?.await?;
     assert_eq!(acked.state, State::Active);
     let accepted = next(&mut romeo_jingle, |e| e.action == Action::SessionAccept).await;
     assert_eq!(
         (accepted.state, accepted.role, accepted.peer.as_str()),
         (State::Active, Role::Initiator, phone_jid.as_str())
     );
-    for port in [50000, 50001] {
-        jingle::transport_info(
-            &romeo.xec().context(),
-            &phone_jid,
-            &id,
-            vec![candidate(Role::Initiator, "voice", port)],
-        )?
-        .await?;
-        let info = next(&mut phone_jingle, |e| e.action == Action::TransportInfo).await;
-        let c = info.contents[0].transport.as_ref().unwrap().child("candidate", ICE).unwrap();
-        assert_eq!(c.attr("port").as_deref(), Some(port.to_string().as_str()));
+    let remote_answer = JingleSdp::from_jingle(&accepted.jingle()).unwrap().to_sdp(Role::Responder).unwrap();
+    let expected = JingleSdp::from_jingle(&accept).unwrap().to_sdp(Role::Responder).unwrap();
+    assert_eq!(without_origin(&remote_answer), without_origin(&expected));
+    assert!(remote_answer.lines().any(|l| l == "a=group:BUNDLE 0 1"));
+    let setup = fixture("chromium-answer.sdp").lines().find(|l| l.starts_with("a=setup:")).unwrap().to_owned();
+    assert!(remote_answer.lines().any(|l| l == setup), "{setup}");
+
+    // Romeo's browser trickles its candidates (transport-info, XEP-0176 §5.2); Juliet's side reads them back for
+    // addIceCandidate.
+    let mut trickled = 0;
+    for line in fixture("chromium-offer-candidates.txt").lines() {
+        let (mid, candidate) = line.split_once(' ').unwrap();
+        let Some(info) = local.transport_info(&id, mid, &[candidate]).unwrap() else { continue }; // ICE-TCP
+        jingle::send(&romeo.xec().context(), &phone_jid, info)?.await?;
+        let got = next(&mut phone_jingle, |e| e.action == Action::TransportInfo).await;
+        let back = candidates_of(&got.jingle()).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].0, mid);
+        assert_eq!(candidate_from_sdp(&back[0].1).unwrap(), candidate_from_sdp(candidate).unwrap());
+        trickled += 1;
     }
-    jingle::transport_info(&phone.xec().context(), &romeo_jid, &id, vec![candidate(Role::Initiator, "voice", 50002)])?
-        .await?;
-    assert_eq!(next(&mut romeo_jingle, |e| e.action == Action::TransportInfo).await.sid, id);
+    assert_eq!(trickled, 4, "the UDP candidates of both media sections");
+    let theirs = fixture("chromium-answer-candidates.txt");
+    let (mid, line) = theirs.lines().next().unwrap().split_once(' ').unwrap();
+    let info = answer.transport_info(&id, mid, &[line]).unwrap().unwrap();
+    jingle::send(&phone.xec().context(), &romeo_jid, info)?.await?;
+    let got = next(&mut romeo_jingle, |e| e.action == Action::TransportInfo).await;
+    assert_eq!(candidates_of(&got.jingle()).unwrap()[0].0, mid);
     // A content Juliet's session does not have is a bad request, refused before it is sent.
     let stray =
         jingle::transport_info(&phone.xec().context(), &romeo_jid, &id, vec![candidate(Role::Initiator, "video", 1)]);

@@ -140,6 +140,22 @@ impl JingleEvent {
         self.application.as_deref()
     }
 
+    /// The request as a [`Jingle`] (action, sid, contents, reason, payloads), for readers that take one, such as
+    /// `jingle_sdp::JingleSdp::from_jingle` or `jingle_sdp::candidates_of` (feature `jingle-sdp`).
+    ///
+    /// ```
+    /// # fn f(e: &moxl_xep::xep_0166_jingle::JingleEvent) {
+    /// let j = e.jingle();
+    /// assert_eq!((j.action, &j.sid), (e.action, &e.sid));
+    /// # }
+    /// ```
+    pub fn jingle(&self) -> Jingle {
+        let mut j = Jingle::new(self.action, &self.sid).with_contents(self.contents.clone());
+        j.reason.clone_from(&self.reason);
+        j.payloads.clone_from(&self.payloads);
+        j
+    }
+
     /// An empty session-info: a ping (§6.8), already answered.
     ///
     /// ```
@@ -278,12 +294,20 @@ pub fn new_sid() -> String {
 /// # Ok(()) }
 /// ```
 pub fn initiate(ctx: &Context, peer: &str, sid: &str, contents: Vec<Content>) -> Result<Request<Acked>> {
+    initiate_with(ctx, peer, Jingle::new(Action::SessionInitiate, sid).with_contents(contents))
+}
+
+/// [`initiate`] with a whole session-initiate (its payloads too: the XEP-0338 `<group/>` of a BUNDLE offer).
+fn initiate_with(ctx: &Context, peer: &str, jingle: Jingle) -> Result<Request<Acked>> {
     let local = local_jid(ctx)?;
-    if with_sessions(ctx, &local, |s| s.get(peer, sid).is_some()) {
+    if with_sessions(ctx, &local, |s| s.get(peer, &jingle.sid).is_some()) {
         return Err(refused_locally(JingleError::OutOfOrder));
     }
-    let jingle = with_sessions(ctx, &local, |s| s.initiate(sid, peer, contents));
-    start(ctx, &local, peer, jingle)
+    let Jingle { sid, contents, reason, payloads, .. } = jingle;
+    let mut sent = with_sessions(ctx, &local, |s| s.initiate(&sid, peer, contents));
+    sent.reason = reason;
+    sent.payloads = payloads;
+    start(ctx, &local, peer, sent)
 }
 
 /// Accepts the session `sid` that `peer` initiated, with these contents (each with its description and
@@ -338,7 +362,8 @@ pub fn session_info(ctx: &Context, peer: &str, sid: &str, payload: Option<Elemen
     send(ctx, peer, payload.into_iter().fold(j, Jingle::with_payload))
 }
 
-/// Sends any request of the session `jingle.sid` with `peer` (content-add/accept/reject/remove/modify,
+/// Sends any request of the session `jingle.sid` with `peer` (session-initiate with its payloads, as
+/// `jingle_sdp` (feature `jingle-sdp`) makes it from a browser's offer; content-add/accept/reject/remove/modify,
 /// transport-replace/accept/reject, description-info, security-info, and the ones above): the session checks it
 /// first (§7.2: a request not valid now is refused here, `Err(Error::Stanza(..))` with the Jingle condition, and
 /// nothing is sent), records it, and sends it. The Request resolves to the peer's ack; a refusal rolls the
@@ -354,8 +379,7 @@ pub fn session_info(ctx: &Context, peer: &str, sid: &str, payload: Option<Elemen
 /// ```
 pub fn send(ctx: &Context, peer: &str, jingle: Jingle) -> Result<Request<Acked>> {
     if jingle.action == Action::SessionInitiate {
-        let Jingle { sid, contents, .. } = jingle;
-        return initiate(ctx, peer, &sid, contents);
+        return initiate_with(ctx, peer, jingle);
     }
     let local = local_jid(ctx)?;
     let sent = with_sessions(ctx, &local, |s| {
