@@ -265,7 +265,8 @@ impl Services {
 
 /// Asks `server` for the credentials of a service it knows (§3.3): `service` names it by type, host and port
 /// (any [`Service`] from [`Services`], or one known otherwise). `Output`: the matching services, with their
-/// username, password and expiry.
+/// username, password and expiry. (ejabberd 23.01 answers with a `<services/>` element instead of
+/// `<credentials/>`: both are read.)
 ///
 /// ```
 /// use moxl_core::xml::Element;
@@ -325,8 +326,11 @@ impl Credentials {
     }
 
     async fn handle(&mut self, _ctx: &Context, stanza: &Element) -> Result<Vec<Service>> {
-        let credentials =
-            stanza.child("credentials", NS).ok_or_else(|| moxl_core::Error::handler("no <credentials/>"))?;
+        // ejabberd 23.01 (mod_stun_disco) answers with <services/>: read either.
+        let credentials = stanza
+            .child("credentials", NS)
+            .or_else(|| stanza.child("services", NS))
+            .ok_or_else(|| moxl_core::Error::handler("no <credentials/>"))?;
         Ok(Service::list(&credentials))
     }
 
@@ -417,6 +421,23 @@ mod tests {
         block_on(xec.dispatch(reply));
         let creds = block_on(request).unwrap();
         assert_eq!((creds[0].restricted, creds[0].expires.as_deref()), (true, Some("2026-12-09T00:00:00Z")));
+    }
+
+    #[test]
+    fn ejabberds_credentials_answer_in_a_services_element_is_read() {
+        let xec = Xec::new().unwrap();
+        let request =
+            xec.context().request(Credentials::of("localhost", "turn", "turn.localhost", Some(3478))).unwrap();
+        // what ejabberd 23.01's mod_stun_disco answered in tests/xep_jingle.rs
+        let reply = answer_last(
+            &xec,
+            "<iq xmlns='jabber:client' xml:lang='en' from='localhost' type='result' id='ID'><services xmlns='urn:xmpp:extdisco:2'>\
+             <service username='1796693149:704d44b833438904' type='turn' transport='udp' restricted='true' port='3478' \
+             password='VbCzcAzqrQ2Y1axyuS8IGQwjOqE=' host='turn.localhost' expires='2026-12-08T01:25:49Z'/></services></iq>",
+        );
+        block_on(xec.dispatch(reply));
+        let creds = block_on(request).unwrap();
+        assert_eq!((creds.len(), creds[0].restricted, creds[0].turn_rest_expiry()), (1, true, Some(1796693149)));
     }
 
     #[test]
