@@ -14,7 +14,8 @@
 //! [`send_ringing`], [`send_proceed`] and [`send_reject`] (answers to a received proposal, to the initiator's
 //! bare JID, so that every device of both parties sees them), [`send_retract`], [`send_finish`]. A proposal
 //! from a contact we proposed to ourselves (crossing proposals, §4.1) is settled on arrival: the tie-break
-//! message is sent and the [`JingleMessage::crossed`] says who won. [`JingleMessage::stops_ringing`] says when
+//! message is sent and the [`JingleMessage::crossed`] says who won. A proposal from a contact we still have a
+//! Jingle session with names it in [`JingleMessage::replaces`] (§4.2), for [`send_migrate`]. [`JingleMessage::stops_ringing`] says when
 //! a ringing device stops: another of our devices took or declined the call (a carbon of its `proceed` or
 //! `reject`), or the initiator retracted.
 //!
@@ -225,7 +226,7 @@ fn tie_break(kind: Kind, to: &str, id: &str) -> ElementBuilder {
 
 /// Crossing proposals, no session yet (§4.1): the one who received the proposal with the *higher* id rejects it
 /// with this (`<expired/>` and `<tie-break/>`). Which id is lower:
-/// [`initiate_wins`](crate::xep_0166_jingle::initiate_wins), as for Jingle.
+/// [`initiate_wins`], as for Jingle.
 ///
 /// ```
 /// let m = moxl_xep::xep_0353_jmi::reject_tie_break("juliet@capulet.example", "fecbea35-08d3-404f-9ec7-2b57c566fa74").build()?;
@@ -308,6 +309,10 @@ pub struct JingleMessage {
     /// Of a proposal that crossed one of ours to the same contact (§4.1), made with [`send_propose`]: how the tie
     /// was broken (the tie-break message is already sent).
     pub crossed: Option<TieBreak>,
+    /// Of a proposal from a contact we still have a Jingle session with (§4.2): that session's sid. The new
+    /// session is taken to continue it (a device switch, a reconnection): [`send_migrate`] finishes the old one
+    /// as migrated and proceeds with the new one.
+    pub replaces: Option<String>,
 }
 
 /// How crossing proposals were resolved (§4.1: the lower id wins, in `i;octet` order, then the lower JID).
@@ -384,6 +389,7 @@ impl JingleMessage {
             migrated_to: e.child("migrated", NS).and_then(|m| m.attr("to").map(Cow::into_owned)),
             copy: None,
             crossed: None,
+            replaces: None,
         })
     }
 
@@ -474,6 +480,9 @@ impl Payload for JingleMessages {
         m.copy = ctx.envelope::<Direction>().copied();
         if m.copy.is_none() {
             m.crossed = settle(ctx, &m)?;
+            if m.kind == Kind::Propose && m.crossed.is_none() {
+                m.replaces = live_session_with(ctx, m.from.as_deref());
+            }
         }
         ctx.pack(m).deliver();
         Ok(())
@@ -517,6 +526,12 @@ fn settle(ctx: &Context, m: &JingleMessage) -> Result<Option<TieBreak>> {
             }
         }
     }
+}
+
+/// The sid of a Jingle session (pending or active) with any device of `from`'s account (§4.2).
+fn live_session_with(ctx: &Context, from: Option<&str>) -> Option<String> {
+    let peer = bare(from?);
+    crate::xep_0166_jingle::sessions(ctx).into_iter().find(|s| bare(s.peer()) == peer).map(|s| s.sid().to_owned())
 }
 
 fn bare(jid: &str) -> &str {
@@ -603,6 +618,23 @@ pub fn send_finish(ctx: &Context, to: &str, id: &str, reason: Option<&Reason>) -
     outgoing(ctx).0.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
     let success = Reason::new(ReasonCondition::Success);
     ctx.send(finish(bare(to), id, Some(reason.unwrap_or(&success))))
+}
+
+/// Takes `proposal` as the continuation of our session `old` with the same contact (§4.2): finishes `old` with
+/// `<expired/>` and `<migrated to=…/>`, then proceeds with the proposal, both to the initiator's bare JID. End
+/// the old Jingle session too, if the peer has not.
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context, proposal: &moxl_xep::xep_0353_jmi::JingleMessage) -> moxl_core::Result<()> {
+/// if let Some(old) = &proposal.replaces {
+///     moxl_xep::xep_0353_jmi::send_migrate(ctx, proposal, old)?;
+/// }
+/// # Ok(()) }
+/// ```
+pub fn send_migrate(ctx: &Context, proposal: &JingleMessage, old: &str) -> Result<()> {
+    let to = answer_to(proposal)?;
+    ctx.send(finish_migrated(&to, old, &proposal.id))?;
+    ctx.send(proceed(&to, &proposal.id))
 }
 
 fn answer_to(proposal: &JingleMessage) -> Result<String> {
@@ -694,5 +726,53 @@ mod tests {
             block_on(xec.dispatch(Element::parse(xml).unwrap()));
         }
         assert!(events.try_recv().is_none());
+    }
+
+    #[test]
+    fn crossing_proposals_are_settled_and_a_proposal_during_a_session_names_it() {
+        let xec = juliet();
+        xec.set_jid("juliet@capulet.example/phone".parse().unwrap());
+        let ctx = xec.context();
+        let audio = Element::parse("<description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/>").unwrap();
+        // Juliet proposes to Romeo; his proposal, with a lower id ("0…" sorts before any hex UUID but "0…"), crosses it
+        let ours = send_propose(&ctx, "romeo@montague.example", std::slice::from_ref(&audio)).unwrap();
+        xec.take_outgoing();
+        let theirs = propose("juliet@capulet.example", "", &[audio.clone()])
+            .attr("from", "romeo@montague.example/orchard")
+            .build()
+            .unwrap()
+            .to_xml()
+            .replace("id=''", "id='0'");
+        let p = received(&xec, &theirs);
+        assert_eq!(p.crossed, Some(TieBreak::TheirsWins { retracted: ours.clone() }));
+        let out = xec.take_outgoing();
+        assert!(out[0].to_xml().contains(&format!("<retract xmlns='urn:xmpp:jingle-message:0' id='{ours}'>")));
+        assert!(
+            out[0].to_xml().contains("<tie-break/>") && out[0].attr("to").as_deref() == Some("romeo@montague.example")
+        );
+        // a higher id against a proposal of ours is rejected
+        let ours = send_propose(&ctx, "romeo@montague.example", std::slice::from_ref(&audio)).unwrap();
+        xec.take_outgoing();
+        let p = received(&xec, &theirs.replace("id='0'", "id='g'"));
+        assert_eq!(p.crossed, Some(TieBreak::OursWins { ours: ours.clone() }));
+        assert!(xec.take_outgoing()[0].to_xml().contains("<reject xmlns='urn:xmpp:jingle-message:0' id='g'>"));
+        // ours is withdrawn after all: no longer open
+        send_retract(&ctx, "romeo@montague.example", &ours, None).unwrap();
+
+        // §4.2: a session with Romeo's orchard is live; a proposal from his tablet continues it
+        let initiate = "<iq xmlns='jabber:client' type='set' id='i1' from='romeo@montague.example/orchard' to='juliet@capulet.example/phone'>\
+             <jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='old'><content creator='initiator' name='voice'>\
+             <description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></content></jingle></iq>";
+        block_on(xec.dispatch(Element::parse(initiate).unwrap()));
+        xec.take_outgoing();
+        let p = received(&xec, &theirs.replace("id='0'", "id='new'").replace("/orchard", "/tablet"));
+        assert_eq!((p.crossed.clone(), p.replaces.as_deref()), (None, Some("old")));
+        send_migrate(&ctx, &p, "old").unwrap();
+        let out: Vec<String> = xec.take_outgoing().iter().map(|e| e.to_xml()).collect();
+        assert!(
+            out[0].contains("<finish xmlns='urn:xmpp:jingle-message:0' id='old'>")
+                && out[0].contains("<migrated to='new'/>")
+        );
+        assert!(out[1].contains("<proceed xmlns='urn:xmpp:jingle-message:0' id='new'/>"));
     }
 }
