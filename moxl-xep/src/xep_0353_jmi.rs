@@ -737,7 +737,7 @@ mod tests {
         // Juliet proposes to Romeo; his proposal, with a lower id ("0…" sorts before any hex UUID but "0…"), crosses it
         let ours = send_propose(&ctx, "romeo@montague.example", std::slice::from_ref(&audio)).unwrap();
         xec.take_outgoing();
-        let theirs = propose("juliet@capulet.example", "", &[audio.clone()])
+        let theirs = propose("juliet@capulet.example", "", std::slice::from_ref(&audio))
             .attr("from", "romeo@montague.example/orchard")
             .build()
             .unwrap()
