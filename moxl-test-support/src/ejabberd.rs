@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::ports::PortSet;
 use crate::process::ServerProcess;
-use crate::prosody::{read_log_from, tail, validate_localpart, validate_password, write_file};
+use crate::prosody::{read_log_from, tail, validate_localpart, validate_password, write_file, TurnExternal};
 use crate::tempdir::TempDir;
 use crate::{certs, TestSupportError};
 
@@ -57,6 +57,7 @@ pub struct EjabberdBuilder {
     mam: bool,
     debug_log: bool,
     hashed_passwords: bool,
+    stun_disco: Option<TurnExternal>,
     start_timeout: Duration,
     stop_timeout: Duration,
 }
@@ -69,6 +70,7 @@ impl Default for EjabberdBuilder {
             mam: false,
             debug_log: false,
             hashed_passwords: false,
+            stun_disco: None,
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
@@ -106,6 +108,21 @@ impl EjabberdBuilder {
     /// makes a new salt for each). Off by default.
     pub fn hashed_passwords(mut self, enabled: bool) -> Self {
         self.hashed_passwords = enabled;
+        self
+    }
+
+    /// Announces a STUN/TURN server with time-limited credentials (XEP-0215 through `mod_stun_disco`, with the
+    /// secret, lifetime and services of `turn`; no local STUN listener is offered). Off by default.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// use moxl_test_support::{Ejabberd, TurnExternal};
+    /// let turn = TurnExternal { host: "turn.localhost".into(), port: 3478, secret: "s3cret".into(), ttl: 3600, tcp: false };
+    /// let server = Ejabberd::builder().stun_disco(turn).start()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn stun_disco(mut self, turn: TurnExternal) -> Self {
+        self.stun_disco = Some(turn);
         self
     }
 
@@ -170,6 +187,7 @@ impl EjabberdBuilder {
                 mam: self.mam,
                 debug_log: self.debug_log,
                 hashed_passwords: self.hashed_passwords,
+                stun_disco: self.stun_disco.as_ref(),
             });
             write_file(&paths.config, config.as_bytes(), 0o644)?;
             let log_offset = std::fs::metadata(&paths.log).map(|m| m.len()).unwrap_or(0);
@@ -701,6 +719,7 @@ struct ConfigInput<'a> {
     mam: bool,
     debug_log: bool,
     hashed_passwords: bool,
+    stun_disco: Option<&'a TurnExternal>,
 }
 
 /// Renders `ejabberd.yml`.
@@ -807,6 +826,27 @@ fn render(c: &ConfigInput<'_>) -> String {
     if c.mam {
         s.push_str("  mod_mam:\n    default: always\n");
     }
+    if let Some(turn) = c.stun_disco {
+        let _ = writeln!(
+            s,
+            "  mod_stun_disco:\n    secret: {}\n    credentials_lifetime: {}\n    offer_local_services: false\n    services:",
+            yaml_str(&turn.secret),
+            turn.ttl
+        );
+        let transports: &[&str] = if turn.tcp { &["udp", "tcp"] } else { &["udp"] };
+        for kind in ["stun", "turn"] {
+            for transport in transports {
+                let _ = writeln!(
+                    s,
+                    "      -\n        host: {}\n        port: {}\n        type: {kind}\n        transport: {transport}\n        \
+                     restricted: {}",
+                    yaml_str(&turn.host),
+                    turn.port,
+                    kind == "turn"
+                );
+            }
+        }
+    }
     // The services of `localhost` only: the anonymous host gets none (their names would clash).
     let _ = writeln!(s, "append_host_config:\n  {DOMAIN}:\n    modules:");
     s.push_str("      mod_avatar: {}\n");
@@ -864,6 +904,7 @@ mod tests {
             mam: true,
             debug_log: false,
             hashed_passwords: false,
+            stun_disco: None,
         });
         for needle in ["port: 1\n", "port: 2\n", "port: 3\n", "port: 4\n", "\"juliet@localhost\"", "mod_mam"] {
             assert!(config.contains(needle), "{needle} missing in\n{config}");

@@ -54,7 +54,7 @@ pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use ejabberd::{Ejabberd, EjabberdBuilder};
 pub use error::TestSupportError;
 pub use postgres::PostgresDb;
-pub use prosody::{Prosody, ProsodyBuilder};
+pub use prosody::{Prosody, ProsodyBuilder, TurnExternal};
 pub use proxy::CutProxy;
 pub use server::{Server, ServerKind, ServerOptions};
 pub use tempdir::TempDir;

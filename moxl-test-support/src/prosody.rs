@@ -82,8 +82,26 @@ pub struct ProsodyBuilder {
     debug_log: bool,
     extra_config: Vec<String>,
     extra_modules: Vec<&'static str>,
+    turn_external: Option<TurnExternal>,
     start_timeout: Duration,
     stop_timeout: Duration,
+}
+
+/// The TURN server that Prosody's `mod_turn_external` announces (XEP-0215 external services, with credentials
+/// computed from a shared secret as the TURN REST API draft says: `draft-uberti-behave-turn-rest-00`). Nothing
+/// listens there: the tests read what the XMPP server announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnExternal {
+    /// `turn_external_host`.
+    pub host: String,
+    /// `turn_external_port` (UDP and, with `tcp`, TCP).
+    pub port: u16,
+    /// `turn_external_secret`, shared with the TURN server.
+    pub secret: String,
+    /// `turn_external_ttl`: how long credentials last, in seconds.
+    pub ttl: u32,
+    /// `turn_external_tcp`: also announce the TCP transport.
+    pub tcp: bool,
 }
 
 impl Default for ProsodyBuilder {
@@ -99,6 +117,7 @@ impl Default for ProsodyBuilder {
             debug_log: false,
             extra_config: Vec::new(),
             extra_modules: Vec::new(),
+            turn_external: None,
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
@@ -203,6 +222,22 @@ impl ProsodyBuilder {
         self
     }
 
+    /// Announces a STUN/TURN server with time-limited credentials (XEP-0215 through Prosody's `mod_turn_external`,
+    /// which loads `mod_external_services`). Off by default.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// use moxl_test_support::{Prosody, TurnExternal};
+    /// let turn = TurnExternal { host: "turn.localhost".into(), port: 3478, secret: "s3cret".into(), ttl: 3600, tcp: true };
+    /// let server = Prosody::builder().turn_external(turn).start()?;
+    /// assert!(server.enabled_modules().contains(&"turn_external"));
+    /// # Ok(()) }
+    /// ```
+    pub fn turn_external(mut self, turn: TurnExternal) -> Self {
+        self.turn_external = Some(turn);
+        self
+    }
+
     /// How long [`start`](Self::start) waits for the server to listen (default 10 s).
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
@@ -274,6 +309,24 @@ impl ProsodyBuilder {
             (false, _) => Vec::new(),
         };
         modules.extend(sasl2_sources.iter().map(|(name, _)| *name));
+        let mut extra_config = self.extra_config.clone();
+        if let Some(turn) = &self.turn_external {
+            if !bins.has_module("turn_external") {
+                return Err(TestSupportError::InvalidArgument(
+                    "turn_external(..), but this Prosody has no mod_turn_external (Prosody 0.12 ships it)".into(),
+                ));
+            }
+            modules.push("turn_external");
+            extra_config.push(format!(
+                "turn_external_host = {}\nturn_external_port = {}\nturn_external_secret = {}\nturn_external_ttl = {}\n\
+                 turn_external_tcp = {}",
+                config::lua_str(&turn.host),
+                turn.port,
+                config::lua_str(&turn.secret),
+                turn.ttl,
+                turn.tcp
+            ));
+        }
 
         let started = Instant::now();
         let dir = TempDir::new("moxl-prosody")?;
@@ -331,7 +384,7 @@ impl ProsodyBuilder {
                 pubsub,
                 upload,
                 vhosts: &self.vhosts,
-                extra_config: &self.extra_config,
+                extra_config: &extra_config,
             });
             write_file(&paths.config, cfg.as_bytes(), 0o644)?;
 

@@ -50,6 +50,7 @@ pub mod xep_0176_ice_udp;
 pub mod xep_0184_receipts;
 pub mod xep_0191_blocking;
 pub mod xep_0199_ping;
+pub mod xep_0215_external_services;
 pub mod xep_0223_private_pep;
 pub mod xep_0224_attention;
 pub mod xep_0231_bob;
