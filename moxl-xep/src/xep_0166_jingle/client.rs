@@ -542,13 +542,12 @@ impl Payload for JingleRequests {
                 });
                 // §6.8: a session-info whose payloads the session's (registered) format does not understand.
                 let format = before.as_ref().and_then(|(_, ns)| ns.as_deref()).and_then(application_format);
-                if let Some(format) = format {
-                    if jingle.action == Action::SessionInfo
-                        && !jingle.payloads.is_empty()
-                        && !jingle.payloads.iter().any(|p| format.info_ns.iter().any(|n| *n == p.ns()))
-                    {
-                        return Err(JingleError::UnsupportedInfo);
-                    }
+                if let Some(format) = format
+                    && jingle.action == Action::SessionInfo
+                    && !jingle.payloads.is_empty()
+                    && !jingle.payloads.iter().any(|p| format.info_ns.iter().any(|n| *n == p.ns()))
+                {
+                    return Err(JingleError::UnsupportedInfo);
                 }
                 let accepted = s.receive(&jingle, &from)?;
                 let (role, application) = before.unwrap_or((Role::Responder, None));
