@@ -16,6 +16,7 @@ pub mod xep_0004_data_forms;
 pub mod xep_0012_last;
 pub mod xep_0030_disco;
 pub mod xep_0045_muc;
+pub mod xep_0047_ibb;
 pub mod xep_0048_bookmarks;
 pub mod xep_0049_private;
 pub mod xep_0050_adhoc;
