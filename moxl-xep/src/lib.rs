@@ -23,6 +23,7 @@ pub mod xep_0050_adhoc;
 pub mod xep_0054_vcard_temp;
 pub mod xep_0059_rsm;
 pub mod xep_0060_pubsub;
+pub mod xep_0065_socks5;
 pub mod xep_0066_oob;
 pub mod xep_0070_http_auth;
 pub mod xep_0071_xhtml_im;

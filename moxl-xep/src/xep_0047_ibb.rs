@@ -600,12 +600,12 @@ impl fmt::Debug for IbbOffer {
 
 impl IbbOffer {
     /// Accepts the stream (an iq result) with the default window (see [`Options::window`]).
-    pub fn accept(self) -> Result<IbbStream> {
+    pub fn accept(&self) -> Result<IbbStream> {
         self.accept_with_window(Options::default().window)
     }
 
     /// Accepts the stream, keeping at most `window` of our chunks unacknowledged when writing.
-    pub fn accept_with_window(self, window: usize) -> Result<IbbStream> {
+    pub fn accept_with_window(&self, window: usize) -> Result<IbbStream> {
         let registry = streams(&self.ctx);
         let key = (self.from.clone(), self.request.sid.clone());
         let Some(rx) = registry.register(key.clone(), self.request.block_size) else {
@@ -616,11 +616,11 @@ impl IbbOffer {
             registry.open().remove(&key);
             return Err(e);
         }
-        Ok(IbbStream::new(self.ctx, registry, key, rx, self.request.block_size, self.request.stanza, window))
+        Ok(IbbStream::new(self.ctx.clone(), registry, key, rx, self.request.block_size, self.request.stanza, window))
     }
 
     /// Refuses it with `<not-acceptable/>` (§2.1).
-    pub fn reject(self) -> Result<()> {
+    pub fn reject(&self) -> Result<()> {
         self.ctx.send(error_reply(&self.iq, &StanzaError::new(Condition::NotAcceptable)))
     }
 }
