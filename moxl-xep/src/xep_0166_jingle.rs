@@ -17,6 +17,12 @@ use std::fmt;
 use moxl_core::stanza::{Condition, ErrorType, StanzaError, iq_set};
 use moxl_core::xml::{Element, ElementBuilder, ns};
 
+mod client;
+pub use client::{
+    Acked, ApplicationFormat, JingleEvent, JingleRefused, JingleRequests, Set, accept, application_format, initiate,
+    new_sid, send, session, session_info, sessions, terminate, transport_info,
+};
+
 /// `urn:xmpp:jingle:1` (§11.1).
 ///
 /// ```
@@ -744,6 +750,45 @@ impl JingleError {
         })
     }
 
+    /// The same error as a [`StanzaError`] (what an awaited request of ours that we refused before sending
+    /// resolves to, in `Error::Stanza`).
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::JingleError;
+    /// let e = JingleError::TieBreak.to_stanza_error();
+    /// assert_eq!(e.condition_name(), "conflict");
+    /// assert_eq!(JingleError::from_stanza_error(&e), Some(JingleError::TieBreak));
+    /// ```
+    pub fn to_stanza_error(&self) -> StanzaError {
+        let reply = ElementBuilder::new("iq", ns::CLIENT).attr("type", "error").append(self.error_element());
+        reply
+            .build()
+            .ok()
+            .and_then(|r| StanzaError::from_stanza(&r))
+            .unwrap_or_else(|| StanzaError::new(self.condition()))
+    }
+
+    /// The Jingle error a [`StanzaError`] carries (the peer's refusal of a request of ours), if one of §10.
+    ///
+    /// ```
+    /// use moxl_xep::xep_0166_jingle::JingleError;
+    /// let e = moxl_core::stanza::StanzaError::new(moxl_core::stanza::Condition::ItemNotFound);
+    /// assert_eq!(JingleError::from_stanza_error(&e), None);
+    /// ```
+    pub fn from_stanza_error(error: &StanzaError) -> Option<JingleError> {
+        let app = Element::parse(error.app_condition()?).ok()?;
+        if app.ns() != NS_ERRORS {
+            return None;
+        }
+        match app.name() {
+            "unknown-session" => Some(JingleError::UnknownSession),
+            "out-of-order" => Some(JingleError::OutOfOrder),
+            "tie-break" => Some(JingleError::TieBreak),
+            "unsupported-info" => Some(JingleError::UnsupportedInfo),
+            _ => None,
+        }
+    }
+
     /// The error reply to the request `iq`.
     ///
     /// ```
@@ -755,6 +800,15 @@ impl JingleError {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reply(&self, iq: &Element) -> ElementBuilder {
+        ElementBuilder::new(iq.name().to_owned(), ns::CLIENT)
+            .attr("type", "error")
+            .attr_opt("id", iq.attr("id").map(Cow::into_owned))
+            .attr_opt("to", iq.attr("from").map(Cow::into_owned))
+            .append(self.error_element())
+    }
+
+    /// The `<error/>` element of the reply.
+    fn error_element(&self) -> ElementBuilder {
         let mut stanza_error = StanzaError::new(self.condition());
         match self {
             JingleError::BadRequest(text) => stanza_error = stanza_error.with_text(text.clone()),
@@ -766,11 +820,7 @@ impl JingleError {
         if let Some(name) = self.jingle_condition() {
             error = error.append(ElementBuilder::new(name, NS_ERRORS));
         }
-        ElementBuilder::new(iq.name().to_owned(), ns::CLIENT)
-            .attr("type", "error")
-            .attr_opt("id", iq.attr("id").map(Cow::into_owned))
-            .attr_opt("to", iq.attr("from").map(Cow::into_owned))
-            .append(error)
+        error
     }
 }
 
@@ -1382,6 +1432,15 @@ impl Sessions {
     /// ```
     pub fn new(local: &str) -> Sessions {
         Sessions { local: local.to_owned(), sessions: HashMap::new() }
+    }
+
+    /// Our full JID.
+    ///
+    /// ```
+    /// assert_eq!(moxl_xep::xep_0166_jingle::Sessions::new("romeo@montague.lit/orchard").local(), "romeo@montague.lit/orchard");
+    /// ```
+    pub fn local(&self) -> &str {
+        &self.local
     }
 
     /// Opens a session with `peer`: the session-initiate to send (see [`Session::initiate`]).

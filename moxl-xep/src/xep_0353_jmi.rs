@@ -10,10 +10,24 @@
 //! of our devices tells this one to stop ringing. The id of the proposal is the sid of the Jingle session
 //! that follows ([`crate::xep_0166_jingle`]).
 //!
+//! Sending, with the state this client keeps: [`send_propose`] (a fresh UUIDv4 id, remembered until answered),
+//! [`send_ringing`], [`send_proceed`] and [`send_reject`] (answers to a received proposal, to the initiator's
+//! bare JID, so that every device of both parties sees them), [`send_retract`], [`send_finish`]. A proposal
+//! from a contact we proposed to ourselves (crossing proposals, §4.1) is settled on arrival: the tie-break
+//! message is sent and the [`JingleMessage::crossed`] says who won. [`JingleMessage::stops_ringing`] says when
+//! a ringing device stops: another of our devices took or declined the call (a carbon of its `proceed` or
+//! `reject`), or the initiator retracted.
+//!
+//! | event | typed view | Packet key |
+//! |---|---|---|
+//! | any of the six messages, received or a carbon | [`JingleMessage`] | `jinglemessage` |
+//!
 //! §7 (security): answering a proposal reveals presence; send [`ringing`] or [`proceed`] only with the user's
 //! consent or to contacts the user allows.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use moxl_core::Result;
 use moxl_core::payload;
@@ -22,7 +36,7 @@ use moxl_core::xec::{Context, Payload};
 use moxl_core::xml::{Element, ElementBuilder};
 
 use crate::rfc6121_message::is_extension_of;
-use crate::xep_0166_jingle::{Reason, ReasonCondition};
+use crate::xep_0166_jingle::{Reason, ReasonCondition, initiate_wins};
 use crate::xep_0280_carbons::Direction;
 use crate::xep_0334_hints::Hint;
 
@@ -130,7 +144,7 @@ pub fn propose(to: &str, id: &str, descriptions: &[Element]) -> ElementBuilder {
     jmi_message(to, p)
 }
 
-/// "This device rings", to the initiator's full JID (§3.2).
+/// "This device rings", to the initiator: its bare JID (§3.2), so that all its devices and, by carbons, ours see it.
 ///
 /// ```
 /// // §3.2, Example 3
@@ -146,7 +160,7 @@ pub fn ringing(to: &str, id: &str) -> ElementBuilder {
     jmi_message(to, element(Kind::Ringing, id, None))
 }
 
-/// The call is taken on this device, to the initiator's full JID (§3.4); the initiator then sends the Jingle
+/// The call is taken on this device, to the initiator's bare JID (§3.4); the initiator then sends the Jingle
 /// session-initiate to this device.
 ///
 /// ```
@@ -158,7 +172,7 @@ pub fn proceed(to: &str, id: &str) -> ElementBuilder {
     jmi_message(to, element(Kind::Proceed, id, None))
 }
 
-/// The call is declined, to the initiator's full JID (§3.5; the reason SHOULD be `<busy/>`, §7).
+/// The call is declined, to the initiator's bare JID (§3.5; the reason SHOULD be `<busy/>`, §7).
 ///
 /// ```
 /// use moxl_xep::xep_0166_jingle::{Reason, ReasonCondition};
@@ -190,7 +204,7 @@ pub fn retract(to: &str, id: &str, reason: Option<&Reason>) -> ElementBuilder {
     jmi_message(to, element(Kind::Retract, id, reason))
 }
 
-/// The session is over, to the other party's full JID (§3.7; the reason SHOULD be `<success/>` or
+/// The session is over, to the other party's bare JID (§3.7; the reason SHOULD be `<success/>` or
 /// `<expired/>`, §7). Both parties send one.
 ///
 /// ```
@@ -291,6 +305,44 @@ pub struct JingleMessage {
     /// When it came as a carbon (XEP-0280): `Sent` for a message another of our devices sent (another device took
     /// or declined the call: stop ringing here), `Received` for one another of our devices received.
     pub copy: Option<Direction>,
+    /// Of a proposal that crossed one of ours to the same contact (§4.1), made with [`send_propose`]: how the tie
+    /// was broken (the tie-break message is already sent).
+    pub crossed: Option<TieBreak>,
+}
+
+/// How crossing proposals were resolved (§4.1: the lower id wins, in `i;octet` order, then the lower JID).
+///
+/// ```
+/// use moxl_xep::xep_0353_jmi::TieBreak;
+/// let t = TieBreak::TheirsWins { retracted: "b".into() };
+/// assert!(t.ring());
+/// assert!(!TieBreak::OursWins { ours: "a".into() }.ring());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TieBreak {
+    /// Our proposal `ours` has the lower id: theirs was rejected with `<tie-break/>`. Do not ring; ours goes on.
+    OursWins {
+        /// Our proposal's id.
+        ours: String,
+    },
+    /// Theirs has the lower id: our proposal `retracted` was retracted with `<tie-break/>`. Answer theirs as
+    /// usual (ring, then proceed or reject).
+    TheirsWins {
+        /// Our retracted proposal's id.
+        retracted: String,
+    },
+}
+
+impl TieBreak {
+    /// Whether the proposal still calls for an answer (ring).
+    ///
+    /// ```
+    /// assert!(moxl_xep::xep_0353_jmi::TieBreak::TheirsWins { retracted: "x".into() }.ring());
+    /// ```
+    pub fn ring(&self) -> bool {
+        matches!(self, TieBreak::TheirsWins { .. })
+    }
 }
 
 impl JingleMessage {
@@ -331,6 +383,7 @@ impl JingleMessage {
             tie_break: e.child("tie-break", NS).is_some(),
             migrated_to: e.child("migrated", NS).and_then(|m| m.attr("to").map(Cow::into_owned)),
             copy: None,
+            crossed: None,
         })
     }
 
@@ -347,6 +400,40 @@ impl JingleMessage {
     /// ```
     pub fn media(&self) -> Vec<String> {
         self.descriptions.iter().filter_map(|d| d.attr("media").map(Cow::into_owned)).collect()
+    }
+
+    /// Whether this device should stop ringing for the proposal [`id`](JingleMessage::id): another of our devices
+    /// took or declined the call (a carbon of its `proceed` or `reject`, §3.4, §3.5), the initiator withdrew it
+    /// (`retract`, §3.3), or the session is over (`finish`, §3.7).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0353_jmi::JingleMessage;
+    /// let m = Element::parse("<message xmlns='jabber:client' from='romeo@montague.example/orchard' type='chat'>\
+    ///     <retract xmlns='urn:xmpp:jingle-message:0' id='a'><reason xmlns='urn:xmpp:jingle:1'><cancel/></reason></retract></message>")?;
+    /// assert!(JingleMessage::from_message(&m).unwrap().stops_ringing());
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
+    pub fn stops_ringing(&self) -> bool {
+        match self.kind {
+            Kind::Proceed | Kind::Reject => self.copy == Some(Direction::Sent),
+            Kind::Retract | Kind::Finish => true,
+            Kind::Propose | Kind::Ringing => false,
+        }
+    }
+
+    /// The sender's bare JID (where the answers to a proposal go, §3.2).
+    ///
+    /// ```
+    /// use moxl_core::xml::Element;
+    /// use moxl_xep::xep_0353_jmi::JingleMessage;
+    /// let m = Element::parse("<message xmlns='jabber:client' from='romeo@montague.example/orchard' type='chat'>\
+    ///     <propose xmlns='urn:xmpp:jingle-message:0' id='a'/></message>")?;
+    /// assert_eq!(JingleMessage::from_message(&m).unwrap().from_bare().as_deref(), Some("romeo@montague.example"));
+    /// # Ok::<(), moxl_core::xml::XmlError>(())
+    /// ```
+    pub fn from_bare(&self) -> Option<String> {
+        self.from.as_deref().map(|f| bare(f).to_owned())
     }
 }
 
@@ -375,20 +462,151 @@ pub struct JingleMessages;
 
 impl Payload for JingleMessages {
     fn wanted(ctx: &Context) -> bool {
-        ctx.wants::<JingleMessage>()
+        ctx.wants::<JingleMessage>() || !outgoing(ctx).0.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
     }
 
     async fn handle(&mut self, ctx: &Context, element: &Element, stanza: &Element) -> Result<()> {
-        if is_extension_of(element, stanza) {
-            if let Some(kind) = Kind::from_name(element.name()) {
-                if let Some(mut m) = JingleMessage::from_element(kind, element, stanza) {
-                    m.copy = ctx.envelope::<Direction>().copied();
-                    ctx.pack(m).deliver();
-                }
-            }
+        if !is_extension_of(element, stanza) {
+            return Ok(());
         }
+        let Some(kind) = Kind::from_name(element.name()) else { return Ok(()) };
+        let Some(mut m) = JingleMessage::from_element(kind, element, stanza) else { return Ok(()) };
+        m.copy = ctx.envelope::<Direction>().copied();
+        if m.copy.is_none() {
+            m.crossed = settle(ctx, &m)?;
+        }
+        ctx.pack(m).deliver();
         Ok(())
     }
+}
+
+/// Our proposals not yet answered, by id: the contact's bare JID (for the tie-breaks of §4.1).
+#[derive(Default)]
+struct Outgoing(Mutex<HashMap<String, String>>);
+
+fn outgoing(ctx: &Context) -> std::sync::Arc<Outgoing> {
+    ctx.session_state::<Outgoing>()
+}
+
+/// Updates our proposals with a message received live (not a carbon), and breaks a tie (§4.1).
+fn settle(ctx: &Context, m: &JingleMessage) -> Result<Option<TieBreak>> {
+    let state = outgoing(ctx);
+    let mut ours = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+    match m.kind {
+        // An answer to one of ours (or its withdrawal by the peer's side): it is no longer open.
+        Kind::Proceed | Kind::Reject | Kind::Retract | Kind::Finish => {
+            ours.remove(&m.id);
+            Ok(None)
+        }
+        Kind::Ringing => Ok(None),
+        Kind::Propose => {
+            let (Some(from), Some(me)) = (m.from.as_deref(), ctx.jid().map(|j| j.to_string())) else { return Ok(None) };
+            let peer = bare(from);
+            let Some(mine) = ours.iter().find(|(_, to)| to.as_str() == peer).map(|(id, _)| id.clone()) else {
+                return Ok(None);
+            };
+            if initiate_wins(&mine, &me, &m.id, from) {
+                // We received the higher id: reject it (§4.1).
+                ctx.send(reject_tie_break(peer, &m.id))?;
+                Ok(Some(TieBreak::OursWins { ours: mine }))
+            } else {
+                // We received the lower id: retract ours, then answer theirs as usual.
+                ours.remove(&mine);
+                ctx.send(retract_tie_break(peer, &mine))?;
+                Ok(Some(TieBreak::TheirsWins { retracted: mine }))
+            }
+        }
+    }
+}
+
+fn bare(jid: &str) -> &str {
+    jid.split_once('/').map_or(jid, |(b, _)| b)
+}
+
+/// Proposes a session to the contact `to` (its bare JID: every device rings, §3.1) with these descriptions,
+/// under a fresh UUIDv4 id (the sid of the Jingle session that follows), and remembers it until it is answered
+/// (for the tie-breaks of §4.1). Returns the id.
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context) -> moxl_core::Result<()> {
+/// use moxl_core::xml::Element;
+/// let audio = Element::parse("<description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/>")?;
+/// let id = moxl_xep::xep_0353_jmi::send_propose(ctx, "juliet@capulet.example", &[audio])?;
+/// # Ok(()) }
+/// ```
+pub fn send_propose(ctx: &Context, to: &str, descriptions: &[Element]) -> Result<String> {
+    let id = crate::xep_0166_jingle::new_sid();
+    let to = bare(to);
+    ctx.send(propose(to, &id, descriptions))?;
+    outgoing(ctx).0.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone(), to.to_owned());
+    Ok(id)
+}
+
+/// "This device rings" for `proposal`, to the initiator's bare JID (§3.2).
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context, proposal: &moxl_xep::xep_0353_jmi::JingleMessage) -> moxl_core::Result<()> {
+/// moxl_xep::xep_0353_jmi::send_ringing(ctx, proposal)?;
+/// # Ok(()) }
+/// ```
+pub fn send_ringing(ctx: &Context, proposal: &JingleMessage) -> Result<()> {
+    ctx.send(ringing(&answer_to(proposal)?, &proposal.id))
+}
+
+/// Takes the call proposed by `proposal` on this device (§3.4), to the initiator's bare JID: the server copies
+/// it to our other devices, which stop ringing; the initiator then sends the session-initiate to this device.
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context, proposal: &moxl_xep::xep_0353_jmi::JingleMessage) -> moxl_core::Result<()> {
+/// moxl_xep::xep_0353_jmi::send_proceed(ctx, proposal)?;
+/// # Ok(()) }
+/// ```
+pub fn send_proceed(ctx: &Context, proposal: &JingleMessage) -> Result<()> {
+    ctx.send(proceed(&answer_to(proposal)?, &proposal.id))
+}
+
+/// Declines the call proposed by `proposal` (§3.5; `<busy/>` when `reason` is `None`, as §7 recommends), to the
+/// initiator's bare JID: our other devices stop ringing too.
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context, proposal: &moxl_xep::xep_0353_jmi::JingleMessage) -> moxl_core::Result<()> {
+/// moxl_xep::xep_0353_jmi::send_reject(ctx, proposal, None)?;
+/// # Ok(()) }
+/// ```
+pub fn send_reject(ctx: &Context, proposal: &JingleMessage, reason: Option<&Reason>) -> Result<()> {
+    let busy = Reason::new(ReasonCondition::Busy);
+    ctx.send(reject(&answer_to(proposal)?, &proposal.id, Some(reason.unwrap_or(&busy))))
+}
+
+/// Withdraws our proposal `id` to `to` (§3.3; `<cancel/>` when `reason` is `None`).
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context) -> moxl_core::Result<()> {
+/// moxl_xep::xep_0353_jmi::send_retract(ctx, "juliet@capulet.example", "ca3cf894-5325-482f-a412-a6e9f832298d", None)?;
+/// # Ok(()) }
+/// ```
+pub fn send_retract(ctx: &Context, to: &str, id: &str, reason: Option<&Reason>) -> Result<()> {
+    outgoing(ctx).0.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    let cancel = Reason::new(ReasonCondition::Cancel);
+    ctx.send(retract(bare(to), id, Some(reason.unwrap_or(&cancel))))
+}
+
+/// Tells the other party's devices (its bare JID `to`) that the session `id` is over (§3.7; `<success/>` when
+/// `reason` is `None`). Both parties send one.
+///
+/// ```
+/// # fn run(ctx: &moxl_core::xec::Context) -> moxl_core::Result<()> {
+/// moxl_xep::xep_0353_jmi::send_finish(ctx, "juliet@capulet.example", "ca3cf894-5325-482f-a412-a6e9f832298d", None)?;
+/// # Ok(()) }
+/// ```
+pub fn send_finish(ctx: &Context, to: &str, id: &str, reason: Option<&Reason>) -> Result<()> {
+    outgoing(ctx).0.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    let success = Reason::new(ReasonCondition::Success);
+    ctx.send(finish(bare(to), id, Some(reason.unwrap_or(&success))))
+}
+
+fn answer_to(proposal: &JingleMessage) -> Result<String> {
+    proposal.from_bare().ok_or_else(|| moxl_core::Error::handler("a proposal without a sender cannot be answered"))
 }
 
 #[cfg(test)]

@@ -280,6 +280,7 @@ pub(super) fn start_session(
 ) -> Vec<Element> {
     let new_jid = connected.jid.clone();
     *jid.lock().unwrap_or_else(PoisonError::into_inner) = new_jid.clone();
+    shared.xec.set_jid(new_jid.clone());
     let mut sm = shared.sm();
     let fresh = connected.sm.as_ref().map(|e| SmSession { state: StreamManagement::new(), id: e.id.clone() });
     let (resend, event) = match connected.resumption {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use jid::{BareJid, Jid};
+use jid::{BareJid, FullJid, Jid};
 use rand::distr::{Alphanumeric, SampleString};
 use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, Notify};
@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) pending: Mutex<Pending>,
     pub(crate) bus: Arc<PacketBus>,
     pub(crate) account: Mutex<Option<BareJid>>,
+    /// The bound full JID, once known ([`Xec::set_jid`](super::Xec::set_jid)).
+    pub(crate) jid: Mutex<Option<FullJid>>,
     pub(crate) timeout: Duration,
     pub(crate) extensions: Extensions,
     /// At most this many stanzas wait in the outbox.
@@ -366,6 +368,16 @@ impl Context {
     /// The account's bare JID, once known.
     pub fn account(&self) -> Option<BareJid> {
         self.shared.account()
+    }
+
+    /// The session's bound full JID, once the client bound it (see [`Xec::set_jid`](super::Xec::set_jid)).
+    ///
+    /// ```
+    /// assert!(moxl_core::xec::Xec::new()?.context().jid().is_none());
+    /// # Ok::<(), moxl_core::Error>(())
+    /// ```
+    pub fn jid(&self) -> Option<FullJid> {
+        self.shared.jid.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Runs the Payload descent (step 3 of [`Xec::dispatch`](super::Xec::dispatch)) on a stanza carried inside

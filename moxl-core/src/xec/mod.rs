@@ -67,7 +67,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use jid::{BareJid, Jid};
+use jid::{BareJid, FullJid, Jid};
 use tokio::time::{Duration, Instant};
 
 use crate::stanza::{error_reply, Condition, StanzaError};
@@ -181,6 +181,7 @@ impl XecBuilder {
             pending: Mutex::new(Pending::default()),
             bus,
             account: Mutex::new(self.account),
+            jid: Mutex::default(),
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             extensions: self.extensions,
             outgoing: tokio::sync::Notify::new(),
@@ -243,6 +244,19 @@ impl Xec {
     /// Sets the account's bare JID (after resource binding), used to recognise replies from our own server.
     pub fn set_account(&self, account: BareJid) {
         *self.shared.account.lock().unwrap_or_else(PoisonError::into_inner) = Some(account);
+    }
+
+    /// Sets the session's bound full JID (the client does it each time a session is bound), which handlers read
+    /// with [`Context::jid`]: the address peers see, for protocols that name it (XEP-0166's `initiator`).
+    ///
+    /// ```
+    /// let xec = moxl_core::xec::Xec::new()?;
+    /// xec.set_jid("juliet@capulet.lit/balcony".parse()?);
+    /// assert_eq!(xec.context().jid().map(|j| j.to_string()).as_deref(), Some("juliet@capulet.lit/balcony"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_jid(&self, jid: FullJid) {
+        *self.shared.jid.lock().unwrap_or_else(PoisonError::into_inner) = Some(jid);
     }
 
     /// Every Packet from now on.
