@@ -138,3 +138,206 @@ async fn socks5_through_the_servers_proxy_carries_a_megabyte() -> Result<()> {
     }
     Ok(())
 }
+
+// ---- XEP-0234 Jingle file transfer ----
+
+use moxl::client::Client;
+use moxl::xec::EventStream;
+use moxl::xep::xep_0065_socks5::StreamHost;
+use moxl::xep::xep_0234_file_transfer::{
+    self as ft, Completed, Direction, IncomingFile, SendOptions, TransferError, TransportChoice, UsedTransport,
+};
+use moxl::xep::xep_0300_hashes::{Algo, Hash};
+use moxl::xep::xep_0446_file_metadata::FileMetadata;
+
+/// Romeo (the sender) and Juliet (who takes every file offered to her), both online.
+async fn pair(p: &Server) -> Result<(Client, Client, EventStream<IncomingFile>)> {
+    let juliet_builder = client(p, "juliet", "secret");
+    let incoming = juliet_builder.events::<IncomingFile>();
+    let juliet = juliet_builder.connect().await?;
+    let romeo = client(p, "romeo", "montague").connect().await?;
+    Ok((romeo, juliet, incoming))
+}
+
+fn metadata(name: &str, size: usize) -> FileMetadata {
+    let mut f = FileMetadata::default();
+    f.name = Some(name.into());
+    f.media_type = Some("application/octet-stream".into());
+    f.size = Some(size as u64);
+    f
+}
+
+/// Romeo offers `len` bytes with `options`; Juliet receives them. Returns both ends' outcomes and what arrived.
+async fn offer(
+    p: &Server,
+    len: usize,
+    file: Option<FileMetadata>,
+    options: SendOptions,
+) -> (std::result::Result<Completed, TransferError>, std::result::Result<Completed, TransferError>, Vec<u8>) {
+    let (romeo, juliet, mut incoming) = pair(p).await.unwrap();
+    let sent = bytes(len, len as u64);
+    let file = file.unwrap_or_else(|| metadata("data.bin", len));
+    let to = juliet.jid().to_string();
+    let sending =
+        ft::send_file(&romeo.xec().context(), &to, file, std::io::Cursor::new(sent.clone()), options).await.unwrap();
+    let offered = tokio::time::timeout(Duration::from_secs(20), incoming.recv()).await.unwrap().unwrap();
+    assert_eq!((offered.direction, offered.peer.as_str()), (Direction::Offer, romeo.jid().to_string().as_str()));
+    assert_eq!(offered.file.size, Some(len as u64));
+    let (tx, mut rx) = tokio::io::duplex(1 << 20);
+    let receiving = offered.receive(tx).unwrap();
+    let reader = tokio::spawn(async move {
+        let mut got = Vec::new();
+        rx.read_to_end(&mut got).await.unwrap();
+        got
+    });
+    let (received, sent_outcome) = tokio::join!(receiving.finished(), sending.finished());
+    let got = reader.await.unwrap();
+    drop((romeo, juliet));
+    (sent_outcome, received, got)
+}
+
+fn expect_complete(
+    p: &Server,
+    outcome: (std::result::Result<Completed, TransferError>, std::result::Result<Completed, TransferError>, Vec<u8>),
+    len: usize,
+    transport: UsedTransport,
+) {
+    let (sent, received, got) = outcome;
+    let sent = sent.unwrap_or_else(|e| panic!("{}: the sender: {e}", p.kind()));
+    let received = received.unwrap_or_else(|e| panic!("{}: the receiver: {e}", p.kind()));
+    assert_eq!((sent.bytes, received.bytes), (len as u64, len as u64), "{}", p.kind());
+    assert_eq!((sent.transport, received.transport), (transport, transport), "{}", p.kind());
+    assert!(got == bytes(len, len as u64), "{}: the bytes arrive as sent", p.kind());
+    // the checksum (§8.2) was computed while sending and checked on arrival
+    let expected = Hash::compute(Algo::Sha256, &got).unwrap();
+    assert_eq!(received.verified.as_ref(), Some(&expected), "{}", p.kind());
+    assert_eq!(sent.verified.as_ref(), Some(&expected), "{}", p.kind());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jingle_ibb_transfers_1_mb_and_20_mb_with_the_hash_checked() {
+    for p in servers() {
+        for len in [MB, 20 * MB] {
+            let options = SendOptions::default().transport(TransportChoice::Ibb);
+            expect_complete(p, offer(p, len, None, options).await, len, UsedTransport::Ibb);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jingle_socks5_through_the_proxy_transfers_1_mb_and_20_mb_with_the_hash_checked() {
+    for p in servers() {
+        for len in [MB, 20 * MB] {
+            // the proxies are those of the server (XEP-0065 §4)
+            expect_complete(p, offer(p, len, None, SendOptions::default()).await, len, UsedTransport::Socks5);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_proxy_falls_back_to_ibb_by_transport_replace() {
+    for p in servers() {
+        // a streamhost where nothing listens: both sides send candidate-error, the initiator replaces the transport
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = dead.local_addr().unwrap().port();
+        drop(dead);
+        let proxies = vec![StreamHost::new(p.proxy65_domain().unwrap(), "127.0.0.1", port)];
+        let options = SendOptions::default().transport(TransportChoice::Socks5 { proxies: Some(proxies) });
+        expect_complete(p, offer(p, MB, None, options).await, MB, UsedTransport::Ibb);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_does_not_match_its_hash_is_an_error_not_a_file() {
+    for p in servers() {
+        for transport in [TransportChoice::Ibb, TransportChoice::default()] {
+            // the offer announces the hash of other bytes
+            let mut file = metadata("lie.bin", MB);
+            file.hashes.push(Hash::compute(Algo::Sha256, b"not these bytes").unwrap());
+            let (sent, received, got) = offer(p, MB, Some(file), SendOptions::default().transport(transport)).await;
+            assert_eq!(received, Err(TransferError::HashMismatch(Algo::Sha256)), "{}", p.kind());
+            match sent {
+                Err(TransferError::Terminated(Some(r))) => {
+                    assert_eq!(r.condition, moxl::xep::xep_0166_jingle::ReasonCondition::MediaError, "{}", p.kind());
+                }
+                other => panic!("{}: the sender learns it from the receiver's reason: {other:?}", p.kind()),
+            }
+            assert_eq!(got.len(), MB, "the bytes came, and were refused");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_cancelled_midway_ends_on_both_sides() {
+    for p in servers() {
+        let (romeo, juliet, mut incoming) = pair(p).await.unwrap();
+        let len = 20 * MB;
+        let options = SendOptions::default().transport(TransportChoice::Ibb);
+        let to = juliet.jid().to_string();
+        let reader = std::io::Cursor::new(bytes(len, 3));
+        let sending =
+            ft::send_file(&romeo.xec().context(), &to, metadata("big.bin", len), reader, options).await.unwrap();
+        let offered = tokio::time::timeout(Duration::from_secs(20), incoming.recv()).await.unwrap().unwrap();
+        let receiving = offered.receive(tokio::io::sink()).unwrap();
+        // the sender cancels once a quarter megabyte has gone
+        let mut progress = sending.progress();
+        while progress.borrow().transferred < 256 * 1024 {
+            progress.changed().await.unwrap();
+        }
+        sending.canceller().cancel();
+        let (sent, received) = tokio::join!(sending.finished(), receiving.finished());
+        assert_eq!(sent, Err(TransferError::Cancelled { by_peer: false }), "{}", p.kind());
+        assert_eq!(received, Err(TransferError::Cancelled { by_peer: true }), "{}", p.kind());
+        let p_at = progress.borrow().transferred;
+        assert!(p_at < len as u64, "{}: stopped midway at {p_at}", p.kind());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requested_file_is_sent_by_its_owner() {
+    for p in servers() {
+        // Romeo asks Juliet for her file (§4.2); her client answers with the bytes
+        let (romeo, juliet, mut incoming) = pair(p).await.unwrap();
+        let len = MB;
+        let (tx, mut rx) = tokio::io::duplex(1 << 20);
+        let mut wanted = FileMetadata::default();
+        wanted.name = Some("summit.jpg".into());
+        let requesting =
+            ft::request_file(&romeo.xec().context(), &juliet.jid().to_string(), wanted, tx, SendOptions::default())
+                .await
+                .unwrap();
+        let request = tokio::time::timeout(Duration::from_secs(20), incoming.recv()).await.unwrap().unwrap();
+        assert_eq!((request.direction, request.file.name.as_deref()), (Direction::Request, Some("summit.jpg")));
+        let answering = request.send(std::io::Cursor::new(bytes(len, 5))).unwrap();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            rx.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let (got_outcome, sent_outcome) = tokio::join!(requesting.finished(), answering.finished());
+        let got_outcome = got_outcome.unwrap_or_else(|e| panic!("{}: {e}", p.kind()));
+        sent_outcome.unwrap_or_else(|e| panic!("{}: {e}", p.kind()));
+        assert_eq!(got_outcome.transport, UsedTransport::Socks5);
+        assert!(reader.await.unwrap() == bytes(len, 5), "{}", p.kind());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_offer_ends_the_senders_transfer() {
+    for p in servers() {
+        let (romeo, juliet, mut incoming) = pair(p).await.unwrap();
+        let to = juliet.jid().to_string();
+        let options = SendOptions::default().transport(TransportChoice::Ibb);
+        let sending = ft::send_file(&romeo.xec().context(), &to, metadata("no.bin", 10), &b"0123456789"[..], options)
+            .await
+            .unwrap();
+        let offered = tokio::time::timeout(Duration::from_secs(20), incoming.recv()).await.unwrap().unwrap();
+        offered.decline().unwrap();
+        match sending.finished().await {
+            Err(TransferError::Declined(Some(r))) => {
+                assert_eq!(r.condition, moxl::xep::xep_0166_jingle::ReasonCondition::Decline)
+            }
+            other => panic!("{}: {other:?}", p.kind()),
+        }
+    }
+}
