@@ -887,10 +887,13 @@ mod tests {
             https_port: 4,
             admins: &["juliet".to_owned()],
             mam: true,
+            proxy65_port: Some(5),
             debug_log: false,
             hashed_passwords: false,
         });
-        for needle in ["port: 1\n", "port: 2\n", "port: 3\n", "port: 4\n", "\"juliet@localhost\"", "mod_mam"] {
+        for needle in
+            ["port: 1\n", "port: 2\n", "port: 3\n", "port: 4\n", "port: 5\n", "\"juliet@localhost\"", "mod_mam"]
+        {
             assert!(config.contains(needle), "{needle} missing in\n{config}");
         }
         assert!(!config.contains("fail2ban"));

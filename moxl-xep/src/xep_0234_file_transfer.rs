@@ -79,7 +79,7 @@ pub const NS: &str = "urn:xmpp:jingle:apps:file-transfer:5";
 /// ```
 pub const NS_ERRORS: &str = "urn:xmpp:jingle:apps:file-transfer:errors:0";
 
-moxl_core::feature!("urn:xmpp:jingle:apps:file-transfer:5", "urn:xmpp:jingle:1");
+moxl_core::feature!("urn:xmpp:jingle:apps:file-transfer:5");
 
 crate::jingle_application_format!(ApplicationFormat { ns: NS, info_ns: &[NS], on_event: Some(on_event) });
 
@@ -557,14 +557,14 @@ async fn start(
     io: Io,
     options: SendOptions,
 ) -> Result<Transfer> {
-    let local = ctx.jid().ok_or_else(|| Error::handler("file transfer needs the bound full JID"))?.to_string();
+    let bound = ctx.jid().ok_or_else(|| Error::handler("file transfer needs the bound full JID"))?;
+    let local = bound.to_string();
     let sid = jingle::new_sid();
     let transport = match &options.transport {
         TransportChoice::Ibb => None,
         TransportChoice::Socks5 { proxies: Some(p) } => Some(p.clone()),
         TransportChoice::Socks5 { proxies: None } => {
-            let server = local.split('@').nth(1).and_then(|d| d.split('/').next()).unwrap_or_default().to_owned();
-            let found = xep_0065_socks5::discover_proxies(ctx, &server).await.unwrap_or_default();
+            let found = xep_0065_socks5::discover_proxies(ctx, bound.domain().as_str()).await.unwrap_or_default();
             (!found.is_empty()).then_some(found)
         }
     };
@@ -1149,6 +1149,18 @@ async fn receive_bytes(
     }
     writer.shutdown().await.map_err(|e| TransferError::Transport(format!("writing the file: {e}")))?;
     drop(stream);
+    if limit.is_some_and(|l| received < l) {
+        // The bytestream ended early: a cancel (its session-terminate follows the close), or a broken transfer.
+        let e = tokio::time::timeout(STEP_TIMEOUT, next_terminate(events))
+            .await
+            .unwrap_or_else(|_| TransferError::Transport(format!("the bytestream ended after {received} bytes")));
+        return Err(match e {
+            TransferError::Terminated(Some(r)) if r.condition == ReasonCondition::Success => {
+                TransferError::Transport(format!("the bytestream ended after {received} bytes"))
+            }
+            other => other,
+        });
+    }
     // The checksum follows the bytes when the offer only named the function (§8.2).
     if announced.is_empty() && file.hashes.is_empty() {
         loop {

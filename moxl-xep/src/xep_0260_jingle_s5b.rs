@@ -179,7 +179,7 @@ impl S5bTransport {
         }
         let sid = e.attr("sid").filter(|s| !s.is_empty())?.into_owned();
         let mut candidates: Vec<Candidate> = e.children().filter_map(|c| Candidate::from_element(&c)).collect();
-        candidates.sort_by(|a, b| b.priority.cmp(&a.priority));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.priority));
         let cid = |c: &Element| c.attr("cid").map(|v| v.into_owned()).unwrap_or_default();
         let info = e.children().filter(|c| c.ns() == NS).find_map(|c| match c.name() {
             "candidate-used" => Some(S5bInfo::CandidateUsed(cid(&c))),
