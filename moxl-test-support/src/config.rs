@@ -85,6 +85,8 @@ pub(crate) struct ConfigInput<'a> {
     pub(crate) muc_moderation: bool,
     pub(crate) pubsub: Option<&'a str>,
     pub(crate) upload: Option<&'a str>,
+    /// The SOCKS5 bytestreams proxy component and its port.
+    pub(crate) proxy65: Option<(&'a str, u16)>,
     pub(crate) vhosts: &'a [String],
     pub(crate) extra_config: &'a [String],
 }
@@ -133,6 +135,11 @@ pub(crate) fn render(c: &ConfigInput<'_>) -> String {
     let _ = writeln!(s, "plugin_paths = {{ {} }}", lua_path(c.plugins_dir));
     let modules = c.modules.iter().copied().chain([READY_MODULE]);
     let _ = writeln!(s, "modules_enabled = {}", lua_list(modules));
+    if let Some((_, port)) = c.proxy65 {
+        // Server-wide options of the SOCKS5 proxy's listener.
+        let _ = writeln!(s, "proxy65_ports = {{ {port} }}");
+        s.push_str("proxy65_interfaces = { \"127.0.0.1\" }\n");
+    }
     for extra in c.extra_config {
         s.push_str(extra);
         s.push('\n');
@@ -163,6 +170,13 @@ pub(crate) fn render(c: &ConfigInput<'_>) -> String {
         let _ = writeln!(s, "Component {} \"pubsub\"", lua_str(pubsub));
         // Only admins may create nodes on the pubsub service.
         let _ = writeln!(s, "    admins = {}", lua_list(c.admins.iter().map(String::as_str)));
+    }
+    if let Some((proxy, _)) = c.proxy65 {
+        s.push('\n');
+        let _ = writeln!(s, "Component {} \"proxy65\"", lua_str(proxy));
+        // Announced to clients as 127.0.0.1 (`proxy.localhost` need not resolve), for the accounts of the main host.
+        s.push_str("    proxy65_address = \"127.0.0.1\"\n");
+        let _ = writeln!(s, "    proxy65_acl = {}", lua_list([c.domain]));
     }
     if let Some(upload) = c.upload {
         s.push('\n');

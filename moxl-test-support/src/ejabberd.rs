@@ -23,6 +23,7 @@ const ANON_DOMAIN: &str = "anon.localhost";
 const MUC_DOMAIN: &str = "conference.localhost";
 const PUBSUB_DOMAIN: &str = "pubsub.localhost";
 const UPLOAD_DOMAIN: &str = "upload.localhost";
+const PROXY65_DOMAIN: &str = "proxy.localhost";
 const SERVER: &str = "ejabberd";
 
 /// It starts in 1–2 s on an idle machine, but the Erlang VM and ejabberd's configuration loading have taken up to
@@ -55,6 +56,7 @@ pub struct EjabberdBuilder {
     accounts: Vec<(String, String)>,
     admins: Vec<String>,
     mam: bool,
+    proxy65: bool,
     debug_log: bool,
     hashed_passwords: bool,
     stun_disco: Option<TurnExternal>,
@@ -68,6 +70,7 @@ impl Default for EjabberdBuilder {
             accounts: Vec::new(),
             admins: Vec::new(),
             mam: false,
+            proxy65: false,
             debug_log: false,
             hashed_passwords: false,
             stun_disco: None,
@@ -94,6 +97,20 @@ impl EjabberdBuilder {
     /// Enables the message archive (XEP-0313, `mod_mam`, also for MUC rooms). Off by default.
     pub fn mam(mut self, enabled: bool) -> Self {
         self.mam = enabled;
+        self
+    }
+
+    /// Adds the SOCKS5 bytestreams proxy `proxy.localhost` (XEP-0065, `mod_proxy65`) on a port of 127.0.0.1,
+    /// announced as `127.0.0.1`. Off by default.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Ejabberd::builder().proxy65(true).start()?;
+    /// assert_eq!(server.proxy65_domain(), Some("proxy.localhost"));
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy65(mut self, enabled: bool) -> Self {
+        self.proxy65 = enabled;
         self
     }
 
@@ -160,11 +177,12 @@ impl EjabberdBuilder {
         for d in [&paths.spool, &paths.upload] {
             std::fs::create_dir_all(d).map_err(|e| TestSupportError::io(format!("creating {}", d.display()), e))?;
         }
-        let names: Vec<String> = [DOMAIN, "*.localhost", ANON_DOMAIN, MUC_DOMAIN, PUBSUB_DOMAIN, UPLOAD_DOMAIN]
-            .into_iter()
-            .map(String::from)
-            .chain([Ipv4Addr::LOCALHOST.to_string()])
-            .collect();
+        let names: Vec<String> =
+            [DOMAIN, "*.localhost", ANON_DOMAIN, MUC_DOMAIN, PUBSUB_DOMAIN, UPLOAD_DOMAIN, PROXY65_DOMAIN]
+                .into_iter()
+                .map(String::from)
+                .chain([Ipv4Addr::LOCALHOST.to_string()])
+                .collect();
         let generated = certs::generate(&names)?;
         write_file(&paths.ca, generated.ca_pem.as_bytes(), 0o644)?;
         let mut leaf = generated.leaf_pem.clone();
@@ -175,8 +193,9 @@ impl EjabberdBuilder {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let ports = PortSet::<4>::reserve()?;
-            let [c2s_port, direct_tls_port, http_port, https_port] = ports.get();
+            let ports = PortSet::<5>::reserve()?;
+            let [c2s_port, direct_tls_port, http_port, https_port, proxy65_port] = ports.get();
+            let proxy65_port = self.proxy65.then_some(proxy65_port);
             let config = render(&ConfigInput {
                 paths: &paths,
                 c2s_port,
@@ -185,6 +204,7 @@ impl EjabberdBuilder {
                 https_port,
                 admins: &self.admins,
                 mam: self.mam,
+                proxy65_port,
                 debug_log: self.debug_log,
                 hashed_passwords: self.hashed_passwords,
                 stun_disco: self.stun_disco.as_ref(),
@@ -192,7 +212,8 @@ impl EjabberdBuilder {
             write_file(&paths.config, config.as_bytes(), 0o644)?;
             let log_offset = std::fs::metadata(&paths.log).map(|m| m.len()).unwrap_or(0);
             let mut process = spawn(&install, &paths, dir.path(), self.stop_timeout)?;
-            let ports_list = [c2s_port, direct_tls_port, http_port, https_port];
+            let ports_list: Vec<u16> =
+                [c2s_port, direct_tls_port, http_port, https_port].into_iter().chain(proxy65_port).collect();
             match wait_ready(&mut process, &paths, log_offset, &ports_list, self.start_timeout) {
                 Ok(()) => {
                     let server = Ejabberd {
@@ -205,6 +226,7 @@ impl EjabberdBuilder {
                         ca_pem: generated.ca_pem,
                         paths,
                         mam: self.mam,
+                        proxy65_port,
                         start_duration: Duration::ZERO,
                         relaunch: Relaunch {
                             install,
@@ -266,7 +288,7 @@ impl EjabberdBuilder {
 pub struct Ejabberd {
     // Fields drop in declaration order: the process stops before its directory is removed.
     process: ServerProcess,
-    _ports: PortSet<4>,
+    _ports: PortSet<5>,
     c2s_port: u16,
     direct_tls_port: u16,
     http_port: u16,
@@ -274,6 +296,7 @@ pub struct Ejabberd {
     ca_pem: String,
     paths: Paths,
     mam: bool,
+    proxy65_port: Option<u16>,
     start_duration: Duration,
     relaunch: Relaunch,
     dir: TempDir,
@@ -321,6 +344,16 @@ impl Ejabberd {
     /// The HTTP upload service, `"upload.localhost"`.
     pub fn upload_domain(&self) -> &str {
         UPLOAD_DOMAIN
+    }
+
+    /// The SOCKS5 bytestreams proxy, `"proxy.localhost"`, if enabled with [`EjabberdBuilder::proxy65`].
+    pub fn proxy65_domain(&self) -> Option<&str> {
+        self.proxy65_port.map(|_| PROXY65_DOMAIN)
+    }
+
+    /// The TCP port of the SOCKS5 proxy on 127.0.0.1, if enabled with [`EjabberdBuilder::proxy65`].
+    pub fn proxy65_port(&self) -> Option<u16> {
+        self.proxy65_port
     }
 
     /// The bare JID of an account on [`domain`](Self::domain).
@@ -717,6 +750,7 @@ struct ConfigInput<'a> {
     https_port: u16,
     admins: &'a [String],
     mam: bool,
+    proxy65_port: Option<u16>,
     debug_log: bool,
     hashed_passwords: bool,
     stun_disco: Option<&'a TurnExternal>,
@@ -865,6 +899,13 @@ fn render(c: &ConfigInput<'_>) -> String {
         c.https_port,
         yaml_str(&p.upload.to_string_lossy())
     );
+    if let Some(port) = c.proxy65_port {
+        let _ = writeln!(
+            s,
+            "      mod_proxy65:\n        host: {PROXY65_DOMAIN}\n        ip: 127.0.0.1\n        port: {port}\n        \
+             hostname: 127.0.0.1\n        max_connections: infinity"
+        );
+    }
     let _ =
         writeln!(s, "host_config:\n  {ANON_DOMAIN}:\n    auth_method: anonymous\n    anonymous_protocol: sasl_anon");
     s
@@ -902,11 +943,14 @@ mod tests {
             https_port: 4,
             admins: &["juliet".to_owned()],
             mam: true,
+            proxy65_port: Some(5),
             debug_log: false,
             hashed_passwords: false,
             stun_disco: None,
         });
-        for needle in ["port: 1\n", "port: 2\n", "port: 3\n", "port: 4\n", "\"juliet@localhost\"", "mod_mam"] {
+        for needle in
+            ["port: 1\n", "port: 2\n", "port: 3\n", "port: 4\n", "port: 5\n", "\"juliet@localhost\"", "mod_mam"]
+        {
             assert!(config.contains(needle), "{needle} missing in\n{config}");
         }
         assert!(!config.contains("fail2ban"));

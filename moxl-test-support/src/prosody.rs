@@ -19,6 +19,7 @@ const ANON_DOMAIN: &str = "anon.localhost";
 const MUC_DOMAIN: &str = "conference.localhost";
 const PUBSUB_DOMAIN: &str = "pubsub.localhost";
 const UPLOAD_DOMAIN: &str = "upload.localhost";
+const PROXY65_DOMAIN: &str = "proxy.localhost";
 
 /// Modules enabled on every virtual host when the installed Prosody has them. Built into Prosody 0.12:
 /// stream management (`smacks`), carbons, PEP, bookmarks (XEP-0048 ⇄ XEP-0402 sync), etc. Dialback and BOSH
@@ -77,6 +78,7 @@ pub struct ProsodyBuilder {
     mam: bool,
     muc_moderation: bool,
     http_upload: bool,
+    proxy65: bool,
     sasl2: bool,
     vhosts: Vec<String>,
     debug_log: bool,
@@ -112,6 +114,7 @@ impl Default for ProsodyBuilder {
             mam: false,
             muc_moderation: false,
             http_upload: false,
+            proxy65: false,
             sasl2: false,
             vhosts: Vec::new(),
             debug_log: false,
@@ -166,6 +169,20 @@ impl ProsodyBuilder {
     /// are `https://127.0.0.1:PORT/file_share/...`, served with the test certificate. Off by default.
     pub fn http_upload(mut self, enabled: bool) -> Self {
         self.http_upload = enabled;
+        self
+    }
+
+    /// Adds the SOCKS5 bytestreams proxy `proxy.localhost` (XEP-0065, `mod_proxy65`), listening on
+    /// [`Prosody::proxy65_port`] of 127.0.0.1, for the accounts of `localhost`. Off by default.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), moxl_test_support::TestSupportError> {
+    /// let server = moxl_test_support::Prosody::builder().proxy65(true).start()?;
+    /// assert_eq!(server.proxy65_domain(), Some("proxy.localhost"));
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy65(mut self, enabled: bool) -> Self {
+        self.proxy65 = enabled;
         self
     }
 
@@ -298,6 +315,10 @@ impl ProsodyBuilder {
         }
         let pubsub = bins.has_module("pubsub").then_some(PUBSUB_DOMAIN);
         let upload = self.http_upload.then_some(UPLOAD_DOMAIN);
+        if self.proxy65 && !bins.has_module("proxy65") {
+            return Err(TestSupportError::InvalidArgument("proxy65(true), but this Prosody has no mod_proxy65".into()));
+        }
+        let proxy65 = self.proxy65.then_some(PROXY65_DOMAIN);
         let uses_http = modules.contains(&"websocket") || upload.is_some();
         let sasl2_sources = match (&self.sasl2, &bins.modules_dir) {
             (true, Some(dir)) => crate::sasl2::patched_sources(dir)?,
@@ -345,7 +366,7 @@ impl ProsodyBuilder {
         }
 
         let mut names: Vec<String> = vec![DOMAIN.into(), format!("*.{DOMAIN}"), ANON_DOMAIN.into()];
-        names.extend([muc, pubsub, upload].into_iter().flatten().map(String::from));
+        names.extend([muc, pubsub, upload, proxy65].into_iter().flatten().map(String::from));
         names.extend(self.vhosts.iter().cloned());
         names.push(Ipv4Addr::LOCALHOST.to_string());
         let generated = certs::generate(&names)?;
@@ -358,8 +379,8 @@ impl ProsodyBuilder {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let ports = PortSet::<4>::reserve()?;
-            let [c2s_port, direct_tls_port, http_port, https_port] = ports.get();
+            let ports = PortSet::<5>::reserve()?;
+            let [c2s_port, direct_tls_port, http_port, https_port, proxy65_port] = ports.get();
             let cfg = config::render(&ConfigInput {
                 dir: &root,
                 pidfile: &paths.pid,
@@ -383,6 +404,7 @@ impl ProsodyBuilder {
                 muc_moderation: self.muc_moderation,
                 pubsub,
                 upload,
+                proxy65: proxy65.map(|domain| (domain, proxy65_port)),
                 vhosts: &self.vhosts,
                 extra_config: &extra_config,
             });
@@ -402,6 +424,9 @@ impl ProsodyBuilder {
             let mut services = vec![("c2s", c2s_port), ("c2s_direct_tls", direct_tls_port)];
             if uses_http {
                 services.extend([("http", http_port), ("https", https_port)]);
+            }
+            if proxy65.is_some() {
+                services.push(("proxy65", proxy65_port));
             }
             match wait_ready(&mut process, &paths.log, log_offset, &services, c2s_port, self.start_timeout) {
                 Ok(()) => {
@@ -432,6 +457,7 @@ impl ProsodyBuilder {
                         muc,
                         pubsub,
                         upload,
+                        proxy65: proxy65.map(|domain| (domain, proxy65_port)),
                         version,
                         start_duration: started.elapsed(),
                         dir,
@@ -483,7 +509,7 @@ pub struct Prosody {
     process: ServerProcess,
     /// How to start the same server again ([`Prosody::restart`]).
     relaunch: Relaunch,
-    _ports: PortSet<4>,
+    _ports: PortSet<5>,
     c2s_port: u16,
     direct_tls_port: u16,
     http_port: Option<u16>,
@@ -495,6 +521,7 @@ pub struct Prosody {
     muc: Option<&'static str>,
     pubsub: Option<&'static str>,
     upload: Option<&'static str>,
+    proxy65: Option<(&'static str, u16)>,
     version: Option<String>,
     start_duration: Duration,
     dir: TempDir,
@@ -542,6 +569,16 @@ impl Prosody {
     /// The HTTP upload component, `"upload.localhost"`, if enabled with [`ProsodyBuilder::http_upload`].
     pub fn upload_domain(&self) -> Option<&str> {
         self.upload
+    }
+
+    /// The SOCKS5 bytestreams proxy, `"proxy.localhost"`, if enabled with [`ProsodyBuilder::proxy65`].
+    pub fn proxy65_domain(&self) -> Option<&str> {
+        self.proxy65.map(|(domain, _)| domain)
+    }
+
+    /// The TCP port of the SOCKS5 proxy on 127.0.0.1, if enabled with [`ProsodyBuilder::proxy65`].
+    pub fn proxy65_port(&self) -> Option<u16> {
+        self.proxy65.map(|(_, port)| port)
     }
 
     /// The bare JID of an account on [`domain`](Self::domain).

@@ -59,14 +59,14 @@ impl ServerKind {
     pub fn start_with(self, accounts: &[(&str, &str)], options: &ServerOptions) -> Result<Server, TestSupportError> {
         match self {
             ServerKind::Prosody => {
-                let mut builder = Prosody::builder().http_upload(true).mam(options.mam);
+                let mut builder = Prosody::builder().http_upload(true).mam(options.mam).proxy65(options.proxy65);
                 for (user, password) in accounts {
                     builder = builder.account(*user, *password);
                 }
                 builder.start().map(Server::Prosody)
             }
             ServerKind::Ejabberd => {
-                let mut builder = Ejabberd::builder().mam(options.mam);
+                let mut builder = Ejabberd::builder().mam(options.mam).proxy65(options.proxy65);
                 for (user, password) in accounts {
                     builder = builder.account(*user, *password);
                 }
@@ -88,6 +88,7 @@ impl ServerKind {
 #[non_exhaustive]
 pub struct ServerOptions {
     mam: bool,
+    proxy65: bool,
 }
 
 impl ServerOptions {
@@ -110,6 +111,27 @@ impl ServerOptions {
     /// ```
     pub fn has_mam(&self) -> bool {
         self.mam
+    }
+
+    /// A SOCKS5 bytestreams proxy (XEP-0065) at `proxy.localhost`: Prosody's `mod_proxy65`
+    /// ([`ProsodyBuilder::proxy65`](crate::ProsodyBuilder::proxy65)), ejabberd's `mod_proxy65`
+    /// ([`EjabberdBuilder::proxy65`](crate::EjabberdBuilder::proxy65)). Off by default.
+    ///
+    /// ```
+    /// assert!(moxl_test_support::ServerOptions::default().proxy65(true).has_proxy65());
+    /// ```
+    pub fn proxy65(mut self, enabled: bool) -> Self {
+        self.proxy65 = enabled;
+        self
+    }
+
+    /// Whether [`proxy65`](Self::proxy65) is on.
+    ///
+    /// ```
+    /// assert!(!moxl_test_support::ServerOptions::default().has_proxy65());
+    /// ```
+    pub fn has_proxy65(&self) -> bool {
+        self.proxy65
     }
 }
 
@@ -189,6 +211,16 @@ impl Server {
             Server::Prosody(s) => s.upload_domain(),
             Server::Ejabberd(s) => Some(s.upload_domain()),
         }
+    }
+
+    /// The SOCKS5 bytestreams proxy, if started with [`ServerOptions::proxy65`].
+    pub fn proxy65_domain(&self) -> Option<&str> {
+        either!(self, s => s.proxy65_domain())
+    }
+
+    /// The TCP port of the SOCKS5 proxy on 127.0.0.1, if started with [`ServerOptions::proxy65`].
+    pub fn proxy65_port(&self) -> Option<u16> {
+        either!(self, s => s.proxy65_port())
     }
 
     /// The bare JID of an account.
