@@ -1063,11 +1063,11 @@ async fn send_bytes(
         e = next_terminate(events) => return Err(e),
     };
     let hash = hasher.map(Hasher::finish);
-    if hash_used.is_some() {
-        if let Some(h) = &hash {
-            let payload = checksum(content.creator, &content.name, std::slice::from_ref(h)).build()?;
-            jingle::session_info(ctx, peer, sid, Some(payload))?.await?;
-        }
+    if hash_used.is_some()
+        && let Some(h) = &hash
+    {
+        let payload = checksum(content.creator, &content.name, std::slice::from_ref(h)).build()?;
+        jingle::session_info(ctx, peer, sid, Some(payload))?.await?;
     }
     // The receiver terminates once it has checked the file (§6.4).
     let e = tokio::time::timeout(STEP_TIMEOUT, next_terminate(events))
