@@ -337,6 +337,22 @@ impl StreamParser {
         self.buf.len() - self.stanza_start.unwrap_or(self.pos).min(self.buf.len())
     }
 
+    /// Gives the memory of the buffers back while the stream is idle (a session waiting for its peer keeps none):
+    /// the byte buffer when everything in it was read, the stanza tables when no stanza is open. They grow again
+    /// when bytes come (once per wake-up, not per stanza).
+    pub(crate) fn release_idle(&mut self) {
+        self.compact();
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+        if self.stanza_start.is_none() {
+            self.open = Vec::new();
+            self.nodes = Vec::new();
+            self.doc_ns = Vec::new();
+            self.doc_inherited = Vec::new();
+        }
+    }
+
     /// Drops consumed bytes; gives memory back when idle.
     fn compact(&mut self) {
         let keep_from = self.stanza_start.unwrap_or(self.pos).min(self.buf.len());
