@@ -41,7 +41,7 @@
 //! - (`bad-format`) character data outside a stanza; (`invalid-namespace`) a stream root other than
 //!   `<stream:stream>` in `http://etherx.jabber.org/streams`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -161,6 +161,24 @@ struct Marks {
 /// The UTF-8 byte order mark (U+FEFF).
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Namespace names every session meets, shared by all the parsers of the process (read-only, built once from the
+/// core's namespaces and those of every registered Payload): a parser interns only the others, so that thousands
+/// of sessions do not each keep their own copies of the same few dozen names. A peer cannot add to it.
+fn shared_names() -> &'static FxHashMap<&'static [u8], NsName> {
+    static TABLE: OnceLock<FxHashMap<&'static [u8], NsName>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        use crate::stream::feature_ns as f;
+        let core = [ns::CLIENT, ns::SERVER, ns::STREAM, ns::STREAMS, ns::STANZAS, ns::FRAMING, ns::XML];
+        let features = [f::TLS, f::SASL, f::BIND, f::SESSION, f::SASL2, f::BIND2, f::FAST, f::SASL_CB, f::SM3, f::SM2];
+        let registered = crate::xec::Registry::global().ok().into_iter().flat_map(|r| r.payload_namespaces());
+        let mut table = FxHashMap::default();
+        for name in core.into_iter().chain(features).chain(registered) {
+            table.entry(name.as_bytes()).or_insert_with(|| Arc::new(name.to_owned()));
+        }
+        table
+    })
+}
+
 /// Namespace strings are interned per parser: a stream uses a few dozen, so each stanza shares them. Past this
 /// many, new ones are allocated per stanza instead (a peer cannot grow the table without bound).
 const MAX_INTERNED: usize = 1024;
@@ -250,9 +268,9 @@ impl StreamParser {
 
     /// A parser for a stream, with the given limits.
     pub fn with_limits(limits: Limits) -> Self {
-        let xml_ns: NsName = Arc::new(ns::XML.to_owned());
-        let mut interned = FxHashMap::default();
-        interned.insert(ns::XML.as_bytes().into(), Arc::clone(&xml_ns));
+        let xml_ns: NsName =
+            shared_names().get(ns::XML.as_bytes()).map_or_else(|| Arc::new(ns::XML.to_owned()), Arc::clone);
+        let interned = FxHashMap::default();
         let mut parser = StreamParser {
             buf: Vec::new(),
             pos: 0,
@@ -768,6 +786,9 @@ impl StreamParser {
     fn intern(&mut self, raw: &[u8]) -> Result<NsName, XmlError> {
         let has_refs = memchr::memchr(b'&', raw).is_some();
         if !has_refs {
+            if let Some(uri) = shared_names().get(raw) {
+                return Ok(Arc::clone(uri));
+            }
             if let Some(uri) = self.interned.get(raw) {
                 return Ok(Arc::clone(uri));
             }
@@ -778,6 +799,9 @@ impl StreamParser {
             .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
         let value = super::text::unescape_attr(text);
         if has_refs {
+            if let Some(uri) = shared_names().get(value.as_bytes()) {
+                return Ok(Arc::clone(uri));
+            }
             if let Some(uri) = self.interned.get(value.as_bytes()) {
                 return Ok(Arc::clone(uri));
             }
