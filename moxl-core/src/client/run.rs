@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use futures_util::FutureExt as _;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Duration, Instant};
@@ -166,6 +167,13 @@ fn stream_error(e: &Element) -> Ended {
     }
 }
 
+/// The buffer an idle session's pending read has (in its task's future, no allocation): the first bytes that wake it
+/// up; the rest is read at once with a [`READ_BUFFER`] allocated for the wake-up.
+const IDLE_READ: usize = 64;
+
+/// The writer's text buffer is kept between writes up to this capacity, and released when larger.
+const IDLE_WRITE: usize = 1024;
+
 /// How many parsed stanzas wait for the dispatcher before the reader stops reading: a handler that is slow
 /// holds its session's stanzas here (and then in the socket), while the reader goes on answering the
 /// server's stream-management requests and noticing a dead connection.
@@ -229,8 +237,12 @@ async fn read_stanzas(
         }
         Ended::Lost(format!("stream error sent: {e}"))
     };
-    // Small on purpose: thousands of idle sessions each keep one; a large stanza just takes several reads.
-    let mut buf = vec![0u8; READ_BUFFER];
+    // The read buffer exists only while bytes flow: a read that has nothing to return at once means the session
+    // is idle, and then it waits with `small` (inside this future) and no buffer of its own, the parser's
+    // released too. Thousands of idle sessions keep no read buffers; a session woken up allocates its buffer
+    // again, once per wake-up (never per stanza of a burst).
+    let mut buf: Vec<u8> = Vec::new();
+    let mut small = [0u8; IDLE_READ];
     loop {
         // What is buffered first: negotiation may have left stanzas behind (a resumed session's backlog).
         loop {
@@ -268,14 +280,25 @@ async fn read_stanzas(
                 Err(e) => return fatal(&e),
             }
         }
-        let received = tokio::select! {
-            received = read.recv(&mut buf, &mut parser) => received,
+        if buf.is_empty() {
+            buf = vec![0u8; READ_BUFFER];
+        }
+        // Reads are cancel-safe: polling one once and dropping it loses nothing.
+        let at_once = read.recv(&mut buf, &mut parser).now_or_never();
+        let received = if let Some(received) = at_once {
+            received
+        } else {
+            buf = Vec::new();
+            parser.release_idle();
+            tokio::select! {
+            received = read.recv(&mut small, &mut parser) => received,
             _ = dead.changed() => {
                 return Ended::Lost("dead connection: the server did not answer a ping in time".into())
             }
             r = &mut dispatcher.0 => {
                 *dispatcher_ended = true;
                 return r.unwrap_or_else(|e| Ended::Lost(format!("dispatcher: {e}")));
+            }
             }
         };
         match received {
@@ -402,8 +425,9 @@ async fn write_loop(
                     return Ended::Lost(e.to_string());
                 }
             }
-            if text.capacity() > 64 * 1024 {
-                // A large stanza went out: give the memory back rather than keep it for every idle session.
+            if text.capacity() > IDLE_WRITE {
+                // More than a small stanza went out (a burst, the login's requests): give the memory back rather
+                // than keep it for every idle session. Small writes (a chat message) reuse it.
                 text = String::new();
             }
         }

@@ -354,6 +354,11 @@ impl Registry {
 
     /// The Payloads registered for an element with this name and namespace (see [`Slot::matching`]). One hash
     /// lookup, no allocation.
+    /// The namespaces of the registered Payloads (each once per name; for the parsers' shared namespace table).
+    pub(crate) fn payload_namespaces(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.table.keys().map(|(_, ns)| *ns)
+    }
+
     pub(crate) fn slot<'r>(&'r self, name: &'r str, ns: &'r str) -> Option<&'r Slot> {
         let table: &FxHashMap<(&str, &str), Slot> = &self.table;
         table.get(&(name, ns))

@@ -1,7 +1,8 @@
-//! [`StreamParser`]: incremental XMPP stream parsing on quick-xml.
+//! [`StreamParser`]: incremental XMPP stream parsing.
 //!
 //! Bytes are appended to one buffer. The scanner (`scan.rs`) finds where each token ends, resuming where the last
-//! read stopped, and checks every byte as it arrives; quick-xml then tokenizes the complete tokens once. Input can
+//! read stopped, and checks every byte as it arrives; the parser then reads each complete token once, in place
+//! (quick-xml only reads the XML declaration and checks references). Input can
 //! be split anywhere (inside a tag, a reference, a multi-byte UTF-8 character) and **feeding N bytes costs O(N)
 //! whatever the chunking**: no token is scanned twice. When a top-level element closes, its bytes become the
 //! source of an [`Element`] and the buffer is compacted.
@@ -40,12 +41,11 @@
 //! - (`bad-format`) character data outside a stanza; (`invalid-namespace`) a stream root other than
 //!   `<stream:stream>` in `http://etherx.jabber.org/streams`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
-use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
-use quick_xml::Reader;
+use quick_xml::events::{BytesDecl, BytesRef, BytesStart};
 
 use super::attrs::AttrScanner;
 use super::element::{Document, Element, Inherited, Node, NsName, NO_NS};
@@ -161,6 +161,24 @@ struct Marks {
 /// The UTF-8 byte order mark (U+FEFF).
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Namespace names every session meets, shared by all the parsers of the process (read-only, built once from the
+/// core's namespaces and those of every registered Payload): a parser interns only the others, so that thousands
+/// of sessions do not each keep their own copies of the same few dozen names. A peer cannot add to it.
+fn shared_names() -> &'static FxHashMap<&'static [u8], NsName> {
+    static TABLE: OnceLock<FxHashMap<&'static [u8], NsName>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        use crate::stream::feature_ns as f;
+        let core = [ns::CLIENT, ns::SERVER, ns::STREAM, ns::STREAMS, ns::STANZAS, ns::FRAMING, ns::XML];
+        let features = [f::TLS, f::SASL, f::BIND, f::SESSION, f::SASL2, f::BIND2, f::FAST, f::SASL_CB, f::SM3, f::SM2];
+        let registered = crate::xec::Registry::global().ok().into_iter().flat_map(|r| r.payload_namespaces());
+        let mut table = FxHashMap::default();
+        for name in core.into_iter().chain(features).chain(registered) {
+            table.entry(name.as_bytes()).or_insert_with(|| Arc::new(name.to_owned()));
+        }
+        table
+    })
+}
+
 /// Namespace strings are interned per parser: a stream uses a few dozen, so each stanza shares them. Past this
 /// many, new ones are allocated per stanza instead (a peer cannot grow the table without bound).
 const MAX_INTERNED: usize = 1024;
@@ -250,9 +268,9 @@ impl StreamParser {
 
     /// A parser for a stream, with the given limits.
     pub fn with_limits(limits: Limits) -> Self {
-        let xml_ns: NsName = Arc::new(ns::XML.to_owned());
-        let mut interned = FxHashMap::default();
-        interned.insert(ns::XML.as_bytes().into(), Arc::clone(&xml_ns));
+        let xml_ns: NsName =
+            shared_names().get(ns::XML.as_bytes()).map_or_else(|| Arc::new(ns::XML.to_owned()), Arc::clone);
+        let interned = FxHashMap::default();
         let mut parser = StreamParser {
             buf: Vec::new(),
             pos: 0,
@@ -337,6 +355,22 @@ impl StreamParser {
         self.buf.len() - self.stanza_start.unwrap_or(self.pos).min(self.buf.len())
     }
 
+    /// Gives the memory of the buffers back while the stream is idle (a session waiting for its peer keeps none):
+    /// the byte buffer when everything in it was read, the stanza tables when no stanza is open. They grow again
+    /// when bytes come (once per wake-up, not per stanza).
+    pub(crate) fn release_idle(&mut self) {
+        self.compact();
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+        if self.stanza_start.is_none() {
+            self.open = Vec::new();
+            self.nodes = Vec::new();
+            self.doc_ns = Vec::new();
+            self.doc_inherited = Vec::new();
+        }
+    }
+
     /// Drops consumed bytes; gives memory back when idle.
     fn compact(&mut self) {
         let keep_from = self.stanza_start.unwrap_or(self.pos).min(self.buf.len());
@@ -393,11 +427,14 @@ impl StreamParser {
         }
     }
 
-    /// Tokenizes `pos..ready` (complete tokens only) with quick-xml until an event is produced or it is done.
+    /// Tokenizes `pos..ready` (complete tokens only) until an event is produced or it is done.
+    ///
+    /// The scanner has already found where every token before `ready` ends and checked its characters, its
+    /// references' syntax, the quotes of its tags and what follows each `<`: this reads each complete token once,
+    /// in place, with no state but the parser's own (no reader per call, nothing allocated).
     fn tokenize(&mut self, buf: &[u8]) -> Result<Option<StreamEvent>, XmlError> {
         let ready = self.scan.ready();
-        // quick-xml drops a byte order mark at the start of its input without counting it in its positions, and
-        // each call starts a reader where the last one stopped: deal with a BOM here, where its meaning is known.
+        // A byte order mark at the start of the stream (or of a single document) is the encoding signature.
         while buf.get(self.pos..ready).is_some_and(|rest| rest.starts_with(BOM)) {
             match (self.state, self.stanza_start) {
                 // Before the stream header, or at the start of a single document: the encoding signature.
@@ -410,44 +447,27 @@ impl StreamParser {
                 }
             }
         }
-        let base = self.pos;
-        let input = buf.get(base..ready).unwrap_or_default();
-        let mut reader = Reader::from_reader(input);
-        {
-            let config = reader.config_mut();
-            config.trim_text(false);
-            config.expand_empty_elements = false;
-            config.check_end_names = false;
-            config.allow_unmatched_ends = true;
-            config.check_comments = false;
-        }
-        loop {
-            let before = reader.buffer_position() as usize;
-            match reader.read_event() {
-                Ok(Event::Eof) => {
-                    self.pos = ready;
-                    return Ok(None);
-                }
-                Ok(event) => {
-                    let start = base + before;
-                    let end = base + reader.buffer_position() as usize;
-                    self.pos = end;
-                    if let Some(out) = self.on_event(event, buf, start, end)? {
-                        return Ok(Some(out));
-                    }
-                    if self.state == State::Closed {
-                        return Ok(None);
-                    }
-                }
-                // The scanner hands over complete tokens only: whatever quick-xml rejects is malformed.
-                Err(e) => return Err(XmlError::new(StreamCondition::NotWellFormed, e.to_string())),
+        while self.pos < ready {
+            let start = self.pos;
+            let rest = buf.get(start..ready).unwrap_or_default();
+            let len = token_len(rest)?;
+            let token = rest.get(..len).unwrap_or_default();
+            let end = start + len;
+            self.pos = end;
+            if let Some(out) = self.on_token(token, buf, start, end)? {
+                return Ok(Some(out));
+            }
+            if self.state == State::Closed {
+                return Ok(None);
             }
         }
+        Ok(None)
     }
 
-    fn on_event(
+    /// One complete token (`start..end` in `buf`).
+    fn on_token(
         &mut self,
-        event: Event<'_>,
+        token: &[u8],
         buf: &[u8],
         start: usize,
         end: usize,
@@ -456,45 +476,73 @@ impl StreamParser {
         // (XML 1.0 §2.8).
         let first = (self.state == State::ExpectHeader || self.framed) && !self.seen_token;
         self.seen_token = true;
-        match event {
-            Event::Start(e) => self.on_start(&e, buf, start, end, false),
-            Event::Empty(e) => self.on_start(&e, buf, start, end, true),
-            Event::End(e) => self.on_end(e.name().as_ref().as_bytes(), buf, start, end),
-            Event::Text(t) => {
-                if self.stanza_start.is_none() && !t.bytes().all(|b| b.is_ascii_whitespace()) {
-                    return Err(XmlError::new(StreamCondition::BadFormat, "character data outside of a stanza"));
-                }
-                Ok(None)
+        let inner = |from: usize, cut: usize| token.get(from..token.len().saturating_sub(cut)).unwrap_or_default();
+        match token {
+            [b'<', b'/', ..] => {
+                // `</Name S?>`: the name, without the white space XML 1.0 §3.1 allows before `>`.
+                let content = inner(2, 1);
+                let name_end = content.iter().rposition(|b| !is_space(*b)).map_or(0, |i| i + 1);
+                self.on_end(content.get(..name_end).unwrap_or_default(), buf, start, end)
             }
-            Event::CData(_) => match self.stanza_start {
-                Some(_) => Ok(None),
-                None => Err(XmlError::new(StreamCondition::BadFormat, "CDATA outside of a stanza")),
-            },
-            Event::GeneralRef(r) => {
+            [b'<', b'!', ..] => {
+                if !token.starts_with(b"<![CDATA[") {
+                    // (The scanner refuses comments and document type declarations before they get here.)
+                    return Err(XmlError::new(StreamCondition::NotWellFormed, "invalid markup after '<!'"));
+                }
+                match self.stanza_start {
+                    Some(_) => Ok(None),
+                    None => Err(XmlError::new(StreamCondition::BadFormat, "CDATA outside of a stanza")),
+                }
+            }
+            [b'<', b'?', ..] if first => {
+                // `<?xml …?>`, the only processing-instruction-like token the scanner lets through.
+                let content = std::str::from_utf8(inner(2, 2)).map_err(malformed)?;
+                check_decl(&BytesDecl::from_start(BytesStart::from_content(content, 3))).map(|()| None)
+            }
+            [b'<', b'?', ..] => Err(restricted("processing instruction")),
+            [b'<', ..] => {
+                let (content, empty) = match token.strip_suffix(b"/>") {
+                    Some(c) => (c.get(1..).unwrap_or_default(), true),
+                    None => (inner(1, 1), false),
+                };
+                let content = std::str::from_utf8(content).map_err(malformed)?;
+                let name_len = content.bytes().position(is_space).unwrap_or(content.len());
+                let (qname, attrs) = content.split_at(name_len);
+                self.on_start(qname, attrs, buf, start, end, empty)
+            }
+            text => {
                 if self.stanza_start.is_none() {
-                    return Err(XmlError::new(StreamCondition::BadFormat, "character data outside of a stanza"));
+                    if !text.iter().all(u8::is_ascii_whitespace) {
+                        return Err(XmlError::new(StreamCondition::BadFormat, "character data outside of a stanza"));
+                    }
+                    return Ok(None);
                 }
-                check_reference(&r)?;
+                // Only the five predefined entities and character references (the scanner checked the syntax).
+                let mut rest = text;
+                while let Some(amp) = memchr::memchr(b'&', rest) {
+                    let after = rest.get(amp + 1..).unwrap_or_default();
+                    let semi = memchr::memchr(b';', after)
+                        .ok_or_else(|| XmlError::new(StreamCondition::NotWellFormed, "unclosed reference"))?;
+                    let name = std::str::from_utf8(after.get(..semi).unwrap_or_default()).map_err(malformed)?;
+                    check_reference(&BytesRef::new(name))?;
+                    rest = after.get(semi + 1..).unwrap_or_default();
+                }
                 Ok(None)
             }
-            Event::Decl(d) if first => check_decl(&d).map(|()| None),
-            Event::Decl(_) | Event::PI(_) => Err(restricted("processing instruction")),
-            Event::Comment(_) => Err(restricted("comment")),
-            Event::DocType(_) => Err(restricted("document type declaration")),
-            Event::Eof => Ok(None),
         }
     }
 
     fn on_start(
         &mut self,
-        e: &BytesStart<'_>,
+        qname: &str,
+        attrs: &str,
         buf: &[u8],
         start: usize,
         end: usize,
         empty: bool,
     ) -> Result<Option<StreamEvent>, XmlError> {
         if self.state == State::ExpectHeader {
-            return self.on_header(e, empty).map(Some);
+            return self.on_header(qname, attrs, empty).map(Some);
         }
         let stanza_start = match self.stanza_start {
             Some(s) => s,
@@ -515,16 +563,12 @@ impl StreamParser {
             return Err(too_big(self.limits));
         }
         let marks = self.marks();
-        self.bind_namespaces(e)?;
-        let qname = e.name();
-        if !super::text::is_valid_name(qname.as_ref()) {
-            return Err(XmlError::new(
-                StreamCondition::NotWellFormed,
-                format!("invalid element name {:?}", qname.as_ref()),
-            ));
+        self.bind_namespaces(attrs)?;
+        if !super::text::is_valid_name(qname) {
+            return Err(XmlError::new(StreamCondition::NotWellFormed, format!("invalid element name {qname:?}")));
         }
-        let ns = self.resolve(qname.as_ref().as_bytes())?;
-        let name_len = u8::try_from(qname.as_ref().len())
+        let ns = self.resolve(qname.as_bytes())?;
+        let name_len = u8::try_from(qname.len())
             .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "element name longer than 255 bytes"))?;
         let tag_len = u16::try_from(end - start)
             .map_err(|_| XmlError::new(StreamCondition::PolicyViolation, "start tag longer than 64 KiB"))?;
@@ -544,11 +588,10 @@ impl StreamParser {
         Ok(None)
     }
 
-    fn on_header(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<StreamEvent, XmlError> {
+    fn on_header(&mut self, qname: &str, attrs: &str, empty: bool) -> Result<StreamEvent, XmlError> {
         self.clear_bindings();
-        self.bind_namespaces(e)?;
-        let qname = e.name();
-        let (prefix, local) = split_qname(qname.as_ref().as_bytes());
+        self.bind_namespaces(attrs)?;
+        let (prefix, local) = split_qname(qname.as_bytes());
         let uri = self.lookup(prefix).map(|b| Arc::clone(&b.uri));
         if local != b"stream" || uri.as_deref().map(String::as_str) != Some(ns::STREAM) {
             return Err(XmlError::new(StreamCondition::InvalidNamespace, "the stream root must be <stream:stream>"));
@@ -557,7 +600,7 @@ impl StreamParser {
             return Err(XmlError::new(StreamCondition::NotWellFormed, "empty stream header"));
         }
         let mut header = StreamHeader { default_ns: self.lookup(b"").map(|b| b.uri.to_string()), ..Default::default() };
-        for attr in AttrScanner::new(e.attributes_raw()) {
+        for attr in AttrScanner::new(attrs) {
             let value = Some(super::text::unescape_attr(attr.value).into_owned());
             match attr.name {
                 "id" => header.id = value,
@@ -568,7 +611,7 @@ impl StreamParser {
                 _ => {}
             }
         }
-        self.root_qname = qname.as_ref().as_bytes().to_vec();
+        self.root_qname = qname.as_bytes().to_vec();
         self.state = State::InStream;
         Ok(StreamEvent::Header(header))
     }
@@ -642,9 +685,9 @@ impl StreamParser {
 
     /// Pushes the namespace declarations of a start tag and checks its attributes: syntax, references,
     /// duplicates, and the constraints of Namespaces in XML 1.0 (third edition) that RFC 6120 §11.2 requires.
-    fn bind_namespaces(&mut self, e: &BytesStart<'_>) -> Result<(), XmlError> {
+    fn bind_namespaces(&mut self, attrs: &str) -> Result<(), XmlError> {
         let mut prefixed: Vec<&str> = Vec::new();
-        AttrScanner::validate(e.attributes_raw(), |attr| {
+        AttrScanner::validate(attrs, |attr| {
             let key = attr.name;
             let prefix = if key == "xmlns" {
                 ""
@@ -743,6 +786,9 @@ impl StreamParser {
     fn intern(&mut self, raw: &[u8]) -> Result<NsName, XmlError> {
         let has_refs = memchr::memchr(b'&', raw).is_some();
         if !has_refs {
+            if let Some(uri) = shared_names().get(raw) {
+                return Ok(Arc::clone(uri));
+            }
             if let Some(uri) = self.interned.get(raw) {
                 return Ok(Arc::clone(uri));
             }
@@ -753,6 +799,9 @@ impl StreamParser {
             .map_err(|e| XmlError::new(StreamCondition::NotWellFormed, format!("invalid UTF-8: {e}")))?;
         let value = super::text::unescape_attr(text);
         if has_refs {
+            if let Some(uri) = shared_names().get(value.as_bytes()) {
+                return Ok(Arc::clone(uri));
+            }
             if let Some(uri) = self.interned.get(value.as_bytes()) {
                 return Ok(Arc::clone(uri));
             }
@@ -867,6 +916,38 @@ fn check_declaration(prefix: &str, uri: &str) -> Result<(), XmlError> {
         return Ok(());
     };
     Err(XmlError::new(StreamCondition::NotWellFormed, format!("{problem} (Namespaces in XML 1.0 §3)")))
+}
+
+/// XML white space (XML 1.0 §2.3, `S`).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The length of the complete token at the start of `rest` (markup from its `<` to its `>`, or text up to the
+/// next `<`). The scanner found it complete; not finding its end is an error, never a panic.
+fn token_len(rest: &[u8]) -> Result<usize, XmlError> {
+    let incomplete = || XmlError::new(StreamCondition::NotWellFormed, "incomplete markup");
+    let after = |from: usize, found: Option<usize>, tail: usize| found.map(|i| from + i + tail).ok_or_else(incomplete);
+    let from = |i: usize| rest.get(i..).unwrap_or_default();
+    match rest {
+        [b'<', b'!', b'[', ..] => after(0, memchr::memmem::find(rest, b"]]>"), 3),
+        [b'<', b'?', ..] => after(5, memchr::memmem::find(from(5), b"?>"), 2),
+        [b'<', b'/' | b'!', ..] => after(0, memchr::memchr(b'>', rest), 1),
+        [b'<', ..] => {
+            // A start tag: the first `>` outside attribute quotes.
+            let mut at = 1;
+            loop {
+                let i = memchr::memchr3(b'>', b'\'', b'"', from(at)).ok_or_else(incomplete)? + at;
+                match rest.get(i) {
+                    Some(&q @ (b'\'' | b'"')) => {
+                        at = i + 1 + memchr::memchr(q, from(i + 1)).ok_or_else(incomplete)? + 1;
+                    }
+                    _ => return Ok(i + 1),
+                }
+            }
+        }
+        _ => Ok(memchr::memchr(b'<', rest).unwrap_or(rest.len())),
+    }
 }
 
 fn split_qname(qname: &[u8]) -> (&[u8], &[u8]) {

@@ -2,10 +2,10 @@
 //! so that feeding N bytes costs O(N) whatever the chunking; checks every byte against the XML `Char`
 //! production and UTF-8 as it goes, and enforces the size limits while a token grows.
 //!
-//! The [`StreamParser`](super::StreamParser) hands quick-xml only what the scanner has found complete
-//! (`..ready`): whole tags, CDATA sections, declarations, and text cut on character and reference boundaries.
-//! quick-xml therefore never meets a token cut by the end of the input, never scans one twice, and never sees
-//! bytes that are not XML characters.
+//! The [`StreamParser`](super::StreamParser) reads only what the scanner has found complete (`..ready`): whole
+//! tags, CDATA sections, declarations, and text cut on character and reference boundaries. It therefore never
+//! meets a token cut by the end of the input, never reads one twice, and never sees bytes that are not XML
+//! characters.
 //!
 //! What the scanner rejects by itself, as soon as the bytes show it (each rule cites XML 1.0, fifth edition):
 //! - bytes that are not UTF-8 (RFC 6120 §11.6) or characters outside the `Char` production (§2.2): C0 controls
@@ -317,7 +317,7 @@ impl Scanner {
                 Mode::StartTag { quote: 0 } => memchr::memchr3(b'>', b'\'', b'"', rest),
                 // `<` is not allowed in attribute values (XML 1.0 §3.1).
                 Mode::StartTag { quote } => memchr::memchr2(quote, b'<', rest),
-                // An end tag is `</Name S?>`: a quote is an error (quick-xml would read on to a matching one).
+                // An end tag is `</Name S?>`: a quote is an error at once.
                 Mode::EndTag => memchr::memchr3(b'>', b'\'', b'"', rest),
                 _ => memchr::memchr(b'>', rest),
             };
