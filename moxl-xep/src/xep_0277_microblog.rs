@@ -614,7 +614,10 @@ pub fn publish_action(entry: &Entry, id: Option<&str>) -> moxl_core::Result<Publ
 /// owner's choices, such as the access model, are never changed behind their back). Some services refuse options
 /// they do not support (`not-acceptable`, `bad-request`, `feature-not-implemented`; ejabberd 23.01:
 /// `resource-constraint`): the node is then first created with the same settings as its configuration (§8.1.3;
-/// an existing node answers `conflict` and stays as it is), and the post published without options.
+/// an existing node answers `conflict` and stays as it is), and the post published without options. A creation
+/// that fails otherwise (`internal-server-error`, a temporary `wait` error) ends the publish with that error: the
+/// post is not published without options then, which would have the service create the node with its defaults
+/// (keeping only the last post on ejabberd).
 ///
 /// | Packet key | content | when |
 /// |---|---|---|
@@ -686,6 +689,19 @@ impl Publish {
     }
 }
 
+/// Whether the refusal to create our microblog with its configuration (XEP-0060 §8.1.1, §8.1.3) leaves the node
+/// as it is, to be published to without options: it exists (`conflict`), or the service will not create it this
+/// way (`forbidden`, `not-allowed`, `feature-not-implemented`, `not-acceptable`, `bad-request`). Any other answer
+/// (an `internal-server-error`, an error of type `wait`, which RFC 6120 §8.3.2 calls temporary) says nothing
+/// about the node: ejabberd 23.01 answers two node creations that meet in its database (a Mnesia deadlock)
+/// `internal-server-error` "Database failure", with no node created.
+fn leaves_the_node_as_it_is(error: &StanzaError) -> bool {
+    matches!(
+        error.condition_name(),
+        "conflict" | "forbidden" | "not-allowed" | "feature-not-implemented" | "not-acceptable" | "bad-request"
+    )
+}
+
 /// Whether a publish error is about the publish-options (XEP-0060 §7.1.5): precondition-not-met, or options the
 /// service does not accept ([`pubsub::is_options_refused`]).
 fn refuses_options(error: &StanzaError) -> bool {
@@ -714,9 +730,16 @@ impl Publish {
 
     async fn error(&mut self, ctx: &Context, error: &StanzaError, _stanza: &Element) -> moxl_core::Result<()> {
         if self.create {
-            // not created (it exists: `conflict`; or creating is not allowed): the post goes in as the node is
-            if let Some(plain) = self.without_options() {
-                ctx.continue_with(plain)?;
+            if leaves_the_node_as_it_is(error) {
+                // it exists (`conflict`), or the service will not create it so: the post goes in as the node is
+                if let Some(plain) = self.without_options() {
+                    ctx.continue_with(plain)?;
+                    return Ok(());
+                }
+            } else {
+                // nothing was created, and a publish without options now would have the service create the node
+                // with its defaults (ejabberd's PEP keeps one item: every earlier post lost from then on)
+                ctx.pack(error.clone()).deliver();
                 return Ok(());
             }
         }
@@ -1181,6 +1204,23 @@ mod tests {
         );
         assert_eq!(block_on(request).unwrap().id.as_deref(), Some("p2"));
         assert!(xec.take_outgoing().is_empty());
+
+        // a creation that failed for a passing reason (ejabberd 23.01's answer to two creations meeting in its
+        // database) ends the publish with that error: no publish without options, which would have the service
+        // create the node with its defaults
+        let request = xec.context().request(publish_action(&entry, Some("p3")).unwrap()).unwrap();
+        answer(&xec, UNKNOWN_OPTION);
+        answer(
+            &xec,
+            "<iq xmlns='jabber:client' type='error' id='ID'><error type='wait'>\
+             <internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Database failure</text></error></iq>",
+        );
+        assert!(xec.take_outgoing().is_empty(), "nothing published");
+        match block_on(request) {
+            Err(moxl_core::Error::Stanza(e)) => assert_eq!(e.condition_name(), "internal-server-error"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
