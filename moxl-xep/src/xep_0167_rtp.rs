@@ -51,6 +51,14 @@ pub const NS: &str = "urn:xmpp:jingle:apps:rtp:1";
 /// ```
 pub const NS_INFO: &str = "urn:xmpp:jingle:apps:rtp:info:1";
 
+// RTP sessions as a Jingle application format (XEP-0166 §6.8): a session-info carrying only payloads outside the
+// §8 informational messages is answered `<unsupported-info/>`; the media itself stays with the application.
+crate::jingle_application_format!(crate::xep_0166_jingle::ApplicationFormat {
+    ns: NS,
+    info_ns: &[NS_INFO],
+    on_event: None
+});
+
 /// `urn:xmpp:jingle:apps:rtp:audio`, the disco feature of audio support (§10).
 ///
 /// ```
@@ -596,5 +604,70 @@ impl RtpInfo {
                 ElementBuilder::new("unmute", NS_INFO).attr("creator", creator.as_str()).attr_opt("name", name.clone())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use crate::test_util::block_on;
+    use crate::xep_0166_jingle::{self as jingle, Content, JingleError, Role};
+    use moxl_core::xec::Xec;
+    use moxl_core::xml::Element;
+
+    const ROMEO: &str = "romeo@montague.lit/orchard";
+    const JULIET: &str = "juliet@capulet.lit/balcony";
+
+    fn client(jid: &str) -> Xec {
+        let xec = Xec::new().unwrap();
+        xec.set_jid(jid.parse().unwrap());
+        xec
+    }
+
+    /// What `from` sent, dispatched at `to` stamped with the sender's JID, as the server would.
+    fn pump(from: &Xec, from_jid: &str, to: &Xec) {
+        for stanza in from.take_outgoing() {
+            let xml = stanza.to_xml();
+            let (name, rest) = xml.split_once(' ').unwrap();
+            block_on(to.dispatch(Element::parse(&format!("{name} from='{from_jid}' {rest}")).unwrap()));
+        }
+    }
+
+    #[test]
+    fn an_rtp_session_takes_its_informational_messages_and_refuses_others_as_unsupported_info() {
+        let (romeo, juliet) = (client(ROMEO), client(JULIET));
+        let voice = Content::new(Role::Initiator, "voice")
+            .with_description(
+                Element::parse("<description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/>").unwrap(),
+            )
+            .with_transport(Element::parse("<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'/>").unwrap());
+        let _initiated = jingle::initiate(&romeo.context(), JULIET, "c1", vec![voice]).unwrap();
+        pump(&romeo, ROMEO, &juliet);
+        pump(&juliet, JULIET, &romeo);
+        // §8: <ringing/> is RTP's own informational message
+        let ringing = jingle::session_info(
+            &juliet.context(),
+            ROMEO,
+            "c1",
+            Some(Element::parse("<ringing xmlns='urn:xmpp:jingle:apps:rtp:info:1'/>").unwrap()),
+        )
+        .unwrap();
+        pump(&juliet, JULIET, &romeo);
+        pump(&romeo, ROMEO, &juliet);
+        block_on(ringing).unwrap();
+        // a payload of another format is refused (XEP-0166 §6.8)
+        let odd = jingle::session_info(
+            &juliet.context(),
+            ROMEO,
+            "c1",
+            Some(Element::parse("<checksum xmlns='urn:xmpp:jingle:apps:file-transfer:5'/>").unwrap()),
+        )
+        .unwrap();
+        pump(&juliet, JULIET, &romeo);
+        pump(&romeo, ROMEO, &juliet);
+        let err = block_on(odd).unwrap_err();
+        assert!(
+            matches!(err, moxl_core::Error::Stanza(ref e) if JingleError::from_stanza_error(e) == Some(JingleError::UnsupportedInfo)),
+            "{err}"
+        );
     }
 }
