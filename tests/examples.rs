@@ -1,6 +1,6 @@
 //! The README's examples run as a newcomer runs them (the binary, its environment, its output), against the test
 //! support's Prosody, with a peer `Client` driven by the test: the echo bot (which is also the README's quick
-//! start, checked to be the same text), the microblog reader and the multi-account daemon.
+//! start, checked to be the same text), the microblog reader, the multi-account daemon and the file receiver.
 
 // Test code may index, unwrap and panic; the restriction lints are for library code.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,7 +16,9 @@ use common::{builder, example_binary};
 use moxl::prelude::*;
 use moxl::xep::rfc6121_message::IncomingMessage;
 use moxl::xep::rfc6121_presence::{subscribed, PresenceInfo};
+use moxl::xep::xep_0234_file_transfer::{send_file, SendOptions, TransportChoice};
 use moxl::xep::xep_0277_microblog::{publish_action, Entry};
+use moxl::xep::xep_0446_file_metadata::FileMetadata;
 use moxl_test_support::{Prosody, TempDir};
 
 /// One Prosody for this file, with an account per role (the tests run in parallel).
@@ -24,7 +26,7 @@ fn prosody() -> &'static Prosody {
     static PROSODY: OnceLock<Prosody> = OnceLock::new();
     PROSODY.get_or_init(|| {
         let mut accounts = Prosody::builder();
-        for user in ["bot", "echo-peer", "reader", "poster", "d1", "d2", "daemon-peer"] {
+        for user in ["bot", "echo-peer", "reader", "poster", "d1", "d2", "daemon-peer", "drop", "drop-peer"] {
             accounts = accounts.account(user, "secret");
         }
         accounts.start().expect("Prosody starts (bash scripts/install-test-deps.sh)")
@@ -202,4 +204,35 @@ async fn the_daemon_logs_accounts_in_prints_their_messages_and_resumes_its_sessi
     assert!(lines[2].starts_with("[d2@localhost] online as d2@localhost/") && lines[2].ends_with(" (resumed)"));
     let (status, _) = daemon.stop("TERM").await;
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_file_receiver_saves_an_offered_file_under_its_own_name_once_its_hash_is_checked() {
+    let dir = TempDir::new("moxl-file-drop").unwrap();
+    let mut drop = Running::start("file_receiver", "drop", &[dir.path().to_str().unwrap()], &[]);
+    let online = drop.line(|l| l.starts_with("online as drop@localhost/")).await;
+    let to = online.strip_prefix("online as ").unwrap().to_owned();
+    let peer = peer("drop-peer").await;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut file = FileMetadata::default();
+    // a peer's name is reduced to its last component: nothing lands outside the directory
+    file.name = Some("../../summit.bin".into());
+    file.size = Some(bytes.len() as u64);
+    let options = SendOptions::default().transport(TransportChoice::Ibb);
+    let sending = send_file(&peer.xec().context(), &to, file, std::io::Cursor::new(bytes.clone()), options);
+    sending.await.unwrap().finished().await.unwrap();
+    let mut progress = 0;
+    let last = loop {
+        let line = drop.line(|l| l.starts_with("summit.bin: ") || l.starts_with("saved ")).await;
+        if line.starts_with("saved ") {
+            break line;
+        }
+        progress += 1;
+    };
+    assert!(progress > 0, "progress is printed");
+    assert!(last.ends_with(&format!("(300000 bytes from {}, hash checked)", peer.jid())), "{last}");
+    assert_eq!(std::fs::read(dir.path().join("summit.bin")).unwrap(), bytes);
+    assert!(!dir.path().join("summit.bin.part").exists());
+    let (status, rest) = drop.stop("INT").await;
+    assert!(status.success(), "{status}: {rest:?}");
 }
