@@ -35,7 +35,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         tokio::select! {
             file = incoming.recv() => {
                 let Some(file) = file else { break };
-                tokio::spawn(save(file, dir.clone()));
+                tokio::spawn(save(IncomingFile::clone(&file), dir.clone()));
             }
             _ = tokio::signal::ctrl_c() => break,
         }

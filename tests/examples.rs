@@ -219,8 +219,9 @@ async fn the_file_receiver_saves_an_offered_file_under_its_own_name_once_its_has
     file.name = Some("../../summit.bin".into());
     file.size = Some(bytes.len() as u64);
     let options = SendOptions::default().transport(TransportChoice::Ibb);
-    let sending = send_file(&peer.xec().context(), &to, file, std::io::Cursor::new(bytes.clone()), options);
-    sending.await.unwrap().finished().await.unwrap();
+    let ctx = peer.xec().context();
+    let transfer = send_file(&ctx, &to, file, std::io::Cursor::new(bytes.clone()), options).await.unwrap();
+    transfer.finished().await.unwrap();
     let mut progress = 0;
     let last = loop {
         let line = drop.line(|l| l.starts_with("summit.bin: ") || l.starts_with("saved ")).await;
